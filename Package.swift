@@ -1,0 +1,88 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "HelpdeskSLA",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "helpdesk", targets: ["helpdesk"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // librdkafka from Debian's librdkafka-dev (Ubuntu's librdkafka-dev in the Docker image).
+        .systemLibrary(
+            name: "CRdKafka",
+            path: "Shared/CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // Pure domain model: no I/O.
+        .target(name: "HelpdeskModel", path: "Shared/HelpdeskModel", swiftSettings: strict),
+        // Broker abstraction and its in-memory double.
+        .target(name: "MessageBus", path: "Shared/MessageBus", swiftSettings: strict),
+        // The only place that calls rd_kafka_*.
+        .target(
+            name: "KafkaTransport",
+            dependencies: [
+                "CRdKafka", "MessageBus",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/KafkaTransport",
+            swiftSettings: strict
+        ),
+        // What every service executable shares: config, logging, metrics, health, the processing loop.
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "MessageBus", "KafkaTransport", "HelpdeskModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ServiceRuntime",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "helpdesk",
+            dependencies: [
+                "HelpdeskModel", "MessageBus", "KafkaTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/helpdesk",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "HelpdeskModelTests", dependencies: ["HelpdeskModel"], swiftSettings: strict),
+        .testTarget(
+            name: "MessageBusContractTests",
+            dependencies: ["MessageBus", "KafkaTransport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ServiceRuntimeTests",
+            dependencies: [
+                "ServiceRuntime", "MessageBus", "HelpdeskModel",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ProcessTests",
+            dependencies: ["MessageBus"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,80 @@
+import Foundation
+
+// Events on `escalation.events`, written by the escalation service, and `notifications`.
+
+public enum EscalationChannel: String, WireEnum { case ccReply, api, slaBreach }
+public enum DeEscalationCondition: String, WireEnum, Comparable {
+    case actionPlanConfirmed, troubleshootingVerified, partiesAgreed
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+public struct EscalationRequested: EventPayload {
+    public static let type = "escalation.requested"
+    public var by: String
+    public var via: EscalationChannel
+    public init(by: String, via: EscalationChannel) {
+        self.by = by
+        self.via = via
+    }
+}
+
+public struct EscalationEvaluating: EventPayload {
+    public static let type = "escalation.evaluating"
+    public var engineer: String
+    public init(engineer: String) { self.engineer = engineer }
+}
+
+public struct EscalationEscalated: EventPayload {
+    public static let type = "escalation.escalated"
+    public var by: String
+    public init(by: String) { self.by = by }
+}
+
+public struct EscalationConditionRecorded: EventPayload {
+    public static let type = "escalation.conditionRecorded"
+    public var condition: DeEscalationCondition
+    public var by: String
+    public var note: String?
+    public init(condition: DeEscalationCondition, by: String, note: String?) {
+        self.condition = condition
+        self.by = by
+        self.note = note
+    }
+}
+
+public struct EscalationDeEscalated: EventPayload {
+    public static let type = "escalation.deEscalated"
+    public var by: String
+    public init(by: String) { self.by = by }
+}
+
+public struct EscalationDeEscalationRefused: EventPayload {
+    public static let type = "escalation.deEscalationRefused"
+    public var by: String
+    public var missing: [DeEscalationCondition]
+    public init(by: String, missing: [DeEscalationCondition]) {
+        self.by = by
+        self.missing = missing
+    }
+}
+
+/// `notifications`: something a person should be told, for an outside notifier to deliver.
+public struct Notification: EventPayload {
+    public static let type = "notification"
+    public enum Audience: String, WireEnum { case assignee, supportLead, escalationEngineer, management, customer }
+    public var audience: Audience
+    public var severity: Severity?
+    public var subject: String
+    public var text: String
+    public var causedBy: EventID
+
+    public init(audience: Audience, severity: Severity?, subject: String, text: String, causedBy: EventID) {
+        self.audience = audience
+        self.severity = severity
+        self.subject = subject
+        self.text = text
+        self.causedBy = causedBy
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+// Events on `sla.events`, written by the sla-timer.
+
+public enum SLAMetric: String, WireEnum { case firstResponse }
+
+public struct SLAStarted: EventPayload {
+    public static let type = "sla.started"
+    public var severity: Severity
+    public var metric: SLAMetric
+    public var startedAt: Date
+    public var dueAt: Date
+
+    public init(severity: Severity, metric: SLAMetric = .firstResponse, startedAt: Date, dueAt: Date) {
+        self.severity = severity
+        self.metric = metric
+        self.startedAt = ISO8601.wholeSeconds(startedAt)
+        self.dueAt = ISO8601.wholeSeconds(dueAt)
+    }
+}
+
+public struct SLAWarning: EventPayload {
+    public static let type = "sla.warning"
+    public var metric: SLAMetric
+    public var dueAt: Date
+    public var remainingSeconds: Int
+
+    public init(metric: SLAMetric = .firstResponse, dueAt: Date, remainingSeconds: Int) {
+        self.metric = metric
+        self.dueAt = ISO8601.wholeSeconds(dueAt)
+        self.remainingSeconds = remainingSeconds
+    }
+}
+
+public struct SLABreached: EventPayload {
+    public static let type = "sla.breached"
+    public var metric: SLAMetric
+    public var severity: Severity
+    public var dueAt: Date
+
+    public init(metric: SLAMetric = .firstResponse, severity: Severity, dueAt: Date) {
+        self.metric = metric
+        self.severity = severity
+        self.dueAt = ISO8601.wholeSeconds(dueAt)
+    }
+}
+
+public struct SLAMet: EventPayload {
+    public static let type = "sla.met"
+    public var metric: SLAMetric
+    public var dueAt: Date
+    public var respondedAt: Date
+    public var businessSecondsUsed: Int
+
+    public init(metric: SLAMetric = .firstResponse, dueAt: Date, respondedAt: Date, businessSecondsUsed: Int) {
+        self.metric = metric
+        self.dueAt = ISO8601.wholeSeconds(dueAt)
+        self.respondedAt = ISO8601.wholeSeconds(respondedAt)
+        self.businessSecondsUsed = businessSecondsUsed
+    }
+}
+
+public struct SLARecalculated: EventPayload {
+    public static let type = "sla.recalculated"
+    public var metric: SLAMetric
+    public var oldSeverity: Severity
+    public var severity: Severity
+    public var dueAt: Date
+
+    public init(metric: SLAMetric = .firstResponse, oldSeverity: Severity, severity: Severity, dueAt: Date) {
+        self.metric = metric
+        self.oldSeverity = oldSeverity
+        self.severity = severity
+        self.dueAt = ISO8601.wholeSeconds(dueAt)
+    }
+}
+
+public struct SLAStopped: EventPayload {
+    public static let type = "sla.stopped"
+    public var metric: SLAMetric
+    public var reason: String
+
+    public init(metric: SLAMetric = .firstResponse, reason: String) {
+        self.metric = metric
+        self.reason = reason
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+
+// Events that intake and the classifier emit.
+
+/// `tickets.received`: a normalized, eligible ticket.
+public struct TicketReceived: EventPayload {
+    public static let type = "ticket.received"
+    public var organizationId: String
+    public var subject: String
+    public var description: String?
+    public var requester: Requester?
+    public var reportedSeverity: Severity?
+    public var impact: Impact?
+    public var category: TicketCategory?
+    public var openedAt: Date
+    public var receivedAt: Date
+
+    public init(
+        organizationId: String, subject: String, description: String?, requester: Requester?,
+        reportedSeverity: Severity?, impact: Impact?, category: TicketCategory?, openedAt: Date, receivedAt: Date
+    ) {
+        self.organizationId = organizationId
+        self.subject = subject
+        self.description = description
+        self.requester = requester
+        self.reportedSeverity = reportedSeverity
+        self.impact = impact
+        self.category = category
+        self.openedAt = ISO8601.wholeSeconds(openedAt)
+        self.receivedAt = ISO8601.wholeSeconds(receivedAt)
+    }
+}
+
+/// `tickets.activity`: a normalized message on a ticket.
+public struct TicketMessagePosted: EventPayload {
+    public static let type = "ticket.message"
+    public var author: Author
+    public var isPublic: Bool
+    public var body: String
+    public var cc: [String]
+    public var sentAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case author, isPublic = "public", body, cc, sentAt
+    }
+
+    public init(author: Author, isPublic: Bool, body: String, cc: [String], sentAt: Date) {
+        self.author = author
+        self.isPublic = isPublic
+        self.body = body
+        self.cc = cc
+        self.sentAt = ISO8601.wholeSeconds(sentAt)
+    }
+}
+
+/// `tickets.activity`: an agent re-prioritized the ticket.
+public struct TicketSeverityChanged: EventPayload {
+    public static let type = "ticket.severityChanged"
+    public var severity: Severity
+    public var changedBy: String?
+    public var reason: String?
+    public var changedAt: Date
+
+    public init(severity: Severity, changedBy: String?, reason: String?, changedAt: Date) {
+        self.severity = severity
+        self.changedBy = changedBy
+        self.reason = reason
+        self.changedAt = ISO8601.wholeSeconds(changedAt)
+    }
+}
+
+/// `tickets.activity`: the ticket's status changed.
+public struct TicketStatusChanged: EventPayload {
+    public static let type = "ticket.statusChanged"
+    public var status: TicketStatus
+    public var changedAt: Date
+
+    public init(status: TicketStatus, changedAt: Date) {
+        self.status = status
+        self.changedAt = ISO8601.wholeSeconds(changedAt)
+    }
+}
+
+/// `tickets.rejected`: a ticket from an organization that is not entitled to support.
+public struct TicketRejected: EventPayload {
+    public static let type = "ticket.rejected"
+    public enum Reason: String, WireEnum { case unknownOrganization, ineligiblePlan }
+    public var organizationId: String
+    public var reason: Reason
+    public var message: String
+
+    public init(organizationId: String, reason: Reason, message: String) {
+        self.organizationId = organizationId
+        self.reason = reason
+        self.message = message
+    }
+}
+
+/// One piece of evidence behind a classification.
+public struct ClassificationSignal: Sendable, Equatable, Codable {
+    public var signal: String
+    public var criterion: String
+    public var severity: Severity
+    public var foundIn: String
+
+    public init(signal: String, criterion: String, severity: Severity, foundIn: String) {
+        self.signal = signal
+        self.criterion = criterion
+        self.severity = severity
+        self.foundIn = foundIn
+    }
+}
+
+/// `tickets.classified`.
+public struct TicketClassified: EventPayload {
+    public static let type = "ticket.classified"
+    public var severity: Severity
+    public var signals: [ClassificationSignal]
+    public var confidence: Double
+    public var reportedSeverity: Severity?
+    public var disagreesWithReporter: Bool
+    public var needsDedicatedContact: Bool
+    public var openedAt: Date
+
+    public init(
+        severity: Severity, signals: [ClassificationSignal], confidence: Double, reportedSeverity: Severity?,
+        disagreesWithReporter: Bool, needsDedicatedContact: Bool, openedAt: Date
+    ) {
+        self.severity = severity
+        self.signals = signals
+        self.confidence = confidence
+        self.reportedSeverity = reportedSeverity
+        self.disagreesWithReporter = disagreesWithReporter
+        self.needsDedicatedContact = needsDedicatedContact
+        self.openedAt = ISO8601.wholeSeconds(openedAt)
+    }
+}
+
+/// `docs.feedback`: a documentation error, which gets no SLA clock.
+public struct TicketRoutedToDocs: EventPayload {
+    public static let type = "ticket.routedToDocs"
+    public var subject: String
+    public var reason: String
+
+    public init(subject: String, reason: String) {
+        self.subject = subject
+        self.reason = reason
+    }
+}

@@ -1,0 +1,56 @@
+/// librdkafka properties for one client. Services build it from the environment:
+/// `KAFKA_BOOTSTRAP_SERVERS` and any `KAFKA_<PROPERTY>` (`_` becomes `.`, lower-cased), so
+/// SASL and SSL need no code changes.
+public struct KafkaConfiguration: Sendable, Equatable {
+    public var properties: [String: String]
+
+    public init(_ properties: [String: String] = [:]) {
+        self.properties = properties
+    }
+
+    public init(bootstrapServers: String, _ properties: [String: String] = [:]) {
+        self.properties = properties
+        self.properties["bootstrap.servers"] = bootstrapServers
+    }
+
+    public static let environmentPrefix = "KAFKA_"
+
+    /// Every `KAFKA_*` variable as a librdkafka property.
+    public static func fromEnvironment(_ environment: [String: String]) -> KafkaConfiguration {
+        var properties = [String: String]()
+        for (name, value) in environment where name.hasPrefix(environmentPrefix) && name.count > environmentPrefix.count {
+            properties[propertyName(forVariable: name)] = value
+        }
+        return KafkaConfiguration(properties)
+    }
+
+    public static func propertyName(forVariable name: String) -> String {
+        String(name.dropFirst(environmentPrefix.count)).lowercased().replacingOccurrences(of: "_", with: ".")
+    }
+
+    public var bootstrapServers: String? { properties["bootstrap.servers"] }
+
+    /// Properties with these defaults filled in where not set explicitly.
+    public func withDefaults(_ defaults: [String: String]) -> KafkaConfiguration {
+        KafkaConfiguration(properties.merging(defaults) { explicit, _ in explicit })
+    }
+
+    public func setting(_ key: String, _ value: String) -> KafkaConfiguration {
+        var copy = self
+        copy.properties[key] = value
+        return copy
+    }
+
+    /// The properties with secrets masked, for logs.
+    public var redacted: [String: String] {
+        Dictionary(uniqueKeysWithValues: properties.map { key, value in
+            (key, Self.isSecret(key) ? "*****" : value)
+        })
+    }
+
+    public static func isSecret(_ property: String) -> Bool {
+        let lowered = property.lowercased()
+        return ["password", "secret", "jaas", "oauthbearer.config", "ssl.key.pem", "ssl_key", "credentials", "token"]
+            .contains { lowered.contains($0) }
+    }
+}

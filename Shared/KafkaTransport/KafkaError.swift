@@ -1,0 +1,25 @@
+import CRdKafka
+
+/// A librdkafka error code with its name and text.
+public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let code: Int32
+    public let name: String
+    public let reason: String
+
+    init(_ code: rd_kafka_resp_err_t, reason: String? = nil) {
+        self.code = code.rawValue
+        self.name = String(cString: rd_kafka_err2name(code))
+        self.reason = reason ?? String(cString: rd_kafka_err2str(code))
+    }
+
+    init(consuming error: OpaquePointer) {
+        self.init(rd_kafka_error_code(error), reason: String(cString: rd_kafka_error_string(error)))
+        rd_kafka_error_destroy(error)
+    }
+
+    public var description: String { "\(name): \(reason)" }
+
+    var isUnknownTopic: Bool {
+        code == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue || code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART.rawValue
+    }
+}

@@ -1,0 +1,357 @@
+import Foundation
+import Synchronization
+
+/// A deterministic in-process broker with Kafka's semantics where the services depend on
+/// them: partitioned topics with murmur2 key partitioning, consumer groups whose partitions
+/// are split by range assignment and rebalanced (eagerly) when members join or leave,
+/// committed offsets, redelivery of uncommitted records, headers, and topics that are
+/// created on demand or refused.
+public final class InMemoryBroker: MessageBus {
+    public struct Configuration: Sendable {
+        public var defaultPartitions: Int
+        public var autoCreateTopics: Bool
+        public var now: @Sendable () -> Date
+
+        public init(defaultPartitions: Int = 6, autoCreateTopics: Bool = true, now: @escaping @Sendable () -> Date = Date.init) {
+            self.defaultPartitions = defaultPartitions
+            self.autoCreateTopics = autoCreateTopics
+            self.now = now
+        }
+    }
+
+    private let configuration: Configuration
+    private let state = Mutex(BrokerState())
+
+    public init(_ configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    public convenience init(defaultPartitions: Int = 6, autoCreateTopics: Bool = true) {
+        self.init(Configuration(defaultPartitions: defaultPartitions, autoCreateTopics: autoCreateTopics))
+    }
+
+    /// Creates a topic (no-op if it exists with any partition count).
+    public func createTopic(_ name: String, partitions: Int) {
+        state.withLock { state in
+            if state.topics[name] == nil { state.topics[name] = TopicLog(partitions: partitions) }
+        }
+    }
+
+    public func makePublisher() throws -> any RecordPublisher { Publisher(broker: self) }
+
+    public func subscribe(group: String, topics: [String], instanceID: String?) async throws -> any GroupSubscription {
+        let (memberID, waiters) = try state.withLock { state -> (Int, [Waiter]) in
+            for topic in topics where state.topics[topic] == nil {
+                guard configuration.autoCreateTopics else { throw BusError.unknownTopic(topic) }
+                state.topics[topic] = TopicLog(partitions: configuration.defaultPartitions)
+            }
+            return state.join(group: group, topics: topics)
+        }
+        waiters.resumeAll()
+        return Member(broker: self, group: group, memberID: memberID)
+    }
+
+    public func partitionCount(of topic: String) async throws -> Int {
+        try state.withLock { state in
+            guard let log = state.topics[topic] else {
+                guard configuration.autoCreateTopics else { throw BusError.unknownTopic(topic) }
+                state.topics[topic] = TopicLog(partitions: configuration.defaultPartitions)
+                return configuration.defaultPartitions
+            }
+            return log.partitions.count
+        }
+    }
+
+    /// Every record of a partition, for tests that inspect what was written.
+    public func records(in topic: String) -> [ConsumerRecord] {
+        state.withLock { state in
+            guard let log = state.topics[topic] else { return [] }
+            return log.partitions.flatMap { $0 }.sorted { ($0.timestamp, $0.partition, $0.offset) < ($1.timestamp, $1.partition, $1.offset) }
+        }
+    }
+
+    fileprivate func append(_ records: [OutgoingRecord]) throws -> [DeliveryReceipt] {
+        let now = configuration.now()
+        let (receipts, waiters) = try state.withLock { state -> ([DeliveryReceipt], [Waiter]) in
+            for record in records where state.topics[record.topic] == nil {
+                guard configuration.autoCreateTopics else { throw BusError.unknownTopic(record.topic) }
+                state.topics[record.topic] = TopicLog(partitions: configuration.defaultPartitions)
+            }
+            var receipts = [DeliveryReceipt]()
+            for record in records {
+                receipts.append(state.topics[record.topic]!.append(record, at: now))
+            }
+            return (receipts, state.takeAllWaiters())
+        }
+        waiters.resumeAll()
+        return receipts
+    }
+
+    private struct Publisher: RecordPublisher {
+        let broker: InMemoryBroker
+        func publish(_ records: [OutgoingRecord]) async throws -> [DeliveryReceipt] { try broker.append(records) }
+        func close() async {}
+    }
+
+    private struct Member: GroupSubscription {
+        let broker: InMemoryBroker
+        let group: String
+        let memberID: Int
+
+        func poll(max: Int) async throws -> [ConsumerEvent] {
+            while true {
+                try Task.checkCancellation()
+                enum Outcome { case events([ConsumerEvent]), closed, wait }
+                let (outcome, waiters) = broker.state.withLock { state -> (Outcome, [Waiter]) in
+                    guard state.groups[group]?.members[memberID] != nil else { return (.closed, []) }
+                    let waiters = state.acknowledgeRevocation(group: group, member: memberID)
+                    let events = state.take(group: group, member: memberID, max: max)
+                    return (events.isEmpty ? .wait : .events(events), waiters)
+                }
+                waiters.resumeAll()
+                switch outcome {
+                case .events(let events): return events
+                case .closed: return []
+                case .wait: break
+                }
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        let resumeNow = broker.state.withLock { state -> Bool in
+                            // Checked under the lock, so a cancellation either happened already or will find this waiter.
+                            if Task.isCancelled || state.hasEvents(group: group, member: memberID) { return true }
+                            state.groups[group]?.members[memberID]?.waiter = continuation
+                            return false
+                        }
+                        if resumeNow { continuation.resume() }
+                    }
+                } onCancel: {
+                    broker.state.withLock { $0.groups[group]?.members[memberID]?.takeWaiter() }.map { [$0] }?.resumeAll()
+                }
+            }
+        }
+
+        func commit(_ offsets: [TopicPartition: Int64]) async throws {
+            try broker.state.withLock { state in
+                guard let member = state.groups[group]?.members[memberID] else { throw BusError.closed }
+                for (partition, offset) in offsets {
+                    // Kafka refuses commits for partitions the member no longer owns after a rebalance.
+                    guard member.assigned.contains(partition) || member.pendingRevocation.contains(partition) else {
+                        throw BusError.commitFailed("\(partition) is not assigned to this member")
+                    }
+                    state.groups[group]!.committed[partition] = offset
+                }
+            }
+        }
+
+        func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+            broker.state.withLock { state in
+                let committed = state.groups[group]?.committed ?? [:]
+                return committed.filter { partitions.contains($0.key) }
+            }
+        }
+
+        func close() async throws {
+            broker.state.withLock { $0.leave(group: group, member: memberID) }.resumeAll()
+        }
+    }
+}
+
+typealias Waiter = CheckedContinuation<Void, Never>
+
+extension Array where Element == Waiter {
+    func resumeAll() { for waiter in self { waiter.resume() } }
+}
+
+private struct TopicLog {
+    var partitions: [[ConsumerRecord]]
+    var nextKeylessPartition = 0
+
+    init(partitions: Int) { self.partitions = Array(repeating: [], count: partitions) }
+
+    mutating func append(_ record: OutgoingRecord, at now: Date) -> DeliveryReceipt {
+        let partition: Int
+        if let key = record.key {
+            partition = Int(Murmur2Partitioner.partition(for: key, partitionCount: partitions.count))
+        } else {
+            partition = nextKeylessPartition
+            nextKeylessPartition = (nextKeylessPartition + 1) % partitions.count
+        }
+        let offset = Int64(partitions[partition].count)
+        partitions[partition].append(
+            ConsumerRecord(
+                topic: record.topic, partition: Int32(partition), offset: offset, key: record.key, value: record.value,
+                headers: record.headers, timestamp: now))
+        return DeliveryReceipt(topic: record.topic, partition: Int32(partition), offset: offset)
+    }
+}
+
+private struct MemberState {
+    var topics: [String]
+    var assigned: [TopicPartition] = []
+    var positions: [TopicPartition: Int64] = [:]
+    var pending: [ConsumerEvent] = []
+    /// Partitions revoked and handed out to the member, awaiting its next poll.
+    var pendingRevocation: [TopicPartition] = []
+    var revocationDelivered = false
+    var nextPartitionIndex = 0
+    var waiter: Waiter?
+
+    mutating func takeWaiter() -> Waiter? {
+        defer { waiter = nil }
+        return waiter
+    }
+}
+
+private struct GroupState {
+    var members: [Int: MemberState] = [:]
+    var joinOrder: [Int] = []
+    var nextMemberID = 1
+    var committed: [TopicPartition: Int64] = [:]
+    /// Members that must acknowledge a revocation before partitions are handed out again.
+    var awaitingRevocation: Set<Int> = []
+}
+
+private struct BrokerState {
+    var topics: [String: TopicLog] = [:]
+    var groups: [String: GroupState] = [:]
+
+    mutating func takeAllWaiters() -> [Waiter] {
+        var waiters = [Waiter]()
+        for group in groups.keys {
+            for member in groups[group]!.members.keys {
+                if let waiter = groups[group]!.members[member]!.takeWaiter() { waiters.append(waiter) }
+            }
+        }
+        return waiters
+    }
+
+    mutating func join(group name: String, topics: [String]) -> (Int, [Waiter]) {
+        var group = groups[name] ?? GroupState()
+        let id = group.nextMemberID
+        group.nextMemberID += 1
+        group.members[id] = MemberState(topics: topics)
+        group.joinOrder.append(id)
+        groups[name] = group
+        return (id, rebalance(group: name))
+    }
+
+    mutating func leave(group name: String, member id: Int) -> [Waiter] {
+        guard var member = groups[name]?.members.removeValue(forKey: id) else { return [] }
+        groups[name]!.joinOrder.removeAll { $0 == id }
+        groups[name]!.awaitingRevocation.remove(id)
+        var waiters = member.takeWaiter().map { [$0] } ?? []
+        waiters += rebalance(group: name)
+        return waiters
+    }
+
+    /// Eager rebalance: every member gives up all its partitions; once each has acknowledged,
+    /// partitions are assigned anew from the committed offsets.
+    mutating func rebalance(group name: String) -> [Waiter] {
+        var waiters = [Waiter]()
+        for id in groups[name]!.joinOrder {
+            var member = groups[name]!.members[id]!
+            if !member.assigned.isEmpty {
+                member.pending.append(.revoked(member.assigned))
+                member.pendingRevocation = member.assigned
+                member.revocationDelivered = false
+                member.assigned = []
+                member.positions = [:]
+                groups[name]!.awaitingRevocation.insert(id)
+            }
+            // Records not yet handed out belong to the old assignment.
+            member.pending.removeAll { if case .record = $0 { return true } else { return false } }
+            if let waiter = member.takeWaiter() { waiters.append(waiter) }
+            groups[name]!.members[id] = member
+        }
+        return waiters + completeRebalanceIfAcknowledged(group: name)
+    }
+
+    mutating func acknowledgeRevocation(group name: String, member id: Int) -> [Waiter] {
+        guard let member = groups[name]?.members[id], member.revocationDelivered else { return [] }
+        groups[name]!.members[id]!.revocationDelivered = false
+        groups[name]!.members[id]!.pendingRevocation = []
+        groups[name]!.awaitingRevocation.remove(id)
+        return completeRebalanceIfAcknowledged(group: name)
+    }
+
+    private mutating func completeRebalanceIfAcknowledged(group name: String) -> [Waiter] {
+        guard var group = groups[name], group.awaitingRevocation.isEmpty else { return [] }
+        let unassigned = group.joinOrder.filter { id in
+            let member = group.members[id]!
+            return member.assigned.isEmpty && !member.pending.contains { if case .assigned = $0 { return true } else { return false } }
+        }
+        // Only rebalance when someone is waiting for an assignment (a fresh join or after a revocation).
+        guard !unassigned.isEmpty else { return [] }
+        var assignments: [Int: [TopicPartition]] = [:]
+        let subscribed = Set(group.members.values.flatMap(\.topics)).sorted()
+        for topic in subscribed {
+            let consumers = group.joinOrder.filter { group.members[$0]!.topics.contains(topic) }
+            let count = topics[topic]?.partitions.count ?? 0
+            // Range assignment, as Kafka's default assignor does it per topic.
+            let base = count / consumers.count
+            let extra = count % consumers.count
+            var next = 0
+            for (index, id) in consumers.enumerated() {
+                let take = base + (index < extra ? 1 : 0)
+                for partition in next..<next + take {
+                    assignments[id, default: []].append(TopicPartition(topic, Int32(partition)))
+                }
+                next += take
+            }
+        }
+        var waiters = [Waiter]()
+        for id in group.joinOrder {
+            var member = group.members[id]!
+            // Members that kept an assignment were revoked above, so everyone is assigned afresh.
+            let partitions = assignments[id] ?? []
+            member.assigned = partitions
+            member.positions = Dictionary(uniqueKeysWithValues: partitions.map { ($0, group.committed[$0] ?? 0) })
+            member.nextPartitionIndex = 0
+            member.pending.append(.assigned(partitions))
+            if let waiter = member.takeWaiter() { waiters.append(waiter) }
+            group.members[id] = member
+        }
+        groups[name] = group
+        return waiters
+    }
+
+    func hasEvents(group name: String, member id: Int) -> Bool {
+        guard let member = groups[name]?.members[id] else { return true }
+        if !member.pending.isEmpty || member.revocationDelivered { return true }
+        return member.assigned.contains { partition in
+            (member.positions[partition] ?? 0) < Int64(topics[partition.topic]?.partitions[Int(partition.partition)].count ?? 0)
+        }
+    }
+
+    /// Pending control events first (a batch ends at a revocation), then records from the
+    /// assigned partitions in turn.
+    mutating func take(group name: String, member id: Int, max: Int) -> [ConsumerEvent] {
+        guard var member = groups[name]?.members[id] else { return [] }
+        defer { groups[name]!.members[id] = member }
+        var events = [ConsumerEvent]()
+        while !member.pending.isEmpty, events.count < max {
+            let event = member.pending.removeFirst()
+            events.append(event)
+            if case .revoked = event {
+                member.revocationDelivered = true
+                return events
+            }
+        }
+        guard groups[name]!.awaitingRevocation.isEmpty || !groups[name]!.awaitingRevocation.contains(id) else { return events }
+        var idle = 0
+        while events.count < max, !member.assigned.isEmpty, idle < member.assigned.count {
+            let partition = member.assigned[member.nextPartitionIndex % member.assigned.count]
+            member.nextPartitionIndex += 1
+            let log = topics[partition.topic]!.partitions[Int(partition.partition)]
+            let position = member.positions[partition] ?? 0
+            if position < Int64(log.count) {
+                events.append(.record(log[Int(position)]))
+                member.positions[partition] = position + 1
+                idle = 0
+            } else {
+                idle += 1
+            }
+        }
+        return events
+    }
+}

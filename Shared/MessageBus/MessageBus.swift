@@ -1,0 +1,71 @@
+/// Publishes records and returns only once the broker has acknowledged every one of them.
+public protocol RecordPublisher: Sendable {
+    /// Publishes the records (in order per partition) and waits for all acknowledgements.
+    /// Throws if any record was not stored; the others may have been.
+    func publish(_ records: [OutgoingRecord]) async throws -> [DeliveryReceipt]
+    /// Waits for outstanding deliveries and releases the client.
+    func close() async
+}
+
+extension RecordPublisher {
+    @discardableResult
+    public func publish(_ record: OutgoingRecord) async throws -> DeliveryReceipt {
+        try await publish([record])[0]
+    }
+}
+
+/// One member of a consumer group.
+public protocol GroupSubscription: Sendable {
+    /// Waits until at least one event is available and returns up to `max` of them. A batch
+    /// ends at a `revoked` event; asking for the next batch acknowledges it. Returns an empty
+    /// array once the subscription is closed. Throws `CancellationError` when the task is
+    /// cancelled.
+    func poll(max: Int) async throws -> [ConsumerEvent]
+    /// Commits, for each partition, the offset of the next record to read.
+    func commit(_ offsets: [TopicPartition: Int64]) async throws
+    /// The group's committed offsets for these partitions (partitions without one are absent).
+    func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64]
+    /// Leaves the group. Uncommitted records go to whoever gets their partitions next.
+    func close() async throws
+}
+
+extension GroupSubscription {
+    /// The events as an `AsyncSequence`.
+    public var events: ConsumerEvents { ConsumerEvents(subscription: self) }
+}
+
+/// A broker: Kafka, or the in-memory double used by fast tests.
+public protocol MessageBus: Sendable {
+    func makePublisher() throws -> any RecordPublisher
+    func subscribe(group: String, topics: [String], instanceID: String?) async throws -> any GroupSubscription
+    func partitionCount(of topic: String) async throws -> Int
+}
+
+extension MessageBus {
+    public func subscribe(group: String, topics: [String]) async throws -> any GroupSubscription {
+        try await subscribe(group: group, topics: topics, instanceID: nil)
+    }
+}
+
+public struct ConsumerEvents: AsyncSequence, Sendable {
+    public typealias Element = ConsumerEvent
+    let subscription: any GroupSubscription
+
+    public func makeAsyncIterator() -> Iterator { Iterator(subscription: subscription) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let subscription: any GroupSubscription
+        var buffer: [ConsumerEvent] = []
+        var index = 0
+
+        public mutating func next() async throws -> ConsumerEvent? {
+            if index == buffer.count {
+                buffer = try await subscription.poll(max: 512)
+                index = 0
+                if buffer.isEmpty { return nil }
+            }
+            defer { index += 1 }
+            return buffer[index]
+        }
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import KafkaTransport
+import MessageBus
+import Testing
+
+/// One contract, run against every backend, so the in-memory double cannot drift from Kafka.
+@Suite("Broker contract", .serialized, .timeLimit(.minutes(3)))
+struct BrokerContractTests {
+    @Test("records of one key arrive in the order they were published", arguments: allBackends)
+    func perKeyOrdering(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("ordering")
+        try broker.createTopic(topic, 6)
+        let publisher = try broker.bus.makePublisher()
+        let sent = testRecords(topic: topic, keys: 12, perKey: 40)
+        _ = try await publisher.publish(sent)
+        await publisher.close()
+
+        let member = Member(try await broker.bus.subscribe(group: "g", topics: [topic]))
+        try await eventually("all records consumed") { await member.log.records.count >= sent.count }
+        try await member.stop()
+        let received = await member.log.records
+        #expect(received.count == sent.count)
+        for key in 0..<12 {
+            let values = received.filter { $0.keyString == "key-\(key)" }.map { String(decoding: $0.value!, as: UTF8.self) }
+            let expected = sent.filter { $0.key == Array("key-\(key)".utf8) }.map { String(decoding: $0.value!, as: UTF8.self) }
+            #expect(values == expected)
+        }
+        #expect(await member.log.recordsFollowAssignments())
+    }
+
+    @Test("a key lands in its murmur2 partition", arguments: allBackends)
+    func keyPartitioning(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("partitioning")
+        try broker.createTopic(topic, 6)
+        let publisher = try broker.bus.makePublisher()
+        let records = (0..<200).map { OutgoingRecord(topic: topic, key: "crm/CRM-\($0)", value: [1]) }
+        let receipts = try await publisher.publish(records)
+        await publisher.close()
+        for (record, receipt) in zip(records, receipts) {
+            #expect(receipt.partition == Murmur2Partitioner.partition(for: record.key!, partitionCount: 6))
+        }
+        #expect(try await broker.bus.partitionCount(of: topic) == 6)
+    }
+
+    @Test("two members split the partitions and no record reaches both", arguments: allBackends)
+    func groupSplitsPartitions(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("split")
+        try broker.createTopic(topic, 6)
+        let first = Member(try await broker.bus.subscribe(group: "split", topics: [topic]))
+        let second = Member(try await broker.bus.subscribe(group: "split", topics: [topic]))
+        try await eventually("both members assigned three partitions") {
+            let (x, y) = (await first.log.assignedNow.count, await second.log.assignedNow.count)
+            return x == 3 && y == 3
+        }
+        let publisher = try broker.bus.makePublisher()
+        let sent = testRecords(topic: topic, keys: 30, perKey: 20)
+        _ = try await publisher.publish(sent)
+        await publisher.close()
+        try await eventually("all records consumed") {
+            await first.log.records.count + second.log.records.count >= sent.count
+        }
+        try await first.stop()
+        try await second.stop()
+        let a = await first.log.records.map { "\($0.partition)/\($0.offset)" }
+        let b = await second.log.records.map { "\($0.partition)/\($0.offset)" }
+        #expect(a.count + b.count == sent.count)
+        #expect(Set(a).isDisjoint(with: Set(b)))
+        #expect(Set(a).count == a.count && Set(b).count == b.count)
+        #expect(!a.isEmpty && !b.isEmpty)
+        #expect(await first.log.recordsFollowAssignments())
+        #expect(await second.log.recordsFollowAssignments())
+    }
+
+    @Test("records a member took without committing go to the other member when it leaves", arguments: allBackends)
+    func uncommittedRecordsAreRedelivered(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("redelivery")
+        try broker.createTopic(topic, 6)
+        let leaver = Member(try await broker.bus.subscribe(group: "redelivery", topics: [topic]))
+        let stayer = Member(try await broker.bus.subscribe(group: "redelivery", topics: [topic]))
+        try await eventually("both members assigned") {
+            let (x, y) = (await leaver.log.assignedNow.count, await stayer.log.assignedNow.count)
+            return x == 3 && y == 3
+        }
+        let publisher = try broker.bus.makePublisher()
+        let sent = testRecords(topic: topic, keys: 30, perKey: 4)
+        _ = try await publisher.publish(sent)
+        await publisher.close()
+        try await eventually("all records consumed once") {
+            await leaver.log.records.count + stayer.log.records.count >= sent.count
+        }
+        // The stayer commits what it processed; the leaver commits nothing.
+        let stayerRecords = await stayer.log.records
+        try await stayer.subscription.commit(nextOffsets(after: stayerRecords))
+        let taken = Set(await leaver.log.records.map { "\($0.partition)/\($0.offset)" })
+        #expect(!taken.isEmpty)
+        try await leaver.stop()
+        try await eventually("the leaver's records redelivered") {
+            let again = Set(await stayer.log.records.map { "\($0.partition)/\($0.offset)" })
+            return taken.isSubset(of: again)
+        }
+        try await stayer.stop()
+        #expect(await stayer.log.recordsFollowAssignments())
+    }
+
+    @Test("committed offsets survive a restart of the consumer", arguments: allBackends)
+    func committedOffsetsSurviveRestart(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("commits")
+        try broker.createTopic(topic, 6)
+        let publisher = try broker.bus.makePublisher()
+        let sent = testRecords(topic: topic, keys: 10, perKey: 10)
+        _ = try await publisher.publish(sent)
+
+        let subscription = try await broker.bus.subscribe(group: "commits", topics: [topic])
+        let processed = try await within(30, "first consumer reads half") {
+            var seen = [ConsumerRecord]()
+            while seen.count < 50 {
+                for case .record(let record) in try await subscription.poll(max: 50 - seen.count) { seen.append(record) }
+            }
+            return seen
+        }
+        let offsets = nextOffsets(after: processed)
+        try await subscription.commit(offsets)
+        #expect(try await subscription.committed(Array(offsets.keys)) == offsets)
+        try await subscription.close()
+
+        let restarted = Member(try await broker.bus.subscribe(group: "commits", topics: [topic]))
+        let done = Set(processed.map { "\($0.partition)/\($0.offset)" })
+        try await eventually("the rest delivered") { await restarted.log.records.count >= sent.count - processed.count }
+        _ = try await publisher.publish(OutgoingRecord(topic: topic, key: "marker", value: [0]))
+        try await eventually("marker delivered") { await restarted.log.records.contains { $0.keyString == "marker" } }
+        await publisher.close()
+        try await restarted.stop()
+        let rest = await restarted.log.records.filter { $0.keyString != "marker" }.map { "\($0.partition)/\($0.offset)" }
+        #expect(rest.count == sent.count - processed.count)
+        #expect(Set(rest).isDisjoint(with: done))
+    }
+
+    @Test("a revoked partition moves only after its member asks for more", arguments: allBackends)
+    func revocationPrecedesReassignment(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("revocation")
+        try broker.createTopic(topic, 2)
+        let first = try await broker.bus.subscribe(group: "revocation", topics: [topic])
+        let initial = try await within(30, "first assignment") {
+            var events = [ConsumerEvent]()
+            while EventLog.currentAssignment(events).count < 2 { events += try await first.poll(max: 10) }
+            return events
+        }
+        #expect(initial.first == .assigned([TopicPartition(topic, 0), TopicPartition(topic, 1)]))
+        let second = Member(try await broker.bus.subscribe(group: "revocation", topics: [topic]))
+        // The first member sees the revocation as the last event of its batch...
+        let revoked = try await within(30, "revocation") {
+            var events = [ConsumerEvent]()
+            while !events.contains(where: { if case .revoked = $0 { true } else { false } }) {
+                events += try await first.poll(max: 10)
+            }
+            return events
+        }
+        if case .revoked(let partitions)? = revoked.last {
+            #expect(partitions.count == 2)
+        } else {
+            Issue.record("a batch must end with the revocation, got \(revoked)")
+        }
+        // ...and nobody holds the partitions until it asks again.
+        #expect(await second.log.assignedNow.isEmpty)
+        let member = Member(first)
+        try await eventually("reassigned") {
+            let (x, y) = (await member.log.assignedNow.count, await second.log.assignedNow.count)
+            return x == 1 && y == 1
+        }
+        try await member.stop()
+        try await second.stop()
+    }
+
+    @Test("headers and a 1 MiB value round-trip", arguments: allBackends)
+    func headersAndLargeValues(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("large")
+        try broker.createTopic(topic, 1)
+        let value = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let headers = [RecordHeader("ce_id", "abc"), RecordHeader("binary", [0, 255, 1]), RecordHeader("empty", [])]
+        let publisher = try broker.bus.makePublisher()
+        _ = try await publisher.publish(OutgoingRecord(topic: topic, key: "big", value: value, headers: headers))
+        _ = try await publisher.publish(OutgoingRecord(topic: topic, key: nil, value: nil, headers: []))
+        await publisher.close()
+        let member = Member(try await broker.bus.subscribe(group: "large", topics: [topic]))
+        try await eventually("both records consumed") { await member.log.records.count >= 2 }
+        try await member.stop()
+        let records = await member.log.records
+        #expect(records[0].value == value)
+        #expect(records[0].headers == headers)
+        #expect(records[0].keyString == "big")
+        #expect(records[1].key == nil)
+        #expect(records[1].value == nil)
+    }
+
+    @Test("publishing to a missing topic creates it where the broker auto-creates", arguments: allBackends)
+    func autoCreatedTopic(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("autocreated")
+        let publisher = try broker.bus.makePublisher()
+        let receipt = try await within(30, "publish to a new topic") {
+            try await publisher.publish(OutgoingRecord(topic: topic, key: "k", value: [42]))
+        }
+        await publisher.close()
+        #expect(receipt.offset == 0)
+        let member = Member(try await broker.bus.subscribe(group: "autocreated", topics: [topic]))
+        try await eventually("record consumed") { await member.log.records.count == 1 }
+        try await member.stop()
+    }
+
+    @Test("publishing to a missing topic fails clearly where the broker refuses", arguments: allBackends)
+    func refusedTopic(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: false)
+        defer { broker.stop() }
+        let topic = uniqueTopic("refused")
+        broker.refuseTopic(topic)
+        let publisher = try broker.bus.makePublisher()
+        await #expect(throws: BusError.unknownTopic(topic)) {
+            try await within(60, "refusal") { try await publisher.publish(OutgoingRecord(topic: topic, key: "k", value: [1])) }
+        }
+        await publisher.close()
+        #expect(BusError.unknownTopic(topic).description.contains("does not exist"))
+    }
+
+    @Test("producer and consumer carry on through a broker outage", arguments: allBackends.filter { $0.features.contains(.brokerOutage) })
+    func brokerOutage(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("outage")
+        try broker.createTopic(topic, 3)
+        let member = Member(try await broker.bus.subscribe(group: "outage", topics: [topic]))
+        try await eventually("assigned") { await member.log.assignedNow.count == 3 }
+        let publisher = try broker.bus.makePublisher()
+        let before = testRecords(topic: topic, keys: 9, perKey: 10)
+        _ = try await publisher.publish(before)
+        try await eventually("records before the outage consumed") { await member.log.records.count >= before.count }
+
+        broker.brokerDown()
+        if let producer = publisher as? KafkaProducer {
+            try await eventually("the producer notices the outage") { !producer.health.isReachable }
+        }
+        let during = testRecords(topic: topic, keys: 9, perKey: 10).map {
+            OutgoingRecord(topic: $0.topic, key: $0.key, value: Array("during-".utf8) + $0.value!)
+        }
+        let publishing = Task { try await publisher.publish(during) }
+        broker.brokerUp()
+        _ = try await within(60, "publish across the outage") { try await publishing.value }
+        try await eventually("records published during the outage consumed", timeout: 60) {
+            await member.log.records.count >= before.count + during.count
+        }
+        await publisher.close()
+        try await member.stop()
+        let values = Set(await member.log.records.map { $0.value! })
+        #expect(values.isSuperset(of: Set((before + during).map { $0.value! })))
+    }
+}
+
+func nextOffsets(after records: [ConsumerRecord]) -> [TopicPartition: Int64] {
+    var offsets = [TopicPartition: Int64]()
+    for record in records { offsets[record.topicPartition] = max(offsets[record.topicPartition] ?? 0, record.offset + 1) }
+    return offsets
+}
