@@ -23,3 +23,8 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         code == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue || code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART.rawValue
     }
 }
+
+public enum KafkaVersion {
+    /// The librdkafka version this process runs with.
+    public static var string: String { String(cString: rd_kafka_version_str()) }
+}

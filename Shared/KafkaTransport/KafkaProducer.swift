@@ -32,18 +32,16 @@ public final class KafkaProducer: RecordPublisher {
         ) { conf in
             rd_kafka_conf_set_dr_msg_cb(conf) { rk, message, _ in
                 guard let message, let opaque = message.pointee._private else { return }
-                let ticket = Unmanaged<DeliveryTicket>.fromOpaque(opaque).takeRetainedValue()
+                let slot = opaque.assumingMemoryBound(to: DeliverySlot.self).pointee
+                let batch = slot.batch.takeRetainedValue()
                 let report = message.pointee
-                let topic = String(cString: rd_kafka_topic_name(report.rkt))
                 if report.err == RD_KAFKA_RESP_ERR_NO_ERROR {
                     if let rk, let client = rd_kafka_opaque(rk) {
                         Unmanaged<ClientCallbacks>.fromOpaque(client).takeUnretainedValue().health.markReachable()
                     }
-                    ticket.batch.succeed(
-                        index: ticket.index,
-                        receipt: DeliveryReceipt(topic: topic, partition: report.partition, offset: report.offset))
+                    batch.succeed(index: slot.index, partition: report.partition, offset: report.offset)
                 } else {
-                    ticket.batch.fail(index: ticket.index, topic: topic, error: KafkaError(report.err))
+                    batch.fail(index: slot.index, error: KafkaError(report.err))
                 }
             }
         }
@@ -61,55 +59,65 @@ public final class KafkaProducer: RecordPublisher {
     public func publish(_ records: [OutgoingRecord]) async throws -> [DeliveryReceipt] {
         guard !records.isEmpty else { return [] }
         guard running.value else { throw BusError.closed }
-        let batch = DeliveryBatch(count: records.count)
+        let batch = DeliveryBatch(records)
         for (index, record) in records.enumerated() {
             while true {
-                let error = produce(record, opaque: Unmanaged.passRetained(DeliveryTicket(batch: batch, index: index)))
+                let error = produce(record, slot: batch.slot(index))
                 guard let error else { break }
                 if error.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue, running.value {
                     // librdkafka's queue drains as the poll thread serves delivery reports.
                     try? await Task.sleep(for: .milliseconds(1))
                     continue
                 }
-                batch.fail(index: index, topic: record.topic, error: error)
+                batch.fail(index: index, error: error)
                 break
             }
         }
         return try await batch.result()
     }
 
-    /// Hands one record to librdkafka. On failure the ticket is released here; on success
-    /// the delivery report callback releases it.
-    private func produce(_ record: OutgoingRecord, opaque: Unmanaged<DeliveryTicket>) -> KafkaError? {
-        let headers = rd_kafka_headers_new(record.headers.count)
-        for header in record.headers {
-            header.value.withUnsafeBytes { bytes in
-                _ = rd_kafka_header_add(headers, header.name, -1, bytes.baseAddress, bytes.count)
+    /// Hands one record to librdkafka, which copies key, value and headers. The slot's batch
+    /// reference is retained until the delivery report releases it (or here, on failure).
+    private func produce(_ record: OutgoingRecord, slot: UnsafeMutablePointer<DeliverySlot>) -> KafkaError? {
+        var headers: OpaquePointer?
+        if !record.headers.isEmpty {
+            headers = rd_kafka_headers_new(record.headers.count)
+            for header in record.headers {
+                header.value.withUnsafeBytes { bytes in
+                    _ = rd_kafka_header_add(headers, header.name, -1, bytes.baseAddress, bytes.count)
+                }
             }
         }
+        let retained = slot.pointee.batch.retain()
         let error: OpaquePointer? = record.topic.withCString { topic in
             withOptionalBytes(record.key) { keyPointer, keyCount in
                 withOptionalBytes(record.value) { valuePointer, valueCount in
-                    var vus = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 6)
-                    vus[0].vtype = RD_KAFKA_VTYPE_TOPIC
-                    vus[0].u.cstr = topic
-                    vus[1].vtype = RD_KAFKA_VTYPE_KEY
-                    vus[1].u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: keyPointer), size: keyCount)
-                    vus[2].vtype = RD_KAFKA_VTYPE_VALUE
-                    vus[2].u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: valuePointer), size: valueCount)
-                    vus[3].vtype = RD_KAFKA_VTYPE_HEADERS
-                    vus[3].u.headers = headers
-                    vus[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    vus[4].u.i = RD_KAFKA_MSG_F_COPY
-                    vus[5].vtype = RD_KAFKA_VTYPE_OPAQUE
-                    vus[5].u.ptr = opaque.toOpaque()
-                    return rd_kafka_produceva(handle.pointer, vus, vus.count)
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6) { vus in
+                        vus.initialize(repeating: rd_kafka_vu_t())
+                        vus[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                        vus[0].u.cstr = topic
+                        vus[1].vtype = RD_KAFKA_VTYPE_KEY
+                        vus[1].u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: keyPointer), size: keyCount)
+                        vus[2].vtype = RD_KAFKA_VTYPE_VALUE
+                        vus[2].u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: valuePointer), size: valueCount)
+                        vus[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                        vus[3].u.i = RD_KAFKA_MSG_F_COPY
+                        vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE
+                        vus[4].u.ptr = UnsafeMutableRawPointer(slot)
+                        var count = 5
+                        if let headers {
+                            vus[5].vtype = RD_KAFKA_VTYPE_HEADERS
+                            vus[5].u.headers = headers
+                            count = 6
+                        }
+                        return rd_kafka_produceva(handle.pointer, vus.baseAddress, count)
+                    }
                 }
             }
         }
         guard let error else { return nil }
-        rd_kafka_headers_destroy(headers)
-        opaque.release()
+        if let headers { rd_kafka_headers_destroy(headers) }
+        retained.release()
         return KafkaError(consuming: error)
     }
 
@@ -132,14 +140,11 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?,
     return bytes.withUnsafeBytes { body($0.baseAddress, $0.count) }
 }
 
-/// One record's place in its batch; travels through librdkafka as the message opaque.
-final class DeliveryTicket {
-    let batch: DeliveryBatch
+/// One record's place in its batch: the message opaque librdkafka hands back in the
+/// delivery report. Slots live in one allocation per batch, owned by the batch.
+struct DeliverySlot {
+    let batch: Unmanaged<DeliveryBatch>
     let index: Int
-    init(batch: DeliveryBatch, index: Int) {
-        self.batch = batch
-        self.index = index
-    }
 }
 
 /// Collects the delivery reports of one `publish` call and resumes it when all are in.
@@ -157,21 +162,35 @@ final class DeliveryBatch: Sendable {
     }
 
     private let state: Mutex<State>
+    private let topics: [String]
+    nonisolated(unsafe) private let slots: UnsafeMutablePointer<DeliverySlot>
 
-    init(count: Int) {
-        state = Mutex(State(receipts: Array(repeating: nil, count: count), remaining: count))
+    init(_ records: [OutgoingRecord]) {
+        topics = records.map(\.topic)
+        state = Mutex(State(receipts: Array(repeating: nil, count: records.count), remaining: records.count))
+        slots = .allocate(capacity: records.count)
+        let unmanaged = Unmanaged.passUnretained(self)
+        for index in records.indices { (slots + index).initialize(to: DeliverySlot(batch: unmanaged, index: index)) }
     }
 
-    func succeed(index: Int, receipt: DeliveryReceipt) {
+    deinit {
+        slots.deinitialize(count: topics.count)
+        slots.deallocate()
+    }
+
+    func slot(_ index: Int) -> UnsafeMutablePointer<DeliverySlot> { slots + index }
+
+    func succeed(index: Int, partition: Int32, offset: Int64) {
+        let receipt = DeliveryReceipt(topic: topics[index], partition: partition, offset: offset)
         finish { $0.receipts[index] = receipt }
     }
 
-    func fail(index: Int, topic: String, error: KafkaError) {
+    func fail(index: Int, error: KafkaError) {
+        let topic = topics[index]
         let busError: BusError =
             error.isUnknownTopic ? .unknownTopic(topic) : .deliveryFailed(topic: topic, reason: error.description)
         finish { if $0.failure == nil { $0.failure = busError } }
     }
-
     /// Suspends until every record of the batch has been reported.
     func result() async throws -> [DeliveryReceipt] {
         try await withCheckedThrowingContinuation { continuation in

@@ -21,7 +21,7 @@ final class RdKafkaHandle: @unchecked Sendable {
             let result = rd_kafka_conf_set(conf, key, value, &errorText, errorText.count)
             if result != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                throw .configuration("\(key): \(String(cString: errorText))")
+                throw .configuration("\(key): \(Self.text(errorText))")
             }
         }
         let retained = Unmanaged.passRetained(callbacks)
@@ -43,11 +43,15 @@ final class RdKafkaHandle: @unchecked Sendable {
             // rd_kafka_new only takes ownership of conf on success.
             rd_kafka_conf_destroy(conf)
             retained.release()
-            throw .configuration(String(cString: errorText))
+            throw .configuration(Self.text(errorText))
         }
         self.pointer = rk
         self.callbacks = callbacks
         self.retainedCallbacks = retained
+    }
+
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Destroys the handle; call exactly once, from a thread that may block.

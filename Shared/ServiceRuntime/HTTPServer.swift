@@ -1,0 +1,50 @@
+import Hummingbird
+import Logging
+import Prometheus
+
+/// The operational endpoints every service serves: `/healthz` (the process is alive),
+/// `/readyz` (connected and assigned; 503 names what is missing) and `/metrics`.
+public enum OperationalRoutes {
+    public static func add(to router: Router<some RequestContext>, readiness: Readiness, registry: PrometheusCollectorRegistry) {
+        router.get("healthz") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        router.get("readyz") { _, _ -> Response in
+            let failing = readiness.failing()
+            let body = failing.isEmpty
+                ? #"{"status":"ready"}"#
+                : #"{"status":"not ready","failing":["# + failing.map { "\"\($0)\"" }.joined(separator: ",") + "]}"
+            return Response(
+                status: failing.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("metrics") { _, _ -> Response in
+            var buffer = [UInt8]()
+            buffer.reserveCapacity(16 * 1024)
+            registry.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+    }
+}
+
+/// Builds a service's router: the operational routes plus whatever API the service adds.
+public func buildRouter(
+    readiness: Readiness, registry: PrometheusCollectorRegistry,
+    addRoutes: (Router<BasicRequestContext>) -> Void = { _ in }
+) -> Router<BasicRequestContext> {
+    let router = Router()
+    OperationalRoutes.add(to: router, readiness: readiness, registry: registry)
+    addRoutes(router)
+    return router
+}
+
+public func buildApplication(
+    router: Router<BasicRequestContext>, host: String, port: Int, serviceName: String, logger: Logger
+) -> some ApplicationProtocol {
+    Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: port), serverName: serviceName),
+        logger: logger)
+}

@@ -1,0 +1,204 @@
+import Foundation
+import Logging
+import MessageBus
+import Metrics
+import ServiceLifecycle
+
+/// The consume → handle → publish → commit loop every service runs.
+///
+/// At-least-once in, exactly-once effects out: a batch's offsets are committed only after
+/// every record it produced (including dead letters) was acknowledged by the broker, and
+/// outputs carry deterministic ids so a redelivered batch yields identical records that
+/// consumers drop. A malformed record is dead-lettered and the partition moves on.
+public struct ProcessingLoop: Service {
+    public struct Source: Sendable {
+        public var group: String
+        public var topics: [String]
+        public var instanceID: String?
+        public init(group: String, topics: [String], instanceID: String? = nil) {
+            self.group = group
+            self.topics = topics
+            self.instanceID = instanceID
+        }
+    }
+
+    let service: String
+    let bus: any MessageBus
+    let source: Source
+    let publisher: any RecordPublisher
+    let processor: any RecordProcessor
+    let settings: ProcessingSettings
+    let joined: ReadinessFlag
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    public init(
+        service: String, bus: any MessageBus, source: Source, publisher: any RecordPublisher,
+        processor: any RecordProcessor, settings: ProcessingSettings, joined: ReadinessFlag = ReadinessFlag(),
+        logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.service = service
+        self.bus = bus
+        self.source = source
+        self.publisher = publisher
+        self.processor = processor
+        self.settings = settings
+        self.joined = joined
+        self.logger = logger
+        self.now = now
+    }
+
+    public func run() async throws {
+        let subscription = try await bus.subscribe(group: source.group, topics: source.topics, instanceID: source.instanceID)
+        var metrics = LoopMetrics(service: service)
+        logger.info("consuming", metadata: ["group": "\(source.group)", "topics": "\(source.topics)"])
+        do {
+            // Graceful shutdown interrupts only the wait for records: a batch in hand is
+            // finished, published and committed before the loop ends.
+            while let batch = try await cancelOnGracefulShutdown({ try await subscription.poll(max: settings.maxBatch) }),
+                !batch.isEmpty
+            {
+                try await handle(batch, subscription: subscription, metrics: &metrics)
+            }
+        } catch is CancellationError {
+            // Shutting down while waiting for records: nothing is in flight.
+        } catch {
+            logger.error("processing stopped", metadata: ["error": "\(error)"])
+            try? await subscription.close()
+            throw error
+        }
+        joined.set(false)
+        try await subscription.close()
+        logger.info("consumer closed", metadata: ["group": "\(source.group)"])
+    }
+
+    func handle(_ batch: [ConsumerEvent], subscription: any GroupSubscription, metrics: inout LoopMetrics) async throws {
+        var outputs = [OutgoingRecord]()
+        var offsets = [TopicPartition: Int64]()
+        for event in batch {
+            switch event {
+            case .record(let record):
+                metrics.recordIn(record.topic)
+                outputs += try await outputsWithRetries(for: record, metrics: &metrics)
+                offsets[record.topicPartition] = record.offset + 1
+            case .assigned(let partitions):
+                try await flush(&outputs, &offsets, subscription: subscription, metrics: &metrics)
+                try await processor.partitionsAssigned(partitions)
+                metrics.assigned(partitions.count)
+                joined.set(true)
+            case .revoked(let partitions):
+                try await flush(&outputs, &offsets, subscription: subscription, metrics: &metrics)
+                await processor.partitionsRevoked(partitions)
+                metrics.revoked(partitions.count)
+            }
+        }
+        try await flush(&outputs, &offsets, subscription: subscription, metrics: &metrics)
+    }
+
+    /// Publishes the outputs (retrying until the broker takes them: committing past
+    /// unpublished output would lose it), then commits the offsets.
+    private func flush(
+        _ outputs: inout [OutgoingRecord], _ offsets: inout [TopicPartition: Int64], subscription: any GroupSubscription,
+        metrics: inout LoopMetrics
+    ) async throws {
+        if !outputs.isEmpty {
+            var attempt = 0
+            while true {
+                do {
+                    _ = try await publisher.publish(outputs)
+                    break
+                } catch {
+                    attempt += 1
+                    logger.warning("publishing failed, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                    try await Task.sleep(for: settings.backoff(afterAttempt: attempt))
+                }
+            }
+            for output in outputs { metrics.recordOut(output.topic) }
+            outputs.removeAll(keepingCapacity: true)
+        }
+        if !offsets.isEmpty {
+            try await subscription.commit(offsets)
+            offsets.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private func outputsWithRetries(for record: ConsumerRecord, metrics: inout LoopMetrics) async throws -> [OutgoingRecord] {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await processor.process(record)
+            } catch let unprocessable as UnprocessableRecord {
+                return [deadLetter(record, code: unprocessable.code, reason: unprocessable.reason, metrics: &metrics)]
+            } catch {
+                guard attempt < settings.maxAttempts else {
+                    return [deadLetter(record, code: "retries_exhausted",
+                                       reason: "gave up after \(attempt) attempts: \(error)", metrics: &metrics)]
+                }
+                metrics.retried()
+                logger.warning(
+                    "processing failed, retrying",
+                    metadata: ["topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
+                               "attempt": "\(attempt)", "error": "\(error)"])
+                try await Task.sleep(for: settings.backoff(afterAttempt: attempt))
+            }
+        }
+    }
+
+    private func deadLetter(_ record: ConsumerRecord, code: String, reason: String, metrics: inout LoopMetrics) -> OutgoingRecord {
+        metrics.deadLettered(code)
+        logger.notice(
+            "dead-lettering a record",
+            metadata: ["topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
+                       "reason": "\(reason)"])
+        return DeadLetter.record(for: record, code: code, reason: reason, service: service, at: now())
+    }
+}
+
+/// The loop's metrics, with per-label handles cached (creating one goes through the factory).
+struct LoopMetrics {
+    let service: String
+    private var inbound: [String: Counter] = [:]
+    private var outbound: [String: Counter] = [:]
+    private var deadLetters: [String: Counter] = [:]
+    private let retries: Counter
+    private let assignedPartitions: Gauge
+    private var assignedCount = 0
+
+    init(service: String) {
+        self.service = service
+        retries = Counter(label: "helpdesk_processing_retries_total", dimensions: [("service", service)])
+        assignedPartitions = Gauge(label: "helpdesk_assigned_partitions", dimensions: [("service", service)])
+    }
+
+    mutating func recordIn(_ topic: String) {
+        counter(&inbound, "helpdesk_records_in_total", [("service", service), ("topic", topic)], key: topic).increment()
+    }
+
+    mutating func recordOut(_ topic: String) {
+        counter(&outbound, "helpdesk_records_out_total", [("service", service), ("topic", topic)], key: topic).increment()
+    }
+
+    mutating func deadLettered(_ code: String) {
+        counter(&deadLetters, "helpdesk_deadletters_total", [("service", service), ("reason", code)], key: code).increment()
+    }
+
+    func retried() { retries.increment() }
+
+    mutating func assigned(_ count: Int) {
+        assignedCount += count
+        assignedPartitions.record(assignedCount)
+    }
+
+    mutating func revoked(_ count: Int) {
+        assignedCount = max(0, assignedCount - count)
+        assignedPartitions.record(assignedCount)
+    }
+
+    private func counter(_ cache: inout [String: Counter], _ label: String, _ dimensions: [(String, String)], key: String) -> Counter {
+        if let counter = cache[key] { return counter }
+        let counter = Counter(label: label, dimensions: dimensions)
+        cache[key] = counter
+        return counter
+    }
+}

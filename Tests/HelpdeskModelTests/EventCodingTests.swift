@@ -1,0 +1,80 @@
+import Foundation
+import HelpdeskModel
+import Testing
+
+@Suite struct EventCodingTests {
+    let ticket = TicketID(source: "crm", externalId: "CRM-1042")
+    let opened = ISO8601.parse("2026-03-06T23:30:00Z")!
+
+    @Test func eventsAreFlatCamelCaseJSONWithUTCInstants() throws {
+        let event = Event(
+            emittedBy: "sla-timer", causedBy: "tickets.classified/3/17", ticketId: ticket, source: "crm",
+            externalId: "CRM-1042", at: opened,
+            payload: SLAStarted(severity: .critical, startedAt: opened, dueAt: ISO8601.parse("2026-03-09T17:00:00Z")!))
+        let json = String(decoding: try WireJSON.encode(event), as: UTF8.self)
+        #expect(json == #"{"at":"2026-03-06T23:30:00Z","dueAt":"2026-03-09T17:00:00Z","eventId":"\#(event.eventId)","externalId":"CRM-1042","metric":"firstResponse","severity":"critical","source":"crm","startedAt":"2026-03-06T23:30:00Z","ticketId":"\#(ticket)","type":"sla.started"}"#)
+        let decoded = try WireJSON.decode(Event<SLAStarted>.self, from: Array(json.utf8))
+        #expect(decoded == event)
+        let envelope = try WireJSON.decode(EventEnvelope.self, from: Array(json.utf8))
+        #expect(envelope.type == "sla.started")
+        #expect(envelope.eventId == event.eventId)
+    }
+
+    @Test func theSameCauseYieldsTheSameEventID() {
+        func make(_ cause: String) -> Event<SLABreached> {
+            Event(emittedBy: "sla-timer", causedBy: cause, ticketId: ticket, source: "crm", externalId: "CRM-1042",
+                  at: opened, payload: SLABreached(severity: .major, dueAt: opened))
+        }
+        #expect(make("due").eventId == make("due").eventId)
+        #expect(make("due").eventId != make("due-again").eventId)
+        let other = Event(emittedBy: "sla-timer", causedBy: "due", ticketId: ticket, source: "crm", externalId: "CRM-1042",
+                          at: opened, payload: SLAMet(dueAt: opened, respondedAt: opened, businessSecondsUsed: 0))
+        #expect(other.eventId != make("due").eventId)
+    }
+
+    @Test func decodingAnotherTypeFails() throws {
+        let event = Event(emittedBy: "x", causedBy: "y", ticketId: ticket, source: "crm", externalId: "CRM-1042",
+                          at: opened, payload: SLAStopped(reason: "solved"))
+        let bytes = try WireJSON.encode(event)
+        #expect(throws: DecodingError.self) { try WireJSON.decode(Event<SLAMet>.self, from: bytes) }
+    }
+
+    @Test func cloudEventHeadersDescribeTheEvent() {
+        let event = Event(emittedBy: "classifier", causedBy: "c", ticketId: ticket, source: "crm", externalId: "CRM-1042",
+                          at: opened, payload: TicketRoutedToDocs(subject: "Typo", reason: "category documentation"))
+        let headers = Dictionary(uniqueKeysWithValues: CloudEventHeaders.make(for: event, producer: "classifier"))
+        #expect(headers["ce_specversion"] == "1.0")
+        #expect(headers["ce_id"] == event.eventId.rawValue)
+        #expect(headers["ce_type"] == "ticket.routedToDocs")
+        #expect(headers["ce_source"] == "/helpdesk/classifier")
+        #expect(headers["ce_time"] == "2026-03-06T23:30:00Z")
+        #expect(headers["content-type"] == "application/json")
+    }
+
+    @Test func everyPayloadRoundTrips() throws {
+        func roundTrip<P: EventPayload>(_ payload: P) throws {
+            let event = Event(emittedBy: "t", causedBy: "c", ticketId: ticket, source: "crm", externalId: "CRM-1042",
+                              at: opened, payload: payload)
+            #expect(try WireJSON.decode(Event<P>.self, from: WireJSON.encode(event)) == event)
+        }
+        try roundTrip(TicketReceived(organizationId: "acme", subject: "s", description: nil, requester: nil,
+                                     reportedSeverity: .major, impact: Impact(usersAffected: .few), category: .question,
+                                     openedAt: opened, receivedAt: opened))
+        try roundTrip(TicketMessagePosted(author: Author(role: .agent), isPublic: true, body: "b", cc: [], sentAt: opened))
+        try roundTrip(TicketSeverityChanged(severity: .minor, changedBy: "sam", reason: nil, changedAt: opened))
+        try roundTrip(TicketStatusChanged(status: .solved, changedAt: opened))
+        try roundTrip(TicketRejected(organizationId: "initech", reason: .ineligiblePlan, message: "m"))
+        try roundTrip(TicketClassified(severity: .critical, signals: [ClassificationSignal(signal: "serviceDown", criterion: "service down", severity: .critical, foundIn: "impact.serviceDown")], confidence: 0.9, reportedSeverity: nil, disagreesWithReporter: false, needsDedicatedContact: true, openedAt: opened))
+        try roundTrip(TicketRoutedToDocs(subject: "s", reason: "r"))
+        try roundTrip(SLAWarning(dueAt: opened, remainingSeconds: 900))
+        try roundTrip(SLAMet(dueAt: opened, respondedAt: opened, businessSecondsUsed: 60))
+        try roundTrip(SLARecalculated(oldSeverity: .minor, severity: .critical, dueAt: opened))
+        try roundTrip(EscalationRequested(by: "c@acme.test", via: .ccReply))
+        try roundTrip(EscalationEvaluating(engineer: "eve"))
+        try roundTrip(EscalationEscalated(by: "eve"))
+        try roundTrip(EscalationConditionRecorded(condition: .partiesAgreed, by: "eve", note: nil))
+        try roundTrip(EscalationDeEscalated(by: "eve"))
+        try roundTrip(EscalationDeEscalationRefused(by: "eve", missing: [.actionPlanConfirmed]))
+        try roundTrip(Notification(audience: .management, severity: .critical, subject: "s", text: "t", causedBy: EventID.derive(["x"])))
+    }
+}

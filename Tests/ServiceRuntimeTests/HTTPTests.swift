@@ -1,0 +1,39 @@
+import Hummingbird
+import HummingbirdTesting
+import Prometheus
+import ServiceRuntime
+import Testing
+
+@Suite("Operational HTTP routes") struct HTTPTests {
+    @Test func healthReadinessAndMetrics() async throws {
+        let readiness = Readiness()
+        let joined = ReadinessFlag()
+        readiness.add("kafka-group-joined") { joined.isSet }
+        readiness.add("kafka-reachable") { true }
+        let registry = PrometheusCollectorRegistry()
+        registry.makeCounter(name: "helpdesk_records_in_total", labels: [("topic", "tickets.inbound")]).increment(by: Int64(3))
+        let router = buildRouter(readiness: readiness, registry: registry)
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
+            }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body) == #"{"status":"not ready","failing":["kafka-group-joined"]}"#)
+            }
+            joined.set(true)
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains(#"helpdesk_records_in_total{topic="tickets.inbound"} 3"#))
+            }
+            try await client.execute(uri: "/nope", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+}

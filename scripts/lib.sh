@@ -1,0 +1,39 @@
+# Shared helpers for the project's scripts. Source it; do not run it.
+
+# Installs the Debian packages the project needs when any is missing.
+ensure_system_packages() {
+    local missing=()
+    for package in librdkafka-dev kcat pkg-config; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing ${missing[*]}" >&2
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    command -v swift >/dev/null || { echo "swift 6 is required on PATH (https://swift.org/install)" >&2; exit 1; }
+}
+
+# Starts `helpdesk broker` in the background; sets BROKER_PID and BOOTSTRAP.
+start_broker() {
+    local binary=$1; shift
+    local file
+    file=$(mktemp)
+    rm -f "$file"
+    "$binary" broker --bootstrap-file "$file" "$@" >/dev/null 2>"${BROKER_LOG:-/dev/null}" &
+    BROKER_PID=$!
+    for _ in $(seq 1 100); do
+        [ -s "$file" ] && break
+        sleep 0.1
+    done
+    [ -s "$file" ] || { echo "the broker did not start" >&2; exit 1; }
+    BOOTSTRAP=$(cat "$file")
+    rm -f "$file"
+}
+
+stop_broker() {
+    [ -n "${BROKER_PID:-}" ] && kill "$BROKER_PID" 2>/dev/null && wait "$BROKER_PID" 2>/dev/null
+    BROKER_PID=""
+}
