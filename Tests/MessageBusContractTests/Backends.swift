@@ -139,9 +139,14 @@ final class Member: Sendable {
         }
     }
 
-    func stop() async throws {
+    /// Stops taking events (the member stays in the group until closed).
+    func stopPolling() async {
         task.cancel()
         await task.value
+    }
+
+    func stop() async throws {
+        await stopPolling()
         try await subscription.close()
     }
 }

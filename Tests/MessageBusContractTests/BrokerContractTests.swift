@@ -65,6 +65,10 @@ struct BrokerContractTests {
         try await eventually("all records consumed") {
             await first.log.records.count + second.log.records.count >= sent.count
         }
+        // Stop both before either leaves: a leaving member's uncommitted records would
+        // (rightly) be redelivered to the other.
+        await first.stopPolling()
+        await second.stopPolling()
         try await first.stop()
         try await second.stop()
         let a = await first.log.records.map { "\($0.partition)/\($0.offset)" }

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Every benchmark, printing its figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/bench-transport.sh
