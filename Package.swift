@@ -76,6 +76,8 @@ let package = Package(
             dependencies: [
                 "ServiceRuntime", "MessageBus", "HelpdeskModel",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),

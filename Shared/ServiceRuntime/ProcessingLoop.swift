@@ -55,9 +55,9 @@ public struct ProcessingLoop: Service {
         do {
             // Graceful shutdown interrupts only the wait for records: a batch in hand is
             // finished, published and committed before the loop ends.
-            while let batch = try await cancelOnGracefulShutdown({ try await subscription.poll(max: settings.maxBatch) }),
-                !batch.isEmpty
-            {
+            while !Task.isShuttingDownGracefully {
+                let batch = try await cancelWhenGracefulShutdown { try await subscription.poll(max: settings.maxBatch) }
+                if batch.isEmpty { break }
                 try await handle(batch, subscription: subscription, metrics: &metrics)
             }
         } catch is CancellationError {

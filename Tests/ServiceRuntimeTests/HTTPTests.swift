@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdTesting
+import Metrics
 import Prometheus
 import ServiceRuntime
 import Testing
@@ -11,7 +12,8 @@ import Testing
         readiness.add("kafka-group-joined") { joined.isSet }
         readiness.add("kafka-reachable") { true }
         let registry = PrometheusCollectorRegistry()
-        registry.makeCounter(name: "helpdesk_records_in_total", labels: [("topic", "tickets.inbound")]).increment(by: Int64(3))
+        let factory = PrometheusMetricsFactory(registry: registry)
+        Counter(label: "helpdesk_records_in_total", dimensions: [("topic", "tickets.inbound")], factory: factory).increment(by: 3)
         let router = buildRouter(readiness: readiness, registry: registry)
         let app = Application(router: router)
         try await app.test(.router) { client in
