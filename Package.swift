@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev (Ubuntu's librdkafka-dev in the Docker image).
@@ -28,7 +30,12 @@ let package = Package(
             providers: [.apt(["librdkafka-dev"])]
         ),
         // Pure domain model: no I/O.
-        .target(name: "HelpdeskModel", path: "Shared/HelpdeskModel", swiftSettings: strict),
+        .target(
+            name: "HelpdeskModel",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            path: "Shared/HelpdeskModel",
+            swiftSettings: strict
+        ),
         // Broker abstraction and its in-memory double.
         .target(name: "MessageBus", path: "Shared/MessageBus", swiftSettings: strict),
         // The only place that calls rd_kafka_*.
@@ -65,7 +72,11 @@ let package = Package(
             path: "Services/helpdesk",
             swiftSettings: strict
         ),
-        .testTarget(name: "HelpdeskModelTests", dependencies: ["HelpdeskModel"], swiftSettings: strict),
+        .testTarget(
+            name: "HelpdeskModelTests",
+            dependencies: ["HelpdeskModel", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MessageBusContractTests",
             dependencies: ["MessageBus", "KafkaTransport"],

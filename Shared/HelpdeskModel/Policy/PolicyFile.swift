@@ -1,0 +1,177 @@
+import Foundation
+import Yams
+
+/// A problem with the policy file, named by its key.
+public struct PolicyError: Error, Equatable, CustomStringConvertible {
+    public let key: String
+    public let problem: String
+    public init(key: String, problem: String) {
+        self.key = key
+        self.problem = problem
+    }
+    public var description: String { key.isEmpty ? problem : "\(key): \(problem)" }
+}
+
+extension SLAPolicy {
+    /// Reads the policy YAML (DESIGN.md, docs/policy.md). Every key is optional and defaults to
+    /// the standard policy; unknown keys are refused so that typos do not pass silently.
+    public static func load(yaml text: String) throws(PolicyError) -> SLAPolicy {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw PolicyError(key: "", problem: "not valid YAML: \(error)")
+        }
+        guard let node else { return .standard }
+        let root = try PolicyNode(node, key: "").mapping(allowed: [
+            "timezone", "hours", "days", "holidays", "escalationAddress", "severities",
+        ])
+        let standard = SLAPolicy.standard
+
+        let timezone = try root["timezone"]?.string() ?? standard.calendar.timeZone.identifier
+        var windows = standard.calendar.windows
+        if let hours = root["hours"] {
+            let items = hours.isSequence ? try hours.sequence() : [hours]
+            windows = try items.map { item throws(PolicyError) in try item.window() }
+            if windows.isEmpty { throw PolicyError(key: "hours", problem: "needs at least one window") }
+        }
+        var days = standard.calendar.days
+        if let list = root["days"] {
+            days = Set(try list.sequence().map { item throws(PolicyError) -> Weekday in
+                let name = try item.string()
+                guard let day = Weekday(name: name) else {
+                    throw PolicyError(key: item.key, problem: "\"\(name)\" is not one of sun|mon|tue|wed|thu|fri|sat")
+                }
+                return day
+            })
+        }
+        var holidays = Set<LocalDate>()
+        if let list = root["holidays"] {
+            for item in try list.sequence() {
+                let text = try item.string()
+                guard let date = LocalDate(parsing: text) else {
+                    throw PolicyError(key: item.key, problem: "\"\(text)\" is not a date (YYYY-MM-DD)")
+                }
+                holidays.insert(date)
+            }
+        }
+        let calendar: BusinessCalendar
+        do {
+            calendar = try BusinessCalendar(timeZone: timezone, windows: windows, days: days, holidays: holidays)
+        } catch {
+            switch error {
+            case .unknownTimeZone: throw PolicyError(key: "timezone", problem: error.description)
+            case .overlappingWindows: throw PolicyError(key: "hours", problem: error.description)
+            case .noOpenTime: throw PolicyError(key: "days", problem: error.description)
+            }
+        }
+        let escalationAddress = try root["escalationAddress"]?.string() ?? standard.escalationAddress
+        guard escalationAddress.contains("@"), !escalationAddress.contains(where: \.isWhitespace) else {
+            throw PolicyError(key: "escalationAddress", problem: "\"\(escalationAddress)\" is not an e-mail address")
+        }
+
+        var targets = standard.targets
+        if let severities = root["severities"] {
+            let entries = try severities.mapping(allowed: Set(Severity.allCases.map(\.name)))
+            for severity in Severity.allCases {
+                guard let entry = entries[severity.name] else { continue }
+                let fields = try entry.mapping(allowed: ["firstResponse", "warnAt", "escalateOnBreach"])
+                var target = standard.target(for: severity)
+                if let node = fields["firstResponse"] {
+                    let text = try node.string()
+                    guard let duration = DurationText.parse(text), duration > .zero else {
+                        throw PolicyError(key: node.key, problem: "\"\(text)\" is not a duration (like 1h, 30m, 90s, 1h30m)")
+                    }
+                    target.firstResponse = duration
+                }
+                if let node = fields["warnAt"] {
+                    let text = try node.string()
+                    guard let fraction = Double(text), fraction > 0, fraction < 1 else {
+                        throw PolicyError(key: node.key, problem: "\"\(text)\" is not a fraction between 0 and 1")
+                    }
+                    target.warnAt = fraction
+                }
+                if let node = fields["escalateOnBreach"] {
+                    target.escalateOnBreach = try node.bool()
+                }
+                targets[severity] = target
+            }
+        }
+        return SLAPolicy(calendar: calendar, escalationAddress: escalationAddress, targets: targets)
+    }
+
+    public static func load(file path: String) throws(PolicyError) -> SLAPolicy {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PolicyError(key: "", problem: "cannot read policy file \(path)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw PolicyError(key: "", problem: "policy file \(path) is not UTF-8")
+        }
+        return try load(yaml: text)
+    }
+}
+
+/// A YAML node with the dotted key it was found under, for error messages.
+private struct PolicyNode {
+    let node: Node
+    let key: String
+
+    init(_ node: Node, key: String) {
+        self.node = node
+        self.key = key
+    }
+
+    var isSequence: Bool { node.sequence != nil }
+
+    func string() throws(PolicyError) -> String {
+        guard let scalar = node.scalar else { throw PolicyError(key: key, problem: "must be a single value") }
+        return scalar.string
+    }
+
+    func bool() throws(PolicyError) -> Bool {
+        switch try string().lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        case let other: throw PolicyError(key: key, problem: "\"\(other)\" is not true or false")
+        }
+    }
+
+    func sequence() throws(PolicyError) -> [PolicyNode] {
+        guard let sequence = node.sequence else { throw PolicyError(key: key, problem: "must be a list") }
+        return sequence.enumerated().map { PolicyNode($0.element, key: "\(key)[\($0.offset)]") }
+    }
+
+    func mapping(allowed: Set<String>) throws(PolicyError) -> [String: PolicyNode] {
+        guard let mapping = node.mapping else { throw PolicyError(key: key, problem: "must be a mapping") }
+        var result = [String: PolicyNode]()
+        for (keyNode, value) in mapping {
+            let name = keyNode.scalar?.string ?? ""
+            let path = key.isEmpty ? name : "\(key).\(name)"
+            guard allowed.contains(name) else {
+                throw PolicyError(key: path, problem: "unknown key (expected one of \(allowed.sorted().joined(separator: ", ")))")
+            }
+            result[name] = PolicyNode(value, key: path)
+        }
+        return result
+    }
+
+    func window() throws(PolicyError) -> OpeningWindow {
+        let fields = try mapping(allowed: ["start", "end"])
+        guard let startNode = fields["start"], let endNode = fields["end"] else {
+            throw PolicyError(key: key, problem: "needs start and end (like { start: \"09:00\", end: \"17:00\" })")
+        }
+        func time(_ node: PolicyNode) throws(PolicyError) -> Int32 {
+            let text = try node.string()
+            guard let seconds = OpeningWindow.secondOfDay(text) else {
+                throw PolicyError(key: node.key, problem: "\"\(text)\" is not a time of day (HH:MM, quoted)")
+            }
+            return seconds
+        }
+        let start = try time(startNode)
+        let end = try time(endNode)
+        guard let window = OpeningWindow(start: start, end: end), start < 86_400 else {
+            throw PolicyError(key: key, problem: "start must be before end")
+        }
+        return window
+    }
+}
