@@ -3,3 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bench-transport.sh
+./scripts/bench-sla.sh

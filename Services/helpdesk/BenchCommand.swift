@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HelpdeskModel
 import KafkaTransport
 import MessageBus
 import Synchronization
@@ -7,7 +8,7 @@ import Synchronization
 /// `helpdesk bench`: measurements printed as `name value` lines for scripts/bench to tabulate.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks.", subcommands: [TransportBench.self])
+        commandName: "bench", abstract: "Benchmarks.", subcommands: [TransportBench.self, SLABench.self])
 }
 
 struct TransportBench: AsyncParsableCommand {
@@ -110,4 +111,77 @@ final class ProgressWatchdog: Sendable {
     private let last = Mutex(ContinuousClock.now)
     func advanced() { last.withLock { $0 = ContinuousClock.now } }
     func stalled(for duration: Duration) -> Bool { last.withLock { ContinuousClock.now - $0 > duration } }
+}
+
+struct SLABench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sla",
+        abstract: "Time first-response deadline computations on one core; optionally write inputs and results for comparison.")
+
+    @Option(help: "Inputs (random instants in 2026–2027 with random severities).")
+    var count: Int = 100_000
+
+    @Option(help: "Timed passes over the inputs.")
+    var passes: Int = 20
+
+    @Option(help: "Write `local-start<TAB>hours<TAB>local-due` lines (America/Denver wall time) for inputs whose span has no DST change.")
+    var out: String?
+
+    @Option(help: "Policy YAML (default: built-in).")
+    var policy: String?
+
+    func run() async throws {
+        let policy = try policy.map { try SLAPolicy.load(file: $0) } ?? .standard
+        var generator = SplitMix64(seed: 20_261_126)
+        let inputs = (0..<count).map { _ in
+            (Date(timeIntervalSince1970: Double(1_767_225_600 + Int64(generator.next() % 63_072_000))),
+             Severity.allCases[Int(generator.next() % 3)])
+        }
+        var checksum = 0.0
+        let start = ContinuousClock.now
+        for _ in 0..<passes {
+            for (opened, severity) in inputs {
+                checksum += policy.firstResponseDue(severity: severity, openedAt: opened).timeIntervalSince1970
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("due_computations \(count * passes)")
+        print("due_per_second \(Int(Double(count * passes) / seconds))")
+        print("ns_per_due \(Int(seconds * 1e9 / Double(count * passes)))")
+        print("checksum \(Int64(checksum) % 1_000_000)")
+
+        guard let out else { return }
+        let calendar = policy.calendar
+        var lines = [String]()
+        for (opened, severity) in inputs {
+            let due = policy.firstResponseDue(severity: severity, openedAt: opened)
+            let start = calendar.local(opened)
+            let end = calendar.local(due)
+            // Comparable libraries have no time zones: keep spans without a clock change.
+            guard start.utcOffset == end.utcOffset, due.timeIntervalSince(opened) < 20 * 86_400 else { continue }
+            let hours = policy.target(for: severity).firstResponse.components.seconds / 3600
+            lines.append("\(wallClock(start))\t\(hours)\t\(wallClock(end))")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: out, atomically: true, encoding: .utf8)
+        print("comparable_inputs \(lines.count)")
+    }
+
+    private func wallClock(_ local: (date: LocalDate, secondOfDay: Int64, utcOffset: Int64)) -> String {
+        let s = local.secondOfDay
+        return "\(local.date) " + String(format: "%02d:%02d:%02d", Int(s / 3600), Int(s % 3600 / 60), Int(s % 60))
+    }
+}
+
+/// A small deterministic generator, so benchmark inputs are the same on every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

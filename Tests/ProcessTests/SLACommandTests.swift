@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// `helpdesk sla` as a user runs it: exit codes, standard output, one-line errors.
+@Suite("helpdesk sla CLI")
+struct SLACommandTests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    func helpdesk(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binaries.path("helpdesk"))
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "HELPDESK_POLICY_FILE" }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test(arguments: [("critical", "2026-03-09T15:30:00Z"), ("1", "2026-03-09T15:30:00Z"), ("major", "2026-03-09T18:30:00Z"),
+                      ("3", "2026-03-09T22:30:00Z")])
+    func dueAnswersTheDesignExample(severity: String, expected: String) throws {
+        let run = try helpdesk(["sla", "due", "--severity", severity, "--opened", "2026-03-06T23:30:00Z"])
+        #expect(run.status == 0)
+        #expect(run.stdout == expected + "\n")
+        #expect(run.stderr.isEmpty)
+    }
+
+    @Test func elapsedAndExplain() throws {
+        let elapsed = try helpdesk(["sla", "elapsed", "--from", "2026-01-09T23:00:00Z", "--to", "2026-01-12T17:00:00Z"])
+        #expect(elapsed.stdout == "7200\n")
+        let explain = try helpdesk(["sla", "explain", "--severity", "critical", "--opened", "2026-03-06T23:30:00Z"])
+        #expect(explain.status == 0)
+        #expect(explain.stdout.contains("Fri 2026-03-06 16:30:00 MST – 17:00:00 MST  30m (total 30m)"))
+        #expect(explain.stdout.contains("Mon 2026-03-09 09:00:00 MDT – 09:30:00 MDT  30m (total 1h)"))
+        #expect(explain.stdout.hasSuffix("due 2026-03-09T15:30:00Z (Mon 2026-03-09 09:30:00 MDT)\n"))
+    }
+
+    @Test func aPolicyFileChangesTheAnswer() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID()).yaml").path
+        try "holidays: [2026-03-09]\nseverities: { critical: { firstResponse: 30m } }\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try helpdesk(["sla", "due", "--severity", "critical", "--opened", "2026-03-06T23:30:00Z", "--policy", path])
+        #expect(run.stdout == "2026-03-07T00:00:00Z\n")
+        let later = try helpdesk(["sla", "due", "--severity", "critical", "--opened", "2026-03-07T00:00:00Z", "--policy", path])
+        #expect(later.stdout == "2026-03-10T15:30:00Z\n")  // Monday is a holiday: Tuesday 09:30 MDT
+    }
+
+    @Test(arguments: [
+        (["sla", "due", "--severity", "urgent", "--opened", "2026-03-06T23:30:00Z"], #"--severity "urgent" is not one of"#),
+        (["sla", "due", "--severity", "1", "--opened", "2026-03-06 23:30"], #"--opened "2026-03-06 23:30" is not an ISO-8601 instant"#),
+        (["sla", "due", "--opened", "2026-03-06T23:30:00Z"], "Missing expected argument '--severity <severity>'"),
+        (["sla", "due", "--severity", "1", "--opened", "2026-03-06T23:30:00Z", "--policy", "/nonexistent.yaml"], "cannot read policy file"),
+        (["sla", "elapsed", "--from", "x", "--to", "2026-03-06T23:30:00Z"], #"--from "x" is not an ISO-8601 instant"#),
+    ])
+    func badInputExitsNonZeroWithOneLine(arguments: [String], message: String) throws {
+        let run = try helpdesk(arguments)
+        #expect(run.status != 0)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.hasPrefix("helpdesk: "))
+        #expect(run.stderr.contains(message))
+        #expect(run.stderr.split(separator: "\n").count == 1)
+    }
+}
