@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "helpdesk", targets: ["helpdesk"]),
+        .executable(name: "intake", targets: ["intake"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -72,6 +73,23 @@ let package = Package(
             path: "Services/helpdesk",
             swiftSettings: strict
         ),
+        .target(
+            name: "IntakeService",
+            dependencies: [
+                "HelpdeskModel", "MessageBus", "ServiceRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Services/intake/Logic",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "intake",
+            dependencies: ["IntakeService", "ServiceRuntime", "HelpdeskModel"],
+            path: "Services/intake/Main",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "HelpdeskModelTests",
             dependencies: ["HelpdeskModel", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -89,6 +107,14 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntakeServiceTests",
+            dependencies: [
+                "IntakeService", "HelpdeskModel", "MessageBus", "ServiceRuntime",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),

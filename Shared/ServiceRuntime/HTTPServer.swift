@@ -35,6 +35,8 @@ public func buildRouter(
     addRoutes: (Router<BasicRequestContext>) -> Void = { _ in }
 ) -> Router<BasicRequestContext> {
     let router = Router()
+    // Requests by route, method and status (http_requests_total, http_request_duration_seconds).
+    router.add(middleware: MetricsMiddleware())
     OperationalRoutes.add(to: router, readiness: readiness, registry: registry)
     addRoutes(router)
     return router

@@ -1,0 +1,176 @@
+import Foundation
+import HTTPTypes
+import HelpdeskModel
+import Hummingbird
+import HummingbirdTesting
+import IntakeService
+import MessageBus
+import Synchronization
+import Testing
+
+/// An inbound sink over the in-memory broker that can be made unreachable or failing.
+final class TestSink: InboundSink {
+    let broker = InMemoryBroker(defaultPartitions: 6)
+    let reachable = Mutex(true)
+    let failing = Mutex(false)
+
+    var isAvailable: Bool { reachable.withLock { $0 } }
+
+    func write(_ record: OutgoingRecord) async throws -> DeliveryReceipt {
+        if failing.withLock({ $0 }) { throw BusError.deliveryFailed(topic: record.topic, reason: "Local: Message timed out") }
+        return try await broker.makePublisher().publish(record)
+    }
+}
+
+let crmKey = "crm-key-0123456789abcdef"
+let mailKey = "mail-key-0123456789abcdef"
+
+func withAPI(_ body: @escaping @Sendable (any TestClientProtocol, TestSink) async throws -> Void) async throws {
+    let sink = TestSink()
+    let router = Router()
+    IntakeAPI(keys: try APIKeys.parse("crm=\(crmKey),mail=\(mailKey)"), sink: sink, eligibility: .sample).addRoutes(to: router)
+    try await Application(router: router).test(.router) { client in try await body(client, sink) }
+}
+
+func post(_ client: any TestClientProtocol, _ uri: String, key: String? = crmKey, header: HTTPField.Name = .authorization,
+          _ body: String) async throws -> (HTTPResponse.Status, JSONValue) {
+    var headers = HTTPFields()
+    if let key { headers[header] = header == .authorization ? "Bearer \(key)" : key }
+    return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+        (response.status, (try? JSONParser.parse(Array(response.body.readableBytesView))) ?? .null)
+    }
+}
+
+func member(_ value: JSONValue, _ key: String) -> JSONValue? {
+    if case .object(let members) = value { return members[key] }
+    return nil
+}
+
+let openBody = #"{"source":"crm","externalId":"CRM-1042","organizationId":"acme","subject":"SSO login fails for everyone"}"#
+
+@Suite("Intake HTTP API")
+struct IntakeAPITests {
+    @Test func acceptedTicketsAreWrittenAndAnswered202WithTheEventID() async throws {
+        try await withAPI { client, sink in
+            let (status, body) = try await post(client, "/v1/tickets", openBody)
+            #expect(status == .accepted)
+            let ticketId = TicketID(source: "crm", externalId: "CRM-1042")
+            #expect(member(body, "ticketId") == .string(ticketId.rawValue))
+            let written = try #require(sink.broker.records(in: Topics.inbound).first)
+            #expect(written.keyString == "crm/CRM-1042")
+            // The event intake emits for this record carries the id the API answered.
+            let outputs = try await IntakeProcessor(eligibility: .sample).process(written)
+            let event = try WireJSON.decode(EventEnvelope.self, from: outputs[0].value!)
+            #expect(member(body, "eventId") == .string(event.eventId.rawValue))
+            #expect(event.type == "ticket.received")
+        }
+    }
+
+    @Test func activityRoutesTakeTheTicketFromThePath() async throws {
+        try await withAPI { client, sink in
+            let routes = [
+                ("messages", #"{"author":{"role":"agent","email":"sam@support.example"},"body":"On it"}"#, "ticket.message"),
+                ("severity", #"{"severity":"major","changedBy":"sam@support.example"}"#, "ticket.severityChanged"),
+                ("status", #"{"status":"solved"}"#, "ticket.statusChanged"),
+            ]
+            for (route, body, type) in routes {
+                let (status, answer) = try await post(client, "/v1/tickets/crm/CRM-1042/\(route)", body)
+                #expect(status == .accepted, "\(route)")
+                #expect(member(answer, "ticketId") == .string(TicketID(source: "crm", externalId: "CRM-1042").rawValue))
+                let written = try #require(sink.broker.records(in: Topics.inbound).last)
+                let message = try InboundMessage.decode(written.value!)
+                #expect(message.kind.rawValue == type)
+                #expect(message.externalId == "CRM-1042")
+            }
+            let (mismatch, answer) = try await post(client, "/v1/tickets/crm/CRM-1042/status", #"{"externalId":"OTHER","status":"solved"}"#)
+            #expect(mismatch == .unprocessableContent)
+            #expect(member(answer, "fieldErrors") == .array([.object(["field": .string("externalId"), "problem": .string(#"must match the path ("CRM-1042")"#)])]))
+        }
+    }
+
+    @Test func aKeyIsRequiredAndMustBeValid() async throws {
+        try await withAPI { client, sink in
+            let (missing, body) = try await post(client, "/v1/tickets", key: nil, openBody)
+            #expect(missing == .unauthorized)
+            #expect(member(body, "error") == .string("missing_api_key"))
+            let (wrong, wrongBody) = try await post(client, "/v1/tickets", key: "crm-key-0123456789abcdeX", openBody)
+            #expect(wrong == .unauthorized)
+            #expect(member(wrongBody, "error") == .string("invalid_api_key"))
+            let (viaHeader, _) = try await post(client, "/v1/tickets", header: HTTPField.Name("X-API-Key")!, openBody)
+            #expect(viaHeader == .accepted)
+            #expect(sink.broker.records(in: Topics.inbound).count == 1)
+        }
+    }
+
+    @Test func aKeyMaySubmitForItsOwnSourceOnly() async throws {
+        try await withAPI { client, sink in
+            let (status, body) = try await post(client, "/v1/tickets", key: mailKey, openBody)
+            #expect(status == .forbidden)
+            #expect(member(body, "error") == .string("wrong_source"))
+            let (pathStatus, _) = try await post(client, "/v1/tickets/crm/CRM-1/status", key: mailKey, #"{"status":"open"}"#)
+            #expect(pathStatus == .forbidden)
+            #expect(sink.broker.records(in: Topics.inbound).isEmpty)
+        }
+    }
+
+    @Test func bodiesOver256KiBAreRefused() async throws {
+        try await withAPI { client, sink in
+            let description = String(repeating: "x", count: 256 * 1024)
+            let (status, body) = try await post(client, "/v1/tickets",
+                #"{"source":"crm","externalId":"1","organizationId":"acme","subject":"s","description":"\#(description)"}"#)
+            #expect(status == .contentTooLarge)
+            #expect(member(body, "error") == .string("too_large"))
+            #expect(sink.broker.records(in: Topics.inbound).isEmpty)
+        }
+    }
+
+    @Test func invalidBodiesListEveryFieldError() async throws {
+        try await withAPI { client, _ in
+            let (status, body) = try await post(client, "/v1/tickets",
+                #"{"source":"crm","externalId":"1","impact":{"usersAffected":"lots"},"reportedSeverity":"urgent"}"#)
+            #expect(status == .unprocessableContent)
+            #expect(member(body, "error") == .string("invalid_fields"))
+            guard case .array(let errors)? = member(body, "fieldErrors") else {
+                Issue.record("no fieldErrors")
+                return
+            }
+            let fields = errors.compactMap { member($0, "field") }
+            #expect(fields == [.string("organizationId"), .string("subject"), .string("reportedSeverity"), .string("impact.usersAffected")])
+            let (notJSON, notJSONBody) = try await post(client, "/v1/tickets", "{nope")
+            #expect(notJSON == .badRequest)
+            #expect(member(notJSONBody, "error") == .string("not_json"))
+            let (wrongType, _) = try await post(client, "/v1/tickets", #"{"type":"ticket.message","source":"crm","externalId":"1","author":{"role":"agent"}}"#)
+            #expect(wrongType == .unprocessableContent)
+            let (bomb, _) = try await post(client, "/v1/tickets", String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000))
+            #expect(bomb == .badRequest)
+        }
+    }
+
+    @Test func kafkaUnreachableIs503() async throws {
+        try await withAPI { client, sink in
+            sink.reachable.withLock { $0 = false }
+            let (down, body) = try await post(client, "/v1/tickets", openBody)
+            #expect(down == .serviceUnavailable)
+            #expect(member(body, "error") == .string("kafka_unavailable"))
+            sink.reachable.withLock { $0 = true }
+            sink.failing.withLock { $0 = true }
+            let (failed, failedBody) = try await post(client, "/v1/tickets", openBody)
+            #expect(failed == .serviceUnavailable)
+            #expect(member(failedBody, "message").map { "\($0)" }?.contains("Message timed out") == true)
+            #expect(sink.broker.records(in: Topics.inbound).isEmpty)
+        }
+    }
+
+    @Test func theOpenAPIDocumentIsServedAndMatchesDocs() async throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
+        let onDisk = try String(contentsOf: docs, encoding: .utf8)
+        try await withAPI { client, _ in
+            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == onDisk)
+                #expect(onDisk.hasPrefix("openapi: 3.1.0"))
+            }
+        }
+    }
+}
