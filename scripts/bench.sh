@@ -4,3 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bench-transport.sh
 ./scripts/bench-sla.sh
+./scripts/bench-intake.sh

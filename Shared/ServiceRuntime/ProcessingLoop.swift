@@ -101,6 +101,8 @@ public struct ProcessingLoop: Service {
         _ outputs: inout [OutgoingRecord], _ offsets: inout [TopicPartition: Int64], subscription: any GroupSubscription,
         metrics: inout LoopMetrics
     ) async throws {
+        let started = ContinuousClock.now
+        let outputCount = outputs.count
         if !outputs.isEmpty {
             var attempt = 0
             while true {
@@ -116,10 +118,13 @@ public struct ProcessingLoop: Service {
             for output in outputs { metrics.recordOut(output.topic) }
             outputs.removeAll(keepingCapacity: true)
         }
+        let published = ContinuousClock.now
         if !offsets.isEmpty {
             try await subscription.commit(offsets)
             offsets.removeAll(keepingCapacity: true)
         }
+        logger.trace("flushed", metadata: ["outputs": "\(outputCount)", "publish": "\(published - started)",
+                                           "commit": "\(ContinuousClock.now - published)"])
     }
 
     private func outputsWithRetries(for record: ConsumerRecord, metrics: inout LoopMetrics) async throws -> [OutgoingRecord] {
