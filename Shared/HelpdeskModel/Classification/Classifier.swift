@@ -1,0 +1,140 @@
+import Foundation
+
+/// What a classification found and decided.
+public struct Classification: Sendable, Equatable {
+    public enum Route: String, Sendable, Codable { case support, docs }
+    public var route: Route
+    public var severity: Severity
+    public var signals: [ClassificationSignal]
+    public var confidence: Double
+    public var reportedSeverity: Severity?
+    public var disagreesWithReporter: Bool
+    public var needsDedicatedContact: Bool
+    /// Why the ticket went to the documentation channel, when it did.
+    public var docsReason: String?
+}
+
+/// What the classifier reads of a ticket.
+public struct ClassifierInput: Sendable {
+    public var subject: String
+    public var description: String?
+    public var impact: Impact?
+    public var category: TicketCategory?
+    public var reportedSeverity: Severity?
+
+    public init(subject: String, description: String? = nil, impact: Impact? = nil, category: TicketCategory? = nil,
+                reportedSeverity: Severity? = nil) {
+        self.subject = subject
+        self.description = description
+        self.impact = impact
+        self.category = category
+        self.reportedSeverity = reportedSeverity
+    }
+}
+
+/// Decides a ticket's severity the way a support engineer applying the policy table would,
+/// and says why. Pure: rules in, classification out.
+///
+/// Every signal votes for its severity with its weight, times the weight of where it was found
+/// (structured impact fields count more than words); the requester's own view adds a smaller
+/// vote, so it settles close calls but never outweighs evidence. The most-voted severity wins;
+/// a tie goes to the more urgent one. Confidence is the winner's share of all votes.
+public struct Classifier: Sendable {
+    public let rules: ClassificationRules
+    private let matcher: TextMatcher
+    private let phrases: [(signal: SignalRule, stems: [[String]], except: [[String]])]
+    private let docsTerms: [[String]]
+    private let docsProblems: [[String]]
+
+    public init(rules: ClassificationRules = .standard) {
+        self.rules = rules
+        matcher = TextMatcher(negations: Set(rules.negations.map(TextMatcher.stem)))
+        let stem = { (phrase: String) in TextMatcher.words(phrase).map(TextMatcher.stem) }
+        phrases = rules.signals.map { ($0, $0.phrases.map(stem), $0.except.map(stem)) }
+        docsTerms = rules.docs.subjects.map(stem)
+        docsProblems = rules.docs.problems.map(stem)
+    }
+
+    public func classify(_ input: ClassifierInput) -> Classification {
+        var signals = structuredSignals(input.impact)
+        let subject = TextMatcher.words(input.subject).map(TextMatcher.stem)
+        let description = TextMatcher.words(input.description ?? "").map(TextMatcher.stem)
+        for (rule, stems, except) in phrases where !signals.contains(where: { $0.signal == rule.name }) {
+            for (place, text) in [("subject", subject), ("description", description)] {
+                let words = matcher.masking(except, in: text)
+                if let phrase = stems.firstIndex(where: { matcher.matches($0, in: words) }) {
+                    signals.append(ClassificationSignal(
+                        signal: rule.name, criterion: rule.criterion, severity: rule.severity,
+                        foundIn: "\(place): \"\(rule.phrases[phrase])\""))
+                    break
+                }
+            }
+        }
+
+        var votes: [Severity: Double] = [:]
+        for signal in signals {
+            let rule = rules.signal(named: signal.signal)!
+            let place = signal.foundIn.hasPrefix("impact.") ? rules.weights.structured : rules.weights.text
+            votes[signal.severity, default: 0] += rule.weight * place
+        }
+        if let reported = input.reportedSeverity { votes[reported, default: 0] += rules.weights.reporter }
+        let total = votes.values.reduce(0, +)
+        let severity = Severity.allCases.max { a, b in
+            let (va, vb) = (votes[a] ?? 0, votes[b] ?? 0)
+            return va != vb ? va < vb : a < b
+        }!
+        let decided = total == 0 ? rules.defaultSeverity : severity
+        let confidence = total == 0 ? 0.2 : ((votes[decided] ?? 0) / total * 100).rounded() / 100
+
+        let contact = input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? ""
+        let docsReason = docsRouting(input, subject: subject, description: description, signals: signals)
+        return Classification(
+            route: docsReason == nil ? .support : .docs, severity: decided,
+            signals: signals.sorted { ($0.severity.level, $0.signal) < ($1.severity.level, $1.signal) },
+            confidence: confidence, reportedSeverity: input.reportedSeverity,
+            disagreesWithReporter: input.reportedSeverity.map { $0 != decided } ?? false,
+            needsDedicatedContact: decided == .critical && contact.isEmpty, docsReason: docsReason)
+    }
+
+    private func structuredSignals(_ impact: Impact?) -> [ClassificationSignal] {
+        guard let impact else { return [] }
+        var found = [(String, String)]()
+        if impact.serviceDown == true { found.append(("serviceDown", "impact.serviceDown")) }
+        switch impact.usersAffected {
+        case .all?, .majority?: found.append(("majorityUsers", "impact.usersAffected"))
+        case .multiple?: found.append(("multipleUsers", "impact.usersAffected"))
+        case .few?, .one?: found.append(("fewUsers", "impact.usersAffected"))
+        case nil: break
+        }
+        switch impact.workaround {
+        case .none?: found.append(("noWorkaround", "impact.workaround"))
+        case .temporary?: found.append(("temporaryWorkaround", "impact.workaround"))
+        case .longTerm?, .notScalable?: found.append(("longTermWorkaround", "impact.workaround"))
+        case nil: break
+        }
+        switch impact.installations {
+        case .halted?: found.append(("installationsHalted", "impact.installations"))
+        case .impaired?: found.append(("installationsImpaired", "impact.installations"))
+        case .unaffected?, nil: break
+        }
+        if impact.cosmetic == true { found.append(("cosmetic", "impact.cosmetic")) }
+        return found.compactMap { name, field in
+            rules.signal(named: name).map {
+                ClassificationSignal(signal: name, criterion: $0.criterion, severity: $0.severity, foundIn: field)
+            }
+        }
+    }
+
+    /// Documentation errors go to the documentation channel: the `documentation` category, or
+    /// text that names documentation and a mistake in it, with no sign of a service problem.
+    private func docsRouting(_ input: ClassifierInput, subject: [String], description: [String],
+                             signals: [ClassificationSignal]) -> String? {
+        if input.category == .documentation { return "category is documentation" }
+        guard !signals.contains(where: { $0.severity != .minor }) else { return nil }
+        let words = subject + description
+        guard let term = docsTerms.firstIndex(where: { matcher.matches($0, in: words) }),
+            let problem = docsProblems.firstIndex(where: { matcher.matches($0, in: words) })
+        else { return nil }
+        return "reports a documentation mistake (\"\(rules.docs.subjects[term])\", \"\(rules.docs.problems[problem])\")"
+    }
+}
