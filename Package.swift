@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "helpdesk", targets: ["helpdesk"]),
         .executable(name: "intake", targets: ["intake"]),
+        .executable(name: "classifier", targets: ["classifier"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -90,6 +91,21 @@ let package = Package(
             path: "Services/intake/Main",
             swiftSettings: strict
         ),
+        .target(
+            name: "ClassifierService",
+            dependencies: [
+                "HelpdeskModel", "MessageBus", "ServiceRuntime",
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/classifier/Logic",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "classifier",
+            dependencies: ["ClassifierService", "ServiceRuntime", "HelpdeskModel"],
+            path: "Services/classifier/Main",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "HelpdeskModelTests",
             dependencies: ["HelpdeskModel", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -116,6 +132,11 @@ let package = Package(
                 "IntakeService", "HelpdeskModel", "MessageBus", "ServiceRuntime",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ClassifierServiceTests",
+            dependencies: ["ClassifierService", "HelpdeskModel", "MessageBus", "ServiceRuntime"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a classification found and decided.
-public struct Classification: Sendable, Equatable {
+public struct Classification: Sendable, Equatable, Encodable {
     public enum Route: String, Sendable, Codable { case support, docs }
     public var route: Route
     public var severity: Severity

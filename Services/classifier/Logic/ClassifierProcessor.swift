@@ -1,0 +1,82 @@
+import Foundation
+import HelpdeskModel
+import MessageBus
+import Metrics
+import ServiceRuntime
+import Synchronization
+
+/// `tickets.received` → `tickets.classified`, or `docs.feedback` for documentation errors.
+/// A ticket event seen before (same `eventId`) is not classified again; ids of outputs
+/// derive from the input's id, so a redelivery after a crash yields identical records.
+public struct ClassifierProcessor: RecordProcessor {
+    public static let service = "classifier"
+    let classifier: Classifier
+    let recent: RecentIDs
+
+    public init(classifier: Classifier, rememberedIDs: Int = 100_000) {
+        self.classifier = classifier
+        recent = RecentIDs(capacity: rememberedIDs)
+    }
+
+    public func process(_ record: ConsumerRecord) async throws -> [OutgoingRecord] {
+        let event: Event<TicketReceived>
+        do {
+            event = try WireJSON.decode(Event<TicketReceived>.self, from: record.value ?? [])
+        } catch {
+            throw UnprocessableRecord(code: "invalid_event", reason: "not a ticket.received event: \(error)")
+        }
+        guard recent.insert(event.eventId) else {
+            Counter(label: "helpdesk_classifier_duplicates_total").increment()
+            return []
+        }
+        let ticket = event.payload
+        let result = classifier.classify(ClassifierInput(
+            subject: ticket.subject, description: ticket.description, impact: ticket.impact, category: ticket.category,
+            reportedSeverity: ticket.reportedSeverity))
+        let cause = event.eventId.rawValue
+        func output<P: EventPayload>(_ topic: String, _ payload: P) -> OutgoingRecord {
+            let out = Event(emittedBy: Self.service, causedBy: cause, ticketId: event.ticketId, source: event.source,
+                            externalId: event.externalId, at: event.at, payload: payload)
+            return OutgoingRecord(
+                topic: topic, key: event.ticketId.rawValue, value: try! WireJSON.encode(out),
+                headers: CloudEventHeaders.make(for: out, producer: Self.service).map { RecordHeader($0.0, $0.1) })
+        }
+        if result.route == .docs {
+            Counter(label: "helpdesk_classifier_routed_to_docs_total").increment()
+            return [output(Topics.docsFeedback, TicketRoutedToDocs(subject: ticket.subject, reason: result.docsReason ?? "documentation"))]
+        }
+        Counter(label: "helpdesk_classifier_classified_total", dimensions: [("severity", result.severity.name)]).increment()
+        return [output(Topics.classified, TicketClassified(
+            severity: result.severity, signals: result.signals, confidence: result.confidence,
+            reportedSeverity: result.reportedSeverity, disagreesWithReporter: result.disagreesWithReporter,
+            needsDedicatedContact: result.needsDedicatedContact, openedAt: ticket.openedAt))]
+    }
+}
+
+/// The most recent event ids, bounded: the oldest is forgotten first.
+final class RecentIDs: Sendable {
+    private struct State {
+        var members = Set<EventID>()
+        var order: [EventID] = []
+        var next = 0
+    }
+    private let state = Mutex(State())
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Remembers the id; false if it was already remembered.
+    func insert(_ id: EventID) -> Bool {
+        state.withLock { state in
+            guard state.members.insert(id).inserted else { return false }
+            if state.order.count < capacity {
+                state.order.append(id)
+            } else {
+                state.members.remove(state.order[state.next])
+                state.order[state.next] = id
+                state.next = (state.next + 1) % capacity
+            }
+            return true
+        }
+    }
+}
