@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 ./scripts/bench-transport.sh
 ./scripts/bench-sla.sh
 ./scripts/bench-intake.sh
+./scripts/bench-classify.sh

@@ -8,7 +8,7 @@ import Synchronization
 /// `helpdesk bench`: measurements printed as `name value` lines for scripts/bench to tabulate.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks.", subcommands: [TransportBench.self, SLABench.self, IntakeBench.self])
+        commandName: "bench", abstract: "Benchmarks.", subcommands: [TransportBench.self, SLABench.self, IntakeBench.self, ClassifyBench.self])
 }
 
 struct TransportBench: AsyncParsableCommand {
@@ -183,5 +183,47 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+struct ClassifyBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify", abstract: "Time the classifier on one core with ~2 KB descriptions.")
+
+    @Option(help: "A labelled corpus whose tickets are used (descriptions padded to --size bytes).")
+    var corpus: String = "Tests/Fixtures/classification-corpus.jsonl"
+
+    @Option(help: "Description size in bytes.")
+    var size: Int = 2048
+
+    @Option(help: "Classifications to time.")
+    var count: Int = 200_000
+
+    func run() async throws {
+        let filler = " The customer adds that they first noticed the behaviour after the weekly maintenance window, "
+            + "checked the network, cleared caches, asked colleagues in two offices, and attached screenshots and logs."
+        var inputs = [ClassifierInput]()
+        for line in try String(contentsOfFile: corpus, encoding: .utf8).split(separator: "\n") {
+            guard case .object(let members)? = try? JSONParser.parse(Array(line.utf8)), let ticket = members["ticket"],
+                case .opened(let opened)? = try? InboundMessage.decode(ticket, defaultKind: .opened)
+            else { continue }
+            var input = ClassifierInput(opened)
+            var description = input.description ?? ""
+            while description.utf8.count < size { description += filler }
+            input.description = String(description.utf8.prefix(size))!
+            inputs.append(input)
+        }
+        guard !inputs.isEmpty else { throw ValidationError("no tickets in \(corpus)") }
+        let classifier = Classifier()
+        var critical = 0
+        let start = ContinuousClock.now
+        for index in 0..<count where classifier.classify(inputs[index % inputs.count]).severity == .critical {
+            critical += 1
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        print("classifications \(count)")
+        print("description_bytes \(size)")
+        print("classifications_per_second \(Int(Double(count) / seconds))")
+        print("critical \(critical)")
     }
 }

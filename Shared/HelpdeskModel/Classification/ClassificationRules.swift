@@ -81,7 +81,7 @@ public struct ClassificationRules: Sendable, Equatable {
             guard let list = node?.sequence else { throw RulesError(key: key, problem: "must be a list of phrases") }
             var result = [String]()
             for (index, item) in list.enumerated() {
-                guard let text = item.scalar?.string, !TextMatcher.words(text).isEmpty else {
+                guard let text = item.scalar?.string, !PhraseIndex.wordHashes(text).isEmpty else {
                     throw RulesError(key: "\(key)[\(index)]", problem: "must be a phrase with at least one word")
                 }
                 result.append(text)

@@ -41,33 +41,28 @@ public struct ClassifierInput: Sendable {
 /// a tie goes to the more urgent one. Confidence is the winner's share of all votes.
 public struct Classifier: Sendable {
     public let rules: ClassificationRules
-    private let matcher: TextMatcher
-    private let phrases: [(signal: SignalRule, stems: [[String]], except: [[String]])]
-    private let docsTerms: [[String]]
-    private let docsProblems: [[String]]
+    private let index: PhraseIndex
+    private var docsSubjectGroup: Int { rules.signals.count }
+    private var docsProblemGroup: Int { rules.signals.count + 1 }
 
     public init(rules: ClassificationRules = .standard) {
         self.rules = rules
-        matcher = TextMatcher(negations: Set(rules.negations.map(TextMatcher.stem)))
-        let stem = { (phrase: String) in TextMatcher.words(phrase).map(TextMatcher.stem) }
-        phrases = rules.signals.map { ($0, $0.phrases.map(stem), $0.except.map(stem)) }
-        docsTerms = rules.docs.subjects.map(stem)
-        docsProblems = rules.docs.problems.map(stem)
+        index = PhraseIndex(
+            groups: rules.signals.map(\.phrases) + [rules.docs.subjects, rules.docs.problems],
+            except: rules.signals.map(\.except), negations: rules.negations)
     }
 
     public func classify(_ input: ClassifierInput) -> Classification {
         var signals = structuredSignals(input.impact)
-        let subject = TextMatcher.words(input.subject).map(TextMatcher.stem)
-        let description = TextMatcher.words(input.description ?? "").map(TextMatcher.stem)
-        for (rule, stems, except) in phrases where !signals.contains(where: { $0.signal == rule.name }) {
-            for (place, text) in [("subject", subject), ("description", description)] {
-                let words = matcher.masking(except, in: text)
-                if let phrase = stems.firstIndex(where: { matcher.matches($0, in: words) }) {
-                    signals.append(ClassificationSignal(
-                        signal: rule.name, criterion: rule.criterion, severity: rule.severity,
-                        foundIn: "\(place): \"\(rule.phrases[phrase])\""))
-                    break
-                }
+        let inSubject = index.scan(input.subject)
+        let inDescription = index.scan(input.description ?? "")
+        for (group, rule) in rules.signals.enumerated() where !signals.contains(where: { $0.signal == rule.name }) {
+            if let phrase = inSubject[group] {
+                signals.append(ClassificationSignal(signal: rule.name, criterion: rule.criterion, severity: rule.severity,
+                                                    foundIn: "subject: \"\(rule.phrases[phrase])\""))
+            } else if let phrase = inDescription[group] {
+                signals.append(ClassificationSignal(signal: rule.name, criterion: rule.criterion, severity: rule.severity,
+                                                    foundIn: "description: \"\(rule.phrases[phrase])\""))
             }
         }
 
@@ -87,7 +82,7 @@ public struct Classifier: Sendable {
         let confidence = total == 0 ? 0.2 : ((votes[decided] ?? 0) / total * 100).rounded() / 100
 
         let contact = input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? ""
-        let docsReason = docsRouting(input, subject: subject, description: description, signals: signals)
+        let docsReason = docsRouting(input, found: [inSubject, inDescription], signals: signals)
         return Classification(
             route: docsReason == nil ? .support : .docs, severity: decided,
             signals: signals.sorted { ($0.severity.level, $0.signal) < ($1.severity.level, $1.signal) },
@@ -127,13 +122,11 @@ public struct Classifier: Sendable {
 
     /// Documentation errors go to the documentation channel: the `documentation` category, or
     /// text that names documentation and a mistake in it, with no sign of a service problem.
-    private func docsRouting(_ input: ClassifierInput, subject: [String], description: [String],
-                             signals: [ClassificationSignal]) -> String? {
+    private func docsRouting(_ input: ClassifierInput, found: [[Int?]], signals: [ClassificationSignal]) -> String? {
         if input.category == .documentation { return "category is documentation" }
-        guard !signals.contains(where: { $0.severity != .minor }) else { return nil }
-        let words = subject + description
-        guard let term = docsTerms.firstIndex(where: { matcher.matches($0, in: words) }),
-            let problem = docsProblems.firstIndex(where: { matcher.matches($0, in: words) })
+        guard !signals.contains(where: { $0.severity != .minor }),
+            let term = found.lazy.compactMap({ $0[docsSubjectGroup] }).first,
+            let problem = found.lazy.compactMap({ $0[docsProblemGroup] }).first
         else { return nil }
         return "reports a documentation mistake (\"\(rules.docs.subjects[term])\", \"\(rules.docs.problems[problem])\")"
     }
