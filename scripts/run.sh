@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The main job: builds what is needed and runs HelpdeskSLA locally on the embedded broker,
 # each part as its own process with the environment compose gives it. Today: the development
-# broker and intake (the other services join as they land). Ctrl-C stops everything gracefully.
+# broker, intake and the classifier (the other services join as they land). Ctrl-C stops
+# everything gracefully.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_system_packages
 swift build --product helpdesk >&2
 swift build --product intake >&2
+swift build --product classifier >&2
 BIN=$(swift build --show-bin-path)
 
 BROKER_LOG=$(mktemp)
@@ -15,6 +17,7 @@ start_broker "$BIN/helpdesk" "$@"
 export KAFKA_BOOTSTRAP_SERVERS=$BOOTSTRAP
 export LOG_LEVEL=${LOG_LEVEL:-info}
 INTAKE_PORT=${INTAKE_PORT:-8081}
+CLASSIFIER_PORT=${CLASSIFIER_PORT:-8082}
 DEV_KEY=${DEV_KEY:-dev-crm-key-0123456789}
 
 pids=()
@@ -28,27 +31,32 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-# Each process's log lines are prefixed with its name.
+# Each process's log lines are prefixed with its name; the prefixers ignore Ctrl-C so they outlive
+# the services and pass on their last words.
 HTTP_PORT=$INTAKE_PORT INTAKE_API_KEYS="crm=$DEV_KEY,mail=$DEV_KEY-mail" \
-    "$BIN/intake" 2> >(sed -u 's/^/[intake] /' >&2) &
+    "$BIN/intake" 2> >(trap '' INT TERM; sed -u 's/^/[intake] /' >&2) &
+pids+=($!)
+HTTP_PORT=$CLASSIFIER_PORT "$BIN/classifier" 2> >(trap '' INT TERM; sed -u 's/^/[classifier] /' >&2) &
 pids+=($!)
 
-for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$INTAKE_PORT/readyz" >/dev/null && break
-    sleep 0.2
+for port in "$INTAKE_PORT" "$CLASSIFIER_PORT"; do
+    for _ in $(seq 1 150); do
+        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+        sleep 0.2
+    done
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "the service on port $port did not become ready" >&2; exit 1; }
 done
-curl -sf "http://127.0.0.1:$INTAKE_PORT/readyz" >/dev/null || { echo "intake did not become ready" >&2; exit 1; }
 
 cat <<INFO
 HelpdeskSLA is running.
   Kafka (embedded broker):  $BOOTSTRAP
   intake API:               http://127.0.0.1:$INTAKE_PORT  (OpenAPI at /openapi.yaml)
   API keys:                 crm=$DEV_KEY   mail=$DEV_KEY-mail
-  metrics:                  http://127.0.0.1:$INTAKE_PORT/metrics
+  metrics:                  http://127.0.0.1:$INTAKE_PORT/metrics (intake), http://127.0.0.1:$CLASSIFIER_PORT/metrics (classifier)
 Try:
   curl -X POST http://127.0.0.1:$INTAKE_PORT/v1/tickets -H 'Authorization: Bearer $DEV_KEY' \\
     -d '{"source":"crm","externalId":"CRM-1","organizationId":"acme","subject":"SSO login fails for everyone"}'
-  $BIN/helpdesk tail tickets.received --bootstrap-servers $BOOTSTRAP
+  $BIN/helpdesk tail tickets.classified --bootstrap-servers $BOOTSTRAP
 Stop with Ctrl-C.
 INFO
 wait "${pids[@]}"
