@@ -16,13 +16,15 @@ ensure_system_packages() {
     command -v swift >/dev/null || { echo "swift 6 is required on PATH (https://swift.org/install)" >&2; exit 1; }
 }
 
-# Starts `helpdesk broker` in the background; sets BROKER_PID and BOOTSTRAP.
+# Starts `helpdesk broker` in the background; sets BROKER_PID and BOOTSTRAP. It runs in its
+# own session so a Ctrl-C reaches the services first and the broker outlives their shutdown;
+# stop_broker ends it.
 start_broker() {
     local binary=$1; shift
     local file
     file=$(mktemp)
     rm -f "$file"
-    "$binary" broker --bootstrap-file "$file" "$@" >/dev/null 2>"${BROKER_LOG:-/dev/null}" &
+    setsid "$binary" broker --bootstrap-file "$file" "$@" >/dev/null 2>"${BROKER_LOG:-/dev/null}" </dev/null &
     BROKER_PID=$!
     for _ in $(seq 1 100); do
         [ -s "$file" ] && break

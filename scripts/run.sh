@@ -3,8 +3,16 @@
 # each part as its own process with the environment compose gives it. Today: the development
 # broker, intake and the classifier (the other services join as they land). Ctrl-C stops
 # everything gracefully.
+#   --demo   also sends demo/tickets.jsonl (all severities, a docs error, an ineligible
+#            organization, a CC escalation) once everything is ready.
+# Other arguments go to `helpdesk broker` (e.g. --partitions 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+demo=false
+broker_args=()
+for argument in "$@"; do
+    if [ "$argument" = "--demo" ]; then demo=true; else broker_args+=("$argument"); fi
+done
 source scripts/lib.sh
 ensure_system_packages
 swift build --product helpdesk >&2
@@ -13,7 +21,7 @@ swift build --product classifier >&2
 BIN=$(swift build --show-bin-path)
 
 BROKER_LOG=$(mktemp)
-start_broker "$BIN/helpdesk" "$@"
+start_broker "$BIN/helpdesk" ${broker_args[@]+"${broker_args[@]}"}
 export KAFKA_BOOTSTRAP_SERVERS=$BOOTSTRAP
 export LOG_LEVEL=${LOG_LEVEL:-info}
 INTAKE_PORT=${INTAKE_PORT:-8081}
@@ -59,4 +67,8 @@ Try:
   $BIN/helpdesk tail tickets.classified --bootstrap-servers $BOOTSTRAP
 Stop with Ctrl-C.
 INFO
+if $demo; then
+    "$BIN/helpdesk" send demo/tickets.jsonl --bootstrap-servers "$BOOTSTRAP"
+    echo "demo tickets sent: watch them with  $BIN/helpdesk tail tickets.classified docs.feedback tickets.rejected --bootstrap-servers $BOOTSTRAP"
+fi
 wait "${pids[@]}"

@@ -90,3 +90,24 @@ struct IntakeProcessTests {
         #expect(await broker.terminate() == 0)
     }
 }
+
+@Suite("helpdesk send", .serialized, .timeLimit(.minutes(2)))
+struct SendCommandTests {
+    @Test func sendsTheDemoTicketsAndRefusesInvalidOnes() async throws {
+        let helpdesk = Binaries.path("helpdesk")
+        let broker = try ChildProcess(helpdesk, ["broker"], stdin: Pipe())
+        try await waitFor("the broker's bootstrap line") { !broker.output.isEmpty }
+        let demo = ConfigurationDriftTests.root.appendingPathComponent("demo/tickets.jsonl").path
+        let send = try ChildProcess(helpdesk, ["send", demo, "--bootstrap-servers", broker.output[0]])
+        #expect(await send.exitStatus() == 0)
+        try await waitFor("the summary line") { send.output.last == "7 message(s) sent" }
+        #expect(send.output.first?.hasPrefix("sent crm/DEMO-1 → tickets.inbound[") == true)
+
+        let invalid = FileManager.default.temporaryDirectory.appendingPathComponent("invalid-\(UUID()).json").path
+        try #"{"type":"ticket.opened","source":"crm","externalId":"X"}"#.write(toFile: invalid, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: invalid) }
+        let refused = try ChildProcess(helpdesk, ["send", invalid, "--bootstrap-servers", broker.output[0]])
+        #expect(await refused.exitStatus() == 1)
+        #expect(await broker.terminate() == 0)
+    }
+}
