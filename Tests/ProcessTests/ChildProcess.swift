@@ -137,3 +137,25 @@ func kcatProduce(bootstrap: String, topic: String, lines: [String]) throws -> In
     process.waitUntilExit()
     return process.terminationStatus
 }
+
+/// Runs `helpdesk` to completion: its exit status, standard output and standard error.
+/// `unset` names environment variables the run must not inherit.
+func runHelpdesk(_ arguments: [String], stdin: String = "", unset: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Binaries.path("helpdesk"))
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.filter { !unset.contains($0.key) }
+    let input = Pipe()
+    let out = Pipe()
+    let err = Pipe()
+    process.standardInput = input
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    input.fileHandleForWriting.write(Data(stdin.utf8))
+    try input.fileHandleForWriting.close()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}

@@ -5,23 +5,7 @@ import Testing
 @Suite("helpdesk classify CLI")
 struct ClassifyCommandTests {
     func run(_ arguments: [String], stdin: String = "") throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.path("helpdesk"))
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "CLASSIFIER_RULES_FILE" }
-        let input = Pipe()
-        let out = Pipe()
-        let err = Pipe()
-        process.standardInput = input
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        try runHelpdesk(arguments, stdin: stdin, unset: ["CLASSIFIER_RULES_FILE"])
     }
 
     @Test func classifiesOneTicketFromStandardInput() throws {

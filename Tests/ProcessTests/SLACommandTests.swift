@@ -4,27 +4,8 @@ import Testing
 /// `helpdesk sla` as a user runs it: exit codes, standard output, one-line errors.
 @Suite("helpdesk sla CLI")
 struct SLACommandTests {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    func helpdesk(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.path("helpdesk"))
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "HELPDESK_POLICY_FILE" }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+    func helpdesk(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runHelpdesk(arguments, unset: ["HELPDESK_POLICY_FILE"])
     }
 
     @Test(arguments: [("critical", "2026-03-09T15:30:00Z"), ("1", "2026-03-09T15:30:00Z"), ("major", "2026-03-09T18:30:00Z"),
