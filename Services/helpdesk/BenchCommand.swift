@@ -42,17 +42,7 @@ struct TransportBench: AsyncParsableCommand {
         _ = try await producer.publish(OutgoingRecord(topic: topic, key: "warmup", value: value))
 
         let produceStart = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var chunks = stride(from: 0, to: records.count, by: batch).makeIterator()
-            func addNext() -> Bool {
-                guard let start = chunks.next() else { return false }
-                let chunk = Array(records[start..<min(start + batch, records.count)])
-                group.addTask { _ = try await producer.publish(chunk) }
-                return true
-            }
-            for _ in 0..<inFlight where !addNext() { break }
-            while try await group.next() != nil { _ = addNext() }
-        }
+        try await publishInChunks(records, with: producer, chunk: batch, inFlight: inFlight)
         let produceSeconds = seconds(ContinuousClock.now - produceStart)
         await producer.close()
 
@@ -225,5 +215,20 @@ struct ClassifyBench: AsyncParsableCommand {
         print("description_bytes \(size)")
         print("classifications_per_second \(Int(Double(count) / seconds))")
         print("critical \(critical)")
+    }
+}
+
+/// Publishes records in chunks of `chunk`, keeping `inFlight` publish calls outstanding.
+func publishInChunks(_ records: [OutgoingRecord], with producer: some RecordPublisher, chunk: Int, inFlight: Int) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var starts = stride(from: 0, to: records.count, by: chunk).makeIterator()
+        func addNext() -> Bool {
+            guard let start = starts.next() else { return false }
+            let slice = Array(records[start..<min(start + chunk, records.count)])
+            group.addTask { _ = try await producer.publish(slice) }
+            return true
+        }
+        for _ in 0..<inFlight where !addNext() { break }
+        while try await group.next() != nil { _ = addNext() }
     }
 }

@@ -55,13 +55,7 @@ struct IntakeBench: AsyncParsableCommand {
         // Throughput: everything at once, pipelined.
         let start = ContinuousClock.now
         let records = (0..<tickets).map { ticket(run: run, index: $0) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for chunk in stride(from: 0, to: records.count, by: 2_000) {
-                let slice = Array(records[chunk..<min(chunk + 2_000, records.count)])
-                group.addTask { _ = try await producer.publish(slice) }
-            }
-            try await group.waitForAll()
-        }
+        try await publishInChunks(records, with: producer, chunk: 2_000, inFlight: 8)
         try await arrivals.wait(for: tickets, timeout: .seconds(120))
         let elapsed = arrivals.lastArrival! - start
         let throughput = Double(tickets) / elapsed.seconds
