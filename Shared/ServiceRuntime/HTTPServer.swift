@@ -35,7 +35,7 @@ public func buildRouter(
     addRoutes: (Router<BasicRequestContext>) -> Void = { _ in }
 ) -> Router<BasicRequestContext> {
     let router = Router()
-    // Requests by route, method and status (http_requests_total, http_request_duration_seconds).
+    // Requests by route, method and status (hb_requests, http_server_request_duration).
     router.add(middleware: MetricsMiddleware())
     OperationalRoutes.add(to: router, readiness: readiness, registry: registry)
     addRoutes(router)
