@@ -43,7 +43,7 @@ struct TransportBench: AsyncParsableCommand {
 
         let produceStart = ContinuousClock.now
         try await publishInChunks(records, with: producer, chunk: batch, inFlight: inFlight)
-        let produceSeconds = seconds(ContinuousClock.now - produceStart)
+        let produceSeconds = (ContinuousClock.now - produceStart).seconds
         await producer.close()
 
         let consumer = try KafkaConsumer(
@@ -79,7 +79,7 @@ struct TransportBench: AsyncParsableCommand {
             }
             progress.advanced()
         }
-        let consumeSeconds = seconds(ContinuousClock.now - consumeStart!)
+        let consumeSeconds = (ContinuousClock.now - consumeStart!).seconds
         try await consumer.close()
 
         print("messages \(messages)")
@@ -88,10 +88,6 @@ struct TransportBench: AsyncParsableCommand {
         print("produce_msgs_per_s \(Int(Double(messages) / produceSeconds))")
         print("consume_seconds \(format(consumeSeconds))")
         print("consume_msgs_per_s \(Int(Double(expected - 1) / consumeSeconds))")
-    }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     private func format(_ value: Double) -> String { String(format: "%.3f", value) }
@@ -134,8 +130,7 @@ struct SLABench: AsyncParsableCommand {
                 checksum += policy.firstResponseDue(severity: severity, openedAt: opened).timeIntervalSince1970
             }
         }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - start).seconds
         print("due_computations \(count * passes)")
         print("due_per_second \(Int(Double(count * passes) / seconds))")
         print("ns_per_due \(Int(seconds * 1e9 / Double(count * passes)))")
@@ -231,4 +226,9 @@ func publishInChunks(_ records: [OutgoingRecord], with producer: some RecordPubl
         for _ in 0..<inFlight where !addNext() { break }
         while try await group.next() != nil { _ = addNext() }
     }
+}
+
+extension Duration {
+    /// The duration in seconds, for rates.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

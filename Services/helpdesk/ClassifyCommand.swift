@@ -19,31 +19,29 @@ struct ClassifyCommand: ParsableCommand {
     var evaluate: String?
 
     func run() throws {
-        try reportingErrors {
-            let classifier = Classifier(rules: try loadRules())
-            if let evaluate {
-                guard let text = try? String(contentsOfFile: evaluate, encoding: .utf8) else {
-                    throw CLIError("cannot read \(evaluate)")
-                }
-                do {
-                    print(try ClassifierEvaluation(classifier: classifier, jsonl: text).report)
-                } catch {
-                    throw CLIError("\(evaluate): \(error)")
-                }
-                return
+        let classifier = Classifier(rules: try loadRules())
+        if let evaluate {
+            guard let text = try? String(contentsOfFile: evaluate, encoding: .utf8) else {
+                throw CLIError("cannot read \(evaluate)")
             }
-            let input = Array(FileHandle.standardInput.readDataToEndOfFile())
-            let message: InboundMessage
             do {
-                message = try InboundMessage.decode(input, defaultKind: .opened)
+                print(try ClassifierEvaluation(classifier: classifier, jsonl: text).report)
             } catch {
-                throw CLIError("standard input: \(error)")
+                throw CLIError("\(evaluate): \(error)")
             }
-            guard case .opened(let ticket) = message else { throw CLIError("standard input: expected a ticket.opened message") }
-            let encoder = WireJSON.encoder()
-            encoder.outputFormatting.insert(.prettyPrinted)
-            print(String(decoding: try encoder.encode(classifier.classify(ClassifierInput(ticket))), as: UTF8.self))
+            return
         }
+        let input = Array(FileHandle.standardInput.readDataToEndOfFile())
+        let message: InboundMessage
+        do {
+            message = try InboundMessage.decode(input, defaultKind: .opened)
+        } catch {
+            throw CLIError("standard input: \(error)")
+        }
+        guard case .opened(let ticket) = message else { throw CLIError("standard input: expected a ticket.opened message") }
+        let encoder = WireJSON.encoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
+        print(String(decoding: try encoder.encode(classifier.classify(ClassifierInput(ticket))), as: UTF8.self))
     }
 
     private func loadRules() throws -> ClassificationRules {

@@ -43,10 +43,8 @@ struct SLACommand: ParsableCommand {
         @OptionGroup var policy: PolicyOption
 
         func run() throws {
-            try reportingErrors {
-                let (severity, opened) = try ticket.parsed()
-                print(ISO8601.format(try policy.load().firstResponseDue(severity: severity, openedAt: opened)))
-            }
+            let (severity, opened) = try ticket.parsed()
+            print(ISO8601.format(try policy.load().firstResponseDue(severity: severity, openedAt: opened)))
         }
     }
 
@@ -57,11 +55,9 @@ struct SLACommand: ParsableCommand {
         @OptionGroup var policy: PolicyOption
 
         func run() throws {
-            try reportingErrors {
-                let start = try instant(from, option: "--from")
-                let end = try instant(to, option: "--to")
-                print(try policy.load().calendar.businessElapsed(from: start, to: end).components.seconds)
-            }
+            let start = try instant(from, option: "--from")
+            let end = try instant(to, option: "--to")
+            print(try policy.load().calendar.businessElapsed(from: start, to: end).components.seconds)
         }
     }
 
@@ -72,11 +68,9 @@ struct SLACommand: ParsableCommand {
         @OptionGroup var policy: PolicyOption
 
         func run() throws {
-            try reportingErrors {
-                let (severity, opened) = try ticket.parsed()
-                let policy = try policy.load()
-                print(DeadlineExplanation(policy: policy, severity: severity, openedAt: opened).text)
-            }
+            let (severity, opened) = try ticket.parsed()
+            let policy = try policy.load()
+            print(DeadlineExplanation(policy: policy, severity: severity, openedAt: opened).text)
         }
     }
 }
@@ -132,7 +126,7 @@ struct DeadlineExplanation {
     private func localTime(_ date: Date) -> String { formatter("HH:mm:ss zzz").string(from: date) }
 }
 
-/// A one-line error for the user; the command exits non-zero.
+/// A one-line error for the user: `Helpdesk.main` prints it as `helpdesk: …` and exits 1.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -143,14 +137,4 @@ func instant(_ text: String, option: String) throws -> Date {
         throw CLIError("\(option) \"\(text)\" is not an ISO-8601 instant with a time zone (e.g. 2026-03-06T23:30:00Z)")
     }
     return date
-}
-
-/// Prints a `CLIError` as one line on stderr and exits 1 (ArgumentParser would add usage text).
-func reportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as CLIError {
-        FileHandle.standardError.write(Data("helpdesk: \(error.description)\n".utf8))
-        throw ExitCode(1)
-    }
 }

@@ -23,29 +23,27 @@ struct SendCommand: AsyncParsableCommand {
     var raw = false
 
     func run() async throws {
-        try await reportingErrorsAsync {
-            let data: Data
-            if file == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-                data = contents
-            }
-            let records = try Self.records(from: Array(data), raw: raw)
-            let producer = try KafkaProducer(configuration: kafka.configuration, logger: kafka.logger)
-            let receipts: [DeliveryReceipt]
-            do {
-                receipts = try await producer.publish(records)
-            } catch {
-                await producer.close()
-                throw CLIError("publishing failed: \(error)")
-            }
-            await producer.close()
-            for (record, receipt) in zip(records, receipts) {
-                print("sent \(record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-") → \(receipt.topic)[\(receipt.partition)]@\(receipt.offset)")
-            }
-            print("\(receipts.count) message(s) sent")
+        let data: Data
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+            data = contents
         }
+        let records = try Self.records(from: Array(data), raw: raw)
+        let producer = try KafkaProducer(configuration: kafka.configuration, logger: kafka.logger)
+        let receipts: [DeliveryReceipt]
+        do {
+            receipts = try await producer.publish(records)
+        } catch {
+            await producer.close()
+            throw CLIError("publishing failed: \(error)")
+        }
+        await producer.close()
+        for (record, receipt) in zip(records, receipts) {
+            print("sent \(record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-") → \(receipt.topic)[\(receipt.partition)]@\(receipt.offset)")
+        }
+        print("\(receipts.count) message(s) sent")
     }
 
     static func records(from bytes: [UInt8], raw: Bool) throws -> [OutgoingRecord] {
@@ -55,10 +53,8 @@ struct SendCommand: AsyncParsableCommand {
             }
         }
         let documents: [JSONValue]
-        if case .array(let items)? = try? JSONParser.parse(bytes) {
-            documents = items
-        } else if let single = try? JSONParser.parse(bytes) {
-            documents = [single]
+        if let whole = try? JSONParser.parse(bytes) {
+            if case .array(let items) = whole { documents = items } else { documents = [whole] }
         } else {
             documents = try bytes.split(separator: 0x0A).enumerated().compactMap { index, line in
                 guard !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) else { return nil }
@@ -79,14 +75,5 @@ struct SendCommand: AsyncParsableCommand {
             return OutgoingRecord(topic: Topics.inbound, key: TicketID.inboundKey(source: message.source, externalId: message.externalId),
                                   value: document.serialized())
         }
-    }
-}
-
-func reportingErrorsAsync(_ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let error as CLIError {
-        FileHandle.standardError.write(Data("helpdesk: \(error.description)\n".utf8))
-        throw ExitCode(1)
     }
 }
