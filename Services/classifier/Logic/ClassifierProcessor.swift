@@ -30,16 +30,12 @@ public struct ClassifierProcessor: RecordProcessor {
             return []
         }
         let ticket = event.payload
-        let result = classifier.classify(ClassifierInput(
-            subject: ticket.subject, description: ticket.description, impact: ticket.impact, category: ticket.category,
-            reportedSeverity: ticket.reportedSeverity))
+        let result = classifier.classify(ClassifierInput(ticket))
         let cause = event.eventId.rawValue
         func output<P: EventPayload>(_ topic: String, _ payload: P) -> OutgoingRecord {
             let out = Event(emittedBy: Self.service, causedBy: cause, ticketId: event.ticketId, source: event.source,
                             externalId: event.externalId, at: event.at, payload: payload)
-            return OutgoingRecord(
-                topic: topic, key: event.ticketId.rawValue, value: try! WireJSON.encode(out),
-                headers: CloudEventHeaders.make(for: out, producer: Self.service).map { RecordHeader($0.0, $0.1) })
+            return OutgoingRecord(event: out, topic: topic, producer: Self.service)
         }
         if result.route == .docs {
             Counter(label: "helpdesk_classifier_routed_to_docs_total").increment()

@@ -63,9 +63,7 @@ public struct IntakeProcessor: RecordProcessor {
         func record<P: EventPayload>(_ topic: String, key: String, _ payload: P) -> OutgoingRecord {
             let event = Event(emittedBy: service, causedBy: cause, ticketId: ticketId, source: message.source,
                               externalId: message.externalId, at: receivedAt, payload: payload)
-            return OutgoingRecord(
-                topic: topic, key: key, value: try! WireJSON.encode(event),
-                headers: CloudEventHeaders.make(for: event, producer: service).map { RecordHeader($0.0, $0.1) })
+            return OutgoingRecord(event: event, topic: topic, key: key, producer: service)
         }
         switch message {
         case .opened(let ticket):

@@ -80,6 +80,11 @@ extension ClassifierInput {
         self.init(subject: ticket.subject, description: ticket.description, impact: ticket.impact,
                   category: ticket.category, reportedSeverity: ticket.reportedSeverity)
     }
+
+    public init(_ ticket: TicketReceived) {
+        self.init(subject: ticket.subject, description: ticket.description, impact: ticket.impact,
+                  category: ticket.category, reportedSeverity: ticket.reportedSeverity)
+    }
 }
 
 import Foundation
