@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "helpdesk", targets: ["helpdesk"]),
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "classifier", targets: ["classifier"]),
+        .executable(name: "sla-timer", targets: ["sla-timer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -106,6 +107,22 @@ let package = Package(
             path: "Services/classifier/Main",
             swiftSettings: strict
         ),
+        .target(
+            name: "SLATimerService",
+            dependencies: [
+                "HelpdeskModel", "MessageBus", "ServiceRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/sla-timer/Logic",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "sla-timer",
+            dependencies: ["SLATimerService", "ServiceRuntime", "HelpdeskModel"],
+            path: "Services/sla-timer/Main",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "HelpdeskModelTests",
             dependencies: ["HelpdeskModel", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -137,6 +154,14 @@ let package = Package(
         .testTarget(
             name: "ClassifierServiceTests",
             dependencies: ["ClassifierService", "HelpdeskModel", "MessageBus", "ServiceRuntime"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SLATimerServiceTests",
+            dependencies: [
+                "SLATimerService", "HelpdeskModel", "MessageBus", "ServiceRuntime",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

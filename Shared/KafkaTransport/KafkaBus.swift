@@ -24,6 +24,12 @@ public struct KafkaBus: MessageBus {
     public func partitionCount(of topic: String) async throws -> Int {
         try await KafkaMetadata.partitionCount(of: topic, configuration: configuration, logger: logger)
     }
+
+    public func readPartition(
+        _ partition: TopicPartition, from offset: Int64, _ body: ([ConsumerRecord]) throws -> Void
+    ) async throws -> Int64 {
+        try await KafkaPartitionReader.read(partition, from: offset, configuration: configuration, logger: logger, body)
+    }
 }
 
 enum KafkaMetadata {

@@ -92,7 +92,7 @@ public final class KafkaProducer: RecordPublisher {
         let error: OpaquePointer? = record.topic.withCString { topic in
             withOptionalBytes(record.key) { keyPointer, keyCount in
                 withOptionalBytes(record.value) { valuePointer, valueCount in
-                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6) { vus in
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
                         vus.initialize(repeating: rd_kafka_vu_t())
                         vus[0].vtype = RD_KAFKA_VTYPE_TOPIC
                         vus[0].u.cstr = topic
@@ -106,9 +106,14 @@ public final class KafkaProducer: RecordPublisher {
                         vus[4].u.ptr = UnsafeMutableRawPointer(slot)
                         var count = 5
                         if let headers {
-                            vus[5].vtype = RD_KAFKA_VTYPE_HEADERS
-                            vus[5].u.headers = headers
-                            count = 6
+                            vus[count].vtype = RD_KAFKA_VTYPE_HEADERS
+                            vus[count].u.headers = headers
+                            count += 1
+                        }
+                        if let partition = record.partition {
+                            vus[count].vtype = RD_KAFKA_VTYPE_PARTITION
+                            vus[count].u.i32 = partition
+                            count += 1
                         }
                         return rd_kafka_produceva(handle.pointer, vus.baseAddress, count)
                     }

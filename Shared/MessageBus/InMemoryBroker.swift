@@ -62,6 +62,30 @@ public final class InMemoryBroker: MessageBus {
         }
     }
 
+    public func readPartition(
+        _ partition: TopicPartition, from offset: Int64, _ body: ([ConsumerRecord]) throws -> Void
+    ) async throws -> Int64 {
+        let records = try state.withLock { state -> ArraySlice<ConsumerRecord> in
+            guard let log = state.topics[partition.topic] else {
+                guard configuration.autoCreateTopics else { throw BusError.unknownTopic(partition.topic) }
+                state.topics[partition.topic] = TopicLog(partitions: configuration.defaultPartitions)
+                return []
+            }
+            guard partition.partition >= 0, Int(partition.partition) < log.partitions.count else {
+                throw BusError.unknownTopic("\(partition)")
+            }
+            let all = log.partitions[Int(partition.partition)]
+            return all[min(all.count, Int(max(0, offset)))...]
+        }
+        var start = records.startIndex
+        while start < records.endIndex {
+            let end = min(start + 1024, records.endIndex)
+            try body(Array(records[start..<end]))
+            start = end
+        }
+        return Int64(records.endIndex)
+    }
+
     /// Every record of a partition, for tests that inspect what was written.
     public func records(in topic: String) -> [ConsumerRecord] {
         state.withLock { state in
@@ -76,6 +100,11 @@ public final class InMemoryBroker: MessageBus {
             for record in records where state.topics[record.topic] == nil {
                 guard configuration.autoCreateTopics else { throw BusError.unknownTopic(record.topic) }
                 state.topics[record.topic] = TopicLog(partitions: configuration.defaultPartitions)
+            }
+            for record in records {
+                if let partition = record.partition, partition < 0 || Int(partition) >= state.topics[record.topic]!.partitions.count {
+                    throw BusError.deliveryFailed(topic: record.topic, reason: "no partition \(partition)")
+                }
             }
             var receipts = [DeliveryReceipt]()
             for record in records {
@@ -170,7 +199,9 @@ private struct TopicLog {
 
     mutating func append(_ record: OutgoingRecord, at now: Date) -> DeliveryReceipt {
         let partition: Int
-        if let key = record.key {
+        if let explicit = record.partition {
+            partition = Int(explicit)
+        } else if let key = record.key {
             partition = Int(Murmur2Partitioner.partition(for: key, partitionCount: partitions.count))
         } else {
             partition = nextKeylessPartition

@@ -39,11 +39,32 @@ public protocol MessageBus: Sendable {
     func makePublisher() throws -> any RecordPublisher
     func subscribe(group: String, topics: [String], instanceID: String?) async throws -> any GroupSubscription
     func partitionCount(of topic: String) async throws -> Int
+    /// Reads one partition outside any group, from `offset` up to its end as it was when the
+    /// read began, handing records over in batches, in order. Returns the offset after the
+    /// last record read (the end offset). Stateful services restore from changelogs with it.
+    func readPartition(
+        _ partition: TopicPartition, from offset: Int64, _ body: ([ConsumerRecord]) throws -> Void
+    ) async throws -> Int64
 }
 
 extension MessageBus {
     public func subscribe(group: String, topics: [String]) async throws -> any GroupSubscription {
         try await subscribe(group: group, topics: topics, instanceID: nil)
+    }
+}
+
+extension MessageBus {
+    /// The latest value stored under `key` in a topic keyed like the changelogs (murmur2 over
+    /// the key), read from the key's partition; nil if there is none or it was deleted.
+    public func latestValue(forKey key: String, in topic: String) async throws -> ConsumerRecord? {
+        let count = try await partitionCount(of: topic)
+        let keyBytes = Array(key.utf8)
+        let partition = Murmur2Partitioner.partition(for: keyBytes, partitionCount: count)
+        var latest: ConsumerRecord?
+        _ = try await readPartition(TopicPartition(topic, partition), from: 0) { records in
+            for record in records where record.key == keyBytes { latest = record }
+        }
+        return latest?.value == nil ? nil : latest
     }
 }
 

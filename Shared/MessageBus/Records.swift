@@ -38,22 +38,27 @@ public struct TopicPartition: Sendable, Hashable, Comparable, CustomStringConver
     }
 }
 
-/// A record to publish. A nil key lets the backend spread records over partitions.
+/// A record to publish. Without an explicit partition the key chooses one (murmur2, as
+/// Java clients do); a nil key lets the backend spread records over partitions.
 public struct OutgoingRecord: Sendable, Equatable {
     public var topic: String
     public var key: [UInt8]?
     public var value: [UInt8]?
     public var headers: [RecordHeader]
+    /// Stateful services write their events and changelog to the partition of the input they
+    /// handled, so co-partitioning holds whatever partitioner wrote the input.
+    public var partition: Int32?
 
-    public init(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader] = []) {
+    public init(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader] = [], partition: Int32? = nil) {
         self.topic = topic
         self.key = key
         self.value = value
         self.headers = headers
+        self.partition = partition
     }
 
-    public init(topic: String, key: String, value: [UInt8]?, headers: [RecordHeader] = []) {
-        self.init(topic: topic, key: Array(key.utf8), value: value, headers: headers)
+    public init(topic: String, key: String, value: [UInt8]?, headers: [RecordHeader] = [], partition: Int32? = nil) {
+        self.init(topic: topic, key: Array(key.utf8), value: value, headers: headers, partition: partition)
     }
 }
 

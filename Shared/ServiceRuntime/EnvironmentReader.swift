@@ -1,4 +1,5 @@
 import Foundation
+import HelpdeskModel
 import Logging
 
 /// A configuration problem found at start-up; lists every bad value at once.
@@ -51,5 +52,18 @@ public final class EnvironmentReader {
     /// Throws if anything was wrong.
     public func validate() throws(ConfigurationError) {
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
+    }
+}
+
+extension EnvironmentReader {
+    /// The SLA policy from `HELPDESK_POLICY_FILE`, or the built-in standard policy.
+    public func policy() -> SLAPolicy {
+        guard let path = optionalString("HELPDESK_POLICY_FILE") else { return .standard }
+        do {
+            return try SLAPolicy.load(file: path)
+        } catch {
+            fail("HELPDESK_POLICY_FILE=\(path): \(error)")
+            return .standard
+        }
     }
 }

@@ -72,6 +72,10 @@ public struct ProcessingLoop: Service {
         logger.info("consumer closed", metadata: ["group": "\(source.group)"])
     }
 
+    private var handling: RecordHandling {
+        RecordHandling(service: service, publisher: publisher, settings: settings, logger: logger, now: now)
+    }
+
     func handle(_ batch: [ConsumerEvent], subscription: any GroupSubscription, metrics: inout LoopMetrics) async throws {
         var outputs = [OutgoingRecord]()
         var offsets = [TopicPartition: Int64]()
@@ -79,7 +83,7 @@ public struct ProcessingLoop: Service {
             switch event {
             case .record(let record):
                 metrics.recordIn(record.topic)
-                outputs += try await outputsWithRetries(for: record, metrics: &metrics)
+                outputs += try await handling.outputs(for: record, metrics: &metrics) { try await processor.process(record) }
                 offsets[record.topicPartition] = record.offset + 1
             case .assigned(let partitions):
                 try await flush(&outputs, &offsets, subscription: subscription, metrics: &metrics)
@@ -95,29 +99,15 @@ public struct ProcessingLoop: Service {
         try await flush(&outputs, &offsets, subscription: subscription, metrics: &metrics)
     }
 
-    /// Publishes the outputs (retrying until the broker takes them: committing past
-    /// unpublished output would lose it), then commits the offsets.
+    /// Publishes the outputs, then commits the offsets.
     private func flush(
         _ outputs: inout [OutgoingRecord], _ offsets: inout [TopicPartition: Int64], subscription: any GroupSubscription,
         metrics: inout LoopMetrics
     ) async throws {
         let started = ContinuousClock.now
         let outputCount = outputs.count
-        if !outputs.isEmpty {
-            var attempt = 0
-            while true {
-                do {
-                    _ = try await publisher.publish(outputs)
-                    break
-                } catch {
-                    attempt += 1
-                    logger.warning("publishing failed, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
-                    try await Task.sleep(for: settings.backoff(afterAttempt: attempt))
-                }
-            }
-            for output in outputs { metrics.recordOut(output.topic) }
-            outputs.removeAll(keepingCapacity: true)
-        }
+        _ = try await handling.publishUntilAcknowledged(outputs, metrics: &metrics)
+        outputs.removeAll(keepingCapacity: true)
         let published = ContinuousClock.now
         if !offsets.isEmpty {
             try await subscription.commit(offsets)
@@ -125,38 +115,6 @@ public struct ProcessingLoop: Service {
         }
         logger.trace("flushed", metadata: ["outputs": "\(outputCount)", "publish": "\(published - started)",
                                            "commit": "\(ContinuousClock.now - published)"])
-    }
-
-    private func outputsWithRetries(for record: ConsumerRecord, metrics: inout LoopMetrics) async throws -> [OutgoingRecord] {
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await processor.process(record)
-            } catch let unprocessable as UnprocessableRecord {
-                return [deadLetter(record, code: unprocessable.code, reason: unprocessable.reason, metrics: &metrics)]
-            } catch {
-                guard attempt < settings.maxAttempts else {
-                    return [deadLetter(record, code: "retries_exhausted",
-                                       reason: "gave up after \(attempt) attempts: \(error)", metrics: &metrics)]
-                }
-                metrics.retried()
-                logger.warning(
-                    "processing failed, retrying",
-                    metadata: ["topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
-                               "attempt": "\(attempt)", "error": "\(error)"])
-                try await Task.sleep(for: settings.backoff(afterAttempt: attempt))
-            }
-        }
-    }
-
-    private func deadLetter(_ record: ConsumerRecord, code: String, reason: String, metrics: inout LoopMetrics) -> OutgoingRecord {
-        metrics.deadLettered(code)
-        logger.notice(
-            "dead-lettering a record",
-            metadata: ["topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
-                       "reason": "\(reason)"])
-        return DeadLetter.record(for: record, code: code, reason: reason, service: service, at: now())
     }
 }
 

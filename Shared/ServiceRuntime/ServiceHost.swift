@@ -16,22 +16,33 @@ public struct ServiceContext: Sendable {
     public let logger: Logger
 }
 
-/// What a service contributes: its processing loop's input and logic, HTTP routes, and any
-/// further long-running services (timers, read models).
+/// How a service consumes: record by record without state, or owning per-partition state.
+public enum Consumption: Sendable {
+    case stateless(ProcessingLoop.Source, any RecordProcessor)
+    case stateful(StatefulProcessingLoop.Source, makeState: @Sendable (Int32) -> any PartitionState)
+}
+
+/// What a service contributes: how it consumes, HTTP routes, and any further long-running
+/// services (read models).
 public struct ServiceParts: Sendable {
-    public var source: ProcessingLoop.Source
-    public var processor: any RecordProcessor
+    public var consumption: Consumption
     public var routes: @Sendable (Router<BasicRequestContext>) -> Void
     public var services: [any Service]
+
+    public init(
+        consumption: Consumption, routes: @escaping @Sendable (Router<BasicRequestContext>) -> Void = { _ in },
+        services: [any Service] = []
+    ) {
+        self.consumption = consumption
+        self.routes = routes
+        self.services = services
+    }
 
     public init(
         source: ProcessingLoop.Source, processor: any RecordProcessor,
         routes: @escaping @Sendable (Router<BasicRequestContext>) -> Void = { _ in }, services: [any Service] = []
     ) {
-        self.source = source
-        self.processor = processor
-        self.routes = routes
-        self.services = services
+        self.init(consumption: .stateless(source, processor), routes: routes, services: services)
     }
 }
 
@@ -72,9 +83,17 @@ public enum ServiceHost {
         let joined = ReadinessFlag()
         readiness.add("kafka-group-joined") { joined.isSet }
         readiness.add("kafka-reachable") { producer.health.isReachable }
-        let loop = ProcessingLoop(
-            service: serviceName, bus: bus, source: parts.source, publisher: producer, processor: parts.processor,
-            settings: configuration.processing, joined: joined, logger: logger)
+        let loop: any Service
+        switch parts.consumption {
+        case .stateless(let source, let processor):
+            loop = ProcessingLoop(
+                service: serviceName, bus: bus, source: source, publisher: producer, processor: processor,
+                settings: configuration.processing, joined: joined, logger: logger)
+        case .stateful(let source, let makeState):
+            loop = StatefulProcessingLoop(
+                service: serviceName, bus: bus, source: source, publisher: producer,
+                settings: configuration.processing, joined: joined, logger: logger, makeState: makeState)
+        }
         let router = buildRouter(readiness: readiness, registry: registry, addRoutes: parts.routes)
         let application = buildApplication(
             router: router, host: configuration.httpHost, port: configuration.httpPort, serviceName: serviceName,

@@ -22,6 +22,22 @@ import Testing
         #expect(TicketID(source: "a", externalId: "b/c") != TicketID(source: "a/b", externalId: "c"))
     }
 
+    @Test func ticketIDTextRoundTripsWhateverItsForm() throws {
+        let derived = TicketID(source: "crm", externalId: "CRM-1042")
+        // The digest of "crm\0CRM-1042", first 12 bytes.
+        let digest = Hex.encode(SHA256.digest(Array("crm".utf8) + [0] + Array("CRM-1042".utf8)).prefix(12))
+        #expect(derived.rawValue == "tk_" + digest)
+        #expect(TicketID(rawValue: derived.rawValue) == derived)
+        #expect(TicketID(rawValue: derived.rawValue).hashValue == derived.hashValue)
+        // Text that is not a derived id is kept exactly and never equals one.
+        for text in ["tk_1", "tk_" + digest.uppercased(), "xx_" + digest, ""] {
+            #expect(TicketID(rawValue: text).rawValue == text)
+            #expect(TicketID(rawValue: text) != derived)
+        }
+        let decoded = try WireJSON.decode([TicketID].self, from: WireJSON.encode([derived, TicketID(rawValue: "tk_1")]))
+        #expect(decoded == [derived, TicketID(rawValue: "tk_1")])
+    }
+
     @Test func eventIDIsAUUIDDerivedFromItsParts() throws {
         let id = EventID.derive(["intake", "ticket.received", "tk_1", "offset-7"])
         #expect(id == EventID.derive(["intake", "ticket.received", "tk_1", "offset-7"]))

@@ -19,7 +19,9 @@ struct PolicyFileTests {
         #expect(policy.calendar.timeZone.identifier == "America/Denver")
         #expect(policy.calendar.holidays == [LocalDate(year: 2026, month: 12, day: 25)!, LocalDate(year: 2027, month: 1, day: 1)!])
         #expect(policy.calendar.days == [.mon, .tue, .wed, .thu, .fri])
-        #expect(policy.target(for: .critical) == SeverityTarget(firstResponse: .seconds(3600), warnAt: 0.75, escalateOnBreach: true))
+        #expect(policy.target(for: .critical) == SeverityTarget(
+            firstResponse: .seconds(3600), warnAt: 0.75, escalateOnBreach: true,
+            notifyOnWarning: [.assignee, .supportLead], notifyOnBreach: [.supportLead, .management]))
         #expect(policy.target(for: .minor).firstResponse == .seconds(8 * 3600))
         #expect(policy.escalationAddress == "escalations@support.example")
     }
@@ -29,11 +31,27 @@ struct PolicyFileTests {
         for severity in Severity.allCases {
             #expect(empty.target(for: severity) == SLAPolicy.standard.target(for: severity))
         }
-        #expect(SLAPolicy.standard.target(for: .major) == SeverityTarget(firstResponse: .seconds(4 * 3600), warnAt: 0.75, escalateOnBreach: false))
+        #expect(SLAPolicy.standard.target(for: .major) == SeverityTarget(
+            firstResponse: .seconds(4 * 3600), warnAt: 0.75, escalateOnBreach: false,
+            notifyOnWarning: [.assignee], notifyOnBreach: [.assignee, .supportLead]))
         #expect(empty.calendar.holidays.isEmpty)
     }
 
+    @Test func whoIsToldIsSetPerSeverity() throws {
+        let policy = try SLAPolicy.load(yaml: """
+            severities:
+              minor: { notify: { warning: [], breach: [supportLead, management] } }
+            """)
+        #expect(policy.target(for: .minor).notifyOnWarning.isEmpty)
+        #expect(policy.target(for: .minor).notifyOnBreach == [.supportLead, .management])
+        #expect(policy.target(for: .critical) == SLAPolicy.standard.target(for: .critical))
+    }
+
     @Test(arguments: [
+        ("severities: { minor: { notify: { breach: [boss] } } }",
+         #"severities.minor.notify.breach[0]: "boss" is not one of assignee|supportLead|escalationEngineer|management|customer"#),
+        ("severities: { minor: { notify: { escalation: [] } } }",
+         "severities.minor.notify.escalation: unknown key (expected one of breach, warning)"),
         ("severities: { major: { firstResponse: \"4 hrs\" } }", #"severities.major.firstResponse: "4 hrs" is not a duration (like 1h, 30m, 90s, 1h30m)"#),
         ("severities: { minor: { warnAt: 1.5 } }", #"severities.minor.warnAt: "1.5" is not a fraction between 0 and 1"#),
         ("severities: { urgent: { firstResponse: 1h } }", "severities.urgent: unknown key (expected one of critical, major, minor)"),

@@ -278,3 +278,61 @@ func nextOffsets(after records: [ConsumerRecord]) -> [TopicPartition: Int64] {
     for record in records { offsets[record.topicPartition] = max(offsets[record.topicPartition] ?? 0, record.offset + 1) }
     return offsets
 }
+
+/// Reading a partition outside any group: what stateful services restore their changelogs with.
+@Suite("Partition reads", .serialized, .timeLimit(.minutes(3)))
+struct PartitionReadContractTests {
+    @Test("a partition reads back in order from an offset to its end, and an explicit partition is honoured",
+          arguments: allBackends)
+    func readFromOffsetToEnd(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("changelog")
+        try broker.createTopic(topic, 4)
+        let publisher = try broker.bus.makePublisher()
+        // Keys that murmur2 would spread, all sent to partition 2, plus a header.
+        let sent = (0..<5000).map {
+            OutgoingRecord(topic: topic, key: "tk_\($0 % 50)", value: Array("v\($0)".utf8),
+                           headers: [RecordHeader("checkpoint", "\($0)")], partition: 2)
+        }
+        let receipts = try await publisher.publish(sent)
+        #expect(receipts.allSatisfy { $0.partition == 2 })
+        #expect(receipts.map(\.offset) == (0..<5000).map(Int64.init))
+
+        var read = [ConsumerRecord]()
+        var batches = 0
+        let end = try await broker.bus.readPartition(TopicPartition(topic, 2), from: 1200) { batch in
+            read += batch
+            batches += 1
+        }
+        #expect(end == 5000)
+        #expect(read.map(\.offset) == (1200..<5000).map(Int64.init))
+        #expect(read.first?.value == Array("v1200".utf8))
+        #expect(read.last?.headers.string(for: "checkpoint") == "4999")
+        #expect(batches >= 2, "records arrive in bounded batches")
+
+        // An empty partition, and an offset at the end, read nothing.
+        var none = 0
+        #expect(try await broker.bus.readPartition(TopicPartition(topic, 0), from: 0) { none += $0.count } == 0)
+        #expect(try await broker.bus.readPartition(TopicPartition(topic, 2), from: 5000) { none += $0.count } == 5000)
+        #expect(none == 0)
+
+        // The latest value of a key, as `helpdesk sla status` finds a ticket's state.
+        _ = try await publisher.publish([OutgoingRecord(topic: topic, key: "tk_7", value: Array("latest".utf8))])
+        await publisher.close()
+        let latest = try await broker.bus.latestValue(forKey: "tk_7", in: topic)
+        #expect(latest?.value == Array("latest".utf8))
+        #expect(try await broker.bus.latestValue(forKey: "tk_unknown", in: topic) == nil)
+    }
+
+    @Test("reading a partition that does not exist is an error", arguments: allBackends)
+    func unknownPartition(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: false)
+        defer { broker.stop() }
+        let topic = uniqueTopic("absent")
+        try broker.createTopic(topic, 2)
+        await #expect(throws: BusError.self) {
+            _ = try await broker.bus.readPartition(TopicPartition(topic, 7), from: 0) { _ in }
+        }
+    }
+}

@@ -3,6 +3,7 @@ import HTTPTypes
 import HelpdeskModel
 import Hummingbird
 import MessageBus
+import ServiceRuntime
 
 /// Where the HTTP API writes inbound records: `tickets.inbound` through the producer.
 public protocol InboundSink: Sendable {
@@ -108,8 +109,7 @@ public struct IntakeAPI: Sendable {
     }
 
     private func json(_ status: HTTPResponse.Status, _ members: [String: JSONValue]) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: JSONValue.object(members).serialized())))
+        JSONReply.make(status, members)
     }
 
     private func accept(_ request: Request, kind: InboundMessage.Kind, path: (String, String)?) async throws -> (TicketID, EventID) {

@@ -1,15 +1,57 @@
 /// A ticket's identity inside the system, derived from where it came from so that a
 /// redelivered or re-posted inbound message maps to the same ticket.
 public struct TicketID: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
-    public let rawValue: String
+    /// A derived id is kept as its 12 digest bytes rather than a 27-character string: the
+    /// sla-timer holds a million of them. Any other text (never derived here) is kept as is.
+    private enum Storage: Hashable, Sendable {
+        case digest(UInt64, UInt32)
+        case text(String)
+    }
 
-    public init(rawValue: String) { self.rawValue = rawValue }
+    private let storage: Storage
+
+    public init(rawValue: String) {
+        storage = Self.digest(parsing: rawValue).map { .digest($0.0, $0.1) } ?? .text(rawValue)
+    }
 
     /// `tk_` and the first 96 bits of SHA-256 over `source`, a NUL, and `externalId`
     /// (the NUL keeps `a/b`+`c` apart from `a`+`b/c`).
     public init(source: String, externalId: String) {
         let digest = SHA256.digest(Array(source.utf8) + [0] + Array(externalId.utf8))
-        self.rawValue = "tk_" + Hex.encode(digest.prefix(12))
+        var high: UInt64 = 0
+        var low: UInt32 = 0
+        for byte in digest.prefix(8) { high = high << 8 | UInt64(byte) }
+        for byte in digest.dropFirst(8).prefix(4) { low = low << 8 | UInt32(byte) }
+        storage = .digest(high, low)
+    }
+
+    public var rawValue: String {
+        switch storage {
+        case .text(let text): return text
+        case .digest(let high, let low):
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(12)
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: high >> UInt64(shift))) }
+            for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: low >> UInt32(shift))) }
+            return "tk_" + Hex.encode(bytes)
+        }
+    }
+
+    private static func digest(parsing text: String) -> (UInt64, UInt32)? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 27, utf8[0] == 0x74, utf8[1] == 0x6B, utf8[2] == 0x5F else { return nil }
+        var high: UInt64 = 0
+        var low: UInt32 = 0
+        for (index, char) in utf8.dropFirst(3).enumerated() {
+            let nibble: UInt8
+            switch char {
+            case 0x30...0x39: nibble = char - 0x30
+            case 0x61...0x66: nibble = char - 0x61 + 10
+            default: return nil  // upper-case hex is not how ids are written: keep such text apart
+            }
+            if index < 16 { high = high << 4 | UInt64(nibble) } else { low = low << 4 | UInt32(nibble) }
+        }
+        return (high, low)
     }
 
     /// The inbound key: `source/externalId`.
@@ -19,7 +61,7 @@ public struct TicketID: Hashable, Sendable, Codable, CustomStringConvertible, Co
     public static func < (lhs: TicketID, rhs: TicketID) -> Bool { lhs.rawValue < rhs.rawValue }
 
     public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -75,7 +75,7 @@ extension SLAPolicy {
             let entries = try severities.mapping(allowed: Set(Severity.allCases.map(\.name)))
             for severity in Severity.allCases {
                 guard let entry = entries[severity.name] else { continue }
-                let fields = try entry.mapping(allowed: ["firstResponse", "warnAt", "escalateOnBreach"])
+                let fields = try entry.mapping(allowed: ["firstResponse", "warnAt", "escalateOnBreach", "notify"])
                 var target = standard.target(for: severity)
                 if let node = fields["firstResponse"] {
                     let text = try node.string()
@@ -93,6 +93,11 @@ extension SLAPolicy {
                 }
                 if let node = fields["escalateOnBreach"] {
                     target.escalateOnBreach = try node.bool()
+                }
+                if let node = fields["notify"] {
+                    let notify = try node.mapping(allowed: ["warning", "breach"])
+                    if let list = notify["warning"] { target.notifyOnWarning = try list.audiences() }
+                    if let list = notify["breach"] { target.notifyOnBreach = try list.audiences() }
                 }
                 targets[severity] = target
             }
@@ -113,6 +118,17 @@ extension SLAPolicy {
 
 /// A YAML node with the dotted key it was found under, for error messages.
 private struct PolicyNode {
+    func audiences() throws(PolicyError) -> [Notification.Audience] {
+        try sequence().map { item throws(PolicyError) -> Notification.Audience in
+            let name = try item.string()
+            guard let audience = Notification.Audience(rawValue: name) else {
+                let known = Notification.Audience.allowedValues
+                throw PolicyError(key: item.key, problem: "\"\(name)\" is not one of \(known)")
+            }
+            return audience
+        }
+    }
+
     let node: Node
     let key: String
 

@@ -6,11 +6,19 @@ public struct SeverityTarget: Sendable, Equatable {
     /// The fraction of `firstResponse` after which a warning goes out (0 < warnAt < 1).
     public var warnAt: Double
     public var escalateOnBreach: Bool
+    /// Who is told when the warning goes out, and when the deadline is breached.
+    public var notifyOnWarning: [Notification.Audience]
+    public var notifyOnBreach: [Notification.Audience]
 
-    public init(firstResponse: Duration, warnAt: Double, escalateOnBreach: Bool) {
+    public init(
+        firstResponse: Duration, warnAt: Double, escalateOnBreach: Bool,
+        notifyOnWarning: [Notification.Audience] = [.assignee], notifyOnBreach: [Notification.Audience] = [.supportLead]
+    ) {
         self.firstResponse = firstResponse
         self.warnAt = warnAt
         self.escalateOnBreach = escalateOnBreach
+        self.notifyOnWarning = notifyOnWarning
+        self.notifyOnBreach = notifyOnBreach
     }
 }
 
@@ -31,9 +39,15 @@ public struct SLAPolicy: Sendable {
     public static let standard = SLAPolicy(
         calendar: .standard, escalationAddress: "escalations@support.example",
         targets: [
-            .critical: SeverityTarget(firstResponse: .seconds(3600), warnAt: 0.75, escalateOnBreach: true),
-            .major: SeverityTarget(firstResponse: .seconds(4 * 3600), warnAt: 0.75, escalateOnBreach: false),
-            .minor: SeverityTarget(firstResponse: .seconds(8 * 3600), warnAt: 0.75, escalateOnBreach: false),
+            .critical: SeverityTarget(
+                firstResponse: .seconds(3600), warnAt: 0.75, escalateOnBreach: true,
+                notifyOnWarning: [.assignee, .supportLead], notifyOnBreach: [.supportLead, .management]),
+            .major: SeverityTarget(
+                firstResponse: .seconds(4 * 3600), warnAt: 0.75, escalateOnBreach: false,
+                notifyOnWarning: [.assignee], notifyOnBreach: [.assignee, .supportLead]),
+            .minor: SeverityTarget(
+                firstResponse: .seconds(8 * 3600), warnAt: 0.75, escalateOnBreach: false,
+                notifyOnWarning: [.assignee], notifyOnBreach: [.supportLead]),
         ])
 
     public func target(for severity: Severity) -> SeverityTarget { targets[severity]! }

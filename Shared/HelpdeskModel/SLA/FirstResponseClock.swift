@@ -15,14 +15,71 @@ public struct FirstResponseClock: Sendable, Equatable, Codable {
     public let externalId: String
     public private(set) var phase: Phase = .waiting
     public private(set) var severity: Severity?
-    public private(set) var startedAt: Date?
-    public private(set) var dueAt: Date?
-    public private(set) var warnAt: Date?
     public private(set) var warned = false
+    // Instants as whole epoch seconds (they are kept to the second anyway): the sla-timer
+    // holds a million clocks, and an optional Date takes twice the room.
+    private var started = Instant.none
+    private var due = Instant.none
+    private var warning = Instant.none
+    private var responded = Instant.none
+    private var resolved = Instant.none
+
+    public var startedAt: Date? {
+        get { started.date }
+        set { started = Instant(newValue) }
+    }
+    public var dueAt: Date? {
+        get { due.date }
+        set { due = Instant(newValue) }
+    }
+    public var warnAt: Date? {
+        get { warning.date }
+        set { warning = Instant(newValue) }
+    }
     /// The first public agent message, even if it came after a breach or before the start.
-    public private(set) var respondedAt: Date?
+    public var respondedAt: Date? {
+        get { responded.date }
+        set { responded = Instant(newValue) }
+    }
     /// Resolved (solved/closed) before any response, and when.
-    public private(set) var resolvedAt: Date?
+    public var resolvedAt: Date? {
+        get { resolved.date }
+        set { resolved = Instant(newValue) }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case ticketId, source, externalId, phase, severity, warned, startedAt, dueAt, warnAt, respondedAt, resolvedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        ticketId = try container.decode(TicketID.self, forKey: .ticketId)
+        source = try container.decode(String.self, forKey: .source)
+        externalId = try container.decode(String.self, forKey: .externalId)
+        phase = try container.decode(Phase.self, forKey: .phase)
+        severity = try container.decodeIfPresent(Severity.self, forKey: .severity)
+        warned = try container.decodeIfPresent(Bool.self, forKey: .warned) ?? false
+        startedAt = try container.decodeIfPresent(Date.self, forKey: .startedAt)
+        dueAt = try container.decodeIfPresent(Date.self, forKey: .dueAt)
+        warnAt = try container.decodeIfPresent(Date.self, forKey: .warnAt)
+        respondedAt = try container.decodeIfPresent(Date.self, forKey: .respondedAt)
+        resolvedAt = try container.decodeIfPresent(Date.self, forKey: .resolvedAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ticketId, forKey: .ticketId)
+        try container.encode(source, forKey: .source)
+        try container.encode(externalId, forKey: .externalId)
+        try container.encode(phase, forKey: .phase)
+        try container.encodeIfPresent(severity, forKey: .severity)
+        try container.encode(warned, forKey: .warned)
+        try container.encodeIfPresent(startedAt, forKey: .startedAt)
+        try container.encodeIfPresent(dueAt, forKey: .dueAt)
+        try container.encodeIfPresent(warnAt, forKey: .warnAt)
+        try container.encodeIfPresent(respondedAt, forKey: .respondedAt)
+        try container.encodeIfPresent(resolvedAt, forKey: .resolvedAt)
+    }
 
     public init(ticketId: TicketID, source: String, externalId: String) {
         self.ticketId = ticketId
@@ -59,7 +116,7 @@ public struct FirstResponseClock: Sendable, Equatable, Codable {
         case .classified(let severity, let openedAt, let eventId):
             guard phase == .waiting else { return [] }
             self.severity = severity
-            startedAt = ISO8601.wholeSeconds(openedAt)
+            startedAt = openedAt
             schedule(policy)
             phase = .running
             var outputs: [Output] = [.started(SLAStarted(severity: severity, startedAt: startedAt!, dueAt: dueAt!),
@@ -70,7 +127,7 @@ public struct FirstResponseClock: Sendable, Equatable, Codable {
             return outputs
         case .agentReplied(let at):
             guard respondedAt == nil else { return [] }
-            respondedAt = ISO8601.wholeSeconds(at)
+            respondedAt = at
             return phase == .running ? respond(at: respondedAt!, policy: policy) : []
         case .severityChanged(let newSeverity, let at, let eventId):
             guard phase == .running, let old = severity, newSeverity != old else {
@@ -87,11 +144,45 @@ public struct FirstResponseClock: Sendable, Equatable, Codable {
             return outputs
         case .resolved(let at, _):
             guard resolvedAt == nil, respondedAt == nil else { return [] }
-            resolvedAt = ISO8601.wholeSeconds(at)
+            resolvedAt = at
             return phase == .running ? resolve(at: resolvedAt!) : []
         case .tick(let now):
             guard phase == .running else { return [] }
             return fire(upTo: ISO8601.wholeSeconds(now), policy: policy)
+        }
+    }
+
+    /// Learns from an event this clock's service published but whose state was not saved
+    /// (the process died in between), so that handling the inputs again neither repeats it
+    /// nor contradicts it: after a published breach, a late reply cannot produce `sla.met`.
+    public mutating func observe(_ published: Output, policy: SLAPolicy) {
+        switch published {
+        case .started(let event, _):
+            guard phase == .waiting else { return }
+            severity = event.severity
+            startedAt = event.startedAt
+            schedule(policy)
+            phase = .running
+        case .warning(let event, _):
+            if dueAt == event.dueAt { warned = true }
+        case .recalculated(let event, _):
+            guard phase == .running, severity != event.severity else { return }
+            severity = event.severity
+            warned = false
+            schedule(policy)
+        case .breached(let event, _):
+            guard phase == .running || phase == .waiting else { return }
+            severity = severity ?? event.severity
+            dueAt = event.dueAt
+            phase = .breached
+        case .met(let event, _):
+            guard phase == .running || phase == .waiting else { return }
+            dueAt = event.dueAt
+            respondedAt = event.respondedAt
+            phase = .met
+        case .stopped:
+            guard phase == .running || phase == .waiting else { return }
+            phase = .stopped
         }
     }
 
@@ -132,5 +223,58 @@ public struct FirstResponseClock: Sendable, Equatable, Codable {
         guard time < dueAt else { return [] }
         phase = .stopped
         return [.stopped(SLAStopped(reason: "resolved before a first response"), cause: "stopped")]
+    }
+}
+
+/// An optional instant to the second in eight bytes.
+private struct Instant: Sendable, Equatable {
+    private let seconds: Int64
+    static let none = Instant(seconds: .min)
+
+    private init(seconds: Int64) { self.seconds = seconds }
+
+    init(_ date: Date?) {
+        guard let date else {
+            self = .none
+            return
+        }
+        seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+    }
+
+    var date: Date? { seconds == .min ? nil : Date(timeIntervalSince1970: TimeInterval(seconds)) }
+}
+
+/// A ticket's first-response clock as operators ask about it (`helpdesk sla status`,
+/// `GET /v1/sla/{ticketId}`).
+public struct SLAClockStatus: Sendable, Equatable, Codable {
+    public var ticketId: TicketID
+    public var source: String
+    public var externalId: String
+    public var metric: SLAMetric
+    public var state: FirstResponseClock.Phase
+    public var severity: Severity?
+    public var startedAt: Date?
+    public var dueAt: Date?
+    public var warned: Bool
+    /// Business time left until the deadline, while the clock runs.
+    public var remainingBusinessSeconds: Int?
+    public var respondedAt: Date?
+    public var resolvedAt: Date?
+
+    public init(_ clock: FirstResponseClock, now: Date, policy: SLAPolicy) {
+        ticketId = clock.ticketId
+        source = clock.source
+        externalId = clock.externalId
+        metric = .firstResponse
+        state = clock.phase
+        severity = clock.severity
+        startedAt = clock.startedAt
+        dueAt = clock.dueAt
+        warned = clock.warned
+        respondedAt = clock.respondedAt
+        resolvedAt = clock.resolvedAt
+        if clock.phase == .running, let dueAt = clock.dueAt {
+            remainingBusinessSeconds = Int(policy.calendar.remaining(now: now, due: dueAt).components.seconds)
+        }
     }
 }

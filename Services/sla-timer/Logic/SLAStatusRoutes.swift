@@ -1,0 +1,40 @@
+import Foundation
+import HelpdeskModel
+import Hummingbird
+import MessageBus
+import ServiceRuntime
+
+/// `GET /v1/sla/{ticketId}`: any instance answers, from the ticket's latest state in the
+/// compacted changelog (the owner writes it after every change), not from its own memory.
+public struct SLAStatusController: Sendable {
+    let bus: any MessageBus
+    let policy: SLAPolicy
+    let now: @Sendable () -> Date
+
+    public init(bus: any MessageBus, policy: SLAPolicy, now: @escaping @Sendable () -> Date = Date.init) {
+        self.bus = bus
+        self.policy = policy
+        self.now = now
+    }
+
+    public func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/v1/sla/:ticketId") { _, context in
+            let ticketId = try context.parameters.require("ticketId")
+            guard let status = try await SLAStatusLookup.status(of: ticketId, bus: bus, policy: policy, now: now()) else {
+                return JSONReply.error(.notFound, "unknown_ticket", "No first-response clock is recorded for ticket \(ticketId).")
+            }
+            return try JSONReply.value(status)
+        }
+    }
+}
+
+/// Finds a ticket's clock in `sla-timer.changelog` (its partition only).
+public enum SLAStatusLookup {
+    public static func status(of ticketId: String, bus: any MessageBus, policy: SLAPolicy, now: Date) async throws -> SLAClockStatus? {
+        guard let record = try await bus.latestValue(forKey: ticketId, in: Topics.slaTimerChangelog), let value = record.value else {
+            return nil
+        }
+        let clock = try WireJSON.decode(FirstResponseClock.self, from: value)
+        return SLAClockStatus(clock, now: now, policy: policy)
+    }
+}

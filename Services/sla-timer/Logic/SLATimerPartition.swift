@@ -1,0 +1,220 @@
+import Foundation
+import HelpdeskModel
+import MessageBus
+import ServiceRuntime
+
+/// The first-response clocks of the tickets in one partition, and their deadlines.
+///
+/// Inputs: `ticket.classified` starts a clock; from `tickets.activity`, the first public agent
+/// message, severity changes and resolution. Outputs: `sla.*` events (ids derived from the
+/// ticket and the input or deadline that caused them, `at` from the input's own time or the
+/// deadline, so a redo is byte-identical) and `notifications` for warnings and breaches.
+public final class SLATimerPartition: PartitionState {
+    public static let service = "sla-timer"
+
+    let partition: Int32
+    let policy: SLAPolicy
+    let metrics: SLATimerMetrics
+    private(set) var clocks: [TicketID: FirstResponseClock] = [:]
+    private var deadlines = DeadlineQueue()
+
+    public init(partition: Int32, policy: SLAPolicy, metrics: SLATimerMetrics) {
+        self.partition = partition
+        self.policy = policy
+        self.metrics = metrics
+    }
+
+    public var clockCount: Int { clocks.count }
+    public func clock(_ ticket: TicketID) -> FirstResponseClock? { clocks[ticket] }
+
+    // MARK: PartitionState
+
+    public func restore(_ record: ConsumerRecord) throws {
+        guard let key = record.keyString else { throw UnprocessableRecord(code: "invalid_key", reason: "changelog record without a key") }
+        let ticket = TicketID(rawValue: key)
+        guard let value = record.value else {
+            update(ticket) { $0 = nil }
+            return
+        }
+        let restored = try WireJSON.decode(FirstResponseClock.self, from: value)
+        update(ticket) { $0 = restored }
+    }
+
+    public func observe(published record: ConsumerRecord) -> [String] {
+        guard let (envelope, output) = try? Self.decodeOutput(record), clocks[envelope.ticketId] != nil || isStart(output) else {
+            return []
+        }
+        update(envelope.ticketId, source: envelope.source, externalId: envelope.externalId) { clock in
+            clock?.observe(output, policy: policy)
+        }
+        return [envelope.ticketId.rawValue]
+    }
+
+    public func handle(_ record: ConsumerRecord) throws -> PartitionEffects {
+        let bytes = record.value ?? []
+        let envelope: EventEnvelope
+        do {
+            envelope = try WireJSON.decode(EventEnvelope.self, from: bytes)
+        } catch {
+            throw UnprocessableRecord(code: "invalid_event", reason: "not an event: \(error)")
+        }
+        let input: FirstResponseClock.Input
+        do {
+            switch envelope.type {
+            case TicketClassified.type:
+                let event = try WireJSON.decode(Event<TicketClassified>.self, from: bytes)
+                input = .classified(severity: event.payload.severity, openedAt: event.payload.openedAt, eventId: event.eventId)
+            case TicketMessagePosted.type:
+                let message = try WireJSON.decode(Event<TicketMessagePosted>.self, from: bytes).payload
+                guard message.author.role == .agent, message.isPublic else { return .none }
+                input = .agentReplied(at: message.sentAt)
+            case TicketSeverityChanged.type:
+                let event = try WireJSON.decode(Event<TicketSeverityChanged>.self, from: bytes)
+                input = .severityChanged(to: event.payload.severity, at: event.payload.changedAt, eventId: event.eventId)
+            case TicketStatusChanged.type:
+                let change = try WireJSON.decode(Event<TicketStatusChanged>.self, from: bytes).payload
+                guard change.status.isResolved else { return .none }
+                input = .resolved(at: change.changedAt, status: change.status)
+            default:
+                return .none
+            }
+        } catch {
+            throw UnprocessableRecord(code: "invalid_event", reason: "not a valid \(envelope.type) event: \(error)")
+        }
+        var outputs = [FirstResponseClock.Output]()
+        let changed = update(envelope.ticketId, source: envelope.source, externalId: envelope.externalId) { clock in
+            outputs = clock!.apply(input, policy: policy)
+        }
+        // A change without an event (a reply after the breach, activity before the
+        // classification) is state all the same: it goes to the changelog.
+        var effects = effects(of: outputs, ticket: envelope.ticketId, inputAt: envelope.at)
+        if changed, effects.changedKeys.isEmpty { effects.changedKeys = [envelope.ticketId.rawValue] }
+        return effects
+    }
+
+    public func fire(now: Date) -> PartitionEffects {
+        var effects = PartitionEffects.none
+        for (ticket, due) in deadlines.popDue(now) {
+            // Entries left behind by a moved deadline or a finished clock are skipped.
+            guard let clock = clocks[ticket], clock.nextDeadline == due else { continue }
+            metrics.fired(lateBy: now.timeIntervalSince(due))
+            var outputs = [FirstResponseClock.Output]()
+            update(ticket) { outputs = $0!.apply(.tick(now: now), policy: policy) }
+            effects += self.effects(of: outputs, ticket: ticket, inputAt: due)
+        }
+        return effects
+    }
+
+    public var nextDeadline: Date? { deadlines.earliest }
+
+    public func changelogValue(forKey key: String) -> [UInt8]? {
+        clocks[TicketID(rawValue: key)].map { try! WireJSON.encode($0) }
+    }
+
+    public func dropped() {
+        for clock in clocks.values where clock.phase == .running {
+            if let severity = clock.severity { metrics.adjustOpen(severity, by: -1) }
+        }
+        clocks.removeAll()
+        deadlines.removeAll()
+    }
+
+    // MARK: -
+
+    private func isStart(_ output: FirstResponseClock.Output) -> Bool {
+        if case .started = output { true } else { false }
+    }
+
+    /// Changes a clock (creating it if needed), keeping the open-clock gauge and the deadline
+    /// queue in step. Returns whether the clock changed.
+    @discardableResult
+    private func update(
+        _ ticket: TicketID, source: String? = nil, externalId: String? = nil, _ change: (inout FirstResponseClock?) -> Void
+    ) -> Bool {
+        let original = clocks[ticket]
+        var clock = original
+        let before = clock.flatMap(Self.openSeverity)
+        let deadlineBefore = clock?.nextDeadline
+        if clock == nil, let source, let externalId {
+            clock = FirstResponseClock(ticketId: ticket, source: source, externalId: externalId)
+        }
+        change(&clock)
+        clocks[ticket] = clock
+        let after = clock.flatMap(Self.openSeverity)
+        if before != after {
+            if let before { metrics.adjustOpen(before, by: -1) }
+            if let after { metrics.adjustOpen(after, by: 1) }
+        }
+        if let deadline = clock?.nextDeadline, deadline != deadlineBefore { deadlines.insert(deadline, for: ticket) }
+        return clock != original
+    }
+
+    private static func openSeverity(_ clock: FirstResponseClock) -> Severity? {
+        clock.phase == .running ? clock.severity : nil
+    }
+
+    private func effects(of outputs: [FirstResponseClock.Output], ticket: TicketID, inputAt: Date) -> PartitionEffects {
+        guard !outputs.isEmpty, let clock = clocks[ticket] else { return .none }
+        var records = [OutgoingRecord]()
+        func emit<P: EventPayload>(_ payload: P, cause: String, at: Date, to topic: String = Topics.slaEvents) -> Event<P> {
+            let event = Event(emittedBy: Self.service, causedBy: cause, ticketId: ticket, source: clock.source,
+                              externalId: clock.externalId, at: at, payload: payload)
+            records.append(OutgoingRecord(event: event, topic: topic, producer: Self.service))
+            return event
+        }
+        func notify<P>(_ audiences: [HelpdeskModel.Notification.Audience], about event: Event<P>, severity: Severity, subject: String, text: String) {
+            for audience in audiences {
+                _ = emit(HelpdeskModel.Notification(audience: audience, severity: severity, subject: subject, text: text, causedBy: event.eventId),
+                         cause: "\(event.eventId.rawValue)/\(audience.rawValue)", at: event.at, to: Topics.notifications)
+            }
+        }
+        for output in outputs {
+            switch output {
+            case .started(let payload, let cause):
+                _ = emit(payload, cause: cause, at: inputAt)
+            case .warning(let payload, let cause):
+                let severity = clock.severity ?? .minor
+                let event = emit(payload, cause: cause, at: clock.warnAt ?? inputAt)
+                metrics.warned(severity)
+                notify(policy.target(for: severity).notifyOnWarning, about: event, severity: severity,
+                       subject: "First response due soon: \(clock.externalId)",
+                       text: "\(severity.name.capitalized) ticket \(clock.externalId) (\(clock.source)) needs a first response by "
+                           + "\(ISO8601.format(payload.dueAt)); \(payload.remainingSeconds / 60) business minutes remain.")
+            case .breached(let payload, let cause):
+                let event = emit(payload, cause: cause, at: max(payload.dueAt, inputAt))
+                metrics.breached(payload.severity)
+                notify(policy.target(for: payload.severity).notifyOnBreach, about: event, severity: payload.severity,
+                       subject: "First-response deadline breached: \(clock.externalId)",
+                       text: "\(payload.severity.name.capitalized) ticket \(clock.externalId) (\(clock.source)) had no first "
+                           + "response by \(ISO8601.format(payload.dueAt)).")
+            case .met(let payload, let cause):
+                _ = emit(payload, cause: cause, at: payload.respondedAt)
+                if let severity = clock.severity { metrics.metDeadline(severity) }
+            case .recalculated(let payload, let cause):
+                _ = emit(payload, cause: cause, at: inputAt)
+            case .stopped(let payload, let cause):
+                _ = emit(payload, cause: cause, at: clock.resolvedAt ?? inputAt)
+                metrics.stoppedClock()
+            }
+        }
+        return PartitionEffects(records: records, changedKeys: [ticket.rawValue])
+    }
+
+    /// An event of ours from `sla.events`, as the clock's output it was.
+    static func decodeOutput(_ record: ConsumerRecord) throws -> (EventEnvelope, FirstResponseClock.Output) {
+        let bytes = record.value ?? []
+        let envelope = try WireJSON.decode(EventEnvelope.self, from: bytes)
+        let output: FirstResponseClock.Output
+        switch envelope.type {
+        case SLAStarted.type: output = .started(try WireJSON.decode(Event<SLAStarted>.self, from: bytes).payload, cause: "")
+        case SLAWarning.type: output = .warning(try WireJSON.decode(Event<SLAWarning>.self, from: bytes).payload, cause: "")
+        case SLABreached.type: output = .breached(try WireJSON.decode(Event<SLABreached>.self, from: bytes).payload, cause: "")
+        case SLAMet.type: output = .met(try WireJSON.decode(Event<SLAMet>.self, from: bytes).payload, cause: "")
+        case SLARecalculated.type:
+            output = .recalculated(try WireJSON.decode(Event<SLARecalculated>.self, from: bytes).payload, cause: "")
+        case SLAStopped.type: output = .stopped(try WireJSON.decode(Event<SLAStopped>.self, from: bytes).payload, cause: "")
+        default: throw UnprocessableRecord(code: "unknown_type", reason: "\(envelope.type) is not an sla event")
+        }
+        return (envelope, output)
+    }
+}

@@ -1,0 +1,320 @@
+import Foundation
+import Logging
+import MessageBus
+import Metrics
+import ServiceLifecycle
+
+/// The loop of a stateful service (sla-timer, escalation): each instance owns the state of
+/// the partitions assigned to it, restores it from a compacted changelog on assignment,
+/// fires timers on an injected clock, and writes effects in an order that makes them
+/// exactly-once across crashes, redeliveries and rebalances:
+///
+/// 1. events are published (to the partition of the input) and acknowledged;
+/// 2. the changed keys' states are written to the changelog, each record carrying the
+///    partition's checkpoint (input offsets reflected, output offset reached), and acknowledged;
+/// 3. the input offsets are committed.
+///
+/// A crash after 1 leaves events the changelog does not know of: the next owner reads the
+/// output partition from the checkpoint's output offset and lets the state learn them before
+/// handling any input. A crash after 2 leaves inputs that are redelivered but already
+/// reflected: they are skipped by offset.
+public struct StatefulProcessingLoop: Service {
+    public struct Source: Sendable {
+        public var group: String
+        /// Topics read together; with `changelog` and `output` they must be co-partitioned.
+        public var inputs: [String]
+        public var changelog: String
+        /// The events topic whose records the state reflects (its partition p holds partition p's events).
+        public var output: String
+        public var instanceID: String?
+
+        public init(group: String, inputs: [String], changelog: String, output: String, instanceID: String? = nil) {
+            self.group = group
+            self.inputs = inputs
+            self.changelog = changelog
+            self.output = output
+            self.instanceID = instanceID
+        }
+
+        var coPartitionedTopics: [String] { inputs + [changelog, output] }
+    }
+
+    let service: String
+    let bus: any MessageBus
+    let source: Source
+    let handling: RecordHandling
+    let clock: any WallClock
+    let joined: ReadinessFlag
+    let logger: Logger
+    let makeState: @Sendable (Int32) -> any PartitionState
+
+    public init(
+        service: String, bus: any MessageBus, source: Source, publisher: any RecordPublisher,
+        settings: ProcessingSettings, clock: any WallClock = SystemWallClock(), joined: ReadinessFlag = ReadinessFlag(),
+        logger: Logger, makeState: @escaping @Sendable (Int32) -> any PartitionState
+    ) {
+        self.service = service
+        self.bus = bus
+        self.source = source
+        self.handling = RecordHandling(
+            service: service, publisher: publisher, settings: settings, logger: logger, now: clock.now)
+        self.clock = clock
+        self.joined = joined
+        self.logger = logger
+        self.makeState = makeState
+    }
+
+    public func run() async throws {
+        try await checkCoPartitioning()
+        let subscription = try await bus.subscribe(group: source.group, topics: source.inputs, instanceID: source.instanceID)
+        var work = Work(metrics: LoopMetrics(service: service))
+        logger.info("consuming", metadata: ["group": "\(source.group)", "topics": "\(source.inputs)",
+                                            "changelog": "\(source.changelog)"])
+        do {
+            // Graceful shutdown interrupts only the wait: work in hand is published, written
+            // to the changelog and committed before the loop ends.
+            while !Task.isShuttingDownGracefully {
+                let deadline = work.nextDeadline
+                let wake = try await cancelWhenGracefulShutdown {
+                    try await waitForEvents(subscription, orUntil: deadline)
+                }
+                if case .events(let batch) = wake {
+                    if batch.isEmpty { break }
+                    try await handle(batch, subscription: subscription, work: &work)
+                }
+                fireTimers(&work)
+                try await flush(&work, subscription: subscription)
+            }
+        } catch is CancellationError {
+            // Shutting down while waiting: nothing is in flight.
+        } catch {
+            logger.error("processing stopped", metadata: ["error": "\(error)"])
+            try? await subscription.close()
+            throw error
+        }
+        for owned in work.owned.values { owned.state.dropped() }
+        joined.set(false)
+        try await subscription.close()
+        logger.info("consumer closed", metadata: ["group": "\(source.group)"])
+    }
+
+    /// Refuses to start when the topics read and written together have different partition
+    /// counts: a ticket's input, events and state would then live in different partitions.
+    func checkCoPartitioning() async throws {
+        var counts = [(String, Int)]()
+        for topic in source.coPartitionedTopics { counts.append((topic, try await bus.partitionCount(of: topic))) }
+        guard Set(counts.map(\.1)).count == 1 else {
+            throw ConfigurationError(problems: [
+                "topics \(counts.map { "\($0.0) (\($0.1) partitions)" }.joined(separator: ", ")) must have the same "
+                    + "partition count: \(service) keeps each ticket's input, events and state in the same partition. "
+                    + "Recreate them with equal counts (docs/operations.md, \"Adding partitions\")."
+            ])
+        }
+    }
+
+    private enum Wake { case events([ConsumerEvent]), timer }
+
+    /// The next events, or `.timer` once the clock reaches `deadline`, whichever comes first.
+    /// A poll that loses the race is cancelled, which leaves its events for the next poll.
+    private func waitForEvents(_ subscription: any GroupSubscription, orUntil deadline: Date?) async throws -> Wake {
+        let maxBatch = handling.settings.maxBatch
+        guard let deadline else { return .events(try await subscription.poll(max: maxBatch)) }
+        if deadline <= clock.now() { return .timer }
+        let clock = self.clock
+        return try await withThrowingTaskGroup(of: Wake?.self) { group in
+            group.addTask {
+                do { return .events(try await subscription.poll(max: maxBatch)) } catch is CancellationError { return nil }
+            }
+            group.addTask {
+                do {
+                    try await clock.sleep(until: deadline)
+                    return .timer
+                } catch is CancellationError { return nil }
+            }
+            var outcome: Wake?
+            while let next = try await group.next() {
+                group.cancelAll()
+                // Events taken by the poll must not be dropped, even if the timer also fired.
+                if case .events = next { outcome = next } else if outcome == nil, let next { outcome = next }
+            }
+            guard let outcome else { throw CancellationError() }
+            return outcome
+        }
+    }
+
+    private func handle(_ batch: [ConsumerEvent], subscription: any GroupSubscription, work: inout Work) async throws {
+        for event in batch {
+            switch event {
+            case .record(let record):
+                work.metrics.recordIn(record.topic)
+                work.commits[record.topicPartition] = record.offset + 1
+                guard let owned = work.owned[record.partition] else { continue }
+                if owned.checkpoint.reflects(record) {
+                    work.skipped.increment()
+                    continue
+                }
+                var changed = [String]()
+                let records = try await handling.outputs(for: record, metrics: &work.metrics) {
+                    let effects = try owned.state.handle(record)
+                    changed = effects.changedKeys
+                    return effects.records
+                }
+                owned.checkpoint.inputs[record.topic] = record.offset + 1
+                owned.take(PartitionEffects(records: records, changedKeys: changed), outputTopic: source.output)
+            case .assigned(let partitions):
+                try await flush(&work, subscription: subscription)
+                for partition in Set(partitions.map(\.partition)).sorted() where work.owned[partition] == nil {
+                    work.owned[partition] = try await restore(partition)
+                }
+                work.metrics.assigned(partitions.count)
+                joined.set(true)
+            case .revoked(let partitions):
+                try await flush(&work, subscription: subscription)
+                for partition in Set(partitions.map(\.partition)) {
+                    work.owned.removeValue(forKey: partition)?.state.dropped()
+                }
+                work.metrics.revoked(partitions.count)
+            }
+        }
+    }
+
+    private func fireTimers(_ work: inout Work) {
+        let now = clock.now()
+        for owned in work.owned.values {
+            guard let deadline = owned.state.nextDeadline, deadline <= now else { continue }
+            owned.take(owned.state.fire(now: now), outputTopic: source.output)
+        }
+    }
+
+    /// Events, then changelog, then commits: see the type's documentation.
+    private func flush(_ work: inout Work, subscription: any GroupSubscription) async throws {
+        let owned = work.owned.values.filter { !$0.pending.records.isEmpty || !$0.pending.changedKeys.isEmpty }
+        let events = owned.flatMap(\.pending.records)
+        let receipts = try await handling.publishUntilAcknowledged(events, metrics: &work.metrics)
+        for receipt in receipts where receipt.topic == source.output {
+            if let owner = work.owned[receipt.partition] {
+                owner.checkpoint.output = max(owner.checkpoint.output, receipt.offset + 1)
+            }
+        }
+        var changelog = [OutgoingRecord]()
+        for partition in owned {
+            let headers = partition.checkpoint.headers
+            var written = Set<String>()
+            for key in partition.pending.changedKeys where written.insert(key).inserted {
+                changelog.append(OutgoingRecord(
+                    topic: source.changelog, key: key, value: partition.state.changelogValue(forKey: key),
+                    headers: headers, partition: partition.number))
+            }
+            partition.pending = .none
+        }
+        _ = try await handling.publishUntilAcknowledged(changelog, metrics: &work.metrics)
+        if !work.commits.isEmpty {
+            try await subscription.commit(work.commits)
+            work.commits.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Rebuilds a partition's state: its changelog from the start, then its events published
+    /// after the last changelog write.
+    private func restore(_ partition: Int32) async throws -> OwnedPartition {
+        let started = ContinuousClock.now
+        var attempt = 0
+        while true {
+            attempt += 1
+            let state = makeState(partition)
+            var checkpoint = PartitionCheckpoint()
+            var restored = 0
+            var corrupt = 0
+            do {
+                _ = try await bus.readPartition(TopicPartition(source.changelog, partition), from: 0) { records in
+                    for record in records {
+                        do {
+                            try state.restore(record)
+                        } catch {
+                            corrupt += 1
+                            logger.error("unreadable changelog record skipped", metadata: [
+                                "partition": "\(partition)", "offset": "\(record.offset)", "error": "\(error)"])
+                        }
+                        if let recorded = PartitionCheckpoint(headers: record.headers) { checkpoint = recorded }
+                    }
+                    restored += records.count
+                }
+                var observed = 0
+                var learned = [String]()
+                checkpoint.output = try await bus.readPartition(
+                    TopicPartition(source.output, partition), from: checkpoint.output
+                ) { records in
+                    for record in records { learned += state.observe(published: record) }
+                    observed += records.count
+                }
+                let elapsed = ContinuousClock.now - started
+                Timer(label: "helpdesk_state_restore_seconds", dimensions: [("service", service)])
+                    .recordNanoseconds(elapsed.nanoseconds)
+                Counter(label: "helpdesk_state_records_restored_total", dimensions: [("service", service)])
+                    .increment(by: Int64(restored))
+                logger.info("partition restored", metadata: [
+                    "partition": "\(partition)", "changelogRecords": "\(restored)", "unreadable": "\(corrupt)",
+                    "eventsSinceCheckpoint": "\(observed)", "inputOffsets": "\(checkpoint.inputs)",
+                    "duration": "\(elapsed)"])
+                let owned = OwnedPartition(number: partition, state: state, checkpoint: checkpoint)
+                // What the events taught the state is saved with the next flush, so a later
+                // restore, which starts reading events after this checkpoint, keeps it.
+                owned.pending.changedKeys = learned
+                return owned
+            } catch let error as CancellationError {
+                state.dropped()
+                throw error
+            } catch {
+                state.dropped()
+                guard attempt < handling.settings.maxAttempts else { throw error }
+                logger.warning("restoring partition failed, retrying", metadata: [
+                    "partition": "\(partition)", "attempt": "\(attempt)", "error": "\(error)"])
+                try await Task.sleep(for: handling.settings.backoff(afterAttempt: attempt))
+            }
+        }
+    }
+}
+
+/// A partition this instance owns: its state, checkpoint, and effects not yet flushed.
+final class OwnedPartition {
+    let number: Int32
+    let state: any PartitionState
+    var checkpoint: PartitionCheckpoint
+    var pending = PartitionEffects.none
+
+    init(number: Int32, state: any PartitionState, checkpoint: PartitionCheckpoint) {
+        self.number = number
+        self.state = state
+        self.checkpoint = checkpoint
+    }
+
+    /// Queues effects; events for the output topic go to this partition, whatever their key.
+    func take(_ effects: PartitionEffects, outputTopic: String) {
+        for var record in effects.records {
+            if record.topic == outputTopic { record.partition = number }
+            pending.records.append(record)
+        }
+        pending.changedKeys += effects.changedKeys
+    }
+}
+
+private struct Work {
+    var owned: [Int32: OwnedPartition] = [:]
+    var commits: [TopicPartition: Int64] = [:]
+    var metrics: LoopMetrics
+    let skipped: Counter
+
+    init(metrics: LoopMetrics) {
+        self.metrics = metrics
+        skipped = Counter(label: "helpdesk_inputs_already_reflected_total", dimensions: [("service", metrics.service)])
+    }
+
+    var nextDeadline: Date? { owned.values.compactMap(\.state.nextDeadline).min() }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import HelpdeskModel
+import Logging
+import MessageBus
+import ServiceRuntime
+import SLATimerService
+import Synchronization
+import Testing
+
+/// A publisher that dies at its `crashAt`-th call: the records reach the broker, and then the
+/// process "dies" (the loop is cancelled before it can do anything else).
+final class CrashingPublisher: RecordPublisher {
+    let inner: any RecordPublisher
+    let crashAt: Int
+    private let calls = Atomic<Int>(0)
+
+    init(_ inner: any RecordPublisher, crashAt: Int) {
+        self.inner = inner
+        self.crashAt = crashAt
+    }
+
+    func publish(_ records: [OutgoingRecord]) async throws -> [DeliveryReceipt] {
+        let receipts = try await inner.publish(records)
+        if calls.add(1, ordering: .relaxed).newValue == crashAt { throw CancellationError() }
+        return receipts
+    }
+
+    func close() async {}
+}
+
+/// sla-timer instances on the in-memory broker, on one virtual clock.
+final class SLATimerHarness: Sendable {
+    static let topics = [Topics.classified, Topics.activity, Topics.slaEvents, Topics.slaTimerChangelog, Topics.notifications]
+    let broker: InMemoryBroker
+    let clock: VirtualWallClock
+    let metrics = SLATimerMetrics()
+
+    init(start: Date, partitions: Int = 6) {
+        broker = InMemoryBroker(defaultPartitions: partitions)
+        for topic in Self.topics { broker.createTopic(topic, partitions: partitions) }
+        clock = VirtualWallClock(start)
+    }
+
+    /// Starts an instance; the task ends when it stops (cancelled, or its publisher "crashed").
+    func startInstance(publisher: (any RecordPublisher)? = nil, name: String = "a") throws -> Task<Void, Never> {
+        var logger = Logger(label: "sla-timer-\(name)")
+        logger.logLevel = .warning
+        let metrics = self.metrics
+        let loop = StatefulProcessingLoop(
+            service: SLATimerPartition.service, bus: broker,
+            source: .init(group: "sla-timer", inputs: [Topics.classified, Topics.activity],
+                          changelog: Topics.slaTimerChangelog, output: Topics.slaEvents),
+            publisher: try publisher ?? broker.makePublisher(),
+            settings: ProcessingSettings(maxBatch: 50, maxAttempts: 3, retryBackoff: .milliseconds(1)),
+            clock: clock, logger: logger,
+            makeState: { SLATimerPartition(partition: $0, policy: .standard, metrics: metrics) })
+        return Task { try? await loop.run() }
+    }
+
+    /// Each ticket's latest state in the changelog.
+    func latestClocks() -> [FirstResponseClock] {
+        var latest = [String: ConsumerRecord]()
+        for record in broker.records(in: Topics.slaTimerChangelog) { latest[record.keyString ?? ""] = record }
+        return latest.values.compactMap { $0.value.flatMap { try? WireJSON.decode(FirstResponseClock.self, from: $0) } }
+    }
+
+    func publish(_ records: [OutgoingRecord]) async throws {
+        _ = try await broker.makePublisher().publish(records)
+    }
+
+    func events(_ type: String? = nil) -> [ConsumerRecord] {
+        broker.records(in: Topics.slaEvents).filter { type == nil || $0.eventType == type }
+    }
+
+    /// Waits (with a real-time guard against hangs) until the condition holds.
+    func eventually(_ what: String, _ condition: @Sendable () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw HarnessTimeout(what: what) }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+struct HarnessTimeout: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+@Suite("sla-timer service", .serialized, .timeLimit(.minutes(2)))
+struct SLATimerLoopTests {
+    // Tuesday 2026-01-13 09:00 MST.
+    static let opening = at("2026-01-13T16:00:00Z")
+    let tickets = (0..<24).map { TicketInputs("CRM-\($0)") }
+
+    @Test func clocksStartWarnAndBreachOnTheInjectedClockAndSurviveARestart() async throws {
+        let harness = SLATimerHarness(start: Self.opening)
+        try await harness.publish(tickets.map { $0.classified(.critical, openedAt: Self.opening) })
+        let first = try harness.startInstance()
+        try await harness.eventually("every clock started") { harness.events(SLAStarted.type).count == 24 }
+        #expect(harness.metrics.openClocks(.critical) == 24)
+
+        harness.clock.advance(to: Self.opening.addingTimeInterval(45 * 60))
+        try await harness.eventually("every warning") { harness.events(SLAWarning.type).count == 24 }
+        #expect(harness.broker.records(in: Topics.notifications).count == 48, "assignee and support lead, per critical policy")
+
+        // A restart: the next instance restores every clock from the changelog.
+        first.cancel()
+        await first.value
+        let second = try harness.startInstance(name: "b")
+        try await harness.publish(tickets.prefix(10).map { $0.agentReply(at: Self.opening.addingTimeInterval(50 * 60)) })
+        try await harness.eventually("ten clocks met") { harness.events(SLAMet.type).count == 10 }
+        harness.clock.advance(to: Self.opening.addingTimeInterval(3600))
+        try await harness.eventually("fourteen breaches") { harness.events(SLABreached.type).count == 14 }
+        second.cancel()
+        await second.value
+
+        let events = harness.events()
+        let expected = 72
+        #expect(events.count == expected, "24 started, 24 warnings, 10 met, 14 breached; no event twice")
+        #expect(Set(events.map(\.envelope.eventId)).count == events.count)
+        // Every changelog record says how far its partition's state reaches.
+        let changelog = harness.broker.records(in: Topics.slaTimerChangelog)
+        #expect(!changelog.isEmpty)
+        #expect(changelog.allSatisfy { PartitionCheckpoint(headers: $0.headers) != nil })
+        // Events, changelog and inputs of a ticket share a partition.
+        for record in events {
+            let input = harness.broker.records(in: Topics.classified).first { $0.key == record.key }!
+            #expect(record.partition == input.partition)
+        }
+    }
+
+    @Test("a crash between publishing and committing, at any point, loses nothing and repeats nothing",
+          arguments: 1...7)
+    func crashBetweenPublishAndCommit(crashAt: Int) async throws {
+        let harness = SLATimerHarness(start: Self.opening)
+        try await harness.publish(tickets.map { $0.classified(.critical, openedAt: Self.opening) })
+        let crashing = try harness.startInstance(publisher: CrashingPublisher(try harness.broker.makePublisher(), crashAt: crashAt))
+        let crashed = Mutex(false)
+        let watcher = Task {
+            await crashing.value
+            crashed.withLock { $0 = true }
+        }
+        var survivor: Task<Void, Never>?
+        // Drive the scenario; when the first instance dies, a new one takes over.
+        let stages: [(Date, @Sendable () -> Bool)] = [
+            (Self.opening, { harness.events(SLAStarted.type).count >= 24 }),
+            (Self.opening.addingTimeInterval(45 * 60), { harness.events(SLAWarning.type).count >= 24 }),
+            (Self.opening.addingTimeInterval(3600), { harness.events(SLABreached.type).count >= 24 }),
+            // Late replies: recorded in the state (the 7th publish), no event.
+            (Self.opening.addingTimeInterval(7200), { harness.latestClocks().filter { $0.respondedAt != nil }.count == 24 }),
+        ]
+        for (index, (instant, done)) in stages.enumerated() {
+            if index == 3 {
+                try await harness.publish(tickets.map { $0.agentReply(at: Self.opening.addingTimeInterval(90 * 60)) })
+            }
+            harness.clock.advance(to: instant)
+            if survivor == nil {
+                try await harness.eventually("stage done or instance crashed") { done() || crashed.withLock { $0 } }
+                if crashed.withLock({ $0 }) { survivor = try harness.startInstance(name: "survivor") }
+            }
+            try await harness.eventually("stage done") { done() }
+        }
+        #expect(survivor != nil, "the crash happened")
+        survivor?.cancel()
+        await survivor?.value
+        await watcher.value
+
+        for type in [SLAStarted.type, SLAWarning.type, SLABreached.type] {
+            let records = harness.events(type)
+            #expect(records.count == 24, "\(type): \(records.count) records")
+            #expect(Set(records.map(\.envelope.ticketId)).count == 24)
+        }
+        #expect(harness.events().count == 72)
+    }
+
+    @Test func aSecondInstanceTakesHalfThePartitionsWithTheirStateAndNothingRepeats() async throws {
+        let harness = SLATimerHarness(start: Self.opening)
+        try await harness.publish(tickets.map { $0.classified(.major, openedAt: Self.opening) })
+        let first = try harness.startInstance()
+        try await harness.eventually("every clock started") { harness.events(SLAStarted.type).count == 24 }
+        let second = try harness.startInstance(name: "b")
+        // Both members must own partitions before time moves, so the rebalance happens mid-run.
+        try await harness.eventually("both instances wait on the clock") { harness.clock.sleeperCount == 2 }
+        try await harness.publish(tickets.suffix(4).map { $0.agentReply(at: Self.opening.addingTimeInterval(600)) })
+        try await harness.eventually("four met") { harness.events(SLAMet.type).count == 4 }
+        harness.clock.advance(to: Self.opening.addingTimeInterval(5 * 3600))
+        try await harness.eventually("twenty breaches") { harness.events(SLABreached.type).count == 20 }
+        first.cancel()
+        second.cancel()
+        await first.value
+        await second.value
+        let terminal = harness.events(SLAMet.type) + harness.events(SLABreached.type)
+        #expect(terminal.count == 24)
+        #expect(Set(terminal.map(\.envelope.ticketId)).count == 24)
+        #expect(harness.events(SLAStarted.type).count == 24)
+    }
+
+    @Test func topicsWithDifferentPartitionCountsAreRefusedAtStart() async throws {
+        let broker = InMemoryBroker(defaultPartitions: 6)
+        broker.createTopic(Topics.classified, partitions: 6)
+        broker.createTopic(Topics.activity, partitions: 4)
+        let loop = StatefulProcessingLoop(
+            service: "sla-timer", bus: broker,
+            source: .init(group: "sla-timer", inputs: [Topics.classified, Topics.activity],
+                          changelog: Topics.slaTimerChangelog, output: Topics.slaEvents),
+            publisher: try broker.makePublisher(), settings: ProcessingSettings(), logger: Logger(label: "test"),
+            makeState: { SLATimerPartition(partition: $0, policy: .standard, metrics: SLATimerMetrics()) })
+        let error = await #expect(throws: ConfigurationError.self) { try await loop.run() }
+        let message = error?.description ?? ""
+        #expect(message.contains("tickets.activity (4 partitions)") && message.contains("tickets.classified (6 partitions)"))
+    }
+}
