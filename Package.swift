@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "helpdesk",
             dependencies: [
-                "HelpdeskModel", "MessageBus", "KafkaTransport",
+                "HelpdeskModel", "MessageBus", "KafkaTransport", "SLATimerService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -166,7 +166,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProcessTests",
-            dependencies: ["MessageBus"],
+            dependencies: ["MessageBus", "HelpdeskModel"],
             swiftSettings: strict
         ),
     ]

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import HelpdeskModel
+import KafkaTransport
+import SLATimerService
 
 /// `helpdesk sla`: deadline questions, answered by the same code the sla-timer uses.
 struct SLACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sla", abstract: "Answer deadline questions from the SLA policy.",
-        subcommands: [Due.self, Elapsed.self, Explain.self])
+        subcommands: [Due.self, Elapsed.self, Explain.self, Status.self])
 
     struct PolicyOption: ParsableArguments {
         @Option(help: "Policy YAML (default: $HELPDESK_POLICY_FILE, else the built-in policy).")
@@ -72,6 +74,83 @@ struct SLACommand: ParsableCommand {
             let policy = try policy.load()
             print(DeadlineExplanation(policy: policy, severity: severity, openedAt: opened).text)
         }
+    }
+}
+
+extension SLACommand {
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a ticket's first-response clock as the sla-timer last recorded it.",
+            discussion: "Reads the ticket's partition of sla-timer.changelog; works whichever instance owns the ticket.")
+
+        @Argument(help: "The ticket: its id (tk_…) or source/externalId (crm/CRM-1042).")
+        var ticket: String
+
+        @Option(help: "text or json.")
+        var format: OutputFormat = .text
+
+        @OptionGroup var kafka: KafkaOptions
+        @OptionGroup var policy: PolicyOption
+
+        enum OutputFormat: String, ExpressibleByArgument { case text, json }
+
+        func run() async throws {
+            let ticketId = Self.ticketId(ticket)
+            let policy = try policy.load()
+            let bus = KafkaBus(configuration: kafka.configuration, logger: kafka.logger)
+            let found: SLAClockStatus?
+            do {
+                found = try await SLAStatusLookup.status(of: ticketId.rawValue, bus: bus, policy: policy, now: Date())
+            } catch {
+                throw CLIError("reading \(Topics.slaTimerChangelog): \(error)")
+            }
+            guard let status = found else { throw CLIError("no first-response clock is recorded for \(ticket) (\(ticketId))") }
+            switch format {
+            case .json: print(String(decoding: try WireJSON.encode(status), as: UTF8.self))
+            case .text: print(SLAStatusText(status: status, policy: policy).text)
+            }
+        }
+
+        /// `tk_…` as is; `source/externalId` derived the way intake derives it.
+        static func ticketId(_ text: String) -> TicketID {
+            if text.hasPrefix("tk_") { return TicketID(rawValue: text) }
+            guard let slash = text.firstIndex(of: "/") else { return TicketID(rawValue: text) }
+            return TicketID(source: String(text[..<slash]), externalId: String(text[text.index(after: slash)...]))
+        }
+    }
+}
+
+/// A clock's status for a person: instants in UTC and in the policy's local time.
+struct SLAStatusText {
+    let status: SLAClockStatus
+    let policy: SLAPolicy
+
+    var text: String {
+        var lines = ["\(status.ticketId) (\(status.source)/\(status.externalId))"]
+        func line(_ label: String, _ value: String) { lines.append(label.padding(toLength: 11, withPad: " ", startingAt: 0) + value) }
+        line("severity:", status.severity.map { "\($0.name) (\($0.level))" } ?? "not classified yet")
+        line("state:", status.state.rawValue + (status.warned && status.state == .running ? " (warning sent)" : ""))
+        if let startedAt = status.startedAt { line("started:", instant(startedAt)) }
+        if let dueAt = status.dueAt {
+            var due = instant(dueAt)
+            if let remaining = status.remainingBusinessSeconds {
+                due += remaining >= 0
+                    ? ", \(DurationText.format(.seconds(remaining))) of business time left"
+                    : ", overdue by \(DurationText.format(.seconds(-remaining))) of business time"
+            }
+            line("due:", due)
+        }
+        if let respondedAt = status.respondedAt { line("responded:", instant(respondedAt)) }
+        if let resolvedAt = status.resolvedAt { line("resolved:", instant(resolvedAt)) }
+        return lines.joined(separator: "\n")
+    }
+
+    private func instant(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = policy.calendar.timeZone
+        formatter.dateFormat = "EEE HH:mm zzz"
+        return "\(ISO8601.format(date)) (\(formatter.string(from: date)))"
     }
 }
 

@@ -18,7 +18,7 @@ enum KafkaPartitionReader {
             kind: .consumer,
             configuration: configuration.withDefaults([
                 "enable.auto.commit": "false", "enable.auto.offset.store": "false", "enable.partition.eof": "true",
-                "fetch.wait.max.ms": "10", "allow.auto.create.topics": "false",
+                "fetch.wait.max.ms": "10",
             ]).setting("group.id", "helpdesk-partition-reader"),
             callbacks: ClientCallbacks(logger: logger, health: ClientHealth()))
         let queue = DispatchQueue(label: "kafka-partition-reader")

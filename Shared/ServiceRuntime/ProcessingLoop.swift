@@ -109,10 +109,8 @@ public struct ProcessingLoop: Service {
         _ = try await handling.publishUntilAcknowledged(outputs, metrics: &metrics)
         outputs.removeAll(keepingCapacity: true)
         let published = ContinuousClock.now
-        if !offsets.isEmpty {
-            try await subscription.commit(offsets)
-            offsets.removeAll(keepingCapacity: true)
-        }
+        try await handling.commit(offsets, to: subscription)
+        offsets.removeAll(keepingCapacity: true)
         logger.trace("flushed", metadata: ["outputs": "\(outputCount)", "publish": "\(published - started)",
                                            "commit": "\(ContinuousClock.now - published)"])
     }
@@ -126,12 +124,16 @@ struct LoopMetrics {
     private var deadLetters: [String: Counter] = [:]
     private let retries: Counter
     private let assignedPartitions: Gauge
+    private let assignments: Counter
+    private let revocations: Counter
     private var assignedCount = 0
 
     init(service: String) {
         self.service = service
         retries = Counter(label: "helpdesk_processing_retries_total", dimensions: [("service", service)])
         assignedPartitions = Gauge(label: "helpdesk_assigned_partitions", dimensions: [("service", service)])
+        assignments = Counter(label: "helpdesk_partition_assignments_total", dimensions: [("service", service)])
+        revocations = Counter(label: "helpdesk_partition_revocations_total", dimensions: [("service", service)])
     }
 
     mutating func recordIn(_ topic: String) {
@@ -149,11 +151,13 @@ struct LoopMetrics {
     func retried() { retries.increment() }
 
     mutating func assigned(_ count: Int) {
+        assignments.increment(by: Int64(count))
         assignedCount += count
         assignedPartitions.record(assignedCount)
     }
 
     mutating func revoked(_ count: Int) {
+        revocations.increment(by: Int64(count))
         assignedCount = max(0, assignedCount - count)
         assignedPartitions.record(assignedCount)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MessageBus
+import Metrics
 
 /// What both processing loops do the same way: run a handler with bounded retries,
 /// dead-letter what cannot be handled, and publish until the broker has acknowledged.
@@ -66,6 +67,20 @@ struct RecordHandling: Sendable {
                 logger.warning("publishing failed, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                 try await Task.sleep(for: settings.backoff(afterAttempt: attempt))
             }
+        }
+    }
+
+    /// Commits offsets. A commit refused because the group is rebalancing (or the partition
+    /// has moved) loses nothing: the output is already acknowledged, so the records are handed
+    /// again to whoever owns them next, who skips or deduplicates them.
+    func commit(_ offsets: [TopicPartition: Int64], to subscription: any GroupSubscription) async throws {
+        guard !offsets.isEmpty else { return }
+        do {
+            try await subscription.commit(offsets)
+        } catch BusError.commitFailed(let reason) {
+            Counter(label: "helpdesk_commit_failures_total", dimensions: [("service", service)]).increment()
+            logger.warning("committing offsets failed; the records will be redelivered and skipped",
+                           metadata: ["reason": "\(reason)", "partitions": "\(offsets.count)"])
         }
     }
 }

@@ -149,6 +149,7 @@ public struct StatefulProcessingLoop: Service {
                 work.metrics.recordIn(record.topic)
                 work.commits[record.topicPartition] = record.offset + 1
                 guard let owned = work.owned[record.partition] else { continue }
+                owned.reached(record)
                 if owned.checkpoint.reflects(record) {
                     work.skipped.increment()
                     continue
@@ -164,7 +165,14 @@ public struct StatefulProcessingLoop: Service {
             case .assigned(let partitions):
                 try await flush(&work, subscription: subscription)
                 for partition in Set(partitions.map(\.partition)).sorted() where work.owned[partition] == nil {
-                    work.owned[partition] = try await restore(partition)
+                    let owned = try await restore(partition)
+                    try await owned.holdTimers(untilCaughtUpWith: partitions.filter { $0.partition == partition },
+                                               bus: bus, subscription: subscription)
+                    if !owned.caughtUp {
+                        logger.info("timers wait for the backlog", metadata: [
+                            "partition": "\(partition)", "backlogEnds": "\(owned.backlogDescription)"])
+                    }
+                    work.owned[partition] = owned
                 }
                 work.metrics.assigned(partitions.count)
                 joined.set(true)
@@ -180,7 +188,7 @@ public struct StatefulProcessingLoop: Service {
 
     private func fireTimers(_ work: inout Work) {
         let now = clock.now()
-        for owned in work.owned.values {
+        for owned in work.owned.values where owned.caughtUp {
             guard let deadline = owned.state.nextDeadline, deadline <= now else { continue }
             owned.take(owned.state.fire(now: now), outputTopic: source.output)
         }
@@ -208,10 +216,8 @@ public struct StatefulProcessingLoop: Service {
             partition.pending = .none
         }
         _ = try await handling.publishUntilAcknowledged(changelog, metrics: &work.metrics)
-        if !work.commits.isEmpty {
-            try await subscription.commit(work.commits)
-            work.commits.removeAll(keepingCapacity: true)
-        }
+        try await handling.commit(work.commits, to: subscription)
+        work.commits.removeAll(keepingCapacity: true)
     }
 
     /// Rebuilds a partition's state: its changelog from the start, then its events published
@@ -281,11 +287,32 @@ final class OwnedPartition {
     let state: any PartitionState
     var checkpoint: PartitionCheckpoint
     var pending = PartitionEffects.none
+    /// Input that was already waiting when the partition was assigned. Its timers wait until
+    /// it is read: after downtime, a reply sent before its deadline may still be in the
+    /// backlog, and a breach fired first would be wrong and final.
+    private var backlog: [TopicPartition: Int64] = [:]
 
     init(number: Int32, state: any PartitionState, checkpoint: PartitionCheckpoint) {
         self.number = number
         self.state = state
         self.checkpoint = checkpoint
+    }
+
+    var caughtUp: Bool { backlog.isEmpty }
+    var backlogDescription: String { backlog.map { "\($0.key)@\($0.value)" }.sorted().joined(separator: ", ") }
+
+    func holdTimers(untilCaughtUpWith inputs: [TopicPartition], bus: any MessageBus, subscription: any GroupSubscription) async throws {
+        let committed = try await subscription.committed(inputs)
+        for input in inputs {
+            let end = try await bus.endOffset(of: input)
+            let start = max(committed[input] ?? 0, checkpoint.inputs[input.topic] ?? 0)
+            if start < end { backlog[input] = end }
+        }
+    }
+
+    func reached(_ record: ConsumerRecord) {
+        guard let end = backlog[record.topicPartition], record.offset + 1 >= end else { return }
+        backlog[record.topicPartition] = nil
     }
 
     /// Queues effects; events for the output topic go to this partition, whatever their key.
@@ -309,7 +336,8 @@ private struct Work {
         skipped = Counter(label: "helpdesk_inputs_already_reflected_total", dimensions: [("service", metrics.service)])
     }
 
-    var nextDeadline: Date? { owned.values.compactMap(\.state.nextDeadline).min() }
+    /// The earliest timer that may fire now: partitions still reading their backlog wait.
+    var nextDeadline: Date? { owned.values.filter(\.caughtUp).compactMap(\.state.nextDeadline).min() }
 }
 
 extension Duration {

@@ -14,7 +14,14 @@ final class ChildProcess: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        // PROCESS_TEST_LOGS=DIR keeps each child's standard error for debugging.
+        if let directory = ProcessInfo.processInfo.environment["PROCESS_TEST_LOGS"] {
+            let path = "\(directory)/\(URL(fileURLWithPath: executable).lastPathComponent)-\(UUID().uuidString.prefix(8)).log"
+            FileManager.default.createFile(atPath: path, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: path)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         if let stdin { process.standardInput = stdin }
         try process.run()
         self.process = process
@@ -41,6 +48,12 @@ final class ChildProcess: @unchecked Sendable {
     func terminate() async -> Int32 {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         return await exitStatus()
+    }
+
+    /// Kills the process with SIGKILL (no shutdown of any kind) and waits for it to be gone.
+    func killHard() async {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        _ = await exitStatus()
     }
 
     func exitStatus() async -> Int32 {
@@ -125,10 +138,11 @@ func httpGet(_ port: Int, _ path: String) -> (status: Int, body: String)? {
 }
 
 /// Publishes lines `key|value` with kcat, partitioned as the services partition.
-func kcatProduce(bootstrap: String, topic: String, lines: [String]) throws -> Int32 {
+func kcatProduce(bootstrap: String, topic: String, lines: [String], partition: Int? = nil) throws -> Int32 {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Binaries.which("kcat")!)
     process.arguments = ["-P", "-b", bootstrap, "-t", topic, "-K", "|", "-X", "partitioner=murmur2_random"]
+        + (partition.map { ["-p", String($0)] } ?? [])
     let input = Pipe()
     process.standardInput = input
     try process.run()
@@ -158,4 +172,12 @@ func runHelpdesk(_ arguments: [String], stdin: String = "", unset: [String] = []
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+/// A sample's value from a Prometheus text exposition (`name{labels} value`), if present.
+func metricValue(_ exposition: String, _ series: String) -> Double? {
+    for line in exposition.split(separator: "\n") where line.hasPrefix(series + " ") {
+        return Double(line.dropFirst(series.count + 1))
+    }
+    return nil
 }

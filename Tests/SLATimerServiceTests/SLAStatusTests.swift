@@ -1,0 +1,43 @@
+import Foundation
+import HelpdeskModel
+import Hummingbird
+import HummingbirdTesting
+import MessageBus
+import SLATimerService
+import Testing
+
+@Suite("sla-timer status API")
+struct SLAStatusTests {
+    @Test func anyInstanceAnswersATicketsClockFromTheChangelog() async throws {
+        let broker = InMemoryBroker(defaultPartitions: 6)
+        broker.createTopic(Topics.slaTimerChangelog, partitions: 6)
+        let ticket = TicketInputs("CRM-1042")
+        let driver = PartitionDriver()
+        _ = try driver.handle(ticket.classified(.critical, openedAt: at("2026-01-13T16:00:00Z")))
+        _ = driver.fire(at("2026-01-13T16:45:00Z"))
+        let key = ticket.ticketId.rawValue
+        _ = try await broker.makePublisher().publish(OutgoingRecord(
+            topic: Topics.slaTimerChangelog, key: key, value: driver.state.changelogValue(forKey: key)))
+
+        let router = Router()
+        SLAStatusController(bus: broker, policy: .standard, now: { at("2026-01-13T16:50:00Z") }).addRoutes(to: router)
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/v1/sla/\(key)", method: .get) { response in
+                #expect(response.status == .ok)
+                let status = try WireJSON.decode(SLAClockStatus.self, from: Array(response.body.readableBytesView))
+                #expect(status.state == .running)
+                #expect(status.severity == .critical)
+                #expect(status.dueAt == at("2026-01-13T17:00:00Z"))
+                #expect(status.warned)
+                #expect(status.remainingBusinessSeconds == 600)
+                #expect(status.externalId == "CRM-1042")
+            }
+            try await client.execute(uri: "/v1/sla/tk_000000000000000000000000", method: .get) { response in
+                #expect(response.status == .notFound)
+                let body = try JSONParser.parse(Array(response.body.readableBytesView))
+                guard case .object(let members) = body else { throw HarnessTimeout(what: "a JSON object") }
+                #expect(members["error"] == .string("unknown_ticket"))
+            }
+        }
+    }
+}
