@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "helpdesk",
             dependencies: [
-                "HelpdeskModel", "MessageBus", "KafkaTransport", "SLATimerService",
+                "HelpdeskModel", "MessageBus", "KafkaTransport", "ServiceRuntime", "SLATimerService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 ./scripts/bench-sla.sh
 ./scripts/bench-intake.sh
 ./scripts/bench-classify.sh
+./scripts/bench-sla-timer.sh

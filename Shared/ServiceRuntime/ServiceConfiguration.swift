@@ -22,6 +22,11 @@ public struct ServiceConfiguration: Sendable {
         var kafka = KafkaConfiguration.fromEnvironment(reader.environment)
         if kafka.bootstrapServers == nil { kafka = kafka.setting("bootstrap.servers", Self.defaultBootstrapServers) }
         kafka = kafka.withDefaults(["client.id": serviceName])
+        // `{hostname}` lets every replica of a scaled compose service have its own static
+        // group membership id (a restarted container keeps its hostname).
+        if let instance = kafka.properties["group.instance.id"], instance.contains("{hostname}") {
+            kafka = kafka.setting("group.instance.id", instance.replacingOccurrences(of: "{hostname}", with: ProcessInfo.processInfo.hostName))
+        }
         self.kafka = kafka
         processing = ProcessingSettings(
             maxBatch: reader.int("PROCESSING_MAX_BATCH", default: 500, range: 1...10_000),

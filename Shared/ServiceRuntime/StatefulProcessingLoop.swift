@@ -232,6 +232,8 @@ public struct StatefulProcessingLoop: Service {
             var restored = 0
             var corrupt = 0
             do {
+                // The latest record carries the partition's checkpoint.
+                var latestHeaders: [RecordHeader] = []
                 _ = try await bus.readPartition(TopicPartition(source.changelog, partition), from: 0) { records in
                     for record in records {
                         do {
@@ -241,10 +243,11 @@ public struct StatefulProcessingLoop: Service {
                             logger.error("unreadable changelog record skipped", metadata: [
                                 "partition": "\(partition)", "offset": "\(record.offset)", "error": "\(error)"])
                         }
-                        if let recorded = PartitionCheckpoint(headers: record.headers) { checkpoint = recorded }
                     }
+                    if let last = records.last { latestHeaders = last.headers }
                     restored += records.count
                 }
+                if let recorded = PartitionCheckpoint(headers: latestHeaders) { checkpoint = recorded }
                 var observed = 0
                 var learned = [String]()
                 checkpoint.output = try await bus.readPartition(

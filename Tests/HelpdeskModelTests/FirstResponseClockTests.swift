@@ -121,7 +121,7 @@ struct FirstResponseClockTests {
         _ = clock.apply(.classified(severity: .major, openedAt: at("2026-01-12T16:00:00Z"), eventId: classifiedID), policy: policy)
         #expect(clock.apply(.classified(severity: .critical, openedAt: at("2026-01-12T16:00:00Z"), eventId: classifiedID), policy: policy).isEmpty)
         #expect(clock.severity == .major)
-        #expect(try WireJSON.decode(FirstResponseClock.self, from: WireJSON.encode(clock)) == clock)
+        #expect(try FirstResponseClock(changelogValue: clock.changelogValue) == clock)
     }
 
     @Test func exactlyOneOutcomeWhateverTheOrderOfInputs() {
@@ -148,5 +148,35 @@ struct FirstResponseClockTests {
             #expect(terminal.count <= 1 && terminal.count + stopped.count == 1, "order \(order): \(types(all))")
             #expect(types(all).filter { $0 == "started" }.count == 1)
         }
+    }
+}
+
+@Suite("First-response clock changelog value")
+struct FirstResponseClockChangelogTests {
+    @Test func everyStateReadsBackAsItWasWritten() throws {
+        let policy = SLAPolicy.standard
+        var waiting = newClock()
+        _ = waiting.apply(.agentReplied(at: at("2026-01-13T16:10:00Z")), policy: policy)
+        var warned = newClock()
+        _ = warned.apply(.classified(severity: .critical, openedAt: at("2026-01-13T16:00:00Z"), eventId: classifiedID), policy: policy)
+        _ = warned.apply(.tick(now: at("2026-01-13T16:50:00Z")), policy: policy)
+        var breached = warned
+        _ = breached.apply(.tick(now: at("2026-01-13T18:00:00Z")), policy: policy)
+        var stopped = newClock()
+        _ = stopped.apply(.classified(severity: .minor, openedAt: at("2026-01-13T16:00:00Z"), eventId: classifiedID), policy: policy)
+        _ = stopped.apply(.resolved(at: at("2026-01-13T17:00:00Z"), status: .solved), policy: policy)
+        for clock in [newClock(), waiting, warned, breached, stopped] {
+            #expect(try FirstResponseClock(changelogValue: clock.changelogValue) == clock)
+        }
+        #expect(warned.warned && breached.phase == .breached && stopped.phase == .stopped && waiting.phase == .waiting)
+        let text = String(decoding: warned.changelogValue, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"dueAt":"2026-01-13T17:00:00Z","externalId":"CRM-1042","phase":"running","#))
+    }
+
+    @Test(arguments: ["", "[]", #"{"ticketId":"tk_1","source":"crm","externalId":"X"}"#,
+                      #"{"ticketId":"tk_1","source":"crm","externalId":"X","phase":"paused"}"#,
+                      #"{"ticketId":"tk_1","source":"crm","externalId":"X","phase":"running","dueAt":"tomorrow"}"#])
+    func unreadableValuesAreErrors(text: String) {
+        #expect(throws: ChangelogValueError.self) { try FirstResponseClock(changelogValue: Array(text.utf8)) }
     }
 }

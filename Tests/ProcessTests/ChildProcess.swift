@@ -44,6 +44,11 @@ final class ChildProcess: @unchecked Sendable {
 
     var output: [String] { lines.all }
 
+    /// A test that fails half-way must not leave its processes running.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns its status.
     func terminate() async -> Int32 {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }

@@ -61,7 +61,7 @@ final class SLATimerHarness: Sendable {
     func latestClocks() -> [FirstResponseClock] {
         var latest = [String: ConsumerRecord]()
         for record in broker.records(in: Topics.slaTimerChangelog) { latest[record.keyString ?? ""] = record }
-        return latest.values.compactMap { $0.value.flatMap { try? WireJSON.decode(FirstResponseClock.self, from: $0) } }
+        return latest.values.compactMap { $0.value.flatMap { try? FirstResponseClock(changelogValue: $0) } }
     }
 
     func publish(_ records: [OutgoingRecord]) async throws {
@@ -161,7 +161,16 @@ struct SLATimerLoopTests {
             }
             try await harness.eventually("stage done") { done() }
         }
-        #expect(survivor != nil, "the crash happened")
+        if survivor == nil {
+            // The crash came with the stage's last write: the survivor restores after it.
+            try await harness.eventually("the instance crashed") { crashed.withLock { $0 } }
+            survivor = try harness.startInstance(name: "survivor")
+        }
+        // A probe behind everything shows the survivor has restored and handled its input.
+        try await harness.publish([TicketInputs("probe").agentReply(at: Self.opening)])
+        try await harness.eventually("the probe handled") {
+            harness.latestClocks().contains { $0.externalId == "probe" }
+        }
         survivor?.cancel()
         await survivor?.value
         await watcher.value

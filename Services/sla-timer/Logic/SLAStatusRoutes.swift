@@ -34,7 +34,7 @@ public enum SLAStatusLookup {
         guard let record = try await bus.latestValue(forKey: ticketId, in: Topics.slaTimerChangelog), let value = record.value else {
             return nil
         }
-        let clock = try WireJSON.decode(FirstResponseClock.self, from: value)
+        let clock = try FirstResponseClock(changelogValue: value)
         return SLAClockStatus(clock, now: now, policy: policy)
     }
 }

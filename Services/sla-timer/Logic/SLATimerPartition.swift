@@ -36,7 +36,7 @@ public final class SLATimerPartition: PartitionState {
             update(ticket) { $0 = nil }
             return
         }
-        let restored = try WireJSON.decode(FirstResponseClock.self, from: value)
+        let restored = try FirstResponseClock(changelogValue: value)
         update(ticket) { $0 = restored }
     }
 
@@ -108,7 +108,7 @@ public final class SLATimerPartition: PartitionState {
     public var nextDeadline: Date? { deadlines.earliest }
 
     public func changelogValue(forKey key: String) -> [UInt8]? {
-        clocks[TicketID(rawValue: key)].map { try! WireJSON.encode($0) }
+        clocks[TicketID(rawValue: key)]?.changelogValue
     }
 
     public func dropped() {

@@ -7,8 +7,8 @@ import Foundation
 /// Decisions use the inputs' own times (a reply sent before the deadline meets it even if it is
 /// seen later), and the first outcome is final: exactly one of `sla.met`, `sla.breached` or
 /// `sla.stopped`, however often inputs are redelivered.
-public struct FirstResponseClock: Sendable, Equatable, Codable {
-    public enum Phase: String, Sendable, Codable { case waiting, running, met, breached, stopped }
+public struct FirstResponseClock: Sendable, Equatable {
+    public enum Phase: String, Sendable, Codable, CaseIterable { case waiting, running, met, breached, stopped }
 
     public let ticketId: TicketID
     public let source: String
@@ -45,40 +45,6 @@ public struct FirstResponseClock: Sendable, Equatable, Codable {
     public var resolvedAt: Date? {
         get { resolved.date }
         set { resolved = Instant(newValue) }
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case ticketId, source, externalId, phase, severity, warned, startedAt, dueAt, warnAt, respondedAt, resolvedAt
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        ticketId = try container.decode(TicketID.self, forKey: .ticketId)
-        source = try container.decode(String.self, forKey: .source)
-        externalId = try container.decode(String.self, forKey: .externalId)
-        phase = try container.decode(Phase.self, forKey: .phase)
-        severity = try container.decodeIfPresent(Severity.self, forKey: .severity)
-        warned = try container.decodeIfPresent(Bool.self, forKey: .warned) ?? false
-        startedAt = try container.decodeIfPresent(Date.self, forKey: .startedAt)
-        dueAt = try container.decodeIfPresent(Date.self, forKey: .dueAt)
-        warnAt = try container.decodeIfPresent(Date.self, forKey: .warnAt)
-        respondedAt = try container.decodeIfPresent(Date.self, forKey: .respondedAt)
-        resolvedAt = try container.decodeIfPresent(Date.self, forKey: .resolvedAt)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(ticketId, forKey: .ticketId)
-        try container.encode(source, forKey: .source)
-        try container.encode(externalId, forKey: .externalId)
-        try container.encode(phase, forKey: .phase)
-        try container.encodeIfPresent(severity, forKey: .severity)
-        try container.encode(warned, forKey: .warned)
-        try container.encodeIfPresent(startedAt, forKey: .startedAt)
-        try container.encodeIfPresent(dueAt, forKey: .dueAt)
-        try container.encodeIfPresent(warnAt, forKey: .warnAt)
-        try container.encodeIfPresent(respondedAt, forKey: .respondedAt)
-        try container.encodeIfPresent(resolvedAt, forKey: .resolvedAt)
     }
 
     public init(ticketId: TicketID, source: String, externalId: String) {
@@ -277,4 +243,64 @@ public struct SLAClockStatus: Sendable, Equatable, Codable {
             remainingBusinessSeconds = Int(policy.calendar.remaining(now: now, due: dueAt).components.seconds)
         }
     }
+}
+
+extension FirstResponseClock {
+    /// The clock as the sla-timer writes it to its changelog: compact JSON, instants as
+    /// ISO-8601, members sorted. Read back with `init(changelogValue:)`; restoring a partition
+    /// parses one of these per ticket, so it goes through the project's own JSON parser.
+    public var changelogValue: [UInt8] {
+        var members: [String: JSONValue] = [
+            "ticketId": .string(ticketId.rawValue), "source": .string(source), "externalId": .string(externalId),
+            "phase": .string(phase.rawValue), "warned": .bool(warned),
+        ]
+        if let severity { members["severity"] = .string(severity.name) }
+        let instants: [(String, Date?)] = [
+            ("startedAt", startedAt), ("dueAt", dueAt), ("warnAt", warnAt), ("respondedAt", respondedAt),
+            ("resolvedAt", resolvedAt),
+        ]
+        for (name, instant) in instants {
+            if let instant { members[name] = .string(ISO8601.format(instant)) }
+        }
+        return JSONValue.object(members).serialized()
+    }
+
+    public init(changelogValue bytes: [UInt8]) throws(ChangelogValueError) {
+        guard case .object(let members)? = try? JSONParser.parse(bytes) else { throw ChangelogValueError("not a JSON object") }
+        func text(_ name: String) throws(ChangelogValueError) -> String? {
+            switch members[name] {
+            case nil, .null?: return nil
+            case .string(let value)?: return value
+            default: throw ChangelogValueError("\(name) is not a string")
+            }
+        }
+        func required(_ name: String) throws(ChangelogValueError) -> String {
+            guard let value = try text(name) else { throw ChangelogValueError("\(name) is missing") }
+            return value
+        }
+        func instant(_ name: String) throws(ChangelogValueError) -> Date? {
+            guard let value = try text(name) else { return nil }
+            guard let date = ISO8601.parse(value) else { throw ChangelogValueError("\(name) is not an instant") }
+            return date
+        }
+        self.init(ticketId: TicketID(rawValue: try required("ticketId")), source: try required("source"),
+                  externalId: try required("externalId"))
+        guard let phase = Phase(rawValue: try required("phase")) else { throw ChangelogValueError("unknown phase") }
+        self.phase = phase
+        if let name = try text("severity") {
+            guard let severity = Severity(parsing: name) else { throw ChangelogValueError("unknown severity \(name)") }
+            self.severity = severity
+        }
+        if case .bool(let warned)? = members["warned"] { self.warned = warned }
+        startedAt = try instant("startedAt")
+        dueAt = try instant("dueAt")
+        warnAt = try instant("warnAt")
+        respondedAt = try instant("respondedAt")
+        resolvedAt = try instant("resolvedAt")
+    }
+}
+
+public struct ChangelogValueError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = "unreadable clock state: " + description }
 }

@@ -1,0 +1,236 @@
+import ArgumentParser
+import Foundation
+import HelpdeskModel
+import KafkaTransport
+import Logging
+import MessageBus
+import ServiceRuntime
+import SLATimerService
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `helpdesk bench sla-timer`: memory per open clock, restore rate from the changelog, and
+/// timer firing lag under load, with the sla-timer's own code.
+struct SLATimerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sla-timer",
+        abstract: "Measure the sla-timer: bytes per open clock, changelog restore rate, timer firing lag.")
+
+    @Option(help: "Open clocks for the memory measurement.")
+    var clocks: Int = 1_000_000
+
+    @Option(help: "Changelog records to restore (the embedded broker keeps ~5 MB per partition: keep it under ~14,000 per partition).")
+    var restoreRecords: Int = 72_000
+
+    @Option(help: "Tickets whose warnings and breaches are timed.")
+    var timerTickets: Int = 6_000
+
+    @Option(help: "Which measurements: memory, restore, lag (comma-separated).")
+    var only: String = "memory,restore,lag"
+
+    static let partitions = 6
+
+    func run() async throws {
+        let selected = Set(only.split(separator: ",").map(String.init))
+        if selected.contains("memory") { try measureMemory() }
+        var logger = Logger(label: "bench")
+        logger.logLevel = .critical
+        if selected.contains("restore") || selected.contains("lag") {
+            let cluster = try MockKafkaCluster(brokers: 1, logger: logger)
+            defer { cluster.shutdown() }
+            let configuration = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, ["fetch.wait.max.ms": "10"])
+            let bus = KafkaBus(configuration: configuration, logger: logger)
+            for topic in [Topics.classified, Topics.activity, Topics.slaEvents, Topics.slaTimerChangelog, Topics.notifications,
+                          "bench.changelog"] {
+                try cluster.createTopic(topic, partitions: Self.partitions)
+            }
+            if selected.contains("restore") { try await measureRestore(bus: bus, logger: logger) }
+            if selected.contains("lag") { try await measureLag(bus: bus, logger: logger) }
+        }
+    }
+
+    // MARK: memory
+
+    private func measureMemory() throws {
+        let metrics = SLATimerMetrics()
+        let states = (0..<Self.partitions).map { SLATimerPartition(partition: Int32($0), policy: .standard, metrics: metrics) }
+        // Opened on a Monday morning: every clock is running.
+        let opened = ISO8601.parse("2026-03-02T16:00:00Z")!
+        trimHeap()
+        let baseline = residentBytes()
+        let chunk = 20_000
+        var made = 0
+        while made < clocks {
+            let count = min(chunk, clocks - made)
+            let records = (made..<made + count).map { classifiedRecord(index: $0, openedAt: opened) }
+            for (offset, record) in records.enumerated() {
+                _ = try states[(made + offset) % Self.partitions].handle(record)
+            }
+            made += count
+        }
+        trimHeap()
+        let after = residentBytes()
+        let open = Severity.allCases.map { metrics.openClocks($0) }.reduce(0, +)
+        print("memory_open_clocks \(open)")
+        print("memory_bytes_per_open_clock \((after - baseline) / max(1, open))")
+        print("memory_rss_mib \(after / 1_048_576)")
+        withExtendedLifetime(states) {}
+    }
+
+    private func classifiedRecord(index: Int, openedAt: Date) -> ConsumerRecord {
+        let externalId = "CRM-\(index)"
+        let ticket = TicketID(source: "crm", externalId: externalId)
+        let event = Event(eventId: EventID.derive(["bench", String(index)]), ticketId: ticket, source: "crm",
+                          externalId: externalId, at: openedAt,
+                          payload: TicketClassified(severity: Severity.allCases[index % 3], signals: [], confidence: 1,
+                                                    reportedSeverity: nil, disagreesWithReporter: false,
+                                                    needsDedicatedContact: false, openedAt: openedAt))
+        return ConsumerRecord(topic: Topics.classified, partition: 0, offset: Int64(index), key: nil,
+                              value: try! WireJSON.encode(event), headers: [], timestamp: openedAt)
+    }
+
+    // MARK: restore
+
+    private func measureRestore(bus: KafkaBus, logger: Logger) async throws {
+        let opened = ISO8601.parse("2026-03-02T16:00:00Z")!
+        let writer = SLATimerPartition(partition: 0, policy: .standard, metrics: SLATimerMetrics())
+        let producer = try KafkaProducer(configuration: bus.configuration, logger: logger)
+        var records = [OutgoingRecord]()
+        for index in 0..<restoreRecords {
+            let record = classifiedRecord(index: index, openedAt: opened)
+            _ = try writer.handle(record)
+            let key = TicketID(source: "crm", externalId: "CRM-\(index)").rawValue
+            records.append(OutgoingRecord(
+                topic: "bench.changelog", key: key, value: writer.changelogValue(forKey: key),
+                headers: PartitionCheckpoint(inputs: [Topics.classified: Int64(index)], output: Int64(index)).headers,
+                partition: Int32(index % Self.partitions)))
+            if records.count == 5_000 {
+                _ = try await producer.publish(records)
+                records.removeAll(keepingCapacity: true)
+            }
+        }
+        _ = try await producer.publish(records)
+        await producer.close()
+
+        // Reading alone, then reading and restoring: where the time goes.
+        let readStarted = ContinuousClock.now
+        var read = 0
+        for partition in 0..<Self.partitions {
+            _ = try await bus.readPartition(TopicPartition("bench.changelog", Int32(partition)), from: 0) { read += $0.count }
+        }
+        let readSeconds = (ContinuousClock.now - readStarted).seconds
+        print("restore_read_only_records_per_s \(Int(Double(read) / readSeconds))")
+
+        let metrics = SLATimerMetrics()
+        let started = ContinuousClock.now
+        var restored = 0
+        for partition in 0..<Self.partitions {
+            let state = SLATimerPartition(partition: Int32(partition), policy: .standard, metrics: metrics)
+            _ = try await bus.readPartition(TopicPartition("bench.changelog", Int32(partition)), from: 0) { batch in
+                for record in batch { try state.restore(record) }
+                _ = batch.last.flatMap { PartitionCheckpoint(headers: $0.headers) }
+                restored += batch.count
+            }
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        print("restore_records \(restored)")
+        print("restore_seconds \(String(format: "%.3f", seconds))")
+        print("restore_records_per_s \(Int(Double(restored) / seconds))")
+    }
+
+    // MARK: timer lag
+
+    private func measureLag(bus: KafkaBus, logger: Logger) async throws {
+        let policy = try SLAPolicy.load(yaml: """
+            timezone: UTC
+            hours: { start: "00:00", end: "24:00" }
+            days: [sun, mon, tue, wed, thu, fri, sat]
+            severities:
+              critical: { firstResponse: 8s, warnAt: 0.5 }
+              major:    { firstResponse: 11s, warnAt: 0.5 }
+              minor:    { firstResponse: 14s, warnAt: 0.5 }
+            """)
+        let producer = try KafkaProducer(configuration: bus.configuration, logger: logger)
+        let metrics = SLATimerMetrics()
+        let joined = ReadinessFlag()
+        let loop = StatefulProcessingLoop(
+            service: "sla-timer", bus: bus,
+            source: .init(group: "bench-sla-timer", inputs: [Topics.classified, Topics.activity],
+                          changelog: Topics.slaTimerChangelog, output: Topics.slaEvents),
+            publisher: producer, settings: ProcessingSettings(), joined: joined, logger: logger,
+            makeState: { SLATimerPartition(partition: $0, policy: policy, metrics: metrics) })
+        let running = Task { try await loop.run() }
+        // Joining the group takes the mock cluster a few seconds; deadlines start after it.
+        while !joined.isSet { try await Task.sleep(for: .milliseconds(50)) }
+
+        // Tickets opened over the last three seconds: every warning and breach lies ahead
+        // (the first at +1 s), spread over about 14 distinct seconds, hundreds per second.
+        let now = Date()
+        var inputs = [OutgoingRecord]()
+        for index in 0..<timerTickets {
+            let opened = now.addingTimeInterval(-Double(index % 4))
+            let externalId = "LAG-\(index)"
+            let event = Event(eventId: EventID.derive(["lag", String(index)]), ticketId: TicketID(source: "crm", externalId: externalId),
+                              source: "crm", externalId: externalId, at: opened,
+                              payload: TicketClassified(severity: Severity.allCases[index % 3], signals: [], confidence: 1,
+                                                        reportedSeverity: nil, disagreesWithReporter: false,
+                                                        needsDedicatedContact: false, openedAt: opened))
+            inputs.append(OutgoingRecord(event: event, topic: Topics.classified, producer: "bench"))
+        }
+        let feeder = try KafkaProducer(configuration: bus.configuration, logger: logger)
+        _ = try await feeder.publish(inputs)
+        await feeder.close()
+
+        // Every warning and breach: how long after its instant the timer's event was produced.
+        var lags = [Double]()
+        var positions = [Int32: Int64]()
+        let deadline = ContinuousClock.now + .seconds(90)
+        while lags.count < 2 * timerTickets, ContinuousClock.now < deadline {
+            for partition in 0..<Int32(Self.partitions) {
+                positions[partition] = try await bus.readPartition(
+                    TopicPartition(Topics.slaEvents, partition), from: positions[partition, default: 0]
+                ) { batch in
+                    for record in batch {
+                        guard let type = record.headers.string(for: "ce_type"), type == SLAWarning.type || type == SLABreached.type,
+                              let envelope = try? WireJSON.decode(EventEnvelope.self, from: record.value ?? []) else { continue }
+                        lags.append(record.timestamp.timeIntervalSince(envelope.at))
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        running.cancel()
+        _ = try? await running.value
+        await producer.close()
+        lags.sort()
+        func percentile(_ p: Double) -> String {
+            guard !lags.isEmpty else { return "n/a" }
+            return String(format: "%.1f", lags[min(lags.count - 1, Int(Double(lags.count) * p))] * 1000)
+        }
+        print("lag_timer_events \(lags.count)")
+        print("lag_p50_ms \(percentile(0.50))")
+        print("lag_p99_ms \(percentile(0.99))")
+        print("lag_max_ms \(percentile(1.0))")
+    }
+
+    // MARK: -
+
+    private func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// Returns freed heap pages to the system (glibc's malloc_trim, looked up at run time),
+    /// so resident size counts what is held, not what was once allocated.
+    private func trimHeap() {
+        #if canImport(Glibc)
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        if let symbol = dlsym(dlopen(nil, RTLD_NOW), "malloc_trim") {
+            _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        }
+        #endif
+    }
+}
