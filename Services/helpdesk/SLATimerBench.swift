@@ -123,17 +123,14 @@ struct SLATimerBench: AsyncParsableCommand {
         let readSeconds = (ContinuousClock.now - readStarted).seconds
         print("restore_read_only_records_per_s \(Int(Double(read) / readSeconds))")
 
+        // The sla-timer's own restore path: every partition at once, as on an assignment.
         let metrics = SLATimerMetrics()
+        let restorer = PartitionRestorer(
+            service: "sla-timer", bus: bus, changelog: "bench.changelog", output: Topics.slaEvents,
+            settings: ProcessingSettings(), logger: logger,
+            makeState: { SLATimerPartition(partition: $0, policy: .standard, metrics: metrics) })
         let started = ContinuousClock.now
-        var restored = 0
-        for partition in 0..<Self.partitions {
-            let state = SLATimerPartition(partition: Int32(partition), policy: .standard, metrics: metrics)
-            _ = try await bus.readPartition(TopicPartition("bench.changelog", Int32(partition)), from: 0) { batch in
-                for record in batch { try state.restore(record) }
-                _ = batch.last.flatMap { PartitionCheckpoint(headers: $0.headers) }
-                restored += batch.count
-            }
-        }
+        let restored = try await restorer.restore((0..<Int32(Self.partitions)).map { $0 }).map(\.changelogRecords).reduce(0, +)
         let seconds = (ContinuousClock.now - started).seconds
         print("restore_records \(restored)")
         print("restore_seconds \(String(format: "%.3f", seconds))")

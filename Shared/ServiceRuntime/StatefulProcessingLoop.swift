@@ -164,8 +164,17 @@ public struct StatefulProcessingLoop: Service {
                 owned.take(PartitionEffects(records: records, changedKeys: changed), outputTopic: source.output)
             case .assigned(let partitions):
                 try await flush(&work, subscription: subscription)
-                for partition in Set(partitions.map(\.partition)).sorted() where work.owned[partition] == nil {
-                    let owned = try await restore(partition)
+                let fresh = Set(partitions.map(\.partition)).subtracting(work.owned.keys).sorted()
+                let restorer = PartitionRestorer(
+                    service: service, bus: bus, changelog: source.changelog, output: source.output,
+                    settings: handling.settings, logger: logger, makeState: makeState)
+                for restored in try await restorer.restore(fresh) {
+                    let owned = OwnedPartition(
+                        number: restored.partition, state: restored.state, checkpoint: restored.checkpoint)
+                    // What the events taught the state is saved with the next flush, so a later
+                    // restore, which starts reading events after this checkpoint, keeps it.
+                    owned.pending.changedKeys = restored.learnedKeys
+                    let partition = restored.partition
                     try await owned.holdTimers(untilCaughtUpWith: partitions.filter { $0.partition == partition },
                                                bus: bus, subscription: subscription)
                     if !owned.caughtUp {
@@ -218,69 +227,6 @@ public struct StatefulProcessingLoop: Service {
         _ = try await handling.publishUntilAcknowledged(changelog, metrics: &work.metrics)
         try await handling.commit(work.commits, to: subscription)
         work.commits.removeAll(keepingCapacity: true)
-    }
-
-    /// Rebuilds a partition's state: its changelog from the start, then its events published
-    /// after the last changelog write.
-    private func restore(_ partition: Int32) async throws -> OwnedPartition {
-        let started = ContinuousClock.now
-        var attempt = 0
-        while true {
-            attempt += 1
-            let state = makeState(partition)
-            var checkpoint = PartitionCheckpoint()
-            var restored = 0
-            var corrupt = 0
-            do {
-                // The latest record carries the partition's checkpoint.
-                var latestHeaders: [RecordHeader] = []
-                _ = try await bus.readPartition(TopicPartition(source.changelog, partition), from: 0) { records in
-                    for record in records {
-                        do {
-                            try state.restore(record)
-                        } catch {
-                            corrupt += 1
-                            logger.error("unreadable changelog record skipped", metadata: [
-                                "partition": "\(partition)", "offset": "\(record.offset)", "error": "\(error)"])
-                        }
-                    }
-                    if let last = records.last { latestHeaders = last.headers }
-                    restored += records.count
-                }
-                if let recorded = PartitionCheckpoint(headers: latestHeaders) { checkpoint = recorded }
-                var observed = 0
-                var learned = [String]()
-                checkpoint.output = try await bus.readPartition(
-                    TopicPartition(source.output, partition), from: checkpoint.output
-                ) { records in
-                    for record in records { learned += state.observe(published: record) }
-                    observed += records.count
-                }
-                let elapsed = ContinuousClock.now - started
-                Timer(label: "helpdesk_state_restore_seconds", dimensions: [("service", service)])
-                    .recordNanoseconds(elapsed.nanoseconds)
-                Counter(label: "helpdesk_state_records_restored_total", dimensions: [("service", service)])
-                    .increment(by: Int64(restored))
-                logger.info("partition restored", metadata: [
-                    "partition": "\(partition)", "changelogRecords": "\(restored)", "unreadable": "\(corrupt)",
-                    "eventsSinceCheckpoint": "\(observed)", "inputOffsets": "\(checkpoint.inputs)",
-                    "duration": "\(elapsed)"])
-                let owned = OwnedPartition(number: partition, state: state, checkpoint: checkpoint)
-                // What the events taught the state is saved with the next flush, so a later
-                // restore, which starts reading events after this checkpoint, keeps it.
-                owned.pending.changedKeys = learned
-                return owned
-            } catch let error as CancellationError {
-                state.dropped()
-                throw error
-            } catch {
-                state.dropped()
-                guard attempt < handling.settings.maxAttempts else { throw error }
-                logger.warning("restoring partition failed, retrying", metadata: [
-                    "partition": "\(partition)", "attempt": "\(attempt)", "error": "\(error)"])
-                try await Task.sleep(for: handling.settings.backoff(afterAttempt: attempt))
-            }
-        }
     }
 }
 
