@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # The sla-timer: bytes per open clock at 1,000,000 clocks, changelog restore rate from the
-# embedded broker (in-process mock cluster), and timer firing lag under load.
+# embedded broker (in-process mock cluster), and timer firing lag at two loads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_system_packages
 swift build -c release --product helpdesk >&2
-out=$("$(swift build -c release --show-bin-path)/helpdesk" bench sla-timer --clocks "${CLOCKS:-1000000}" \
-    --restore-records "${RESTORE_RECORDS:-72000}" --timer-tickets "${TIMER_TICKETS:-6000}")
-value() { awk -v k="$1" '$1==k{print $2}' <<<"$out"; }
+helpdesk="$(swift build -c release --show-bin-path)/helpdesk"
+out=$("$helpdesk" bench sla-timer --only memory,restore --clocks "${CLOCKS:-1000000}" --restore-records "${RESTORE_RECORDS:-72000}")
+light=$("$helpdesk" bench sla-timer --only lag --timer-tickets "${LIGHT_TICKETS:-1000}")
+heavy=$("$helpdesk" bench sla-timer --only lag --timer-tickets "${HEAVY_TICKETS:-6000}")
+value() { awk -v k="$2" '$1==k{print $2}' <<<"$1"; }
 echo
 echo "sla-timer"
-printf '%-40s %12s   %s\n' "bytes per open clock" "$(value memory_bytes_per_open_clock)" "at $(value memory_open_clocks) clocks (target ≤ 300)"
-printf '%-40s %12s   %s\n' "changelog restore (records/s)" "$(value restore_records_per_s)" "$(value restore_records) records (target ≥ 100,000)"
-printf '%-40s %12s   %s\n' "  reading alone (records/s)" "$(value restore_read_only_records_per_s)" ""
-printf '%-40s %12s   %s\n' "timer firing lag p50 (ms)" "$(value lag_p50_ms)" "$(value lag_timer_events) warnings and breaches"
-printf '%-40s %12s   %s\n' "timer firing lag p99 (ms)" "$(value lag_p99_ms)" "(target ≤ 50)"
+printf '%-44s %10s   %s\n' "bytes per open clock" "$(value "$out" memory_bytes_per_open_clock)" "at $(value "$out" memory_open_clocks) clocks (target ≤ 300)"
+printf '%-44s %10s   %s\n' "changelog restore (records/s)" "$(value "$out" restore_records_per_s)" "$(value "$out" restore_records) records (target ≥ 100,000)"
+printf '%-44s %10s   %s\n' "  reading alone (records/s)" "$(value "$out" restore_read_only_records_per_s)" ""
+for load in light heavy; do
+    figures=${!load}
+    events=$(value "$figures" lag_timer_events)
+    printf '%-44s %10s   %s\n' "timer lag p50 / p99 (ms), $events events" "$(value "$figures" lag_p50_ms) / $(value "$figures" lag_p99_ms)" "about $((events / 16)) per second, in bursts on whole seconds (target p99 ≤ 50)"
+done

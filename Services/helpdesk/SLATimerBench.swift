@@ -145,9 +145,9 @@ struct SLATimerBench: AsyncParsableCommand {
             hours: { start: "00:00", end: "24:00" }
             days: [sun, mon, tue, wed, thu, fri, sat]
             severities:
-              critical: { firstResponse: 8s, warnAt: 0.5 }
-              major:    { firstResponse: 11s, warnAt: 0.5 }
-              minor:    { firstResponse: 14s, warnAt: 0.5 }
+              critical: { firstResponse: 20s, warnAt: 0.5 }
+              major:    { firstResponse: 24s, warnAt: 0.5 }
+              minor:    { firstResponse: 28s, warnAt: 0.5 }
             """)
         let producer = try KafkaProducer(configuration: bus.configuration, logger: logger)
         let metrics = SLATimerMetrics()
@@ -162,8 +162,8 @@ struct SLATimerBench: AsyncParsableCommand {
         // Joining the group takes the mock cluster a few seconds; deadlines start after it.
         while !joined.isSet { try await Task.sleep(for: .milliseconds(50)) }
 
-        // Tickets opened over the last three seconds: every warning and breach lies ahead
-        // (the first at +1 s), spread over about 14 distinct seconds, hundreds per second.
+        // Tickets opened over the last three seconds: every warning and breach lies ahead (the
+        // first at +7 s, after all inputs are in), spread over 16 distinct seconds, hundreds per second.
         let now = Date()
         var inputs = [OutgoingRecord]()
         for index in 0..<timerTickets {

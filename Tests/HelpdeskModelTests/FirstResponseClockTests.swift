@@ -173,7 +173,17 @@ struct FirstResponseClockChangelogTests {
         #expect(text.hasPrefix(#"{"dueAt":"2026-01-13T17:00:00Z","externalId":"CRM-1042","phase":"running","#))
     }
 
+    @Test func textThatNeedsEscapesOrSpacingReadsBackToo() throws {
+        let clock = FirstResponseClock(ticketId: TicketID(source: "crm", externalId: "A \"quoted\"\\ id"), source: "crm",
+                                       externalId: "A \"quoted\"\\ id")
+        #expect(try FirstResponseClock(changelogValue: clock.changelogValue) == clock)
+        let spaced = #"{ "ticketId": "tk_1", "source": "crm", "externalId": "X", "phase": "waiting", "warned": true }"#
+        let read = try FirstResponseClock(changelogValue: Array(spaced.utf8))
+        #expect(read.externalId == "X" && read.warned && read.phase == .waiting)
+    }
+
     @Test(arguments: ["", "[]", #"{"ticketId":"tk_1","source":"crm","externalId":"X"}"#,
+                      #"{"ticketId":"tk_1","source":"crm","source":"mail","externalId":"X","phase":"waiting"}"#,
                       #"{"ticketId":"tk_1","source":"crm","externalId":"X","phase":"paused"}"#,
                       #"{"ticketId":"tk_1","source":"crm","externalId":"X","phase":"running","dueAt":"tomorrow"}"#])
     func unreadableValuesAreErrors(text: String) {

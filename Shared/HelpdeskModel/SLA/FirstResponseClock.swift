@@ -266,7 +266,16 @@ extension FirstResponseClock {
     }
 
     public init(changelogValue bytes: [UInt8]) throws(ChangelogValueError) {
-        guard case .object(let members)? = try? JSONParser.parse(bytes) else { throw ChangelogValueError("not a JSON object") }
+        // What this type writes (a flat object of plain strings and booleans) is read by a
+        // direct scan; anything else goes through the full parser.
+        let members: [String: JSONValue]
+        if let flat = FlatObject.scan(bytes) {
+            members = flat
+        } else if case .object(let parsed)? = try? JSONParser.parse(bytes) {
+            members = parsed
+        } else {
+            throw ChangelogValueError("not a JSON object")
+        }
         func text(_ name: String) throws(ChangelogValueError) -> String? {
             switch members[name] {
             case nil, .null?: return nil
@@ -297,6 +306,59 @@ extension FirstResponseClock {
         warnAt = try instant("warnAt")
         respondedAt = try instant("respondedAt")
         resolvedAt = try instant("resolvedAt")
+    }
+}
+
+/// A scan of a flat JSON object whose members are strings without escapes or booleans,
+/// without building a parse tree; nil for anything else.
+enum FlatObject {
+    static func scan(_ bytes: [UInt8]) -> [String: JSONValue]? {
+        bytes.withUnsafeBufferPointer { b -> [String: JSONValue]? in
+            var members = [String: JSONValue](minimumCapacity: 12)
+            var i = 0
+            func string() -> String? {
+                guard i < b.count, b[i] == 0x22 else { return nil }
+                let start = i + 1
+                var end = start
+                while end < b.count, b[end] != 0x22 {
+                    if b[end] == 0x5C || b[end] < 0x20 { return nil }  // escapes: leave to the full parser
+                    end += 1
+                }
+                guard end < b.count else { return nil }
+                i = end + 1
+                return String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
+            }
+            guard b.count >= 2, b[0] == 0x7B else { return nil }
+            i = 1
+            if b[i] == 0x7D { return i + 1 == b.count ? members : nil }
+            while true {
+                guard let key = string(), i < b.count, b[i] == 0x3A else { return nil }
+                i += 1
+                guard i < b.count else { return nil }
+                let value: JSONValue
+                if b[i] == 0x22 {
+                    guard let text = string() else { return nil }
+                    value = .string(text)
+                } else if b.count - i >= 4, b[i] == 0x74, b[i + 1] == 0x72, b[i + 2] == 0x75, b[i + 3] == 0x65 {
+                    value = .bool(true)
+                    i += 4
+                } else if b.count - i >= 5, b[i] == 0x66, b[i + 1] == 0x61, b[i + 2] == 0x6C, b[i + 3] == 0x73, b[i + 4] == 0x65 {
+                    value = .bool(false)
+                    i += 5
+                } else {
+                    return nil
+                }
+                // A repeated member is refused by the full parser, as everywhere else.
+                guard members.updateValue(value, forKey: key) == nil else { return nil }
+                guard i < b.count else { return nil }
+                if b[i] == 0x2C {
+                    i += 1
+                    continue
+                }
+                guard b[i] == 0x7D, i + 1 == b.count else { return nil }
+                return members
+            }
+        }
     }
 }
 
