@@ -49,8 +49,6 @@ public final class VirtualWallClock: WallClock {
         for sleeper in woken { sleeper.continuation.resume() }
     }
 
-    public func advance(by interval: TimeInterval) { advance(to: now().addingTimeInterval(interval)) }
-
     /// How many tasks are waiting on this clock (tests wait for the loop to park before moving time).
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 

@@ -24,7 +24,6 @@ public final class SLATimerPartition: PartitionState {
         self.metrics = metrics
     }
 
-    public var clockCount: Int { clocks.count }
     public func clock(_ ticket: TicketID) -> FirstResponseClock? { clocks[ticket] }
 
     // MARK: PartitionState
