@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "classifier", targets: ["classifier"]),
         .executable(name: "sla-timer", targets: ["sla-timer"]),
+        .executable(name: "escalation", targets: ["escalation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -123,6 +124,29 @@ let package = Package(
             path: "Services/sla-timer/Main",
             swiftSettings: strict
         ),
+        .target(
+            name: "EscalationService",
+            dependencies: [
+                "HelpdeskModel", "MessageBus", "ServiceRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/escalation/Logic",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "escalation",
+            dependencies: ["EscalationService", "ServiceRuntime", "HelpdeskModel"],
+            path: "Services/escalation/Main",
+            swiftSettings: strict
+        ),
+        // Fixtures the service test suites share.
+        .target(
+            name: "TestSupport",
+            dependencies: ["HelpdeskModel", "MessageBus", "ServiceRuntime", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "HelpdeskModelTests",
             dependencies: ["HelpdeskModel", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -146,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "IntakeServiceTests",
             dependencies: [
-                "IntakeService", "HelpdeskModel", "MessageBus", "ServiceRuntime",
+                "IntakeService", "HelpdeskModel", "MessageBus", "ServiceRuntime", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
@@ -159,7 +183,15 @@ let package = Package(
         .testTarget(
             name: "SLATimerServiceTests",
             dependencies: [
-                "SLATimerService", "HelpdeskModel", "MessageBus", "ServiceRuntime",
+                "SLATimerService", "HelpdeskModel", "MessageBus", "ServiceRuntime", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EscalationServiceTests",
+            dependencies: [
+                "EscalationService", "HelpdeskModel", "MessageBus", "ServiceRuntime", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

@@ -70,11 +70,13 @@ import Testing
         try roundTrip(SLAMet(dueAt: opened, respondedAt: opened, businessSecondsUsed: 60))
         try roundTrip(SLARecalculated(oldSeverity: .minor, severity: .critical, dueAt: opened))
         try roundTrip(EscalationRequested(by: "c@acme.test", via: .ccReply))
-        try roundTrip(EscalationEvaluating(engineer: "eve"))
+        try roundTrip(EscalationEvaluating(engineer: "eve", by: "max"))
         try roundTrip(EscalationEscalated(by: "eve"))
         try roundTrip(EscalationConditionRecorded(condition: .partiesAgreed, by: "eve", note: nil))
         try roundTrip(EscalationDeEscalated(by: "eve"))
         try roundTrip(EscalationDeEscalationRefused(by: "eve", missing: [.actionPlanConfirmed]))
+        try roundTrip(EscalationCommandRefused(command: "evaluate", by: "eve", reason: "r"))
+        try roundTrip(Notification(audience: .escalationEngineer, recipient: "eve", severity: nil, subject: "s", text: "t", causedBy: EventID.derive(["x"])))
         try roundTrip(Notification(audience: .management, severity: .critical, subject: "s", text: "t", causedBy: EventID.derive(["x"])))
     }
 }

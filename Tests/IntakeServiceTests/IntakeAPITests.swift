@@ -5,22 +5,10 @@ import Hummingbird
 import HummingbirdTesting
 import IntakeService
 import MessageBus
+import ServiceRuntime
 import Synchronization
 import Testing
-
-/// An inbound sink over the in-memory broker that can be made unreachable or failing.
-final class TestSink: InboundSink {
-    let broker = InMemoryBroker(defaultPartitions: 6)
-    let reachable = Mutex(true)
-    let failing = Mutex(false)
-
-    var isAvailable: Bool { reachable.withLock { $0 } }
-
-    func write(_ record: OutgoingRecord) async throws -> DeliveryReceipt {
-        if failing.withLock({ $0 }) { throw BusError.deliveryFailed(topic: record.topic, reason: "Local: Message timed out") }
-        return try await broker.makePublisher().publish(record)
-    }
-}
+import TestSupport
 
 let crmKey = "crm-key-0123456789abcdef"
 let mailKey = "mail-key-0123456789abcdef"
@@ -39,11 +27,6 @@ func post(_ client: any TestClientProtocol, _ uri: String, key: String? = crmKey
     return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
         (response.status, (try? JSONParser.parse(Array(response.body.readableBytesView))) ?? .null)
     }
-}
-
-func member(_ value: JSONValue, _ key: String) -> JSONValue? {
-    if case .object(let members) = value { return members[key] }
-    return nil
 }
 
 let openBody = #"{"source":"crm","externalId":"CRM-1042","organizationId":"acme","subject":"SSO login fails for everyone"}"#

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import MessageBus
 import SLATimerService
 import Testing
+import TestSupport
 
 @Suite("sla-timer status API")
 struct SLAStatusTests {

@@ -6,85 +6,26 @@ import ServiceRuntime
 import SLATimerService
 import Synchronization
 import Testing
-
-/// A publisher that dies at its `crashAt`-th call: the records reach the broker, and then the
-/// process "dies" (the loop is cancelled before it can do anything else).
-final class CrashingPublisher: RecordPublisher {
-    let inner: any RecordPublisher
-    let crashAt: Int
-    private let calls = Atomic<Int>(0)
-
-    init(_ inner: any RecordPublisher, crashAt: Int) {
-        self.inner = inner
-        self.crashAt = crashAt
-    }
-
-    func publish(_ records: [OutgoingRecord]) async throws -> [DeliveryReceipt] {
-        let receipts = try await inner.publish(records)
-        if calls.add(1, ordering: .relaxed).newValue == crashAt { throw CancellationError() }
-        return receipts
-    }
-
-    func close() async {}
-}
+import TestSupport
 
 /// sla-timer instances on the in-memory broker, on one virtual clock.
-final class SLATimerHarness: Sendable {
-    static let topics = [Topics.classified, Topics.activity, Topics.slaEvents, Topics.slaTimerChangelog, Topics.notifications]
-    let broker: InMemoryBroker
-    let clock: VirtualWallClock
+final class SLATimerHarness: StatefulServiceHarness, @unchecked Sendable {
     let metrics = SLATimerMetrics()
 
     init(start: Date, partitions: Int = 6) {
-        broker = InMemoryBroker(defaultPartitions: partitions)
-        for topic in Self.topics { broker.createTopic(topic, partitions: partitions) }
-        clock = VirtualWallClock(start)
-    }
-
-    /// Starts an instance; the task ends when it stops (cancelled, or its publisher "crashed").
-    func startInstance(publisher: (any RecordPublisher)? = nil, name: String = "a") throws -> Task<Void, Never> {
-        var logger = Logger(label: "sla-timer-\(name)")
-        logger.logLevel = .warning
         let metrics = self.metrics
-        let loop = StatefulProcessingLoop(
-            service: SLATimerPartition.service, bus: broker,
+        super.init(
+            service: SLATimerPartition.service,
             source: .init(group: "sla-timer", inputs: [Topics.classified, Topics.activity],
                           changelog: Topics.slaTimerChangelog, output: Topics.slaEvents),
-            publisher: try publisher ?? broker.makePublisher(),
-            settings: ProcessingSettings(maxBatch: 50, maxAttempts: 3, retryBackoff: .milliseconds(1)),
-            clock: clock, logger: logger,
+            otherTopics: [Topics.notifications], start: start, partitions: partitions,
             makeState: { SLATimerPartition(partition: $0, policy: .standard, metrics: metrics) })
-        return Task { try? await loop.run() }
     }
 
     /// Each ticket's latest state in the changelog.
     func latestClocks() -> [FirstResponseClock] {
-        var latest = [String: ConsumerRecord]()
-        for record in broker.records(in: Topics.slaTimerChangelog) { latest[record.keyString ?? ""] = record }
-        return latest.values.compactMap { $0.value.flatMap { try? FirstResponseClock(changelogValue: $0) } }
+        latestChangelogValues().compactMap { try? FirstResponseClock(changelogValue: $0) }
     }
-
-    func publish(_ records: [OutgoingRecord]) async throws {
-        _ = try await broker.makePublisher().publish(records)
-    }
-
-    func events(_ type: String? = nil) -> [ConsumerRecord] {
-        broker.records(in: Topics.slaEvents).filter { type == nil || $0.eventType == type }
-    }
-
-    /// Waits (with a real-time guard against hangs) until the condition holds.
-    func eventually(_ what: String, _ condition: @Sendable () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw HarnessTimeout(what: what) }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-}
-
-struct HarnessTimeout: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(what)" }
 }
 
 @Suite("sla-timer service", .serialized, .timeLimit(.minutes(2)))

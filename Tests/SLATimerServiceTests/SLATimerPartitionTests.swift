@@ -4,6 +4,7 @@ import MessageBus
 import ServiceRuntime
 import SLATimerService
 import Testing
+import TestSupport
 
 /// The partition's clocks driven by explicit instants: the virtual clock in its purest form.
 @Suite("sla-timer partition")

@@ -1,10 +1,12 @@
+import ServiceRuntime
+
 /// API keys for intake's HTTP API: each key belongs to one source (`INTAKE_API_KEYS`,
 /// `source=key` pairs, comma-separated). Keys are compared in constant time and never logged.
 public struct APIKeys: Sendable {
-    private let entries: [(source: String, key: [UInt8])]
+    private let table: SecretTable<String>
 
     public init(_ pairs: [(source: String, key: String)]) {
-        entries = pairs.map { ($0.source, Array($0.key.utf8)) }
+        table = SecretTable(pairs.map { ($0.key, $0.source) })
     }
 
     public struct ParseError: Error, CustomStringConvertible, Equatable {
@@ -24,29 +26,8 @@ public struct APIKeys: Sendable {
         return APIKeys(pairs)
     }
 
-    public var isEmpty: Bool { entries.isEmpty }
+    public var isEmpty: Bool { table.isEmpty }
 
-    /// The source a presented key belongs to. Every configured key is compared, in full, so
-    /// the time taken does not depend on which key (if any) matched or where it differed.
-    public func source(for presented: String) -> String? {
-        let candidate = Array(presented.utf8)
-        var match: String?
-        for entry in entries where Self.constantTimeEqual(entry.key, candidate) {
-            match = match ?? entry.source
-        }
-        return match
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        let length = max(a.count, b.count)
-        for i in 0..<length {
-            let x = i < a.count ? a[i] : 0
-            let y = i < b.count ? b[i] : 0
-            difference |= x ^ y
-        }
-        return difference == 0
-    }
+    /// The source a presented key belongs to.
+    public func source(for presented: String) -> String? { table.grant(for: presented) }
 }
-
-import Foundation

@@ -5,10 +5,10 @@ public enum EscalationState: String, WireEnum {
     case none, requested, evaluating, escalated, deEscalated
 }
 
-/// Who acts on an escalation. Customers and the system may only request one; engineers and
-/// managers run it.
+/// Who acts on an escalation. Customers, agents and the system may only request one; engineers
+/// and managers run it.
 public struct EscalationActor: Sendable, Equatable, Codable {
-    public enum Role: String, WireEnum { case customer, system, engineer, manager }
+    public enum Role: String, WireEnum { case customer, system, agent, engineer, manager }
     public var name: String
     public var role: Role
 
@@ -17,7 +17,7 @@ public struct EscalationActor: Sendable, Equatable, Codable {
         self.role = role
     }
 
-    var runsEscalations: Bool { role == .engineer || role == .manager }
+    public var runsEscalations: Bool { role == .engineer || role == .manager }
 }
 
 public enum EscalationCommand: Sendable, Equatable {
@@ -37,7 +37,7 @@ public enum EscalationCommand: Sendable, Equatable {
         }
     }
 
-    var actor: EscalationActor {
+    public var actor: EscalationActor {
         switch self {
         case .request(let by, _), .evaluate(_, let by), .escalate(let by), .recordCondition(_, let by, _), .deEscalate(let by): by
         }
@@ -127,7 +127,7 @@ public struct Escalation: Sendable, Equatable, Codable {
             state = .evaluating
             engineer = name
             record(now, EscalationEvaluating.type, by.name, name)
-            return .evaluating(EscalationEvaluating(engineer: name))
+            return .evaluating(EscalationEvaluating(engineer: name, by: by.name))
         case (.escalate(let by), .evaluating):
             state = .escalated
             record(now, EscalationEscalated.type, by.name, nil)
@@ -150,6 +150,24 @@ public struct Escalation: Sendable, Equatable, Codable {
         default:
             throw .notAllowed(command: command.name, state: state)
         }
+    }
+
+    /// Applies one of this escalation's own events as it was recorded: how a ticket's new owner
+    /// learns what was published after its last changelog write. The event was the outcome of
+    /// a command in this very state, so the command that caused it applies again; were the
+    /// event already reflected, the state machine refuses it and nothing changes.
+    public mutating func replay(_ event: Event, at: Date) {
+        let command: EscalationCommand
+        switch event {
+        case .requested(let event): command = .request(by: EscalationActor(event.by, role: .system), via: event.via)
+        case .evaluating(let event): command = .evaluate(engineer: event.engineer, by: EscalationActor(event.by, role: .engineer))
+        case .escalated(let event): command = .escalate(by: EscalationActor(event.by, role: .engineer))
+        case .conditionRecorded(let event):
+            command = .recordCondition(event.condition, by: EscalationActor(event.by, role: .engineer), note: event.note)
+        case .deEscalated(let event): command = .deEscalate(by: EscalationActor(event.by, role: .engineer))
+        case .deEscalationRefused(let event): command = .deEscalate(by: EscalationActor(event.by, role: .engineer))
+        }
+        _ = try? apply(command, at: at)
     }
 
     private mutating func record(_ at: Date, _ type: String, _ by: String, _ detail: String?) {

@@ -23,7 +23,12 @@ public struct EscalationRequested: EventPayload {
 public struct EscalationEvaluating: EventPayload {
     public static let type = "escalation.evaluating"
     public var engineer: String
-    public init(engineer: String) { self.engineer = engineer }
+    /// Who assigned the engineer.
+    public var by: String
+    public init(engineer: String, by: String) {
+        self.engineer = engineer
+        self.by = by
+    }
 }
 
 public struct EscalationEscalated: EventPayload {
@@ -60,18 +65,37 @@ public struct EscalationDeEscalationRefused: EventPayload {
     }
 }
 
+/// A command from the HTTP API that the ticket's owner refused (the state had moved on since
+/// the API looked, or the command did not fit it); nothing changed.
+public struct EscalationCommandRefused: EventPayload {
+    public static let type = "escalation.commandRefused"
+    public var command: String
+    public var by: String
+    public var reason: String
+    public init(command: String, by: String, reason: String) {
+        self.command = command
+        self.by = by
+        self.reason = reason
+    }
+}
+
 /// `notifications`: something a person should be told, for an outside notifier to deliver.
 public struct Notification: EventPayload {
     public static let type = "notification"
     public enum Audience: String, WireEnum { case assignee, supportLead, escalationEngineer, management, customer }
     public var audience: Audience
+    /// The person, when the audience is one named person (the assigned escalation engineer).
+    public var recipient: String?
     public var severity: Severity?
     public var subject: String
     public var text: String
     public var causedBy: EventID
 
-    public init(audience: Audience, severity: Severity?, subject: String, text: String, causedBy: EventID) {
+    public init(
+        audience: Audience, recipient: String? = nil, severity: Severity?, subject: String, text: String, causedBy: EventID
+    ) {
         self.audience = audience
+        self.recipient = recipient
         self.severity = severity
         self.subject = subject
         self.text = text

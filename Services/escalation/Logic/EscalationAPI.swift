@@ -1,0 +1,199 @@
+import Foundation
+import HelpdeskModel
+import Hummingbird
+import MessageBus
+import ServiceRuntime
+
+/// Where the API reads a ticket's escalation.
+public protocol EscalationRepository: Sendable {
+    func escalation(of ticketId: TicketID) async throws -> TicketEscalation?
+}
+
+/// The ticket's latest record in the compacted `escalation.changelog` (its partition only):
+/// any instance answers, whoever owns the ticket. It trails the owner by one flush.
+public struct ChangelogEscalations: EscalationRepository {
+    let bus: any MessageBus
+
+    public init(bus: any MessageBus) { self.bus = bus }
+
+    public func escalation(of ticketId: TicketID) async throws -> TicketEscalation? {
+        guard let value = try await bus.latestValue(forKey: ticketId.rawValue, in: Topics.escalationChangelog)?.value else { return nil }
+        return try WireJSON.decode(TicketEscalation.self, from: value)
+    }
+}
+
+/// The escalation HTTP API. Reads answer from the repository; commands are checked against
+/// it (a command it can already see failing is answered 409 and not sent), then written to
+/// `escalation.commands` keyed by ticket, so the ticket's owner applies them in order. An
+/// accepted command is answered 202 with its `commandId` once Kafka acknowledged it; its
+/// outcome is the event on `escalation.events` whose `causedBy` is that id.
+public struct EscalationAPI: Sendable {
+    public static let maxBodyBytes = 16 * 1024
+    static let maxTextLength = 2_000
+
+    let tokens: EscalationTokens
+    let repository: any EscalationRepository
+    let sink: any AcknowledgedSink
+    let now: @Sendable () -> Date
+    let newCommandID: @Sendable () -> String
+
+    public init(
+        tokens: EscalationTokens, repository: any EscalationRepository, sink: any AcknowledgedSink,
+        now: @escaping @Sendable () -> Date = Date.init,
+        newCommandID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+    ) {
+        self.tokens = tokens
+        self.repository = repository
+        self.sink = sink
+        self.now = now
+        self.newCommandID = newCommandID
+    }
+
+    /// A command route: the fields its body may have, and the command they make.
+    private struct Route: Sendable {
+        let path: String
+        /// Whether agents may send it too (a request); the rest only engineers and managers may.
+        var openToAgents = false
+        let fields: Set<String>
+        let required: Set<String>
+        let make: @Sendable (_ fields: [String: String], _ actor: EscalationActor) -> EscalationCommand?
+    }
+
+    private static let routes: [Route] = [
+        Route(path: "request", openToAgents: true, fields: ["by"], required: []) { _, by in .request(by: by, via: .api) },
+        Route(path: "evaluate", fields: ["engineer", "by"], required: ["engineer"]) { fields, by in
+            fields["engineer"].map { .evaluate(engineer: $0, by: by) }
+        },
+        Route(path: "escalate", fields: ["by"], required: []) { _, by in .escalate(by: by) },
+        Route(path: "conditions", fields: ["condition", "by", "note"], required: ["condition"]) { fields, by in
+            fields["condition"].flatMap(DeEscalationCondition.init(rawValue:)).map { .recordCondition($0, by: by, note: fields["note"]) }
+        },
+        Route(path: "de-escalate", fields: ["by"], required: []) { _, by in .deEscalate(by: by) },
+    ]
+
+    public func addRoutes(to router: Router<some RequestContext>) {
+        router.get("v1/escalations/:ticketId") { request, context in
+            await respond {
+                _ = try authenticate(request)
+                let ticket = try await known(try context.parameters.require("ticketId"))
+                return try JSONReply.value(EscalationStatus(ticket))
+            }
+        }
+        for route in Self.routes {
+            router.post("v1/escalations/:ticketId/\(route.path)") { request, context in
+                await respond { try await accept(request, ticketId: try context.parameters.require("ticketId"), route: route) }
+            }
+        }
+    }
+
+    private func respond(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let refusal as HTTPRefusal {
+            return refusal.response
+        } catch {
+            return JSONReply.error(.serviceUnavailable, "kafka_unavailable", "Kafka could not be reached: \(error). Retry later.")
+        }
+    }
+
+    private func accept(_ request: Request, ticketId: String, route: Route) async throws -> Response {
+        let actor = try authenticate(request)
+        guard route.openToAgents || actor.runsEscalations else {
+            throw HTTPRefusal(.forbidden, "forbidden", "A token with role \(actor.role.rawValue) may not \(route.path); "
+                + "only engineers and managers may.")
+        }
+        let members = try await JSONRequestBody.object(of: request, maxBytes: Self.maxBodyBytes, emptyIsObject: true)
+        let fields = try Self.fields(members, route: route)
+        let recordedAs = EscalationActor(fields["by"] ?? actor.name, role: actor.role)
+        guard let command = route.make(fields, recordedAs) else {
+            throw HTTPRefusal(.unprocessableContent, "invalid_fields", "The body has invalid fields.")
+        }
+        let ticket = try await known(ticketId)
+        var preview = ticket.escalation
+        let outcome: Escalation.Event
+        do throws(EscalationRefusal) {
+            outcome = try preview.apply(command, at: now())
+        } catch {
+            throw HTTPRefusal(.conflict, Self.code(of: error), "\(error).", ["state": .string(ticket.escalation.state.rawValue)])
+        }
+        if case .deEscalationRefused(let refused) = outcome {
+            throw HTTPRefusal(.conflict, "conditions_missing",
+                              "De-escalation needs all three conditions recorded; missing: "
+                                  + refused.missing.map(\.rawValue).joined(separator: ", ") + ".",
+                              ["missing": .array(refused.missing.map { .string($0.rawValue) })])
+        }
+        guard sink.isAvailable else {
+            throw HTTPRefusal(.serviceUnavailable, "kafka_unavailable", "Kafka is unreachable. Retry later.")
+        }
+        let record = EscalationCommandRecord(
+            commandId: newCommandID(), ticketId: ticket.ticketId, command: command, issuedBy: actor.name, issuedAt: now())
+        _ = try await sink.write(OutgoingRecord(
+            topic: Topics.escalationCommands, key: ticket.ticketId.rawValue, value: try WireJSON.encode(record),
+            headers: [RecordHeader("content-type", "application/json")]))
+        return JSONReply.make(.accepted, [
+            "commandId": .string(record.commandId), "ticketId": .string(ticket.ticketId.rawValue),
+            "command": .string(command.name),
+        ])
+    }
+
+    private static func code(of refusal: EscalationRefusal) -> String {
+        switch refusal {
+        case .notAllowed: "not_allowed"
+        case .forbidden: "forbidden"
+        case .conditionAlreadyRecorded: "already_recorded"
+        }
+    }
+
+    /// The body's fields as strings: every member must be one the route takes, a string of at
+    /// most `maxTextLength` characters; required ones present; `condition` one of the three.
+    private static func fields(_ members: [String: JSONValue], route: Route) throws -> [String: String] {
+        var fields = [String: String]()
+        var errors = [(String, String)]()
+        for (name, value) in members.sorted(by: { $0.key < $1.key }) {
+            guard route.fields.contains(name) else {
+                errors.append((name, "is not a field of \(route.path) (allowed: \(route.fields.sorted().joined(separator: ", ")))"))
+                continue
+            }
+            guard case .string(let text) = value else {
+                errors.append((name, "must be a string, found \(value.kindName)"))
+                continue
+            }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty {
+                errors.append((name, "must not be empty"))
+            } else if trimmed.count > maxTextLength {
+                errors.append((name, "must be at most \(maxTextLength) characters"))
+            } else if name == "condition", DeEscalationCondition(rawValue: trimmed) == nil {
+                errors.append((name, "must be one of \(DeEscalationCondition.allowedValues)"))
+            } else {
+                fields[name] = trimmed
+            }
+        }
+        for name in route.required.sorted() where members[name] == nil {
+            errors.append((name, "is required"))
+        }
+        guard errors.isEmpty else {
+            throw HTTPRefusal(.unprocessableContent, "invalid_fields", "The body has invalid fields.", [
+                "fieldErrors": .array(errors.map { .object(["field": .string($0.0), "problem": .string($0.1)]) }),
+            ])
+        }
+        return fields
+    }
+
+    private func authenticate(_ request: Request) throws -> EscalationActor {
+        guard let presented = PresentedCredential.bearer(in: request) else {
+            throw HTTPRefusal(.unauthorized, "missing_token", "Send a token as \"Authorization: Bearer <token>\".")
+        }
+        guard let actor = tokens.actor(for: presented) else {
+            throw HTTPRefusal(.unauthorized, "invalid_token", "The token is not valid.")
+        }
+        return actor
+    }
+
+    private func known(_ ticketId: String) async throws -> TicketEscalation {
+        guard let ticket = try await repository.escalation(of: TicketID(rawValue: ticketId)) else {
+            throw HTTPRefusal(.notFound, "unknown_ticket", "No ticket \(ticketId) is known to escalation.")
+        }
+        return ticket
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import HelpdeskModel
+import MessageBus
+import ServiceRuntime
+
+/// The escalations of the tickets in one partition.
+///
+/// Inputs: `tickets.classified` (a ticket's identity and severity), customer messages on
+/// `tickets.activity` with the escalation address in CC, `sla.breached` on `sla.events` (for
+/// severities whose policy escalates on breach), and engineers' commands on
+/// `escalation.commands`. Outputs: `escalation.*` events, each naming its cause (`causedBy`),
+/// and `notifications`. Ids derive from the ticket, the event type and the cause, and `at` from
+/// the input, so a redo is byte-identical.
+public final class EscalationPartition: PartitionState {
+    public static let service = "escalation"
+
+    let partition: Int32
+    let policy: SLAPolicy
+    let metrics: EscalationMetrics
+    private(set) var tickets: [TicketID: TicketEscalation] = [:]
+
+    public init(partition: Int32, policy: SLAPolicy, metrics: EscalationMetrics) {
+        self.partition = partition
+        self.policy = policy
+        self.metrics = metrics
+    }
+
+    public func ticket(_ id: TicketID) -> TicketEscalation? { tickets[id] }
+
+    // MARK: PartitionState
+
+    public func restore(_ record: ConsumerRecord) throws {
+        guard let key = record.keyString else { throw UnprocessableRecord(code: "invalid_key", reason: "changelog record without a key") }
+        let id = TicketID(rawValue: key)
+        guard let value = record.value else {
+            update(id) { $0 = nil }
+            return
+        }
+        let restored: TicketEscalation
+        do {
+            restored = try WireJSON.decode(TicketEscalation.self, from: value)
+        } catch {
+            throw UnprocessableRecord(code: "invalid_changelog", reason: "not a ticket escalation: \(error)")
+        }
+        update(id) { $0 = restored }
+    }
+
+    public func observe(published record: ConsumerRecord) -> [String] {
+        guard let (envelope, event, cause) = try? EscalationEventCoding.decode(record) else { return [] }
+        update(envelope.ticketId) { ticket in
+            if ticket == nil {
+                ticket = TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
+            }
+            if let event { ticket!.escalation.replay(event, at: envelope.at) }
+            ticket!.markHandled(cause)
+        }
+        return [envelope.ticketId.rawValue]
+    }
+
+    public func handle(_ record: ConsumerRecord) throws -> PartitionEffects {
+        switch record.topic {
+        case Topics.escalationCommands: try handleCommand(record)
+        default: try handleEvent(record)
+        }
+    }
+
+    public func fire(now: Date) -> PartitionEffects { .none }
+    public var nextDeadline: Date? { nil }
+
+    public func changelogValue(forKey key: String) -> [UInt8]? {
+        tickets[TicketID(rawValue: key)].flatMap { try? WireJSON.encode($0) }
+    }
+
+    public func dropped() {
+        for ticket in tickets.values { metrics.adjustActive(ticket.escalation.state, by: -1) }
+        tickets.removeAll()
+    }
+
+    // MARK: Inputs
+
+    private func handleEvent(_ record: ConsumerRecord) throws -> PartitionEffects {
+        let bytes = record.value ?? []
+        let envelope: EventEnvelope
+        do {
+            envelope = try WireJSON.decode(EventEnvelope.self, from: bytes)
+        } catch {
+            throw UnprocessableRecord(code: "invalid_event", reason: "not an event: \(error)")
+        }
+        let id = envelope.ticketId
+        do {
+            switch envelope.type {
+            case TicketClassified.type:
+                let severity = try WireJSON.decode(Event<TicketClassified>.self, from: bytes).payload.severity
+                let changed = update(id) { ticket in
+                    if ticket == nil {
+                        ticket = TicketEscalation(ticketId: id, source: envelope.source, externalId: envelope.externalId)
+                    }
+                    ticket!.severity = severity
+                }
+                return changed ? PartitionEffects(changedKeys: [id.rawValue]) : .none
+            case TicketMessagePosted.type:
+                let message = try WireJSON.decode(Event<TicketMessagePosted>.self, from: bytes).payload
+                guard message.author.role == .customer,
+                      message.cc.contains(where: { EmailAddress.sameMailbox($0, policy.escalationAddress) })
+                else { return .none }
+                let customer = message.author.email ?? message.author.name ?? "customer"
+                return request(envelope, by: EscalationActor(customer, role: .customer), via: .ccReply, at: message.sentAt)
+            case SLABreached.type:
+                let breach = try WireJSON.decode(Event<SLABreached>.self, from: bytes).payload
+                guard policy.target(for: breach.severity).escalateOnBreach else { return .none }
+                return request(envelope, by: EscalationActor("sla-timer", role: .system), via: .slaBreach, at: envelope.at)
+            default:
+                return .none
+            }
+        } catch {
+            throw UnprocessableRecord(code: "invalid_event", reason: "not a valid \(envelope.type) event: \(error)")
+        }
+    }
+
+    /// A request from the customer or a breach. One that finds an escalation already running is
+    /// not an error: customers keep the address in CC on every reply of the thread.
+    private func request(_ envelope: EventEnvelope, by actor: EscalationActor, via channel: EscalationChannel, at: Date) -> PartitionEffects {
+        let cause = envelope.eventId.rawValue
+        var ticket = tickets[envelope.ticketId]
+            ?? TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
+        guard !ticket.hasHandled(cause) else { return .none }
+        guard let event = try? ticket.escalation.apply(.request(by: actor, via: channel), at: at) else {
+            metrics.ignoredRequest(channel)
+            return .none
+        }
+        ticket.markHandled(cause)
+        update(envelope.ticketId) { $0 = ticket }
+        return effects(of: event, ticket: ticket, cause: cause, at: at)
+    }
+
+    private func handleCommand(_ record: ConsumerRecord) throws -> PartitionEffects {
+        let command: EscalationCommandRecord
+        do {
+            command = try WireJSON.decode(EscalationCommandRecord.self, from: record.value ?? [])
+        } catch {
+            throw UnprocessableRecord(code: "invalid_command", reason: "not an escalation command: \(error)")
+        }
+        guard record.keyString == command.ticketId.rawValue else {
+            throw UnprocessableRecord(
+                code: "invalid_key", reason: "a command for \(command.ticketId.rawValue) must be keyed by it, not by \(record.keyString ?? "nothing")")
+        }
+        guard var ticket = tickets[command.ticketId] else {
+            throw UnprocessableRecord(code: "unknown_ticket", reason: "no ticket \(command.ticketId.rawValue) is known to escalation")
+        }
+        let cause = command.commandId
+        guard !ticket.hasHandled(cause) else { return .none }
+        let at = command.issuedAt
+        let outcome: Result<Escalation.Event, EscalationRefusal>
+        do throws(EscalationRefusal) {
+            outcome = .success(try ticket.escalation.apply(command.command, at: at))
+        } catch {
+            outcome = .failure(error)
+        }
+        ticket.markHandled(cause)
+        update(command.ticketId) { $0 = ticket }
+        switch outcome {
+        case .success(let event):
+            return effects(of: event, ticket: ticket, cause: cause, at: at)
+        case .failure(let refusal):
+            metrics.refusedCommand(command.command.name)
+            var effects = PartitionEffects(changedKeys: [ticket.ticketId.rawValue])
+            effects.records.append(EscalationEventCoding.record(
+                EscalationCommandRefused(command: command.command.name, by: command.command.actor.name, reason: refusal.description),
+                ticket: ticket, cause: cause, at: at))
+            return effects
+        }
+    }
+
+    // MARK: -
+
+    /// Changes a ticket (creating or deleting it), keeping the active-escalation gauge in step.
+    /// Returns whether it changed.
+    @discardableResult
+    private func update(_ id: TicketID, _ change: (inout TicketEscalation?) -> Void) -> Bool {
+        let original = tickets[id]
+        var ticket = original
+        change(&ticket)
+        tickets[id] = ticket
+        let before = original?.escalation.state
+        let after = ticket?.escalation.state
+        if before != after {
+            if let before { metrics.adjustActive(before, by: -1) }
+            if let after { metrics.adjustActive(after, by: 1) }
+        }
+        return ticket != original
+    }
+
+    private func effects(of event: Escalation.Event, ticket: TicketEscalation, cause: String, at: Date) -> PartitionEffects {
+        let published = EscalationEventCoding.record(event, ticket: ticket, cause: cause, at: at)
+        metrics.emitted(published.type)
+        var records = [published.record]
+        let eventId = published.eventId
+        let name = "\(ticket.externalId) (\(ticket.source))"
+        func notify(_ audience: HelpdeskModel.Notification.Audience, recipient: String? = nil, subject: String, text: String) {
+            let notification = HelpdeskModel.Notification(
+                audience: audience, recipient: recipient, severity: ticket.severity, subject: subject, text: text, causedBy: eventId)
+            records.append(OutgoingRecord(
+                event: Event(emittedBy: Self.service, causedBy: "\(eventId.rawValue)/\(audience.rawValue)/\(recipient ?? "")",
+                             ticketId: ticket.ticketId, source: ticket.source, externalId: ticket.externalId, at: at,
+                             payload: notification),
+                topic: Topics.notifications, producer: Self.service))
+        }
+        switch event {
+        case .requested(let requested):
+            notify(.supportLead, subject: "Escalation requested: \(ticket.externalId)",
+                   text: "\(requested.by) asked to escalate ticket \(name) (via \(requested.via.rawValue)); assign an escalation engineer.")
+        case .evaluating(let evaluating):
+            notify(.escalationEngineer, recipient: evaluating.engineer, subject: "Escalation assigned to you: \(ticket.externalId)",
+                   text: "\(evaluating.by) assigned you to evaluate the escalation of ticket \(name).")
+        case .escalated(let escalated):
+            notify(.management, subject: "Ticket escalated: \(ticket.externalId)",
+                   text: "\(escalated.by) escalated ticket \(name)"
+                       + (ticket.escalation.engineer.map { "; escalation engineer: \($0)." } ?? "."))
+        case .deEscalated(let deEscalated):
+            notify(.management, subject: "Ticket de-escalated: \(ticket.externalId)",
+                   text: "\(deEscalated.by) de-escalated ticket \(name); the action plan, troubleshooting and the parties' agreement are recorded.")
+        case .conditionRecorded, .deEscalationRefused:
+            break
+        }
+        return PartitionEffects(records: records, changedKeys: [ticket.ticketId.rawValue])
+    }
+}

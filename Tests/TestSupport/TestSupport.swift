@@ -1,0 +1,153 @@
+import Foundation
+import HelpdeskModel
+import MessageBus
+import ServiceRuntime
+import Synchronization
+
+// What the service test suites share: input events as the other services publish them,
+// records as a consumer sees them, a publisher that "crashes", and waiting without sleeps.
+
+public func at(_ text: String) -> Date { ISO8601.parse(text)! }
+
+/// Input events for one ticket, as the classifier and intake publish them.
+public struct TicketInputs: Sendable {
+    public let source = "crm"
+    public let externalId: String
+    public var ticketId: TicketID { TicketID(source: source, externalId: externalId) }
+
+    public init(_ externalId: String) { self.externalId = externalId }
+
+    public func classified(_ severity: Severity, openedAt: Date, at seen: Date? = nil) -> OutgoingRecord {
+        record(Topics.classified, emitter: "classifier", cause: "received/\(externalId)", at: seen ?? openedAt,
+               TicketClassified(severity: severity, signals: [], confidence: 0.9, reportedSeverity: nil,
+                                disagreesWithReporter: false, needsDedicatedContact: false, openedAt: openedAt))
+    }
+
+    public func agentReply(at time: Date, isPublic: Bool = true, role: AuthorRole = .agent) -> OutgoingRecord {
+        record(Topics.activity, emitter: "intake", cause: "reply/\(ISO8601.format(time))/\(role)/\(isPublic)", at: time,
+               TicketMessagePosted(author: Author(role: role, email: "sam@support.example"), isPublic: isPublic,
+                                   body: "Looking into it.", cc: [], sentAt: time))
+    }
+
+    public func severityChanged(to severity: Severity, at time: Date) -> OutgoingRecord {
+        record(Topics.activity, emitter: "intake", cause: "severity/\(ISO8601.format(time))", at: time,
+               TicketSeverityChanged(severity: severity, changedBy: "sam@support.example", reason: "re-prioritized", changedAt: time))
+    }
+
+    /// A customer's message; `cc` may hold the escalation address.
+    public func customerMessage(at time: Date, cc: [String], email: String = "it-admin@acme.test") -> OutgoingRecord {
+        record(Topics.activity, emitter: "intake", cause: "customer/\(ISO8601.format(time))/\(cc.joined(separator: ","))", at: time,
+               TicketMessagePosted(author: Author(role: .customer, email: email), isPublic: true,
+                                   body: "Please escalate this.", cc: cc, sentAt: time))
+    }
+
+    /// The sla-timer's breach of the ticket's first-response deadline.
+    public func breached(_ severity: Severity, dueAt: Date) -> OutgoingRecord {
+        record(Topics.slaEvents, emitter: "sla-timer", cause: "deadline/\(ISO8601.format(dueAt))", at: dueAt,
+               SLABreached(severity: severity, dueAt: dueAt))
+    }
+
+    public func statusChanged(to status: TicketStatus, at time: Date) -> OutgoingRecord {
+        record(Topics.activity, emitter: "intake", cause: "status/\(ISO8601.format(time))", at: time,
+               TicketStatusChanged(status: status, changedAt: time))
+    }
+
+    public func record<P: EventPayload>(_ topic: String, emitter: String, cause: String, at time: Date, _ payload: P) -> OutgoingRecord {
+        OutgoingRecord(
+            event: Event(emittedBy: emitter, causedBy: cause, ticketId: ticketId, source: source, externalId: externalId,
+                         at: time, payload: payload),
+            topic: topic, producer: emitter)
+    }
+}
+
+/// Feeds records to a partition state as the loop would, with increasing offsets per topic.
+public final class PartitionDriver<State: PartitionState> {
+    public let state: State
+    private var offsets: [String: Int64] = [:]
+
+    public init(_ state: State) { self.state = state }
+
+    public func handle(_ record: OutgoingRecord) throws -> [OutgoingRecord] {
+        let offset = offsets[record.topic, default: 0]
+        offsets[record.topic] = offset + 1
+        return try state.handle(consumed(record, offset: offset)).records
+    }
+
+    public func fire(_ now: Date) -> [OutgoingRecord] { state.fire(now: now).records }
+}
+
+public func consumed(_ record: OutgoingRecord, offset: Int64, partition: Int32 = 0) -> ConsumerRecord {
+    ConsumerRecord(topic: record.topic, partition: partition, offset: offset, key: record.key, value: record.value,
+                   headers: record.headers, timestamp: Date(timeIntervalSince1970: 0))
+}
+
+extension OutgoingRecord {
+    public var eventType: String? { headers.string(for: "ce_type") }
+    public var envelope: EventEnvelope { try! WireJSON.decode(EventEnvelope.self, from: value!) }
+}
+
+extension ConsumerRecord {
+    public var eventType: String? { headers.string(for: "ce_type") }
+    public var envelope: EventEnvelope { try! WireJSON.decode(EventEnvelope.self, from: value!) }
+}
+
+public func types(_ records: [OutgoingRecord]) -> [String] { records.map { "\($0.topic):\($0.eventType ?? "?")" } }
+
+/// A publisher that dies at its `crashAt`-th call: the records reach the broker, and then the
+/// process "dies" (the loop is cancelled before it can do anything else).
+public final class CrashingPublisher: RecordPublisher {
+    let inner: any RecordPublisher
+    let crashAt: Int
+    private let calls = Atomic<Int>(0)
+
+    public init(_ inner: any RecordPublisher, crashAt: Int) {
+        self.inner = inner
+        self.crashAt = crashAt
+    }
+
+    public func publish(_ records: [OutgoingRecord]) async throws -> [DeliveryReceipt] {
+        let receipts = try await inner.publish(records)
+        if calls.add(1, ordering: .relaxed).newValue == crashAt { throw CancellationError() }
+        return receipts
+    }
+
+    public func close() async {}
+}
+
+/// Waits (with a real-time guard against hangs) until the condition holds.
+public func eventually(_ what: String, _ condition: @Sendable () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(20)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw HarnessTimeout(what: what) }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+public struct HarnessTimeout: Error, CustomStringConvertible {
+    public let what: String
+    public init(what: String) { self.what = what }
+    public var description: String { "timed out waiting for \(what)" }
+}
+
+
+/// An API sink over the in-memory broker that can be made unreachable or failing.
+public final class TestSink: AcknowledgedSink {
+    public init() {}
+
+    public let broker = InMemoryBroker(defaultPartitions: 6)
+    public let reachable = Mutex(true)
+    public let failing = Mutex(false)
+
+    public var isAvailable: Bool { reachable.withLock { $0 } }
+
+    public func write(_ record: OutgoingRecord) async throws -> DeliveryReceipt {
+        if failing.withLock({ $0 }) { throw BusError.deliveryFailed(topic: record.topic, reason: "Local: Message timed out") }
+        return try await broker.makePublisher().publish(record)
+    }
+}
+
+public func member(_ value: JSONValue, _ key: String) -> JSONValue? {
+    if case .object(let members) = value { return members[key] }
+    return nil
+}
+
