@@ -128,9 +128,17 @@ func freePort() -> Int {
 
 /// GET on localhost; nil when nothing answers.
 func httpGet(_ port: Int, _ path: String) -> (status: Int, body: String)? {
+    httpRequest(port, "GET", path)
+}
+
+/// An HTTP request to localhost with curl; nil when nothing answers.
+func httpRequest(_ port: Int, _ method: String, _ path: String, token: String? = nil, body: String? = nil) -> (status: Int, body: String)? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "5", "http://127.0.0.1:\(port)\(path)"]
+    process.arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "5", "-X", method]
+        + (token.map { ["-H", "Authorization: Bearer \($0)"] } ?? [])
+        + (body.map { ["-H", "Content-Type: application/json", "--data-binary", $0] } ?? [])
+        + ["http://127.0.0.1:\(port)\(path)"]
     let output = Pipe()
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice

@@ -22,11 +22,11 @@ public struct ChangelogEscalations: EscalationRepository {
     }
 }
 
-/// The escalation HTTP API. Reads answer from the repository; commands are checked against
-/// it (a command it can already see failing is answered 409 and not sent), then written to
-/// `escalation.commands` keyed by ticket, so the ticket's owner applies them in order. An
-/// accepted command is answered 202 with its `commandId` once Kafka acknowledged it; its
-/// outcome is the event on `escalation.events` whose `causedBy` is that id.
+/// The escalation HTTP API. Reads answer from the repository. Commands are written to
+/// `escalation.commands` keyed by ticket, so the ticket's owner applies them in order, and
+/// answered once Kafka acknowledged them: 202 with the `commandId`, or 409 when the state the
+/// API sees already refuses the command (the missing conditions, or the state). Either way
+/// the outcome is the event on `escalation.events` whose `causedBy` is that id.
 public struct EscalationAPI: Sendable {
     public static let maxBodyBytes = 16 * 1024
     static let maxTextLength = 2_000
@@ -109,31 +109,42 @@ public struct EscalationAPI: Sendable {
             throw HTTPRefusal(.unprocessableContent, "invalid_fields", "The body has invalid fields.")
         }
         let ticket = try await known(ticketId)
-        var preview = ticket.escalation
-        let outcome: Escalation.Event
-        do throws(EscalationRefusal) {
-            outcome = try preview.apply(command, at: now())
-        } catch {
-            throw HTTPRefusal(.conflict, Self.code(of: error), "\(error).", ["state": .string(ticket.escalation.state.rawValue)])
-        }
-        if case .deEscalationRefused(let refused) = outcome {
-            throw HTTPRefusal(.conflict, "conditions_missing",
-                              "De-escalation needs all three conditions recorded; missing: "
-                                  + refused.missing.map(\.rawValue).joined(separator: ", ") + ".",
-                              ["missing": .array(refused.missing.map { .string($0.rawValue) })])
-        }
+        let refusal = Self.visibleRefusal(of: command, in: ticket.escalation, at: now())
         guard sink.isAvailable else {
             throw HTTPRefusal(.serviceUnavailable, "kafka_unavailable", "Kafka is unreachable. Retry later.")
         }
+        // A refused command is sent all the same: the owner records the refusal on
+        // `escalation.events` and in the history, which is the audit of who tried what.
         let record = EscalationCommandRecord(
             commandId: newCommandID(), ticketId: ticket.ticketId, command: command, issuedBy: actor.name, issuedAt: now())
         _ = try await sink.write(OutgoingRecord(
             topic: Topics.escalationCommands, key: ticket.ticketId.rawValue, value: try WireJSON.encode(record),
             headers: [RecordHeader("content-type", "application/json")]))
-        return JSONReply.make(.accepted, [
-            "commandId": .string(record.commandId), "ticketId": .string(ticket.ticketId.rawValue),
-            "command": .string(command.name),
-        ])
+        let identity: [String: JSONValue] = [
+            "commandId": .string(record.commandId), "ticketId": .string(ticket.ticketId.rawValue), "command": .string(command.name),
+        ]
+        if var refusal {
+            refusal.extra.merge(identity) { current, _ in current }
+            throw refusal
+        }
+        return JSONReply.make(.accepted, identity)
+    }
+
+    /// The refusal the ticket's state, as the API sees it, already shows: 409 with the state,
+    /// or with the missing conditions for a de-escalation.
+    private static func visibleRefusal(of command: EscalationCommand, in escalation: Escalation, at now: Date) -> HTTPRefusal? {
+        var preview = escalation
+        let outcome: Escalation.Event
+        do throws(EscalationRefusal) {
+            outcome = try preview.apply(command, at: now)
+        } catch {
+            return HTTPRefusal(.conflict, code(of: error), "\(error).", ["state": .string(escalation.state.rawValue)])
+        }
+        guard case .deEscalationRefused(let refused) = outcome else { return nil }
+        return HTTPRefusal(.conflict, "conditions_missing",
+                           "De-escalation needs all three conditions recorded; missing: "
+                               + refused.missing.map(\.rawValue).joined(separator: ", ") + ".",
+                           ["missing": .array(refused.missing.map { .string($0.rawValue) }), "state": .string(escalation.state.rawValue)])
     }
 
     private static func code(of refusal: EscalationRefusal) -> String {
