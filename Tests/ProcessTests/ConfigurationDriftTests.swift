@@ -11,7 +11,7 @@ struct ConfigurationDriftTests {
     static func variablesReadByServices() throws -> Set<String> {
         var names: Set<String> = ["LOG_LEVEL"]  // EnvironmentReader.logLevel()'s default name
         let pattern = try NSRegularExpression(pattern: #"\b(?:string|int|optionalString|logLevel)\(\s*"([A-Z][A-Z0-9_]+)""#)
-        for folder in ["Shared/ServiceRuntime", "Services/intake", "Services/classifier", "Services/sla-timer"] {
+        for folder in ["Shared/ServiceRuntime", "Services/intake", "Services/classifier", "Services/sla-timer", "Services/escalation"] {
             let directory = root.appendingPathComponent(folder)
             let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
                 .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" } ?? []
