@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 "HelpdeskModel", "MessageBus", "KafkaTransport", "ServiceRuntime", "SLATimerService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/helpdesk",

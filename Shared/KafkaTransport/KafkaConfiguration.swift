@@ -41,6 +41,12 @@ public struct KafkaConfiguration: Sendable, Equatable {
         return copy
     }
 
+    /// Without the consumer group's properties (`group.id`, `group.instance.id`, …), which a
+    /// service's environment sets for its consumer and a producer would only warn about.
+    public var withoutGroupProperties: KafkaConfiguration {
+        KafkaConfiguration(properties.filter { !$0.key.hasPrefix("group.") })
+    }
+
     /// The properties with secrets masked, for logs.
     public var redacted: [String: String] {
         Dictionary(uniqueKeysWithValues: properties.map { key, value in

@@ -16,7 +16,7 @@ enum KafkaPartitionReader {
         // librdkafka's assign needs a group id even though this client never joins the group.
         let handle = try RdKafkaHandle(
             kind: .consumer,
-            configuration: configuration.withDefaults([
+            configuration: configuration.withoutGroupProperties.withDefaults([
                 "enable.auto.commit": "false", "enable.auto.offset.store": "false", "enable.partition.eof": "true",
                 "fetch.wait.max.ms": "10",
             ]).setting("group.id", "helpdesk-partition-reader"),

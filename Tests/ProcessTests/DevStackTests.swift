@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+/// `helpdesk dev`, the README's main job: the whole stack as processes, demo tickets flowing
+/// to `sla.started` and `escalation.requested`, and Ctrl-C leaving no process behind.
+@Suite("dev stack", .serialized, .timeLimit(.minutes(5)))
+struct DevStackTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The processes whose parent is `pid`.
+    static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { candidate in
+            guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == pid
+        }
+    }
+
+    /// Whether a process runs (a zombie waiting for its reaper does not).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+            return false
+        }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    }
+
+    @Test func theDemoFlowsToStartedClocksAndAnEscalationAndCtrlCLeavesNothingBehind() async throws {
+        let bootstrapFile = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID()).bootstrap").path
+        let dev = try ChildProcess(Binaries.path("helpdesk"), [
+            "dev", "--demo", "--scale", "sla-timer=2", "--port-offset", String(Int.random(in: 20_000...40_000)),
+            "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path,
+            "--demo-file", Self.root.appendingPathComponent("demo/tickets.jsonl").path,
+            "--bootstrap-file", bootstrapFile,
+        ], environment: ["LOG_LEVEL": "warning"])
+        try await waitFor("the stack ready", seconds: 150) { dev.output.contains { $0.contains("HelpdeskSLA is running") } }
+        let banner = dev.output.joined(separator: "\n")
+        for expected in ["intake API:", "intake API keys:", "escalation tokens:", "sla-timer-2", "/metrics"] {
+            #expect(banner.contains(expected), "the banner names \(expected)")
+        }
+        let bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+
+        var board = ""
+        try await waitFor("demo tickets on the board", seconds: 60) {
+            board = (try? runHelpdesk(["watch", "--once", "--all", "--bootstrap-servers", bootstrap]).stdout) ?? ""
+            let escalated = board.split(separator: "\n").contains { $0.hasPrefix("crm/DEMO-2") && $0.contains("requested") }
+            // Three support tickets get a clock (the docs question and the ineligible one do not).
+            return escalated && board.contains("of 3 seen")
+        }
+        #expect(board.split(separator: "\n").contains { $0.hasPrefix("crm/DEMO-1") && $0.contains("critical") }, "\(board)")
+
+        let children = Self.children(of: dev.process.processIdentifier)
+        #expect(children.count == 6, "broker, intake, classifier, two sla-timers, escalation: \(children)")
+        kill(dev.process.processIdentifier, SIGINT)
+        #expect(await dev.exitStatus() == 0)
+        for child in children {
+            #expect(!Self.isRunning(child), "process \(child) outlived helpdesk dev")
+        }
+        #expect(!FileManager.default.fileExists(atPath: bootstrapFile), "the bootstrap file is removed")
+    }
+}
