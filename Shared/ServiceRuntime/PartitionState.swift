@@ -1,4 +1,5 @@
 import Foundation
+import HelpdeskModel
 import MessageBus
 
 /// What a stateful service keeps for one partition it owns, as `StatefulProcessingLoop`
@@ -76,5 +77,14 @@ public struct PartitionCheckpoint: Sendable, Equatable {
     /// Whether the state already reflects this input record.
     public func reflects(_ record: ConsumerRecord) -> Bool {
         record.offset < inputs[record.topic, default: 0]
+    }
+}
+
+extension ConsumerRecord {
+    /// A changelog record as the ticket it is keyed by and its value; a nil value deletes the
+    /// ticket's state.
+    public func changelogEntry() throws -> (ticket: TicketID, value: [UInt8]?) {
+        guard let key = keyString else { throw UnprocessableRecord(code: "invalid_key", reason: "changelog record without a key") }
+        return (TicketID(rawValue: key), value)
     }
 }

@@ -30,15 +30,10 @@ public final class EscalationPartition: PartitionState {
     // MARK: PartitionState
 
     public func restore(_ record: ConsumerRecord) throws {
-        guard let key = record.keyString else { throw UnprocessableRecord(code: "invalid_key", reason: "changelog record without a key") }
-        let id = TicketID(rawValue: key)
-        guard let value = record.value else {
-            update(id) { $0 = nil }
-            return
-        }
-        let restored: TicketEscalation
+        let (id, value) = try record.changelogEntry()
+        let restored: TicketEscalation?
         do {
-            restored = try WireJSON.decode(TicketEscalation.self, from: value)
+            restored = try value.map { try WireJSON.decode(TicketEscalation.self, from: $0) }
         } catch {
             throw UnprocessableRecord(code: "invalid_changelog", reason: "not a ticket escalation: \(error)")
         }

@@ -29,13 +29,8 @@ public final class SLATimerPartition: PartitionState {
     // MARK: PartitionState
 
     public func restore(_ record: ConsumerRecord) throws {
-        guard let key = record.keyString else { throw UnprocessableRecord(code: "invalid_key", reason: "changelog record without a key") }
-        let ticket = TicketID(rawValue: key)
-        guard let value = record.value else {
-            update(ticket) { $0 = nil }
-            return
-        }
-        let restored = try FirstResponseClock(changelogValue: value)
+        let (ticket, value) = try record.changelogEntry()
+        let restored = try value.map { try FirstResponseClock(changelogValue: $0) }
         update(ticket) { $0 = restored }
     }
 
