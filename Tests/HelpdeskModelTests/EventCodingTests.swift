@@ -51,11 +51,45 @@ import Testing
         #expect(headers["content-type"] == "application/json")
     }
 
+    @Test func theWireEncoderWritesWhatJSONEncoderWritesForAnyShape() throws {
+        func same<T: Encodable>(_ value: T, _ what: String) throws {
+            let fast = try WireJSON.encode(value)
+            let reference = Array(try WireJSON.encoder().encode(value))
+            #expect(fast == reference, "\(what): \(String(decoding: fast, as: UTF8.self)) vs \(String(decoding: reference, as: UTF8.self))")
+        }
+        let awkward = "quote \" backslash \\ slash / tab \t newline \n return \r bell \u{07} bs \u{08} ff \u{0C} nul \u{00} é 漢字 😇"
+        try same(TicketMessagePosted(author: Author(role: .customer, email: "a@b.c", name: awkward), isPublic: false, body: awkward,
+                                     cc: [awkward, ""], sentAt: opened), "strings")
+        for confidence in [0.0, 1.0, 0.9, 1.0 / 3.0, 1.5e-7, 123456.789, -2.5, 1e20] {
+            try same(TicketClassified(severity: .critical, signals: [], confidence: confidence, reportedSeverity: .minor,
+                                      disagreesWithReporter: true, needsDedicatedContact: false, openedAt: opened), "confidence \(confidence)")
+        }
+        var escalation = Escalation()
+        let engineer = EscalationActor("eve", role: .engineer)
+        _ = try escalation.apply(.request(by: engineer, via: .api), at: opened)
+        _ = try escalation.apply(.evaluate(engineer: "eve", by: engineer), at: opened)
+        _ = try escalation.apply(.recordCondition(.partiesAgreed, by: engineer, note: "n"), at: opened)
+        var ticketEscalation = TicketEscalation(ticketId: ticket, source: "crm", externalId: "CRM-1042", severity: .major)
+        ticketEscalation.escalation = escalation
+        ticketEscalation.markHandled("cause-1")
+        try same(ticketEscalation, "a ticket escalation (enum-keyed dictionary, history)")
+        try same(EscalationStatus(ticketEscalation), "an escalation status (string-keyed dictionary)")
+        try same(EscalationCommandRecord(commandId: "c", ticketId: ticket, command: .recordCondition(.actionPlanConfirmed, by: engineer, note: nil),
+                                         issuedBy: "eve", issuedAt: opened), "a command record")
+        try same(["b": [1, 2], "a": [], "B": [3]], "nested arrays, keys of both cases")
+        try same([Int?.none, 1], "nulls in arrays")
+        struct Numbers: Encodable {
+            var small: UInt8 = 200, short: Int16 = -3, unsigned: UInt = 7, wide: UInt64 = .max, float: Float = 0.5, half: Float = 2
+        }
+        try same(Numbers(), "other number types")
+    }
+
     @Test func everyPayloadRoundTrips() throws {
         func roundTrip<P: EventPayload>(_ payload: P) throws {
             let event = Event(emittedBy: "t", causedBy: "c", ticketId: ticket, source: "crm", externalId: "CRM-1042",
                               at: opened, payload: payload)
             #expect(try WireJSON.decode(Event<P>.self, from: WireJSON.encode(event)) == event)
+            #expect(try WireJSON.encode(event) == Array(WireJSON.encoder().encode(event)), "\(P.type): the fast encoder writes JSONEncoder's bytes")
         }
         try roundTrip(TicketReceived(organizationId: "acme", subject: "s", description: nil, requester: nil,
                                      reportedSeverity: .major, impact: Impact(usersAffected: .few), category: .question,
