@@ -3,7 +3,9 @@ import HelpdeskModel
 import MessageBus
 
 /// What a stateful service keeps for one partition it owns, as `StatefulProcessingLoop`
-/// drives it. Only the loop's task touches it, so it needs no locking.
+/// drives it. Only the loop touches it, one call at a time, so it needs no locking; but
+/// `fire(now:)` of different partitions may run at the same time on different threads, so
+/// whatever partitions share (metrics, the policy) must be thread-safe.
 public protocol PartitionState: AnyObject {
     /// Rebuilds from one record of the partition's changelog, in changelog order (a nil
     /// value deletes the key).

@@ -197,10 +197,15 @@ public struct StatefulProcessingLoop: Service {
 
     private func fireTimers(_ work: inout Work) {
         let now = clock.now()
-        for owned in work.owned.values where owned.caughtUp {
-            guard let deadline = owned.state.nextDeadline, deadline <= now else { continue }
-            owned.take(owned.state.fire(now: now), outputTopic: source.output)
+        let due = work.owned.values.filter { owned in
+            owned.caughtUp && (owned.state.nextDeadline.map { $0 <= now } ?? false)
         }
+        guard !due.isEmpty else { return }
+        // Partitions share nothing but thread-safe metrics, so a burst of due timers spread
+        // over several partitions is fired on all cores; the loop waits for all of them.
+        let batch = FireBatch(due.map(\.state))
+        DispatchQueue.concurrentPerform(iterations: due.count) { index in batch.fire(index, now: now) }
+        for (owned, effects) in zip(due, batch.results) { owned.take(effects, outputTopic: source.output) }
     }
 
     /// Events, then changelog, then commits: see the type's documentation.
@@ -294,4 +299,28 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
+}
+
+/// Due partitions fired in parallel: iteration i touches only state i and result slot i,
+/// and the loop reads the results after `concurrentPerform` has returned.
+private final class FireBatch: @unchecked Sendable {
+    private let states: [any PartitionState]
+    private let slots: UnsafeMutableBufferPointer<PartitionEffects>
+
+    init(_ states: [any PartitionState]) {
+        self.states = states
+        slots = .allocate(capacity: states.count)
+        slots.initialize(repeating: .none)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func fire(_ index: Int, now: Date) {
+        slots[index] = states[index].fire(now: now)
+    }
+
+    var results: [PartitionEffects] { Array(slots) }
 }

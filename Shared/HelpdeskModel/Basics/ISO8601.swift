@@ -69,13 +69,13 @@ public enum ISO8601 {
     }
 
     private static func appendDigits(_ out: inout [UInt8], _ value: Int64, _ width: Int) {
-        var digits = [UInt8](repeating: 0x30, count: width)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0x30, count: width))
         var v = value
-        for i in stride(from: width - 1, through: 0, by: -1) {
-            digits[i] = 0x30 + UInt8(v % 10)
+        for i in stride(from: start + width - 1, through: start, by: -1) {
+            out[i] = 0x30 + UInt8(v % 10)
             v /= 10
         }
-        out.append(contentsOf: digits)
     }
 
     private static func daysIn(month: Int64, year: Int64) -> Int64 {

@@ -81,18 +81,22 @@ public struct EventID: Hashable, Sendable, Codable, CustomStringConvertible {
     /// and what input caused it. Parts are length-prefixed so no two lists collide.
     public static func derive(_ parts: [String]) -> EventID {
         var bytes = [UInt8]()
+        bytes.reserveCapacity(parts.reduce(0) { $0 + 4 + $1.utf8.count })
         for part in parts {
-            let utf8 = Array(part.utf8)
-            withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { bytes.append(contentsOf: $0) }
-            bytes.append(contentsOf: utf8)
+            withUnsafeBytes(of: UInt32(part.utf8.count).bigEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: part.utf8)
         }
-        var digest = Array(SHA256.digest(bytes).prefix(16))
+        var digest = SHA256.digest(bytes)
         digest[6] = (digest[6] & 0x0f) | 0x80
         digest[8] = (digest[8] & 0x3f) | 0x80
-        let hex = Hex.encode(digest)
-        let chars = Array(hex)
-        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(chars[$0]) }
-        return EventID(rawValue: groups.joined(separator: "-"))
+        // 8-4-4-4-12 hex digits of the first 16 bytes.
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        for index in 0..<16 {
+            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+            Hex.append(digest[index], to: &text)
+        }
+        return EventID(rawValue: String(decoding: text, as: UTF8.self))
     }
 
     public var description: String { rawValue }

@@ -66,10 +66,13 @@ public enum Hex {
     public static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
+        for byte in bytes { append(byte, to: &out) }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends a byte's two lower-case hex digits.
+    public static func append(_ byte: UInt8, to out: inout [UInt8]) {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0f)])
     }
 }

@@ -76,6 +76,24 @@ private enum Node {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Values that are written as one token, found by metatype comparison rather than dynamic
+    /// casts (this runs for every field of every event): primitives, instants, and the
+    /// model's identifiers and severities (what their own `encode(to:)` would write).
+    static func leaf<T>(_ value: T) -> Node? {
+        if T.self == String.self { return .string(unsafeBitCast(value, to: String.self)) }
+        if T.self == Date.self { return .string(ISO8601.format(unsafeBitCast(value, to: Date.self))) }
+        if T.self == Int.self { return .number(String(unsafeBitCast(value, to: Int.self))) }
+        if T.self == Bool.self { return .bool(unsafeBitCast(value, to: Bool.self)) }
+        if T.self == Double.self { return number(unsafeBitCast(value, to: Double.self)) }
+        if T.self == Int64.self { return .number(String(unsafeBitCast(value, to: Int64.self))) }
+        if T.self == Int32.self { return .number(String(unsafeBitCast(value, to: Int32.self))) }
+        if T.self == UInt64.self { return .number(String(unsafeBitCast(value, to: UInt64.self))) }
+        if T.self == TicketID.self { return .string(unsafeBitCast(value, to: TicketID.self).rawValue) }
+        if T.self == EventID.self { return .string(unsafeBitCast(value, to: EventID.self).rawValue) }
+        if T.self == Severity.self { return .string(unsafeBitCast(value, to: Severity.self).name) }
+        return nil
+    }
+
     /// Numbers as `JSONEncoder` writes them: integral values without a fraction.
     static func number(_ value: Double) -> Node {
         if value == value.rounded(), abs(value) < 1e15 { return .number(String(Int64(value))) }
@@ -83,8 +101,21 @@ private enum Node {
     }
 }
 
+/// An object's members in the order written; a key written again replaces its value. Objects
+/// on the wire have a dozen members at most, so a scan beats hashing.
 private final class ObjectBox {
-    var members: [String: Node] = [:]
+    var members: [(key: String, value: Node)] = []
+
+    subscript(key: String) -> Node? {
+        get { members.first { $0.key == key }?.value }
+        set {
+            if let index = members.firstIndex(where: { $0.key == key }) {
+                if let newValue { members[index].value = newValue } else { members.remove(at: index) }
+            } else if let newValue {
+                members.append((key, newValue))
+            }
+        }
+    }
 }
 
 private final class ArrayBox {
@@ -102,23 +133,8 @@ private final class NodeEncoder: Encoder {
 
     /// Primitives and instants directly; anything else through its own `encode(to:)`.
     func encodeValue<T: Encodable>(_ value: T, inSingleValueContainer: Bool = false) throws {
-        // Metatype comparisons, not dynamic casts: this runs for every field of every event.
-        if T.self == String.self {
-            node = .string(unsafeBitCast(value, to: String.self))
-        } else if T.self == Date.self {
-            node = .string(ISO8601.format(unsafeBitCast(value, to: Date.self)))
-        } else if T.self == Int.self {
-            node = .number(String(unsafeBitCast(value, to: Int.self)))
-        } else if T.self == Bool.self {
-            node = .bool(unsafeBitCast(value, to: Bool.self))
-        } else if T.self == Double.self {
-            node = Node.number(unsafeBitCast(value, to: Double.self))
-        } else if T.self == Int64.self {
-            node = .number(String(unsafeBitCast(value, to: Int64.self)))
-        } else if T.self == Int32.self {
-            node = .number(String(unsafeBitCast(value, to: Int32.self)))
-        } else if T.self == UInt64.self {
-            node = .number(String(unsafeBitCast(value, to: UInt64.self)))
+        if let leaf = Node.leaf(value) {
+            node = leaf
         } else if inSingleValueContainer, let number = value as? any BinaryInteger {
             // Other integer types land here from their own `encode(to:)`; going round again would never end.
             node = .number("\(number)")
@@ -130,6 +146,7 @@ private final class NodeEncoder: Encoder {
     }
 
     func child<T: Encodable>(_ value: T, key: (any CodingKey)?) throws -> Node {
+        if let leaf = Node.leaf(value) { return leaf }
         let encoder = NodeEncoder(codingPath: key.map { codingPath + [$0] } ?? codingPath)
         try encoder.encodeValue(value)
         return encoder.node
@@ -167,21 +184,21 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let box: ObjectBox
     var codingPath: [any CodingKey] { encoder.codingPath }
 
-    mutating func encodeNil(forKey key: Key) throws { box.members[key.stringValue] = .null }
+    mutating func encodeNil(forKey key: Key) throws { box[key.stringValue] = .null }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        box.members[key.stringValue] = try encoder.child(value, key: key)
+        box[key.stringValue] = try encoder.child(value, key: key)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         let nested = ObjectBox()
-        box.members[key.stringValue] = .object(nested)
+        box[key.stringValue] = .object(nested)
         return KeyedEncodingContainer(KeyedContainer<NestedKey>(encoder: NodeEncoder(codingPath: codingPath + [key]), box: nested))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         let nested = ArrayBox()
-        box.members[key.stringValue] = .array(nested)
+        box[key.stringValue] = .array(nested)
         return UnkeyedContainer(encoder: NodeEncoder(codingPath: codingPath + [key]), box: nested)
     }
 
@@ -233,7 +250,7 @@ private struct SingleValueContainer: SingleValueEncodingContainer {
 /// hierarchies); nothing on the wire uses it, but an `Encoder` must offer it.
 private func SuperEncoder(parent: NodeEncoder, box: ObjectBox, key: String) -> any Encoder {
     let child = NodeEncoder(codingPath: parent.codingPath)
-    return DeferredEncoder(child: child) { node in box.members[key] = node }
+    return DeferredEncoder(child: child) { node in box[key] = node }
 }
 
 /// Forwards to a child encoder and stores its node wherever the parent wants it, each time
