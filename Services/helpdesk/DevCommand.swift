@@ -34,6 +34,10 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Partitions per topic on the embedded broker.")
     var partitions = 6
 
+    @Option(name: .customLong("set"), parsing: .upToNextOption,
+            help: "Environment for every service on top of compose's, e.g. --set HELPDESK_POLICY_FILE=/tmp/policy.yaml (repeatable).")
+    var set: [String] = []
+
     @Option(help: "Added to every service's HTTP port (to run beside another stack).")
     var portOffset = 0
 
@@ -42,7 +46,20 @@ struct DevCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try scaleCounts()
+        _ = try settings()
         guard (0...50_000).contains(portOffset) else { throw ValidationError("--port-offset must be between 0 and 50000") }
+    }
+
+    func settings() throws -> [String: String] {
+        var settings = [String: String]()
+        for item in set {
+            guard let equals = item.firstIndex(of: "="), item[..<equals].allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }),
+                  equals != item.startIndex else {
+                throw ValidationError("--set takes NAME=value with an upper-case variable name, not \"\(item)\"")
+            }
+            settings[String(item[..<equals])] = String(item[item.index(after: equals)...])
+        }
+        return settings
     }
 
     func scaleCounts() throws -> [String: Int] {
@@ -67,7 +84,7 @@ struct DevCommand: AsyncParsableCommand {
         let broker = try DevProcess(
             name: "broker", executable: helpdesk, arguments: ["broker", "--partitions", String(partitions)],
             environment: environment, colour: output.colour(0), output: output, capturesFirstLine: true)
-        var services = [DevProcess]()
+        let services = LockedValue([DevProcess]())
         let signalled = LockedValue(false)
         let stopping = Task {
             _ = await Signals.first(of: [SIGINT, SIGTERM])
@@ -77,7 +94,7 @@ struct DevCommand: AsyncParsableCommand {
             output.write("helpdesk dev: stopping…")
             // Services first, all at once, while the broker still runs so they can commit and leave.
             let clean = await withTaskGroup(of: Bool.self) { group in
-                for service in services { group.addTask { await service.stop() == 0 } }
+                for service in services.value { group.addTask { await service.stop() == 0 } }
                 return await group.reduce(true) { $0 && $1 }
             }
             _ = await broker.stop(grace: .seconds(5))
@@ -85,24 +102,25 @@ struct DevCommand: AsyncParsableCommand {
             return clean
         }
 
-        let bootstrap: String
         let instances: [DevPlan.Instance]
+        let bootstrap: String
         do {
             bootstrap = try await waitFor("the broker's address", seconds: 30, signalled: signalled) { broker.firstOutputLine }
             if let bootstrapFile { try (bootstrap + "\n").write(toFile: bootstrapFile, atomically: true, encoding: .utf8) }
-            let overrides = environment["LOG_LEVEL"].map { ["LOG_LEVEL": $0] } ?? [:]
+            var overrides = environment["LOG_LEVEL"].map { ["LOG_LEVEL": $0] } ?? [:]
+            overrides.merge(try settings()) { _, set in set }
             instances = plan.instances(bootstrap: bootstrap, scale: try scaleCounts(), portOffset: portOffset, overrides: overrides)
-            for (index, instance) in instances.enumerated() {
+            for instance in instances {
                 let executable = binaries.appendingPathComponent(instance.service).path
                 guard FileManager.default.isExecutableFile(atPath: executable) else {
                     throw CLIError("\(executable) is missing: build it first (swift build)")
                 }
-                services.append(try DevProcess(
-                    name: instance.name, executable: executable, arguments: [],
-                    environment: environment.merging(instance.environment) { _, planned in planned },
-                    colour: output.colour(index + 1), output: output))
             }
-            for (instance, process) in zip(instances, services) {
+            let started = try instances.indices.map {
+                try Self.launch(instances[$0], index: $0, binaries: binaries, environment: environment, output: output)
+            }
+            services.update { $0 = started }
+            for (instance, process) in zip(instances, services.value) {
                 guard let port = instance.port else { continue }
                 let ready = try await waitFor("\(instance.name) ready on port \(port)", seconds: readyTimeout, signalled: signalled) { () -> Bool? in
                     guard process.isRunning else { return false }
@@ -127,14 +145,18 @@ struct DevCommand: AsyncParsableCommand {
             let status = await send.exitStatus(within: .seconds(60))
             if status != 0 { output.write("helpdesk dev: sending \(demoFile) failed (\(status.map { "status \($0)" } ?? "no answer in 60 s"))") }
         }
-        let running = services
+        let planned = instances
         let watchdog = Task {
-            // A service that dies is reported, once; the rest keep running.
-            var reported = Set<String>()
+            // Like compose's `restart: unless-stopped`: a service that dies is started again.
             while !Task.isCancelled {
-                for service in running where !service.isRunning && !reported.contains(service.name) {
-                    reported.insert(service.name)
-                    output.write("helpdesk dev: \(service.name) exited with status \(service.process.terminationStatus)")
+                for (index, service) in services.value.enumerated() where !service.isRunning && !signalled.value {
+                    output.write("helpdesk dev: \(service.name) exited with status \(service.process.terminationStatus); restarting it")
+                    do {
+                        let restarted = try Self.launch(planned[index], index: index, binaries: binaries, environment: environment, output: output)
+                        services.update { $0[index] = restarted }
+                    } catch {
+                        output.write("helpdesk dev: cannot restart \(service.name): \(error)")
+                    }
                 }
                 try? await Task.sleep(for: .milliseconds(500))
             }
@@ -142,6 +164,16 @@ struct DevCommand: AsyncParsableCommand {
         await stopping.value
         watchdog.cancel()
         if !(await stopAll()) { throw ExitCode(1) }
+    }
+
+    /// Starts instance `index` of the plan (again, after it died).
+    private static func launch(
+        _ instance: DevPlan.Instance, index: Int, binaries: URL, environment: [String: String], output: DevOutput
+    ) throws -> DevProcess {
+        try DevProcess(
+            name: instance.name, executable: binaries.appendingPathComponent(instance.service).path, arguments: [],
+            environment: environment.merging(instance.environment) { _, planned in planned },
+            colour: output.colour(index + 1), output: output)
     }
 
     /// Polls until `value` gives something (nil: not yet), Ctrl-C, or the timeout.
