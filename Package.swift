@@ -199,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProcessTests",
-            dependencies: ["MessageBus", "HelpdeskModel"],
+            dependencies: ["MessageBus", "HelpdeskModel", "KafkaTransport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
     ]

@@ -1,0 +1,256 @@
+import Foundation
+import HelpdeskModel
+import KafkaTransport
+import Logging
+import MessageBus
+import Testing
+
+/// The whole system on the development stack (`helpdesk dev`: the embedded broker and every
+/// service as processes, two sla-timers and two escalations), under a 24x7 test policy of
+/// seconds, fed a generated mix of tickets, then checked against its promises. Size with
+/// `E2E_TICKETS` (CI runs the default; `scripts/e2e.sh` runs 10,000).
+@Suite("end to end", .serialized, .timeLimit(.minutes(15)))
+struct EndToEndTests {
+    static let tickets = ProcessInfo.processInfo.environment["E2E_TICKETS"].flatMap(Int.init) ?? 400
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// The critical target, in seconds: long enough for the whole first wave to be classified
+    /// before any deadline (larger runs take longer to get through the pipeline).
+    static let target = 6 + tickets / 500
+    static let policy = """
+        timezone: UTC
+        hours: { start: "00:00", end: "24:00" }
+        days: [sun, mon, tue, wed, thu, fri, sat]
+        escalationAddress: escalations@support.example
+        severities:
+          critical: { firstResponse: \(target)s, warnAt: 0.5, escalateOnBreach: true }
+          major:    { firstResponse: \(target + 2)s, warnAt: 0.5 }
+          minor:    { firstResponse: \(target + 4)s, warnAt: 0.5 }
+        """
+
+    /// What the generator sent for one ticket.
+    struct Plan {
+        let externalId: String
+        let eligible: Bool
+        let documentation: Bool
+        let earlyReply: Bool
+        let lateReply: Bool
+        let severityChange: Bool
+        let ccEscalation: Bool
+        var ticketId: String { TicketID(source: "crm", externalId: externalId).rawValue }
+        var support: Bool { eligible && !documentation }
+    }
+
+    static func plans(_ count: Int) -> [Plan] {
+        (0..<count).map { i in
+            Plan(externalId: "E2E-\(i)", eligible: i % 20 != 7, documentation: i % 20 == 3, earlyReply: i % 4 == 1,
+                 lateReply: i % 4 == 2, severityChange: i % 10 == 5, ccEscalation: i % 10 == 9)
+        }
+    }
+
+    static func json(_ members: [String: Any]) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: members, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    /// Wave one: every ticket, the early replies, severity changes and CC escalations, and 5%
+    /// malformed lines. Wave two (after the deadlines): the late replies.
+    static func waves(_ plans: [Plan], openedAt: Date) -> (first: [String], second: [String]) {
+        let opened = ISO8601.format(openedAt)
+        let impacts: [[String: Any]] = [
+            ["serviceDown": true, "usersAffected": "all", "workaround": "none"],
+            ["usersAffected": "multiple", "workaround": "temporary"],
+            ["usersAffected": "one", "cosmetic": true],
+        ]
+        var first = [String](), second = [String]()
+        for (i, plan) in plans.enumerated() {
+            let key = "crm/\(plan.externalId)"
+            var ticket: [String: Any] = [
+                "type": "ticket.opened", "source": "crm", "externalId": plan.externalId,
+                "organizationId": plan.eligible ? (i % 2 == 0 ? "acme" : "globex") : "initech",
+                "subject": plan.documentation ? "The export guide is outdated" : "Checkout fails (\(i))",
+                "impact": impacts[i % 3], "openedAt": opened,
+            ]
+            if plan.documentation { ticket["category"] = "documentation" }
+            first.append("\(key)|" + json(ticket))
+            func message(role: String, cc: [String] = []) -> String {
+                "\(key)|" + json(["type": "ticket.message", "source": "crm", "externalId": plan.externalId,
+                                  "author": ["role": role, "email": role == "agent" ? "sam@support.example" : "it@acme.test"],
+                                  "public": true, "body": "…", "cc": cc, "sentAt": ISO8601.format(Date())])
+            }
+            if plan.earlyReply { first.append(message(role: "agent")) }
+            if plan.severityChange {
+                first.append("\(key)|" + json(["type": "ticket.severityChanged", "source": "crm", "externalId": plan.externalId,
+                                               "severity": "minor", "changedBy": "sam@support.example", "changedAt": opened]))
+            }
+            if plan.ccEscalation { first.append(message(role: "customer", cc: ["Escalations <escalations+acme@Support.Example>"])) }
+            if plan.lateReply { second.append(message(role: "agent")) }
+            if i % 20 == 11 { first.append("crm/bad-\(i)|" + ["{\"type\":", "not json at all", "[1,2,3]", "{\"type\":\"ticket.opened\"}"][i % 4]) }
+        }
+        return (first, second)
+    }
+
+    /// Every record of a topic, read outside any group.
+    static func read(_ topic: String, bus: KafkaBus) async throws -> [ConsumerRecord] {
+        var records = [ConsumerRecord]()
+        for partition in 0..<(try await bus.partitionCount(of: topic)) {
+            _ = try await bus.readPartition(TopicPartition(topic, Int32(partition)), from: 0) { records += $0 }
+        }
+        return records
+    }
+
+    @Test("invariants hold with no faults", .enabled(if: Binaries.which("kcat") != nil))
+    func withoutFaults() async throws { try await run(kills: false) }
+
+    @Test("invariants hold while service instances are killed with SIGKILL and restarted", .enabled(if: Binaries.which("kcat") != nil))
+    func withKills() async throws { try await run(kills: true) }
+
+    func run(kills: Bool) async throws {
+        let policyFile = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-policy-\(UUID()).yaml").path
+        try Self.policy.write(toFile: policyFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: policyFile) }
+        let bootstrapFile = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID()).bootstrap").path
+        let dev = try ChildProcess(Binaries.path("helpdesk"), [
+            "dev", "--scale", "sla-timer=2", "escalation=2", "--port-offset", String(Int.random(in: 20_000...40_000)),
+            "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path, "--bootstrap-file", bootstrapFile,
+            "--set", "HELPDESK_POLICY_FILE=\(policyFile)", "KAFKA_SESSION_TIMEOUT_MS=6000", "KAFKA_HEARTBEAT_INTERVAL_MS=500",
+        ], environment: ["LOG_LEVEL": "warning"])
+        try await waitFor("the stack ready", seconds: 150) { dev.output.contains { $0.contains("HelpdeskSLA is running") } }
+        let bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        var logger = Logger(label: "e2e")
+        logger.logLevel = .critical
+        let bus = KafkaBus(configuration: KafkaConfiguration(bootstrapServers: bootstrap), logger: logger)
+
+        let plans = Self.plans(Self.tickets)
+        let openedAt = ISO8601.wholeSeconds(Date())
+        let (first, _) = Self.waves(plans, openedAt: openedAt)
+        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: first) == 0)
+
+        // Faults: a random service instance (never the broker) is killed every 3 s; helpdesk dev restarts it.
+        let killer = Task {
+            guard kills else { return 0 }
+            var killed = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                let services = DevStackTests.children(of: dev.process.processIdentifier).filter { pid in
+                    (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)).map { !$0.contains("broker") } ?? false
+                }
+                guard let victim = services.randomElement(), !Task.isCancelled else { continue }
+                kill(victim, SIGKILL)
+                killed += 1
+            }
+            return killed
+        }
+        // Late replies go once every deadline has passed.
+        try await Task.sleep(for: .seconds(Self.target + 8))
+        let (_, second) = Self.waves(plans, openedAt: openedAt)
+        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: second) == 0)
+
+        // Wait for every support ticket's terminal SLA event (failover after a kill takes a while).
+        let support = plans.filter(\.support)
+        let deadline = ContinuousClock.now + .seconds(kills ? 240 : 90)
+        while ContinuousClock.now < deadline {
+            let terminal = Set(try await Self.read(Topics.slaEvents, bus: bus)
+                .filter { [SLAMet.type, SLABreached.type].contains($0.eventType) }.compactMap(\.keyString))
+            if terminal.count >= support.count { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+        killer.cancel()
+        let killed = await killer.value
+        // The last flushes land (a restarted instance restores and catches up), then everything is read.
+        try await Task.sleep(for: .seconds(kills ? 15 : 3))
+        var topics = [String: [ConsumerRecord]]()
+        for topic in [Topics.inbound, Topics.received, Topics.rejected, Topics.activity, Topics.deadletter, Topics.classified,
+                      Topics.docsFeedback, Topics.slaEvents, Topics.escalationEvents] {
+            topics[topic] = try await Self.read(topic, bus: bus)
+        }
+        kill(dev.process.processIdentifier, SIGINT)
+        #expect(await dev.exitStatus() == 0)
+        Self.check(topics, plans: plans, sent: first.count + second.count, malformed: first.filter { $0.hasPrefix("crm/bad-") }.count,
+                   exactTiming: !kills)
+        print("end to end: \(Self.tickets) tickets\(kills ? ", \(killed) service instances killed with SIGKILL" : ", no faults"): invariants checked")
+    }
+
+    /// The promises, on everything the topics hold.
+    static func check(_ topics: [String: [ConsumerRecord]], plans: [Plan], sent: Int, malformed: Int, exactTiming: Bool) {
+        func distinctEvents(_ topic: String) -> [String: [EventEnvelope]] {
+            var seen = Set<String>()
+            var byTicket = [String: [EventEnvelope]]()
+            for record in topics[topic] ?? [] {
+                guard let envelope = try? WireJSON.decode(EventEnvelope.self, from: record.value ?? []),
+                      seen.insert(envelope.eventId.rawValue).inserted else { continue }
+                byTicket[envelope.ticketId.rawValue, default: []].append(envelope)
+            }
+            return byTicket
+        }
+        func count(_ byTicket: [String: [EventEnvelope]]) -> Int { byTicket.values.reduce(0) { $0 + $1.count } }
+
+        // 1. Intake: every inbound record is accounted for exactly once.
+        let inbound = topics[Topics.inbound] ?? []
+        #expect(inbound.count == sent)
+        let received = distinctEvents(Topics.received), rejected = distinctEvents(Topics.rejected)
+        let activity = distinctEvents(Topics.activity)
+        let deadLetters = Set((topics[Topics.deadletter] ?? []).filter { $0.headers.string(for: "dlq.topic") == Topics.inbound }
+            .map { "\($0.headers.string(for: "dlq.partition") ?? "")/\($0.headers.string(for: "dlq.offset") ?? "")" })
+        #expect(count(received) + count(rejected) + count(activity) + deadLetters.count == inbound.count,
+                "inbound \(inbound.count) = received \(count(received)) + rejected \(count(rejected)) + activity \(count(activity)) + dead letters \(deadLetters.count)")
+        #expect(count(received) == plans.filter(\.eligible).count)
+        #expect(count(rejected) == plans.filter { !$0.eligible }.count)
+        #expect(deadLetters.count == malformed)
+
+        // 2. Classifier: one classification per support ticket; documentation errors to the docs team.
+        let classified = distinctEvents(Topics.classified), docs = distinctEvents(Topics.docsFeedback)
+        for plan in plans {
+            #expect(classified[plan.ticketId]?.count ?? 0 == (plan.support ? 1 : 0), "\(plan.externalId): classifications")
+            #expect(docs[plan.ticketId]?.count ?? 0 == (plan.eligible && plan.documentation ? 1 : 0), "\(plan.externalId): docs feedback")
+        }
+
+        // 3. sla-timer: records, not distinct ids: one start and one terminal event per ticket, of the right kind, on time.
+        var sla = [String: [(record: ConsumerRecord, envelope: EventEnvelope)]]()
+        for record in topics[Topics.slaEvents] ?? [] {
+            guard let envelope = try? WireJSON.decode(EventEnvelope.self, from: record.value ?? []) else { continue }
+            sla[envelope.ticketId.rawValue, default: []].append((record, envelope))
+        }
+        let all = (topics[Topics.slaEvents] ?? []) + (topics[Topics.escalationEvents] ?? [])
+        let ids = all.compactMap { $0.headers.string(for: "ce_id") }
+        #expect(Set(ids).count == ids.count, "no event id twice on sla.events and escalation.events")
+        var late = [Double]()
+        var breachedCritical = Set<String>()
+        for plan in plans where plan.support {
+            let events = sla[plan.ticketId] ?? []
+            let started = events.filter { $0.envelope.type == SLAStarted.type }
+            let terminal = events.filter { [SLAMet.type, SLABreached.type].contains($0.envelope.type) }
+            #expect(started.count == 1, "\(plan.externalId): \(started.count) sla.started")
+            #expect(terminal.count == 1, "\(plan.externalId): \(terminal.count) terminal events")
+            guard let end = terminal.first else { continue }
+            #expect(end.envelope.type == (plan.earlyReply ? SLAMet.type : SLABreached.type), "\(plan.externalId): \(end.envelope.type)")
+            guard end.envelope.type == SLABreached.type, let value = end.record.value,
+                  let breach = try? WireJSON.decode(Event<SLABreached>.self, from: value) else { continue }
+            // Due: the latest announced (a severity change recalculates from the original start).
+            let announced = events.compactMap { event -> Date? in
+                guard let value = event.record.value else { return nil }
+                if let started = try? WireJSON.decode(Event<SLAStarted>.self, from: value) { return started.payload.dueAt }
+                return (try? WireJSON.decode(Event<SLARecalculated>.self, from: value))?.payload.dueAt
+            }
+            #expect(breach.payload.dueAt == announced.last, "\(plan.externalId): breached against the announced due")
+            #expect(breach.at == breach.payload.dueAt, "\(plan.externalId): dated by its deadline")
+            late.append(end.record.timestamp.timeIntervalSince(breach.payload.dueAt))
+            if breach.payload.severity == .critical { breachedCritical.insert(plan.ticketId) }
+        }
+        if exactTiming, !late.isEmpty {
+            #expect(late.allSatisfy { $0 >= -0.001 && $0 <= 1.0 }, "breaches fired within 1 s of their deadline; worst \(late.max()!) s")
+        }
+
+        // 4. escalation: one request per CC escalation, and per critical breach (the policy escalates those).
+        var requested = [String: Int]()
+        for record in topics[Topics.escalationEvents] ?? [] where record.eventType == EscalationRequested.type {
+            requested[record.keyString ?? "", default: 0] += 1
+        }
+        for plan in plans {
+            let expected = plan.ccEscalation || breachedCritical.contains(plan.ticketId) ? 1 : 0
+            #expect(requested[plan.ticketId, default: 0] == expected, "\(plan.externalId): escalation.requested")
+        }
+    }
+}
+
+extension ConsumerRecord {
+    var eventType: String? { headers.string(for: "ce_type") }
+}
