@@ -131,13 +131,22 @@ func httpGet(_ port: Int, _ path: String) -> (status: Int, body: String)? {
     httpRequest(port, "GET", path)
 }
 
+/// A body for curl's `--data-binary`: itself, or `@file` when too long for one argument
+/// (Linux limits each to 128 KiB).
+private func argument(forBody body: String) -> String {
+    guard body.utf8.count > 64 * 1024 else { return body }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("body-\(UUID()).json").path
+    FileManager.default.createFile(atPath: path, contents: Data(body.utf8))
+    return "@" + path
+}
+
 /// An HTTP request to localhost with curl; nil when nothing answers.
 func httpRequest(_ port: Int, _ method: String, _ path: String, token: String? = nil, body: String? = nil) -> (status: Int, body: String)? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     process.arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "5", "-X", method]
         + (token.map { ["-H", "Authorization: Bearer \($0)"] } ?? [])
-        + (body.map { ["-H", "Content-Type: application/json", "--data-binary", $0] } ?? [])
+        + (body.map { ["-H", "Content-Type: application/json", "--data-binary", argument(forBody: $0)] } ?? [])
         + ["http://127.0.0.1:\(port)\(path)"]
     let output = Pipe()
     process.standardOutput = output

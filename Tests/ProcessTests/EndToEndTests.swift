@@ -108,8 +108,9 @@ struct EndToEndTests {
         try Self.policy.write(toFile: policyFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
         let bootstrapFile = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID()).bootstrap").path
+        let portOffset = Int.random(in: 20_000...40_000)
         let dev = try ChildProcess(Binaries.path("helpdesk"), [
-            "dev", "--scale", "sla-timer=2", "escalation=2", "--port-offset", String(Int.random(in: 20_000...40_000)),
+            "dev", "--scale", "sla-timer=2", "escalation=2", "--port-offset", String(portOffset),
             "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path, "--bootstrap-file", bootstrapFile,
             "--set", "HELPDESK_POLICY_FILE=\(policyFile)", "KAFKA_SESSION_TIMEOUT_MS=6000", "KAFKA_HEARTBEAT_INTERVAL_MS=500",
         ], environment: ["LOG_LEVEL": "warning"])
@@ -155,6 +156,7 @@ struct EndToEndTests {
         }
         killer.cancel()
         let killed = await killer.value
+        if !kills { Self.securityChecks(intakePort: 8081 + portOffset, escalationPort: 8084 + portOffset) }
         // The last flushes land (a restarted instance restores and catches up), then everything is read.
         try await Task.sleep(for: .seconds(kills ? 15 : 3))
         var topics = [String: [ConsumerRecord]]()
@@ -167,6 +169,34 @@ struct EndToEndTests {
         Self.check(topics, plans: plans, sent: first.count + second.count, malformed: first.filter { $0.hasPrefix("crm/bad-") }.count,
                    exactTiming: !kills)
         print("end to end: \(Self.tickets) tickets\(kills ? ", \(killed) service instances killed with SIGKILL" : ", no faults"): invariants checked")
+    }
+
+    /// Hostile and careless callers: none gets through, none crashes a service, each gets its answer.
+    static func securityChecks(intakePort: Int, escalationPort: Int) {
+        let key = "change-me-crm-key-0123456789"  // compose/config/secrets.env
+        let ticket = #"{"source":"crm","externalId":"SEC-1","organizationId":"acme","subject":"s"}"#
+        func status(_ port: Int, _ method: String, _ path: String, token: String?, body: String?) -> Int {
+            httpRequest(port, method, path, token: token, body: body)?.status ?? 0
+        }
+        #expect(status(intakePort, "POST", "/v1/tickets", token: nil, body: ticket) == 401, "no key")
+        #expect(status(intakePort, "POST", "/v1/tickets", token: "wrong-key-0123456789abcdef", body: ticket) == 401, "wrong key")
+        #expect(status(intakePort, "POST", "/v1/tickets", token: key + "x", body: ticket) == 401, "a key with something appended")
+        #expect(status(intakePort, "POST", "/v1/tickets", token: key, body: String(repeating: "x", count: 300_000)) == 413, "oversized")
+        #expect(status(intakePort, "POST", "/v1/tickets", token: key, body: String(repeating: "[", count: 100_000)) == 400, "deep nesting")
+        #expect(status(intakePort, "POST", "/v1/tickets", token: key,
+                       body: #"{"source":"crm","externalId":"SEC-2","organizationId":"acme","subject":"s","impact":{"installations":1e999999999}}"#)
+                == 400, "a number out of range")
+        #expect(status(intakePort, "POST", "/v1/tickets", token: key,
+                       body: #"{"source":"mail","externalId":"SEC-3","organizationId":"acme","subject":"s"}"#) == 403, "another source's ticket")
+        let agent = "change-me-agent-token-01234"
+        #expect(status(escalationPort, "POST", "/v1/escalations/tk_000000000000000000000000/evaluate", token: agent,
+                       body: #"{"engineer":"mallory"}"#) == 403, "an agent may not assign engineers")
+        #expect(status(escalationPort, "POST", "/v1/escalations/tk_000000000000000000000000/de-escalate", token: nil, body: "{}") == 401)
+        #expect(status(escalationPort, "POST", "/v1/escalations/tk_000000000000000000000000/de-escalate",
+                       token: "change-me-manager-token-0123", body: "{}") == 404, "unknown ticket")
+        for port in [intakePort, escalationPort] {
+            #expect(httpGet(port, "/readyz")?.status == 200, "still ready on port \(port)")
+        }
     }
 
     /// The promises, on everything the topics hold.
