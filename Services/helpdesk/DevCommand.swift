@@ -120,15 +120,27 @@ struct DevCommand: AsyncParsableCommand {
                 try Self.launch(instances[$0], index: $0, binaries: binaries, environment: environment, output: output)
             }
             services.update { $0 = started }
-            for (instance, process) in zip(instances, services.value) {
-                guard let port = instance.port else { continue }
-                let ready = try await waitFor("\(instance.name) ready on port \(port)", seconds: readyTimeout, signalled: signalled) { () -> Bool? in
-                    guard process.isRunning else { return false }
-                    return LocalHTTP.status(port: port, path: "/readyz") == 200 ? true : nil
+            // Every instance is polled until ready; each one's time from start to ready is reported.
+            let launched = ContinuousClock.now
+            var pending = Array(zip(instances, services.value).filter { $0.0.port != nil })
+            let readyBy = launched + .seconds(readyTimeout)
+            while !pending.isEmpty {
+                if signalled.value { throw CancellationError() }
+                guard ContinuousClock.now < readyBy else {
+                    throw CLIError("timed out after \(readyTimeout) s waiting for \(pending.map(\.0.name).joined(separator: ", ")) to be ready")
                 }
-                guard ready else {
-                    throw CLIError("\(instance.name) exited with status \(process.process.terminationStatus) before it was ready")
+                for (instance, process) in pending {
+                    guard process.isRunning else {
+                        throw CLIError("\(instance.name) exited with status \(process.process.terminationStatus) before it was ready")
+                    }
+                    if LocalHTTP.status(port: instance.port!, path: "/readyz") == 200 {
+                        let elapsed = ContinuousClock.now - launched
+                        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                        output.write("helpdesk dev: \(instance.name) ready after \(String(format: "%.1f", seconds)) s")
+                        pending.removeAll { $0.0.name == instance.name }
+                    }
                 }
+                try await Task.sleep(for: .milliseconds(100))
             }
         } catch {
             let clean = await stopAll()

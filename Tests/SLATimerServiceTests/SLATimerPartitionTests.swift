@@ -11,6 +11,23 @@ import TestSupport
 struct SLATimerPartitionTests {
     let ticket = TicketInputs("CRM-1042")
 
+    @Test func aBreachRevealedByALateInputIsDatedByItsDeadline() throws {
+        // The timer had not fired (its owner was down) when a reply after the deadline arrived,
+        // or the classification itself came after the deadline: the breach is still dated by it.
+        let driver = PartitionDriver()
+        _ = try driver.handle(ticket.classified(.critical, openedAt: at("2026-03-09T15:00:00Z")))
+        let byReply = try driver.handle(ticket.agentReply(at: at("2026-03-09T17:00:00Z")))
+        #expect(types(byReply).first == "sla.events:sla.breached")
+        #expect(try WireJSON.decode(Event<SLABreached>.self, from: byReply[0].value!).at == at("2026-03-09T16:00:00Z"))
+
+        let late = TicketInputs("CRM-LATE")
+        #expect(types(try driver.handle(late.classified(.critical, openedAt: at("2026-03-09T15:00:00Z"), at: at("2026-03-09T17:00:00Z"))))
+            == ["sla.events:sla.started"])
+        let fired = driver.fire(at("2026-03-09T17:00:01Z"))
+        let breached = try #require(fired.first { $0.eventType == SLABreached.type })
+        #expect(try WireJSON.decode(Event<SLABreached>.self, from: breached.value!).at == at("2026-03-09T16:00:00Z"))
+    }
+
     @Test func aFridayEveningCriticalTicketWarnsAndBreachesOnMondayAndTellsThePolicysAudiences() throws {
         let driver = PartitionDriver()
         // Friday 16:30 MST; DST begins on Sunday: due Monday 09:30 MDT, warning at 09:15.

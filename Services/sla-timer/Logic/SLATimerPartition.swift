@@ -162,6 +162,9 @@ public final class SLATimerPartition: PartitionState {
                          cause: "\(event.eventId.rawValue)/\(audience.rawValue)", at: event.at, to: Topics.notifications)
             }
         }
+        // A breach happened at its deadline, whichever input or timer revealed it; only a
+        // re-prioritization that moves the deadline into the past breaches at the change.
+        let reprioritized = outputs.contains { if case .recalculated = $0 { true } else { false } }
         for output in outputs {
             switch output {
             case .started(let payload, let cause):
@@ -175,7 +178,7 @@ public final class SLATimerPartition: PartitionState {
                        text: "\(severity.name.capitalized) ticket \(clock.externalId) (\(clock.source)) needs a first response by "
                            + "\(ISO8601.format(payload.dueAt)); \(payload.remainingSeconds / 60) business minutes remain.")
             case .breached(let payload, let cause):
-                let event = emit(payload, cause: cause, at: max(payload.dueAt, inputAt))
+                let event = emit(payload, cause: cause, at: reprioritized ? max(payload.dueAt, inputAt) : payload.dueAt)
                 metrics.breached(payload.severity)
                 notify(policy.target(for: payload.severity).notifyOnBreach, about: event, severity: payload.severity,
                        subject: "First-response deadline breached: \(clock.externalId)",
