@@ -34,6 +34,9 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Partitions per topic on the embedded broker.")
     var partitions = 6
 
+    @Option(help: "Brokers in the embedded cluster (`down N` / `up N` on standard input take one down and up).")
+    var brokers = 1
+
     @Option(name: .customLong("set"), parsing: .upToNextOption,
             help: "Environment for every service on top of compose's, e.g. --set HELPDESK_POLICY_FILE=/tmp/policy.yaml (repeatable).")
     var set: [String] = []
@@ -82,8 +85,8 @@ struct DevCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
 
         let broker = try DevProcess(
-            name: "broker", executable: helpdesk, arguments: ["broker", "--partitions", String(partitions)],
-            environment: environment, colour: output.colour(0), output: output, capturesFirstLine: true)
+            name: "broker", executable: helpdesk, arguments: ["broker", "--partitions", String(partitions), "--brokers", String(brokers)],
+            environment: environment, colour: output.colour(0), output: output, capturesFirstLine: true, acceptsInput: true)
         let services = LockedValue([DevProcess]())
         let signalled = LockedValue(false)
         let stopping = Task {
@@ -157,6 +160,17 @@ struct DevCommand: AsyncParsableCommand {
             let status = await send.exitStatus(within: .seconds(60))
             if status != 0 { output.write("helpdesk dev: sending \(demoFile) failed (\(status.map { "status \($0)" } ?? "no answer in 60 s"))") }
         }
+        // Fault injection from our standard input: `down N` / `up N` go to the broker.
+        Thread {
+            while let line = readLine() {
+                let words = line.split(separator: " ")
+                guard words.count == 2, ["down", "up"].contains(words[0]), Int32(words[1]) != nil else {
+                    if !line.isEmpty { output.write("helpdesk dev: commands are `down N` and `up N` (a broker of the embedded cluster)") }
+                    continue
+                }
+                broker.send(line: line)
+            }
+        }.start()
         let planned = instances
         let watchdog = Task {
             // Like compose's `restart: unless-stopped`: a service that dies is started again.

@@ -7,17 +7,26 @@ import Foundation
 final class DevProcess: @unchecked Sendable {
     let name: String
     let process = Process()
+    /// Its standard input, when it accepts input (the broker takes fault-injection commands).
+    private let input: FileHandle?
     private let firstLine = LockedValue<String?>(nil)
 
     init(
         name: String, executable: String, arguments: [String], environment: [String: String], colour: Int?, output: DevOutput,
-        capturesFirstLine: Bool = false
+        capturesFirstLine: Bool = false, acceptsInput: Bool = false
     ) throws {
         self.name = name
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = environment
-        process.standardInput = FileHandle.nullDevice
+        if acceptsInput {
+            let input = Pipe()
+            process.standardInput = input
+            self.input = input.fileHandleForWriting
+        } else {
+            process.standardInput = FileHandle.nullDevice
+            self.input = nil
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -46,6 +55,11 @@ final class DevProcess: @unchecked Sendable {
     var firstOutputLine: String? { firstLine.value }
 
     var isRunning: Bool { process.isRunning }
+
+    /// Writes a line to its standard input, if it has one.
+    func send(line: String) {
+        try? input?.write(contentsOf: Data((line + "\n").utf8))
+    }
 
     /// Waits up to `limit` for the process to exit: its status, or nil if it still runs.
     func exitStatus(within limit: Duration) async -> Int32? {

@@ -4,6 +4,7 @@ import Synchronization
 /// A child process whose standard output is collected line by line.
 final class ChildProcess: @unchecked Sendable {
     let process: Process
+    private let stdin: Pipe?
     private let lines = LineBuffer()
     private let reader: Thread
 
@@ -23,6 +24,7 @@ final class ChildProcess: @unchecked Sendable {
             process.standardError = FileHandle.nullDevice
         }
         if let stdin { process.standardInput = stdin }
+        self.stdin = stdin
         try process.run()
         self.process = process
         let lines = self.lines
@@ -43,6 +45,11 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     var output: [String] { lines.all }
+
+    /// Writes a line to the process's standard input (when it was given a pipe).
+    func send(line: String) {
+        try? stdin?.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8))
+    }
 
     /// A test that fails half-way must not leave its processes running.
     deinit {

@@ -97,13 +97,35 @@ struct EndToEndTests {
         return records
     }
 
+    /// Malformed records sent at once in the burst run (100,000 in `scripts/e2e.sh`).
+    static let burst = ProcessInfo.processInfo.environment["E2E_MALFORMED_BURST"].flatMap(Int.init) ?? 20_000
+
+    enum Fault: CustomStringConvertible {
+        case none, kills, brokerOutage, malformedBurst
+        var description: String {
+            switch self {
+            case .none: "no faults"
+            case .kills: "service instances killed with SIGKILL"
+            case .brokerOutage: "the broker down for 6 s"
+            case .malformedBurst: "\(EndToEndTests.burst) malformed records at once"
+            }
+        }
+    }
+
     @Test("invariants hold with no faults", .enabled(if: Binaries.which("kcat") != nil))
-    func withoutFaults() async throws { try await run(kills: false) }
+    func withoutFaults() async throws { try await run(.none) }
 
     @Test("invariants hold while service instances are killed with SIGKILL and restarted", .enabled(if: Binaries.which("kcat") != nil))
-    func withKills() async throws { try await run(kills: true) }
+    func withKills() async throws { try await run(.kills) }
 
-    func run(kills: Bool) async throws {
+    @Test("invariants hold across a broker outage", .enabled(if: Binaries.which("kcat") != nil))
+    func withBrokerOutage() async throws { try await run(.brokerOutage) }
+
+    @Test("invariants hold through a burst of malformed records", .enabled(if: Binaries.which("kcat") != nil))
+    func withMalformedBurst() async throws { try await run(.malformedBurst) }
+
+    func run(_ fault: Fault) async throws {
+        let kills = fault == .kills
         let policyFile = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-policy-\(UUID()).yaml").path
         try Self.policy.write(toFile: policyFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
@@ -113,7 +135,7 @@ struct EndToEndTests {
             "dev", "--scale", "sla-timer=2", "escalation=2", "--port-offset", String(portOffset),
             "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path, "--bootstrap-file", bootstrapFile,
             "--set", "HELPDESK_POLICY_FILE=\(policyFile)", "KAFKA_SESSION_TIMEOUT_MS=6000", "KAFKA_HEARTBEAT_INTERVAL_MS=500",
-        ], environment: ["LOG_LEVEL": "warning"])
+        ], environment: ["LOG_LEVEL": "warning"], stdin: Pipe())
         try await waitFor("the stack ready", seconds: 150) { dev.output.contains { $0.contains("HelpdeskSLA is running") } }
         let bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         var logger = Logger(label: "e2e")
@@ -124,6 +146,20 @@ struct EndToEndTests {
         let openedAt = ISO8601.wholeSeconds(Date())
         let (first, _) = Self.waves(plans, openedAt: openedAt)
         #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: first) == 0)
+        var burst = [String]()
+        switch fault {
+        case .brokerOutage:
+            // helpdesk dev passes `down 1` / `up 1` to the embedded broker: every client loses it for 6 s.
+            try await Task.sleep(for: .seconds(2))
+            dev.send(line: "down 1")
+            try await Task.sleep(for: .seconds(6))
+            dev.send(line: "up 1")
+        case .malformedBurst:
+            burst = (0..<Self.burst).map { "crm/junk-\($0)|" + ["{", "null", "\"text\"", "[]", "{\"type\":\"ticket.closed\"}"][$0 % 5] }
+            #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: burst) == 0)
+        case .none, .kills:
+            break
+        }
 
         // Faults: a random service instance (never the broker) is killed every 3 s; helpdesk dev restarts it.
         let killer = Task {
@@ -156,7 +192,16 @@ struct EndToEndTests {
         }
         killer.cancel()
         let killed = await killer.value
-        if !kills { Self.securityChecks(intakePort: 8081 + portOffset, escalationPort: 8084 + portOffset) }
+        if fault == .none { Self.securityChecks(intakePort: 8081 + portOffset, escalationPort: 8084 + portOffset) }
+        if fault == .malformedBurst {
+            // The burst is more than the development broker keeps of `deadletter` (about 5 MB a
+            // partition), so intake's own count of dead letters is what is compared.
+            let metrics = httpGet(8081 + portOffset, "/metrics")?.body ?? ""
+            let deadLettered = metrics.split(separator: "\n").filter { $0.hasPrefix("helpdesk_deadletters_total") }
+                .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+            let malformed = first.filter { $0.hasPrefix("crm/bad-") }.count + burst.count
+            #expect(Int(deadLettered) == malformed, "intake dead-lettered \(Int(deadLettered)) of \(malformed) malformed records")
+        }
         // The last flushes land (a restarted instance restores and catches up), then everything is read.
         try await Task.sleep(for: .seconds(kills ? 15 : 3))
         var topics = [String: [ConsumerRecord]]()
@@ -166,9 +211,10 @@ struct EndToEndTests {
         }
         kill(dev.process.processIdentifier, SIGINT)
         #expect(await dev.exitStatus() == 0)
-        Self.check(topics, plans: plans, sent: first.count + second.count, malformed: first.filter { $0.hasPrefix("crm/bad-") }.count,
-                   exactTiming: !kills)
-        print("end to end: \(Self.tickets) tickets\(kills ? ", \(killed) service instances killed with SIGKILL" : ", no faults"): invariants checked")
+        Self.check(topics, plans: plans, sent: first.count + second.count + burst.count,
+                   malformed: first.filter { $0.hasPrefix("crm/bad-") }.count + burst.count,
+                   exactTiming: fault == .none, deadLettersKept: fault != .malformedBurst, zombiesPossible: fault == .brokerOutage)
+        print("end to end: \(Self.tickets) tickets, \(fault)\(kills ? " (\(killed))" : ""): invariants checked")
     }
 
     /// Hostile and careless callers: none gets through, none crashes a service, each gets its answer.
@@ -200,7 +246,10 @@ struct EndToEndTests {
     }
 
     /// The promises, on everything the topics hold.
-    static func check(_ topics: [String: [ConsumerRecord]], plans: [Plan], sent: Int, malformed: Int, exactTiming: Bool) {
+    static func check(
+        _ topics: [String: [ConsumerRecord]], plans: [Plan], sent: Int, malformed: Int, exactTiming: Bool, deadLettersKept: Bool,
+        zombiesPossible: Bool
+    ) {
         func distinctEvents(_ topic: String) -> [String: [EventEnvelope]] {
             var seen = Set<String>()
             var byTicket = [String: [EventEnvelope]]()
@@ -220,11 +269,12 @@ struct EndToEndTests {
         let activity = distinctEvents(Topics.activity)
         let deadLetters = Set((topics[Topics.deadletter] ?? []).filter { $0.headers.string(for: "dlq.topic") == Topics.inbound }
             .map { "\($0.headers.string(for: "dlq.partition") ?? "")/\($0.headers.string(for: "dlq.offset") ?? "")" })
-        #expect(count(received) + count(rejected) + count(activity) + deadLetters.count == inbound.count,
-                "inbound \(inbound.count) = received \(count(received)) + rejected \(count(rejected)) + activity \(count(activity)) + dead letters \(deadLetters.count)")
+        let deadLettered = deadLettersKept ? deadLetters.count : malformed
+        #expect(count(received) + count(rejected) + count(activity) + deadLettered == inbound.count,
+                "inbound \(inbound.count) = received \(count(received)) + rejected \(count(rejected)) + activity \(count(activity)) + dead letters \(deadLettered)")
         #expect(count(received) == plans.filter(\.eligible).count)
         #expect(count(rejected) == plans.filter { !$0.eligible }.count)
-        #expect(deadLetters.count == malformed)
+        if deadLettersKept { #expect(deadLetters.count == malformed) }
 
         // 2. Classifier: one classification per support ticket; documentation errors to the docs team.
         let classified = distinctEvents(Topics.classified), docs = distinctEvents(Topics.docsFeedback)
@@ -234,14 +284,26 @@ struct EndToEndTests {
         }
 
         // 3. sla-timer: records, not distinct ids: one start and one terminal event per ticket, of the right kind, on time.
+        //    After a broker outage longer than the session timeout, an instance that lost its
+        //    partitions without knowing it (a zombie) can publish what the new owner publishes
+        //    too: the same event, same id. Nothing fences it without transactions, so there the
+        //    records are counted by distinct id and the repeats are reported (docs/reliability.md).
+        let all = (topics[Topics.slaEvents] ?? []) + (topics[Topics.escalationEvents] ?? [])
+        let ids = all.compactMap { $0.headers.string(for: "ce_id") }
+        if zombiesPossible {
+            print("end to end: \(ids.count - Set(ids).count) repeated event id(s) on sla.events and escalation.events")
+        } else {
+            #expect(Set(ids).count == ids.count, "no event id twice on sla.events and escalation.events")
+        }
+        var seen = Set<String>()
+        let unique = { (record: ConsumerRecord) -> Bool in
+            !zombiesPossible || seen.insert(record.headers.string(for: "ce_id") ?? "").inserted
+        }
         var sla = [String: [(record: ConsumerRecord, envelope: EventEnvelope)]]()
-        for record in topics[Topics.slaEvents] ?? [] {
+        for record in topics[Topics.slaEvents] ?? [] where unique(record) {
             guard let envelope = try? WireJSON.decode(EventEnvelope.self, from: record.value ?? []) else { continue }
             sla[envelope.ticketId.rawValue, default: []].append((record, envelope))
         }
-        let all = (topics[Topics.slaEvents] ?? []) + (topics[Topics.escalationEvents] ?? [])
-        let ids = all.compactMap { $0.headers.string(for: "ce_id") }
-        #expect(Set(ids).count == ids.count, "no event id twice on sla.events and escalation.events")
         var late = [Double]()
         var breachedCritical = Set<String>()
         for plan in plans where plan.support {
@@ -271,7 +333,7 @@ struct EndToEndTests {
 
         // 4. escalation: one request per CC escalation, and per critical breach (the policy escalates those).
         var requested = [String: Int]()
-        for record in topics[Topics.escalationEvents] ?? [] where record.eventType == EscalationRequested.type {
+        for record in topics[Topics.escalationEvents] ?? [] where record.eventType == EscalationRequested.type && unique(record) {
             requested[record.keyString ?? "", default: 0] += 1
         }
         for plan in plans {
