@@ -23,7 +23,7 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
-out=$("$BIN/helpdesk" bench intake --bootstrap-servers "$BOOTSTRAP" --tickets "${TICKETS:-20000}")
+out=$("$BIN/helpdesk" bench pipeline --until received --bootstrap-servers "$BOOTSTRAP" --tickets "${TICKETS:-20000}")
 value() { awk -v k="$1" '$1==k{print $2}' <<<"$out"; }
 echo
 echo "intake: tickets.inbound → tickets.received, one instance, $(nproc) cores, embedded broker, fetch.wait.max.ms=$KAFKA_FETCH_WAIT_MAX_MS"

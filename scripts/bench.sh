@@ -7,3 +7,4 @@ cd "$(dirname "$0")/.."
 ./scripts/bench-intake.sh
 ./scripts/bench-classify.sh
 ./scripts/bench-sla-timer.sh
+./scripts/bench-pipeline.sh

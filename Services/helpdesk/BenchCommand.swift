@@ -8,7 +8,7 @@ import Synchronization
 /// `helpdesk bench`: measurements printed as `name value` lines for scripts/bench to tabulate.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks.", subcommands: [TransportBench.self, SLABench.self, IntakeBench.self, ClassifyBench.self, SLATimerBench.self])
+        commandName: "bench", abstract: "Benchmarks.", subcommands: [TransportBench.self, SLABench.self, PipelineBench.self, ClassifyBench.self, SLATimerBench.self])
 }
 
 struct TransportBench: AsyncParsableCommand {

@@ -5,12 +5,22 @@ import KafkaTransport
 import MessageBus
 import Synchronization
 
-/// `helpdesk bench intake`: against a running intake, the throughput of
-/// `tickets.inbound` → `tickets.received`, then latency at a fixed fraction of that rate.
-struct IntakeBench: AsyncParsableCommand {
+/// `helpdesk bench pipeline`: against running services, the throughput of `tickets.inbound` →
+/// `tickets.received` (intake alone) or → `sla.started` (intake, classifier and sla-timer), then
+/// latency at a fixed fraction of that rate.
+struct PipelineBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "intake",
-        abstract: "Measure inbound → received throughput and latency through a running intake.")
+        commandName: "pipeline",
+        abstract: "Measure inbound → received (or → sla.started) throughput and latency through running services.")
+
+    enum Stage: String, ExpressibleByArgument {
+        case received, started
+        var topic: String { self == .received ? Topics.received : Topics.slaEvents }
+        var eventType: String? { self == .received ? nil : SLAStarted.type }
+    }
+
+    @Option(help: "Where a ticket has arrived: received (intake) or started (its first-response clock).")
+    var until: Stage = .received
 
     @OptionGroup var kafka: KafkaOptions
 
@@ -26,8 +36,8 @@ struct IntakeBench: AsyncParsableCommand {
     func run() async throws {
         let configuration = kafka.configuration
         let run = String(UUID().uuidString.prefix(8)).lowercased()
-        let arrivals = Arrivals(prefix: "B\(run)-")
-        let consumer = try KafkaConsumer(configuration: configuration, group: "bench-intake-\(run)", topics: [Topics.received],
+        let arrivals = Arrivals(prefix: "B\(run)-", eventType: until.eventType)
+        let consumer = try KafkaConsumer(configuration: configuration, group: "bench-pipeline-\(run)", topics: [until.topic],
                                          logger: kafka.logger)
         // Only records produced after the consumer joined matter: wait for the assignment.
         let reader = Task {
@@ -105,7 +115,7 @@ struct IntakeBench: AsyncParsableCommand {
     }
 }
 
-/// When each benchmark ticket reached `tickets.received`.
+/// When each benchmark ticket arrived (its first event of the awaited type).
 final class Arrivals: Sendable {
     private struct State {
         var assigned = false
@@ -114,8 +124,12 @@ final class Arrivals: Sendable {
     }
     private let state = Mutex(State())
     private let prefix: String
+    private let eventType: String?
 
-    init(prefix: String) { self.prefix = prefix }
+    init(prefix: String, eventType: String?) {
+        self.prefix = prefix
+        self.eventType = eventType
+    }
 
     var assigned: Bool { state.withLock { $0.assigned } }
     var lastArrival: ContinuousClock.Instant? { state.withLock { $0.last } }
@@ -124,7 +138,7 @@ final class Arrivals: Sendable {
 
     func arrived(_ record: ConsumerRecord, at now: ContinuousClock.Instant) {
         guard let value = record.value, let envelope = try? WireJSON.decode(EventEnvelope.self, from: value),
-            envelope.externalId.hasPrefix(prefix)
+            envelope.externalId.hasPrefix(prefix), eventType.map({ $0 == envelope.type }) ?? true
         else { return }
         state.withLock { state in
             if state.times[envelope.externalId] == nil {
@@ -138,7 +152,7 @@ final class Arrivals: Sendable {
         let deadline = ContinuousClock.now + timeout
         while state.withLock({ $0.times.count }) < count {
             guard ContinuousClock.now < deadline else {
-                throw ValidationError("only \(state.withLock { $0.times.count }) of \(count) tickets arrived on tickets.received")
+                throw ValidationError("only \(state.withLock { $0.times.count }) of \(count) tickets arrived")
             }
             try await Task.sleep(for: .milliseconds(5))
         }

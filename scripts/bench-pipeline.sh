@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole pipeline: tickets.inbound → sla.started through one instance of each service under
+# `helpdesk dev` (release build, embedded broker), against kcat producing and consuming the
+# same bytes on the same broker; latency at half of the measured peak; each service's peak
+# resident memory; each service's time from start to ready.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+ensure_system_packages
+swift build -c release >&2
+BIN=$(swift build -c release --show-bin-path)
+TICKETS=${TICKETS:-20000}
+export KAFKA_FETCH_WAIT_MAX_MS=${KAFKA_FETCH_WAIT_MAX_MS:-10}   # as for bench-intake.sh: the mock broker holds fetches
+export LOG_LEVEL=warning
+
+work=$(mktemp -d)
+"$BIN/helpdesk" dev --bootstrap-file "$work/bootstrap" --port-offset 30000 >"$work/dev.out" 2>"$work/dev.err" </dev/null &
+DEV=$!
+trap 'kill -INT $DEV 2>/dev/null; wait $DEV 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 600); do grep -q "HelpdeskSLA is running" "$work/dev.out" 2>/dev/null && break; sleep 0.2; done
+grep -q "HelpdeskSLA is running" "$work/dev.out" || { cat "$work/dev.err" >&2; echo "the stack did not start" >&2; exit 1; }
+B=$(cat "$work/bootstrap")
+
+out=$("$BIN/helpdesk" bench pipeline --until started --bootstrap-servers "$B" --tickets "$TICKETS")
+value() { awk -v k="$1" '$1==k{print $2}' <<<"$out"; }
+
+# kcat on the same broker with records of the same size (a benchmark ticket is about 330 bytes).
+line=$(printf '%s' '{"type":"ticket.opened","source":"bench","externalId":"B0000000-00000","organizationId":"acme","subject":"Benchmark ticket 00000","description":"'"$(printf 'd%.0s' $(seq 1 120))"'","impact":{"usersAffected":"few","workaround":"temporary"}}')
+for i in $(seq 1 "$TICKETS"); do echo "bench/$i|$line"; done >"$work/raw.txt"
+t0=$(date +%s.%N); kcat -P -b "$B" -t bench.raw -K '|' -X partitioner=murmur2_random <"$work/raw.txt"; t1=$(date +%s.%N)
+kcat -C -b "$B" -t bench.raw -o beginning -c "$TICKETS" -q >/dev/null; t2=$(date +%s.%N)
+produce=$(python3 -c "print(int($TICKETS/($t1-$t0)))")
+consume=$(python3 -c "print(int($TICKETS/($t2-$t1)))")
+raw=$(python3 -c "print(int($TICKETS/($t2-$t0)))")
+pipeline=$(value throughput_per_s)
+
+echo
+echo "pipeline: tickets.inbound → sla.started, one instance of each service, $(nproc) cores, embedded broker"
+printf '%-52s %10s\n' "throughput (tickets/s, $TICKETS tickets)" "$pipeline"
+printf '%-52s %10s\n' "kcat produce / consume of the same bytes (msg/s)" "$produce / $consume"
+printf '%-52s %10s\n' "kcat produce then consume, one pass (msg/s)" "$raw"
+printf '%-52s %10s\n' "ratio to one kcat pass (target ≥ 0.5)" "$(python3 -c "print(round($pipeline/$raw, 3))")"
+printf '%-52s %10s\n' "latency p50 / p99 at $(value latency_rate_per_s)/s (ms)" "$(value latency_p50_ms) / $(value latency_p99_ms)"
+for pid in $(ps -o pid= --ppid "$DEV"); do
+    name=$(tr '\0' ' ' </proc/"$pid"/cmdline | awk '{n=$1; sub(".*/","",n); print n ($2=="broker" ? " broker" : "")}')
+    printf '%-52s %10s\n' "peak resident memory, $name (MiB)" "$(awk '/VmHWM/{print int($2/1024)}' /proc/"$pid"/status)"
+done
+grep -o "[a-z-]* ready after [0-9.]* s" "$work/dev.err" | sed 's/^/start to ready: /'
