@@ -8,7 +8,11 @@ final class ChildProcess: @unchecked Sendable {
     private let lines = LineBuffer()
     private let reader: Thread
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Pipe? = nil) throws {
+    /// `mergeStandardError` puts the process's standard error lines into `output` too.
+    init(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: Pipe? = nil,
+        mergeStandardError: Bool = false
+    ) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -16,7 +20,9 @@ final class ChildProcess: @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         // PROCESS_TEST_LOGS=DIR keeps each child's standard error for debugging.
-        if let directory = ProcessInfo.processInfo.environment["PROCESS_TEST_LOGS"] {
+        if mergeStandardError {
+            process.standardError = output
+        } else if let directory = ProcessInfo.processInfo.environment["PROCESS_TEST_LOGS"] {
             let path = "\(directory)/\(URL(fileURLWithPath: executable).lastPathComponent)-\(UUID().uuidString.prefix(8)).log"
             FileManager.default.createFile(atPath: path, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: path)

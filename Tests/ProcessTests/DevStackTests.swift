@@ -18,6 +18,18 @@ struct DevStackTests {
         }
     }
 
+    /// Waits for `helpdesk dev`'s banner; if it exits first, fails with its last lines.
+    static func waitForStack(_ dev: ChildProcess) async throws {
+        try await waitFor("the stack ready", seconds: 150) {
+            dev.output.contains { $0.contains("HelpdeskSLA is running") } || !dev.process.isRunning
+        }
+        if !dev.process.isRunning {
+            let lines = dev.output.suffix(30).joined(separator: "\n")
+            Issue.record("helpdesk dev exited before the stack was ready:\n\(lines)")
+            throw Timeout(what: "the stack ready")
+        }
+    }
+
     /// Whether a process runs (a zombie waiting for its reaper does not).
     static func isRunning(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
@@ -29,12 +41,12 @@ struct DevStackTests {
     @Test func theDemoFlowsToStartedClocksAndAnEscalationAndCtrlCLeavesNothingBehind() async throws {
         let bootstrapFile = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID()).bootstrap").path
         let dev = try ChildProcess(Binaries.path("helpdesk"), [
-            "dev", "--demo", "--scale", "sla-timer=2", "--port-offset", String(Int.random(in: 20_000...40_000)),
+            "dev", "--demo", "--scale", "sla-timer=2", "--port-offset", String(Int.random(in: 1_000...20_000)),
             "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path,
             "--demo-file", Self.root.appendingPathComponent("demo/tickets.jsonl").path,
             "--bootstrap-file", bootstrapFile,
-        ], environment: ["LOG_LEVEL": "warning"])
-        try await waitFor("the stack ready", seconds: 150) { dev.output.contains { $0.contains("HelpdeskSLA is running") } }
+        ], environment: ["LOG_LEVEL": "warning"], mergeStandardError: true)
+        try await Self.waitForStack(dev)
         let banner = dev.output.joined(separator: "\n")
         for expected in ["intake API:", "intake API keys:", "escalation tokens:", "sla-timer-2", "/metrics"] {
             #expect(banner.contains(expected), "the banner names \(expected)")

@@ -130,13 +130,13 @@ struct EndToEndTests {
         try Self.policy.write(toFile: policyFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
         let bootstrapFile = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID()).bootstrap").path
-        let portOffset = Int.random(in: 20_000...40_000)
+        let portOffset = Int.random(in: 1_000...20_000)
         let dev = try ChildProcess(Binaries.path("helpdesk"), [
             "dev", "--scale", "sla-timer=2", "escalation=2", "--port-offset", String(portOffset),
             "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path, "--bootstrap-file", bootstrapFile,
             "--set", "HELPDESK_POLICY_FILE=\(policyFile)", "KAFKA_SESSION_TIMEOUT_MS=6000", "KAFKA_HEARTBEAT_INTERVAL_MS=500",
-        ], environment: ["LOG_LEVEL": "warning"], stdin: Pipe())
-        try await waitFor("the stack ready", seconds: 150) { dev.output.contains { $0.contains("HelpdeskSLA is running") } }
+        ], environment: ["LOG_LEVEL": "warning"], stdin: Pipe(), mergeStandardError: true)
+        try await DevStackTests.waitForStack(dev)
         let bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         var logger = Logger(label: "e2e")
         logger.logLevel = .critical
