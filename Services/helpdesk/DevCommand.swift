@@ -188,7 +188,9 @@ struct DevCommand: AsyncParsableCommand {
             }
         }
         await stopping.value
+        // A restart in progress finishes first, so the instance it starts is stopped too.
         watchdog.cancel()
+        await watchdog.value
         if !(await stopAll()) { throw ExitCode(1) }
     }
 

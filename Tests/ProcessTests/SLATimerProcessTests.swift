@@ -6,14 +6,16 @@ import Testing
 /// seconds on a 24x7 calendar, while one and then the other is killed with SIGKILL.
 @Suite("sla-timer processes", .serialized, .timeLimit(.minutes(5)))
 struct SLATimerProcessTests {
+    // Replies are dated a second after the tickets open. The shortest target leaves them 7 s to
+    // reach the timer: enough even when the whole suite shares two busy cores.
     static let policy = """
         timezone: UTC
         hours: { start: "00:00", end: "24:00" }
         days: [sun, mon, tue, wed, thu, fri, sat]
         severities:
-          critical: { firstResponse: 3s, warnAt: 0.5 }
-          major:    { firstResponse: 5s, warnAt: 0.5 }
-          minor:    { firstResponse: 7s, warnAt: 0.5 }
+          critical: { firstResponse: 8s, warnAt: 0.5 }
+          major:    { firstResponse: 10s, warnAt: 0.5 }
+          minor:    { firstResponse: 12s, warnAt: 0.5 }
         """
 
     struct Line: Decodable {
