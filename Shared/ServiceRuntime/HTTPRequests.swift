@@ -18,6 +18,13 @@ public struct HTTPRefusal: Error, Sendable {
     }
 
     public var response: Response { JSONReply.error(status, code, message, extra) }
+
+    /// 422 listing every field that is wrong: `{"error": "invalid_fields", "fieldErrors": [{"field", "problem"}]}`.
+    public static func invalidFields(_ errors: [FieldError]) -> HTTPRefusal {
+        HTTPRefusal(.unprocessableContent, "invalid_fields", "The body has invalid fields.", [
+            "fieldErrors": .array(errors.map { .object(["field": .string($0.field), "problem": .string($0.problem)]) }),
+        ])
+    }
 }
 
 /// Credentials presented with a request.

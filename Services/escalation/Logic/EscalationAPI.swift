@@ -159,35 +159,31 @@ public struct EscalationAPI: Sendable {
     /// most `maxTextLength` characters; required ones present; `condition` one of the three.
     private static func fields(_ members: [String: JSONValue], route: Route) throws -> [String: String] {
         var fields = [String: String]()
-        var errors = [(String, String)]()
+        var errors = [FieldError]()
         for (name, value) in members.sorted(by: { $0.key < $1.key }) {
             guard route.fields.contains(name) else {
-                errors.append((name, "is not a field of \(route.path) (allowed: \(route.fields.sorted().joined(separator: ", ")))"))
+                errors.append(FieldError(field: name, problem: "is not a field of \(route.path) (allowed: \(route.fields.sorted().joined(separator: ", ")))"))
                 continue
             }
             guard case .string(let text) = value else {
-                errors.append((name, "must be a string, found \(value.kindName)"))
+                errors.append(FieldError(field: name, problem: "must be a string, found \(value.kindName)"))
                 continue
             }
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty {
-                errors.append((name, "must not be empty"))
+                errors.append(FieldError(field: name, problem: "must not be empty"))
             } else if trimmed.count > maxTextLength {
-                errors.append((name, "must be at most \(maxTextLength) characters"))
+                errors.append(FieldError(field: name, problem: "must be at most \(maxTextLength) characters"))
             } else if name == "condition", DeEscalationCondition(rawValue: trimmed) == nil {
-                errors.append((name, "must be one of \(DeEscalationCondition.allowedValues)"))
+                errors.append(FieldError(field: name, problem: "must be one of \(DeEscalationCondition.allowedValues)"))
             } else {
                 fields[name] = trimmed
             }
         }
         for name in route.required.sorted() where members[name] == nil {
-            errors.append((name, "is required"))
+            errors.append(FieldError(field: name, problem: "is required"))
         }
-        guard errors.isEmpty else {
-            throw HTTPRefusal(.unprocessableContent, "invalid_fields", "The body has invalid fields.", [
-                "fieldErrors": .array(errors.map { .object(["field": .string($0.0), "problem": .string($0.1)]) }),
-            ])
-        }
+        guard errors.isEmpty else { throw HTTPRefusal.invalidFields(errors) }
         return fields
     }
 

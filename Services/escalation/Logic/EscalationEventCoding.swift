@@ -38,28 +38,18 @@ enum EscalationEventCoding {
     static func decode(_ record: ConsumerRecord) throws -> (EventEnvelope, Escalation.Event?, cause: String) {
         let bytes = record.value ?? []
         let envelope = try WireJSON.decode(EventEnvelope.self, from: bytes)
-        func caused<P: EventPayload>(_: P.Type) throws -> Caused<P> { try WireJSON.decode(Event<Caused<P>>.self, from: bytes).payload }
+        func decoded<P: EventPayload>(_: P.Type, _ event: (P) -> Escalation.Event?) throws -> (EventEnvelope, Escalation.Event?, cause: String) {
+            let caused = try WireJSON.decode(Event<Caused<P>>.self, from: bytes).payload
+            return (envelope, event(caused.payload), caused.causedBy)
+        }
         switch envelope.type {
-        case EscalationRequested.type:
-            let caused = try caused(EscalationRequested.self)
-            return (envelope, .requested(caused.payload), caused.causedBy)
-        case EscalationEvaluating.type:
-            let caused = try caused(EscalationEvaluating.self)
-            return (envelope, .evaluating(caused.payload), caused.causedBy)
-        case EscalationEscalated.type:
-            let caused = try caused(EscalationEscalated.self)
-            return (envelope, .escalated(caused.payload), caused.causedBy)
-        case EscalationConditionRecorded.type:
-            let caused = try caused(EscalationConditionRecorded.self)
-            return (envelope, .conditionRecorded(caused.payload), caused.causedBy)
-        case EscalationDeEscalated.type:
-            let caused = try caused(EscalationDeEscalated.self)
-            return (envelope, .deEscalated(caused.payload), caused.causedBy)
-        case EscalationDeEscalationRefused.type:
-            let caused = try caused(EscalationDeEscalationRefused.self)
-            return (envelope, .deEscalationRefused(caused.payload), caused.causedBy)
-        case EscalationCommandRefused.type:
-            return (envelope, nil, try caused(EscalationCommandRefused.self).causedBy)
+        case EscalationRequested.type: return try decoded(EscalationRequested.self, Escalation.Event.requested)
+        case EscalationEvaluating.type: return try decoded(EscalationEvaluating.self, Escalation.Event.evaluating)
+        case EscalationEscalated.type: return try decoded(EscalationEscalated.self, Escalation.Event.escalated)
+        case EscalationConditionRecorded.type: return try decoded(EscalationConditionRecorded.self, Escalation.Event.conditionRecorded)
+        case EscalationDeEscalated.type: return try decoded(EscalationDeEscalated.self, Escalation.Event.deEscalated)
+        case EscalationDeEscalationRefused.type: return try decoded(EscalationDeEscalationRefused.self, Escalation.Event.deEscalationRefused)
+        case EscalationCommandRefused.type: return try decoded(EscalationCommandRefused.self) { _ in nil }
         default:
             throw UnprocessableRecord(code: "unknown_type", reason: "\(envelope.type) is not an escalation event")
         }

@@ -8,10 +8,25 @@ public final class EscalationMetrics: Sendable {
     private static let activeStates: [EscalationState] = [.requested, .evaluating, .escalated]
     private let activeCounts = Mutex([EscalationState: Int]())
     private let activeGauges: [EscalationState: Gauge]
+    // Made once, like the sla-timer's: a metric looked up by label per event costs a lock and a hash.
+    private let events: [String: Counter]
+    private let refusals: [String: Counter]
+    private let ignored: [EscalationChannel: Counter]
 
     public init() {
         activeGauges = Dictionary(uniqueKeysWithValues: Self.activeStates.map {
             ($0, Gauge(label: "helpdesk_escalations_active", dimensions: [("state", $0.rawValue)]))
+        })
+        let types = [EscalationRequested.type, EscalationEvaluating.type, EscalationEscalated.type, EscalationConditionRecorded.type,
+                     EscalationDeEscalated.type, EscalationDeEscalationRefused.type]
+        events = Dictionary(uniqueKeysWithValues: types.map {
+            ($0, Counter(label: "helpdesk_escalation_events_total", dimensions: [("type", $0)]))
+        })
+        refusals = Dictionary(uniqueKeysWithValues: ["request", "evaluate", "escalate", "recordCondition", "deEscalate"].map {
+            ($0, Counter(label: "helpdesk_escalation_commands_refused_total", dimensions: [("command", $0)]))
+        })
+        ignored = Dictionary(uniqueKeysWithValues: EscalationChannel.allCases.map {
+            ($0, Counter(label: "helpdesk_escalation_requests_ignored_total", dimensions: [("via", $0.rawValue)]))
         })
         for gauge in activeGauges.values { gauge.record(0) }
     }
@@ -28,16 +43,10 @@ public final class EscalationMetrics: Sendable {
 
     public func active(_ state: EscalationState) -> Int { activeCounts.withLock { $0[state, default: 0] } }
 
-    func emitted(_ type: String) {
-        Counter(label: "helpdesk_escalation_events_total", dimensions: [("type", type)]).increment()
-    }
+    func emitted(_ type: String) { events[type]?.increment() }
 
-    func refusedCommand(_ command: String) {
-        Counter(label: "helpdesk_escalation_commands_refused_total", dimensions: [("command", command)]).increment()
-    }
+    func refusedCommand(_ command: String) { refusals[command]?.increment() }
 
     /// A customer CC or a breach that found an escalation already running.
-    func ignoredRequest(_ channel: EscalationChannel) {
-        Counter(label: "helpdesk_escalation_requests_ignored_total", dimensions: [("via", channel.rawValue)]).increment()
-    }
+    func ignoredRequest(_ channel: EscalationChannel) { ignored[channel]?.increment() }
 }

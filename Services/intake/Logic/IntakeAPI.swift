@@ -54,12 +54,6 @@ public struct IntakeAPI: Sendable {
         }
     }
 
-    private static func invalidFields(_ errors: [FieldError]) -> HTTPRefusal {
-        HTTPRefusal(.unprocessableContent, "invalid_fields", "The body has invalid fields.", [
-            "fieldErrors": .array(errors.map { .object(["field": .string($0.field), "problem": .string($0.problem)]) }),
-        ])
-    }
-
     private func accept(_ request: Request, kind: InboundMessage.Kind, path: (String, String)?) async throws -> (TicketID, EventID) {
         let keySource = try authenticate(request)
         var members = try await JSONRequestBody.object(of: request, maxBytes: Self.maxBodyBytes)
@@ -84,7 +78,7 @@ public struct IntakeAPI: Sendable {
             fieldErrors += error.fieldErrors
         }
         guard let message = decoded, fieldErrors.isEmpty else {
-            throw Self.invalidFields(fieldErrors)
+            throw HTTPRefusal.invalidFields(fieldErrors)
         }
         guard message.source == keySource else {
             throw HTTPRefusal(.forbidden, "wrong_source",
