@@ -12,7 +12,7 @@ BIN=$(swift build -c release --show-bin-path)
 # The development broker holds every fetch for the full fetch.wait.max.ms (Kafka answers as
 # soon as data arrives), so latency here is measured with a short wait, as a Kafka cluster
 # would behave; override to see the effect.
-export KAFKA_FETCH_WAIT_MAX_MS=${KAFKA_FETCH_WAIT_MAX_MS:-10}
+export KAFKA_FETCH_WAIT_MAX_MS=${KAFKA_FETCH_WAIT_MAX_MS:-2}
 start_broker "$BIN/helpdesk"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 KAFKA_BOOTSTRAP_SERVERS=$BOOTSTRAP HTTP_PORT=$port LOG_LEVEL=warning "$BIN/intake" &

@@ -13,6 +13,9 @@ struct DevCommand: AsyncParsableCommand {
             a service listens on its compose port + (k-1) × 100) and static member ids ({hostname} → dev-k). LOG_LEVEL in
             this environment overrides compose's. It waits for every /readyz, prints the URLs and credentials, prefixes each
             process's lines with its name, and on Ctrl-C (or SIGTERM) stops the services gracefully, then the broker.
+            A service that exits is started again. Lines on its standard input: `scale SERVICE N` runs N instances of a
+            service (new ones are started, the highest-numbered stopped gracefully), and `down N` / `up N` take a broker
+            of the embedded cluster down and up.
             The service executables are taken from the folder this helpdesk binary is in.
             """)
 
@@ -87,7 +90,7 @@ struct DevCommand: AsyncParsableCommand {
         let broker = try DevProcess(
             name: "broker", executable: helpdesk, arguments: ["broker", "--partitions", String(partitions), "--brokers", String(brokers)],
             environment: environment, colour: output.colour(0), output: output, capturesFirstLine: true, acceptsInput: true)
-        let services = LockedValue([DevProcess]())
+        let supervisor = LockedValue<DevSupervisor?>(nil)
         let signalled = LockedValue(false)
         let stopping = Task {
             _ = await Signals.first(of: [SIGINT, SIGTERM])
@@ -96,10 +99,7 @@ struct DevCommand: AsyncParsableCommand {
         func stopAll() async -> Bool {
             output.write("helpdesk dev: stopping…")
             // Services first, all at once, while the broker still runs so they can commit and leave.
-            let clean = await withTaskGroup(of: Bool.self) { group in
-                for service in services.value { group.addTask { await service.stop() == 0 } }
-                return await group.reduce(true) { $0 && $1 }
-            }
+            let clean = await supervisor.value?.stopAll() ?? true
             _ = await broker.stop(grace: .seconds(5))
             if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }
             return clean
@@ -111,45 +111,23 @@ struct DevCommand: AsyncParsableCommand {
             bootstrap = try await waitFor("the broker's address", seconds: 30, signalled: signalled) { broker.firstOutputLine }
             if let bootstrapFile { try (bootstrap + "\n").write(toFile: bootstrapFile, atomically: true, encoding: .utf8) }
             var overrides = environment["LOG_LEVEL"].map { ["LOG_LEVEL": $0] } ?? [:]
+            // The embedded broker holds every fetch that finds no data for the whole wait, even
+            // when data arrives meanwhile (a real broker answers then): keep the wait short so a
+            // record waits ~1 ms per hop rather than up to the services' 100 ms default.
+            overrides["KAFKA_FETCH_WAIT_MAX_MS"] = environment["KAFKA_FETCH_WAIT_MAX_MS"] ?? Self.embeddedBrokerFetchWait
             overrides.merge(try settings()) { _, set in set }
             instances = plan.instances(bootstrap: bootstrap, scale: try scaleCounts(), portOffset: portOffset, overrides: overrides)
-            for instance in instances {
-                let executable = binaries.appendingPathComponent(instance.service).path
-                guard FileManager.default.isExecutableFile(atPath: executable) else {
-                    throw CLIError("\(executable) is missing: build it first (swift build)")
-                }
-            }
-            let started = try instances.indices.map {
-                try Self.launch(instances[$0], index: $0, binaries: binaries, environment: environment, output: output)
-            }
-            services.update { $0 = started }
-            // Every instance is polled until ready; each one's time from start to ready is reported.
-            let launched = ContinuousClock.now
-            var pending = Array(zip(instances, services.value).filter { $0.0.port != nil })
-            let readyBy = launched + .seconds(readyTimeout)
-            while !pending.isEmpty {
-                if signalled.value { throw CancellationError() }
-                guard ContinuousClock.now < readyBy else {
-                    throw CLIError("timed out after \(readyTimeout) s waiting for \(pending.map(\.0.name).joined(separator: ", ")) to be ready")
-                }
-                for (instance, process) in pending {
-                    guard process.isRunning else {
-                        throw CLIError("\(instance.name) exited with status \(process.process.terminationStatus) before it was ready")
-                    }
-                    if LocalHTTP.status(port: instance.port!, path: "/readyz") == 200 {
-                        let elapsed = ContinuousClock.now - launched
-                        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                        output.write("helpdesk dev: \(instance.name) ready after \(String(format: "%.1f", seconds)) s")
-                        pending.removeAll { $0.0.name == instance.name }
-                    }
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let services = DevSupervisor(plan: plan, bootstrap: bootstrap, portOffset: portOffset, overrides: overrides,
+                                         binaries: binaries, environment: environment, output: output)
+            supervisor.update { $0 = services }
+            try services.start(instances)
+            try await services.waitUntilReady(instances, timeout: .seconds(readyTimeout)) { signalled.value }
         } catch {
             let clean = await stopAll()
             if error is CancellationError { throw clean ? ExitCode.success : ExitCode(1) }
             throw error
         }
+        let services = supervisor.value!
 
         print(banner(bootstrap: bootstrap, instances: instances, helpdesk: helpdesk))
         fflush(nil)
@@ -160,30 +138,25 @@ struct DevCommand: AsyncParsableCommand {
             let status = await send.exitStatus(within: .seconds(60))
             if status != 0 { output.write("helpdesk dev: sending \(demoFile) failed (\(status.map { "status \($0)" } ?? "no answer in 60 s"))") }
         }
-        // Fault injection from our standard input: `down N` / `up N` go to the broker.
+        // Commands on our standard input: `down N` / `up N` go to the broker; `scale SERVICE N`
+        // changes how many instances of a service run. Scaling is done one command at a time.
+        let (scaling, scaleRequests) = AsyncStream.makeStream(of: (service: String, count: Int).self)
         Thread {
             while let line = readLine() {
-                let words = line.split(separator: " ")
-                guard words.count == 2, ["down", "up"].contains(words[0]), Int32(words[1]) != nil else {
-                    if !line.isEmpty { output.write("helpdesk dev: commands are `down N` and `up N` (a broker of the embedded cluster)") }
-                    continue
+                switch DevInput(line) {
+                case .broker: broker.send(line: line)
+                case .scale(let service, let count): scaleRequests.yield((service, count))
+                case .unknown:
+                    if !line.isEmpty { output.write("helpdesk dev: commands are `down N` / `up N` (a broker of the embedded cluster) and `scale SERVICE N`") }
                 }
-                broker.send(line: line)
             }
         }.start()
-        let planned = instances
+        let scaler = Task {
+            for await request in scaling { await services.scale(request.service, to: request.count) }
+        }
         let watchdog = Task {
-            // Like compose's `restart: unless-stopped`: a service that dies is started again.
             while !Task.isCancelled {
-                for (index, service) in services.value.enumerated() where !service.isRunning && !signalled.value {
-                    output.write("helpdesk dev: \(service.name) exited with status \(service.process.terminationStatus); restarting it")
-                    do {
-                        let restarted = try Self.launch(planned[index], index: index, binaries: binaries, environment: environment, output: output)
-                        services.update { $0[index] = restarted }
-                    } catch {
-                        output.write("helpdesk dev: cannot restart \(service.name): \(error)")
-                    }
-                }
+                services.restartDead()
                 try? await Task.sleep(for: .milliseconds(500))
             }
         }
@@ -191,18 +164,11 @@ struct DevCommand: AsyncParsableCommand {
         // A restart in progress finishes first, so the instance it starts is stopped too.
         watchdog.cancel()
         await watchdog.value
+        scaler.cancel()
         if !(await stopAll()) { throw ExitCode(1) }
     }
 
-    /// Starts instance `index` of the plan (again, after it died).
-    private static func launch(
-        _ instance: DevPlan.Instance, index: Int, binaries: URL, environment: [String: String], output: DevOutput
-    ) throws -> DevProcess {
-        try DevProcess(
-            name: instance.name, executable: binaries.appendingPathComponent(instance.service).path, arguments: [],
-            environment: environment.merging(instance.environment) { _, planned in planned },
-            colour: output.colour(index + 1), output: output)
-    }
+    static let embeddedBrokerFetchWait = "2"
 
     /// Polls until `value` gives something (nil: not yet), Ctrl-C, or the timeout.
     private func waitFor<T>(_ what: String, seconds: Int, signalled: LockedValue<Bool>, _ value: () -> T?) async throws -> T {
@@ -237,5 +203,24 @@ struct DevCommand: AsyncParsableCommand {
         lines.append("  watch:                   \(helpdesk) watch --bootstrap-servers \(bootstrap)")
         lines.append("  tail:                    \(helpdesk) tail sla.events escalation.events --bootstrap-servers \(bootstrap)")
         return lines.joined(separator: "\n")
+    }
+}
+
+/// A line of `helpdesk dev`'s standard input.
+enum DevInput: Equatable {
+    case broker
+    case scale(service: String, count: Int)
+    case unknown
+
+    init(_ line: String) {
+        let words = line.split(separator: " ")
+        if words.count == 2, ["down", "up"].contains(words[0]), Int32(words[1]) != nil {
+            self = .broker
+        } else if words.count == 3, words[0] == "scale", DevPlan.services.contains(String(words[1])),
+                  let count = Int(words[2]), (0...9).contains(count) {
+            self = .scale(service: String(words[1]), count: count)
+        } else {
+            self = .unknown
+        }
     }
 }

@@ -8,6 +8,7 @@ import Yams
 struct DevPlan {
     struct Instance: Equatable {
         let service: String
+        let index: Int
         let name: String
         let environment: [String: String]
         var port: Int? { environment["HTTP_PORT"].flatMap(Int.init) }
@@ -77,27 +78,33 @@ struct DevPlan {
     /// The instances to start, in pipeline order, `scale[service]` of each (default 1), their
     /// HTTP ports moved by `portOffset`.
     func instances(bootstrap: String, scale: [String: Int], portOffset: Int = 0, overrides: [String: String] = [:]) -> [Instance] {
-        var instances = [Instance]()
-        for service in Self.services {
-            guard let definition = definitions[service] else { continue }
+        Self.services.filter { definitions[$0] != nil }.flatMap { service in
             let count = scale[service] ?? 1
-            for index in 1...max(count, 1) where count > 0 {
-                var environment = [String: String]()
-                for (key, value) in definition.environment {
-                    var value = value
-                    for mount in definition.mounts where value.hasPrefix(mount.container + "/") || value == mount.container {
-                        value = mount.host + value.dropFirst(mount.container.count)
-                    }
-                    environment[key] = value.replacingOccurrences(of: "{hostname}", with: "dev-\(index)")
-                }
-                environment["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
-                if let port = environment["HTTP_PORT"].flatMap(Int.init) {
-                    environment["HTTP_PORT"] = String(port + portOffset + (index - 1) * Self.portStride)
-                }
-                environment.merge(overrides) { _, override in override }
-                instances.append(Instance(service: service, name: count > 1 ? "\(service)-\(index)" : service, environment: environment))
+            return (0..<max(count, 0)).compactMap { offset in
+                instance(of: service, index: offset + 1, named: count > 1, bootstrap: bootstrap, portOffset: portOffset, overrides: overrides)
             }
         }
-        return instances
+    }
+
+    /// Instance `index` (from 1) of a service; `named` adds the index to its name, as for every
+    /// instance of a service that runs more than one.
+    func instance(
+        of service: String, index: Int, named: Bool, bootstrap: String, portOffset: Int, overrides: [String: String]
+    ) -> Instance? {
+        guard let definition = definitions[service] else { return nil }
+        var environment = [String: String]()
+        for (key, value) in definition.environment {
+            var value = value
+            for mount in definition.mounts where value.hasPrefix(mount.container + "/") || value == mount.container {
+                value = mount.host + value.dropFirst(mount.container.count)
+            }
+            environment[key] = value.replacingOccurrences(of: "{hostname}", with: "dev-\(index)")
+        }
+        environment["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+        if let port = environment["HTTP_PORT"].flatMap(Int.init) {
+            environment["HTTP_PORT"] = String(port + portOffset + (index - 1) * Self.portStride)
+        }
+        environment.merge(overrides) { _, override in override }
+        return Instance(service: service, index: index, name: named ? "\(service)-\(index)" : service, environment: environment)
     }
 }

@@ -27,6 +27,9 @@ struct PipelineBench: AsyncParsableCommand {
     @Option(help: "Tickets for the throughput phase.")
     var tickets: Int = 20_000
 
+    @Option(help: "Tickets sent and awaited before measuring (connections, groups and caches warm up).")
+    var warmup: Int = 2_000
+
     @Option(help: "Latency phase rate as a fraction of the measured throughput.")
     var load: Double = 0.5
 
@@ -62,11 +65,16 @@ struct PipelineBench: AsyncParsableCommand {
         }
         let producer = try KafkaProducer(configuration: configuration, logger: kafka.logger)
 
+        if warmup > 0 {
+            try await publishInChunks((0..<warmup).map { ticket(run: run, index: $0) }, with: producer, chunk: 2_000, inFlight: 8)
+            try await arrivals.wait(for: warmup, timeout: .seconds(120))
+        }
+
         // Throughput: everything at once, pipelined.
         let start = ContinuousClock.now
-        let records = (0..<tickets).map { ticket(run: run, index: $0) }
+        let records = (warmup..<warmup + tickets).map { ticket(run: run, index: $0) }
         try await publishInChunks(records, with: producer, chunk: 2_000, inFlight: 8)
-        try await arrivals.wait(for: tickets, timeout: .seconds(120))
+        try await arrivals.wait(for: warmup + tickets, timeout: .seconds(120))
         let elapsed = arrivals.lastArrival! - start
         let throughput = Double(tickets) / elapsed.seconds
 
@@ -80,13 +88,13 @@ struct PipelineBench: AsyncParsableCommand {
         for index in 0..<count {
             let due = latencyStart + interval * index
             if due > ContinuousClock.now { try await Task.sleep(until: due) }
-            let record = ticket(run: run, index: tickets + index)
+            let record = ticket(run: run, index: warmup + tickets + index)
             sent[String(decoding: record.key!, as: UTF8.self)] = ContinuousClock.now
             inFlight.append(Task { _ = try await producer.publish(record) })
             if inFlight.count > 1000 { for task in inFlight { try await task.value }; inFlight.removeAll() }
         }
         for task in inFlight { try await task.value }
-        try await arrivals.wait(for: tickets + count, timeout: .seconds(120))
+        try await arrivals.wait(for: warmup + tickets + count, timeout: .seconds(120))
         await producer.close()
         reader.cancel()
         try await consumer.close()

@@ -26,11 +26,12 @@ struct WatchBoard {
 
     /// Applies one record of either topic; anything else (or unreadable) is ignored.
     mutating func apply(_ record: ConsumerRecord) {
-        guard let bytes = record.value, let envelope = try? WireJSON.decode(EventEnvelope.self, from: bytes) else { return }
+        guard let document = try? EventDocument(record.value ?? []) else { return }
+        let envelope = document.envelope
         var ticket = tickets[envelope.ticketId]
             ?? Ticket(source: envelope.source, externalId: envelope.externalId, updatedAt: envelope.at)
         ticket.updatedAt = max(ticket.updatedAt, envelope.at)
-        func payload<P: EventPayload>(_: P.Type) -> P? { try? WireJSON.decode(Event<P>.self, from: bytes).payload }
+        func payload<P: EventPayload>(_: P.Type) -> P? { try? document.event(P.self).payload }
         switch envelope.type {
         case SLAStarted.type:
             guard let started = payload(SLAStarted.self) else { return }

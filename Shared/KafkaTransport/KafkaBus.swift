@@ -43,7 +43,7 @@ enum KafkaMetadata {
     static func partitionCount(of topic: String, configuration: KafkaConfiguration, logger: Logger,
                                timeoutMilliseconds: Int32 = 10_000) async throws -> Int {
         let handle = try RdKafkaHandle(
-            kind: .producer, configuration: configuration.withoutGroupProperties.setting("allow.auto.create.topics", "false"),
+            kind: .producer, configuration: configuration.forProducer.setting("allow.auto.create.topics", "false"),
             callbacks: ClientCallbacks(logger: logger, health: ClientHealth()))
         return try await offloaded(queue) {
             defer { handle.destroy() }

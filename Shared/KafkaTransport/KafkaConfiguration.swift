@@ -41,6 +41,22 @@ public struct KafkaConfiguration: Sendable, Equatable {
         return copy
     }
 
+    /// Without the properties only a consumer takes (its group's, fetching, offsets, session),
+    /// which a service's environment sets for its consumer and a producer would warn about.
+    public var forProducer: KafkaConfiguration {
+        KafkaConfiguration(properties.filter { !Self.isConsumerOnly($0.key) })
+    }
+
+    static func isConsumerOnly(_ property: String) -> Bool {
+        ["group.", "fetch.", "queued.", "auto."].contains { property.hasPrefix($0) } || consumerOnlyProperties.contains(property)
+    }
+
+    private static let consumerOnlyProperties: Set = [
+        "enable.auto.commit", "enable.auto.offset.store", "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms",
+        "partition.assignment.strategy", "enable.partition.eof", "check.crcs", "isolation.level", "coordinator.query.interval.ms",
+        "consume.callback.max.messages",
+    ]
+
     /// Without the consumer group's properties (`group.id`, `group.instance.id`, …), which a
     /// service's environment sets for its consumer and a producer would only warn about.
     public var withoutGroupProperties: KafkaConfiguration {

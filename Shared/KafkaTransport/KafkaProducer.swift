@@ -27,7 +27,7 @@ public final class KafkaProducer: RecordPublisher {
         let health = ClientHealth()
         self.health = health
         handle = try RdKafkaHandle(
-            kind: .producer, configuration: configuration.withoutGroupProperties.withDefaults(Self.defaults),
+            kind: .producer, configuration: configuration.forProducer.withDefaults(Self.defaults),
             callbacks: ClientCallbacks(logger: logger, health: health)
         ) { conf in
             rd_kafka_conf_set_dr_msg_cb(conf) { rk, message, _ in

@@ -24,6 +24,11 @@ public final class MockKafkaCluster: @unchecked Sendable {
         self.cluster = cluster
         self.brokerCount = brokers
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+        ListeningSockets.disableNagle(onPorts: Self.ports(of: bootstrapServers))
+    }
+
+    private static func ports(of bootstrapServers: String) -> Set<UInt16> {
+        Set(bootstrapServers.split(separator: ",").compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } })
     }
 
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
@@ -46,6 +51,7 @@ public final class MockKafkaCluster: @unchecked Sendable {
 
     public func setBrokerUp(_ id: Int32) {
         _ = rd_kafka_mock_broker_set_up(cluster, id)
+        ListeningSockets.disableNagle(onPorts: Self.ports(of: bootstrapServers))
     }
 
     public func shutdown() {

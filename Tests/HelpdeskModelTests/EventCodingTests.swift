@@ -51,6 +51,18 @@ import Testing
         #expect(headers["content-type"] == "application/json")
     }
 
+    /// An escalation with history and a recorded condition (an enum-keyed dictionary).
+    func evaluatedEscalation(by engineer: EscalationActor) throws -> TicketEscalation {
+        var escalation = Escalation()
+        _ = try escalation.apply(.request(by: engineer, via: .api), at: opened)
+        _ = try escalation.apply(.evaluate(engineer: engineer.name, by: engineer), at: opened)
+        _ = try escalation.apply(.recordCondition(.partiesAgreed, by: engineer, note: "n"), at: opened)
+        var ticketEscalation = TicketEscalation(ticketId: ticket, source: "crm", externalId: "CRM-1042", severity: .major)
+        ticketEscalation.escalation = escalation
+        ticketEscalation.markHandled("cause-1")
+        return ticketEscalation
+    }
+
     @Test func theWireEncoderWritesWhatJSONEncoderWritesForAnyShape() throws {
         func same<T: Encodable>(_ value: T, _ what: String) throws {
             let fast = try WireJSON.encode(value)
@@ -64,14 +76,8 @@ import Testing
             try same(TicketClassified(severity: .critical, signals: [], confidence: confidence, reportedSeverity: .minor,
                                       disagreesWithReporter: true, needsDedicatedContact: false, openedAt: opened), "confidence \(confidence)")
         }
-        var escalation = Escalation()
         let engineer = EscalationActor("eve", role: .engineer)
-        _ = try escalation.apply(.request(by: engineer, via: .api), at: opened)
-        _ = try escalation.apply(.evaluate(engineer: "eve", by: engineer), at: opened)
-        _ = try escalation.apply(.recordCondition(.partiesAgreed, by: engineer, note: "n"), at: opened)
-        var ticketEscalation = TicketEscalation(ticketId: ticket, source: "crm", externalId: "CRM-1042", severity: .major)
-        ticketEscalation.escalation = escalation
-        ticketEscalation.markHandled("cause-1")
+        let ticketEscalation = try evaluatedEscalation(by: engineer)
         try same(ticketEscalation, "a ticket escalation (enum-keyed dictionary, history)")
         try same(EscalationStatus(ticketEscalation), "an escalation status (string-keyed dictionary)")
         try same(EscalationCommandRecord(commandId: "c", ticketId: ticket, command: .recordCondition(.actionPlanConfirmed, by: engineer, note: nil),
@@ -82,6 +88,48 @@ import Testing
             var small: UInt8 = 200, short: Int16 = -3, unsigned: UInt = 7, wide: UInt64 = .max, float: Float = 0.5, half: Float = 2
         }
         try same(Numbers(), "other number types")
+    }
+
+    @Test func theWireDecoderReadsWhatJSONDecoderReadsAndRefusesWhatItRefuses() throws {
+        func same<T: Codable & Equatable>(_ value: T, _ what: String) throws {
+            let bytes = try WireJSON.encode(value)
+            let reference = try WireJSON.decoder().decode(T.self, from: Data(bytes))
+            #expect(try WireJSON.decode(T.self, from: bytes) == reference, "\(what)")
+            #expect(reference == value, "\(what)")
+        }
+        let engineer = EscalationActor("eve", role: .engineer)
+        let ticketEscalation = try evaluatedEscalation(by: engineer)
+        try same(ticketEscalation, "a ticket escalation (enum-keyed dictionary, history)")
+        try same(EscalationCommandRecord(commandId: "c", ticketId: ticket, command: .recordCondition(.actionPlanConfirmed, by: engineer, note: nil),
+                                         issuedBy: "eve", issuedAt: opened), "a command record")
+        let awkward = "quote \" backslash \\ tab \t é 漢字 😇 \u{00}"
+        try same(TicketMessagePosted(author: Author(role: .customer, email: "a@b.c", name: awkward), isPublic: false, body: awkward,
+                                     cc: [awkward, ""], sentAt: opened), "escaped strings")
+        try same(["b": [1, 2], "a": [], "B": [3]], "nested arrays")
+        try same([Int?.none, 1], "nulls in arrays")
+        struct Numbers: Codable, Equatable {
+            var small: UInt8 = 200, short: Int16 = -3, unsigned: UInt = 7, wide: UInt64 = .max, float: Float = 0.5, ratio = 1.0 / 3.0
+            var big: Int64 = .min, optional: Int? = nil
+        }
+        try same(Numbers(), "other number types")
+
+        let event = Event(emittedBy: "t", causedBy: "c", ticketId: ticket, source: "crm", externalId: "CRM-1042", at: opened,
+                          payload: SLAWarning(dueAt: opened, remainingSeconds: 900))
+        let good = String(decoding: try WireJSON.encode(event), as: UTF8.self)
+        let refused = [
+            "": "no document", "{": "truncated", good + "x": "trailing data", "[]": "an array for an object",
+            good.replacingOccurrences(of: #""remainingSeconds":900"#, with: #""remainingSeconds":"900""#): "a string for a number",
+            good.replacingOccurrences(of: #""remainingSeconds":900"#, with: #""remainingSeconds":9.5"#): "a fraction for an integer",
+            good.replacingOccurrences(of: #""remainingSeconds":900"#, with: #""remainingSeconds":null"#): "null for a number",
+            good.replacingOccurrences(of: #""remainingSeconds":900,"#, with: ""): "a missing member",
+            good.replacingOccurrences(of: "2026-03-06T23:30:00Z", with: "2026-03-06 23:30"): "an instant without a zone",
+            good.replacingOccurrences(of: "sla.warning", with: "sla.met"): "another event type",
+        ]
+        for (text, what) in refused {
+            let bytes = Array(text.utf8)
+            #expect(throws: (any Error).self, "\(what): JSONDecoder") { try WireJSON.decoder().decode(Event<SLAWarning>.self, from: Data(bytes)) }
+            #expect(throws: (any Error).self, "\(what): the wire decoder") { try WireJSON.decode(Event<SLAWarning>.self, from: bytes) }
+        }
     }
 
     @Test func everyPayloadRoundTrips() throws {

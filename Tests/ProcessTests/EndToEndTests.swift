@@ -101,13 +101,14 @@ struct EndToEndTests {
     static let burst = ProcessInfo.processInfo.environment["E2E_MALFORMED_BURST"].flatMap(Int.init) ?? 20_000
 
     enum Fault: CustomStringConvertible {
-        case none, kills, brokerOutage, malformedBurst
+        case none, kills, brokerOutage, malformedBurst, scaling
         var description: String {
             switch self {
             case .none: "no faults"
             case .kills: "service instances killed with SIGKILL"
             case .brokerOutage: "the broker down for 6 s"
             case .malformedBurst: "\(EndToEndTests.burst) malformed records at once"
+            case .scaling: "sla-timer and escalation scaled 1 → 3 → 1"
             }
         }
     }
@@ -124,15 +125,21 @@ struct EndToEndTests {
     @Test("invariants hold through a burst of malformed records", .enabled(if: Binaries.which("kcat") != nil))
     func withMalformedBurst() async throws { try await run(.malformedBurst) }
 
+    @Test("invariants hold while sla-timer and escalation are scaled from 1 to 3 instances and back", .enabled(if: Binaries.which("kcat") != nil))
+    func whileScaling() async throws { try await run(.scaling) }
+
     func run(_ fault: Fault) async throws {
         let kills = fault == .kills
+        // Failover after a kill, and the rebalances of scaling, take a while.
+        let slow = kills || fault == .scaling
+        let instances = fault == .scaling ? 1 : 2
         let policyFile = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-policy-\(UUID()).yaml").path
         try Self.policy.write(toFile: policyFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
         let bootstrapFile = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID()).bootstrap").path
         let portOffset = Int.random(in: 1_000...20_000)
         let dev = try ChildProcess(Binaries.path("helpdesk"), [
-            "dev", "--scale", "sla-timer=2", "escalation=2", "--port-offset", String(portOffset),
+            "dev", "--scale", "sla-timer=\(instances)", "escalation=\(instances)", "--port-offset", String(portOffset),
             "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path, "--bootstrap-file", bootstrapFile,
             "--set", "HELPDESK_POLICY_FILE=\(policyFile)", "KAFKA_SESSION_TIMEOUT_MS=6000", "KAFKA_HEARTBEAT_INTERVAL_MS=500",
         ], environment: ["LOG_LEVEL": "warning"], stdin: Pipe(), mergeStandardError: true)
@@ -157,6 +164,22 @@ struct EndToEndTests {
         case .malformedBurst:
             burst = (0..<Self.burst).map { "crm/junk-\($0)|" + ["{", "null", "\"text\"", "[]", "{\"type\":\"ticket.closed\"}"][$0 % 5] }
             #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: burst) == 0)
+        case .scaling:
+            // While the first deadlines come due: two more instances of each stateful service join
+            // (their groups rebalance, partitions move with their state), then they are stopped.
+            try await Task.sleep(for: .seconds(1))
+            dev.send(line: "scale sla-timer 3")
+            dev.send(line: "scale escalation 3")
+            try await waitFor("the third instances ready", seconds: 90) {
+                ["sla-timer-3 ready", "escalation-3 ready"].allSatisfy { line in dev.output.contains { $0.contains(line) } }
+            }
+            dev.send(line: "scale sla-timer 1")
+            dev.send(line: "scale escalation 1")
+            try await waitFor("both services back to one instance", seconds: 60) {
+                ["sla-timer scaled to 1", "escalation scaled to 1"].allSatisfy { line in dev.output.contains { $0.contains(line) } }
+            }
+            let stopped = dev.output.filter { $0.contains("-2 stopped (status 0)") || $0.contains("-3 stopped (status 0)") }
+            #expect(stopped.count == 4, "the four extra instances stopped cleanly: \(stopped)")
         case .none, .kills:
             break
         }
@@ -183,7 +206,7 @@ struct EndToEndTests {
 
         // Wait for every support ticket's terminal SLA event (failover after a kill takes a while).
         let support = plans.filter(\.support)
-        let deadline = ContinuousClock.now + .seconds(kills ? 240 : 90)
+        let deadline = ContinuousClock.now + .seconds(slow ? 240 : 90)
         while ContinuousClock.now < deadline {
             let terminal = Set(try await Self.read(Topics.slaEvents, bus: bus)
                 .filter { [SLAMet.type, SLABreached.type].contains($0.eventType) }.compactMap(\.keyString))
@@ -203,7 +226,7 @@ struct EndToEndTests {
             #expect(Int(deadLettered) == malformed, "intake dead-lettered \(Int(deadLettered)) of \(malformed) malformed records")
         }
         // The last flushes land (a restarted instance restores and catches up), then everything is read.
-        try await Task.sleep(for: .seconds(kills ? 15 : 3))
+        try await Task.sleep(for: .seconds(slow ? 15 : 3))
         var topics = [String: [ConsumerRecord]]()
         for topic in [Topics.inbound, Topics.received, Topics.rejected, Topics.activity, Topics.deadletter, Topics.classified,
                       Topics.docsFeedback, Topics.slaEvents, Topics.escalationEvents] {

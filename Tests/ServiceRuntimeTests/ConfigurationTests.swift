@@ -15,6 +15,19 @@ import Testing
         #expect(configuration.redacted["security.protocol"] == "SASL_SSL")
     }
 
+    @Test func producersLeaveOutWhatOnlyAConsumerTakes() {
+        let configuration = KafkaConfiguration.fromEnvironment([
+            "KAFKA_BOOTSTRAP_SERVERS": "k1:9092", "KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_LINGER_MS": "5",
+            "KAFKA_GROUP_INSTANCE_ID": "sla-timer-a", "KAFKA_FETCH_WAIT_MAX_MS": "2", "KAFKA_SESSION_TIMEOUT_MS": "6000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "500", "KAFKA_AUTO_OFFSET_RESET": "earliest", "KAFKA_QUEUED_MAX_MESSAGES_KBYTES": "1024",
+        ])
+        #expect(configuration.forProducer.properties == [
+            "bootstrap.servers": "k1:9092", "security.protocol": "SASL_SSL", "linger.ms": "5",
+        ])
+        #expect(configuration.withoutGroupProperties.properties["fetch.wait.max.ms"] == "2", "a group-less reader still fetches")
+        #expect(configuration.withoutGroupProperties.properties["group.instance.id"] == nil)
+    }
+
     @Test func defaultsApplyAndEveryBadValueIsReported() {
         let fine = EnvironmentReader([:])
         let defaults = ServiceConfiguration(serviceName: "intake", reader: fine, defaultHTTPPort: 8081)

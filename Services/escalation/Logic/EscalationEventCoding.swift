@@ -36,10 +36,10 @@ enum EscalationEventCoding {
     /// One of our records from `escalation.events`: its envelope, the state machine's event
     /// (nil for a refused command, which changed nothing) and its cause.
     static func decode(_ record: ConsumerRecord) throws -> (EventEnvelope, Escalation.Event?, cause: String) {
-        let bytes = record.value ?? []
-        let envelope = try WireJSON.decode(EventEnvelope.self, from: bytes)
+        let document = try EventDocument(record.value ?? [])
+        let envelope = document.envelope
         func decoded<P: EventPayload>(_: P.Type, _ event: (P) -> Escalation.Event?) throws -> (EventEnvelope, Escalation.Event?, cause: String) {
-            let caused = try WireJSON.decode(Event<Caused<P>>.self, from: bytes).payload
+            let caused = try document.event(Caused<P>.self).payload
             return (envelope, event(caused.payload), caused.causedBy)
         }
         switch envelope.type {

@@ -74,18 +74,18 @@ public final class EscalationPartition: PartitionState {
     // MARK: Inputs
 
     private func handleEvent(_ record: ConsumerRecord) throws -> PartitionEffects {
-        let bytes = record.value ?? []
-        let envelope: EventEnvelope
+        let document: EventDocument
         do {
-            envelope = try WireJSON.decode(EventEnvelope.self, from: bytes)
+            document = try EventDocument(record.value ?? [])
         } catch {
             throw UnprocessableRecord(code: "invalid_event", reason: "not an event: \(error)")
         }
+        let envelope = document.envelope
         let id = envelope.ticketId
         do {
             switch envelope.type {
             case TicketClassified.type:
-                let severity = try WireJSON.decode(Event<TicketClassified>.self, from: bytes).payload.severity
+                let severity = try document.event(TicketClassified.self).payload.severity
                 let changed = update(id) { ticket in
                     if ticket == nil {
                         ticket = TicketEscalation(ticketId: id, source: envelope.source, externalId: envelope.externalId)
@@ -94,14 +94,14 @@ public final class EscalationPartition: PartitionState {
                 }
                 return changed ? PartitionEffects(changedKeys: [id.rawValue]) : .none
             case TicketMessagePosted.type:
-                let message = try WireJSON.decode(Event<TicketMessagePosted>.self, from: bytes).payload
+                let message = try document.event(TicketMessagePosted.self).payload
                 guard message.author.role == .customer,
                       message.cc.contains(where: { EmailAddress.sameMailbox($0, policy.escalationAddress) })
                 else { return .none }
                 let customer = message.author.email ?? message.author.name ?? "customer"
                 return request(envelope, by: EscalationActor(customer, role: .customer), via: .ccReply, at: message.sentAt)
             case SLABreached.type:
-                let breach = try WireJSON.decode(Event<SLABreached>.self, from: bytes).payload
+                let breach = try document.event(SLABreached.self).payload
                 guard policy.target(for: breach.severity).escalateOnBreach else { return .none }
                 return request(envelope, by: EscalationActor("sla-timer", role: .system), via: .slaBreach, at: envelope.at)
             default:

@@ -45,28 +45,28 @@ public final class SLATimerPartition: PartitionState {
     }
 
     public func handle(_ record: ConsumerRecord) throws -> PartitionEffects {
-        let bytes = record.value ?? []
-        let envelope: EventEnvelope
+        let document: EventDocument
         do {
-            envelope = try WireJSON.decode(EventEnvelope.self, from: bytes)
+            document = try EventDocument(record.value ?? [])
         } catch {
             throw UnprocessableRecord(code: "invalid_event", reason: "not an event: \(error)")
         }
+        let envelope = document.envelope
         let input: FirstResponseClock.Input
         do {
             switch envelope.type {
             case TicketClassified.type:
-                let event = try WireJSON.decode(Event<TicketClassified>.self, from: bytes)
+                let event = try document.event(TicketClassified.self)
                 input = .classified(severity: event.payload.severity, openedAt: event.payload.openedAt, eventId: event.eventId)
             case TicketMessagePosted.type:
-                let message = try WireJSON.decode(Event<TicketMessagePosted>.self, from: bytes).payload
+                let message = try document.event(TicketMessagePosted.self).payload
                 guard message.author.role == .agent, message.isPublic else { return .none }
                 input = .agentReplied(at: message.sentAt)
             case TicketSeverityChanged.type:
-                let event = try WireJSON.decode(Event<TicketSeverityChanged>.self, from: bytes)
+                let event = try document.event(TicketSeverityChanged.self)
                 input = .severityChanged(to: event.payload.severity, at: event.payload.changedAt, eventId: event.eventId)
             case TicketStatusChanged.type:
-                let change = try WireJSON.decode(Event<TicketStatusChanged>.self, from: bytes).payload
+                let change = try document.event(TicketStatusChanged.self).payload
                 guard change.status.isResolved else { return .none }
                 input = .resolved(at: change.changedAt, status: change.status)
             default:
@@ -199,17 +199,17 @@ public final class SLATimerPartition: PartitionState {
 
     /// An event of ours from `sla.events`, as the clock's output it was.
     static func decodeOutput(_ record: ConsumerRecord) throws -> (EventEnvelope, FirstResponseClock.Output) {
-        let bytes = record.value ?? []
-        let envelope = try WireJSON.decode(EventEnvelope.self, from: bytes)
+        let document = try EventDocument(record.value ?? [])
+        let envelope = document.envelope
         let output: FirstResponseClock.Output
         switch envelope.type {
-        case SLAStarted.type: output = .started(try WireJSON.decode(Event<SLAStarted>.self, from: bytes).payload, cause: "")
-        case SLAWarning.type: output = .warning(try WireJSON.decode(Event<SLAWarning>.self, from: bytes).payload, cause: "")
-        case SLABreached.type: output = .breached(try WireJSON.decode(Event<SLABreached>.self, from: bytes).payload, cause: "")
-        case SLAMet.type: output = .met(try WireJSON.decode(Event<SLAMet>.self, from: bytes).payload, cause: "")
+        case SLAStarted.type: output = .started(try document.event(SLAStarted.self).payload, cause: "")
+        case SLAWarning.type: output = .warning(try document.event(SLAWarning.self).payload, cause: "")
+        case SLABreached.type: output = .breached(try document.event(SLABreached.self).payload, cause: "")
+        case SLAMet.type: output = .met(try document.event(SLAMet.self).payload, cause: "")
         case SLARecalculated.type:
-            output = .recalculated(try WireJSON.decode(Event<SLARecalculated>.self, from: bytes).payload, cause: "")
-        case SLAStopped.type: output = .stopped(try WireJSON.decode(Event<SLAStopped>.self, from: bytes).payload, cause: "")
+            output = .recalculated(try document.event(SLARecalculated.self).payload, cause: "")
+        case SLAStopped.type: output = .stopped(try document.event(SLAStopped.self).payload, cause: "")
         default: throw UnprocessableRecord(code: "unknown_type", reason: "\(envelope.type) is not an sla event")
         }
         return (envelope, output)

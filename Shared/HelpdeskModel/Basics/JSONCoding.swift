@@ -28,16 +28,19 @@ public enum WireJSON {
         return decoder
     }
 
-    // Configured once: making a decoder per record was a measurable share of the
-    // sla-timer's time per fired timer. It is safe to share between threads.
-    private static let sharedDecoder = decoder()
-
     /// The bytes `encoder()` would write, from `WireJSONEncoder` (several times faster).
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         try WireJSONEncoder().encode(value)
     }
 
+    /// What `decoder()` would decode, from `WireJSONDecoder` over `JSONParser`'s strict parse.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        try sharedDecoder.decode(type, from: Data(bytes))
+        try decode(type, from: try JSONParser.parse(bytes))
+    }
+
+    /// From a document already parsed: a record read as its envelope first and then as the
+    /// event that envelope names is parsed once.
+    public static func decode<T: Decodable>(_ type: T.Type, from document: JSONValue) throws -> T {
+        try WireJSONDecoder().decode(type, from: document)
     }
 }

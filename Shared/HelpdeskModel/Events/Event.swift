@@ -94,3 +94,18 @@ public enum CloudEventHeaders {
         ]
     }
 }
+
+/// A record parsed once, then read as its envelope and as the event the envelope names.
+public struct EventDocument: Sendable {
+    public let envelope: EventEnvelope
+    private let document: JSONValue
+
+    public init(_ bytes: [UInt8]) throws {
+        document = try JSONParser.parse(bytes)
+        envelope = try WireJSON.decode(EventEnvelope.self, from: document)
+    }
+
+    public func event<P: EventPayload>(_ type: P.Type) throws -> Event<P> {
+        try WireJSON.decode(Event<P>.self, from: document)
+    }
+}

@@ -167,6 +167,15 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1
         var runStart = index
+        // Most strings have no escapes: validate them in place instead of copying.
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 {
+            index += 1
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+            index += 1
+            guard let string = String(validating: bytes[runStart..<index - 1], as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+            return string
+        }
         var out = [UInt8]()
         while true {
             guard index < bytes.count else { throw error("unterminated string") }
