@@ -33,6 +33,9 @@ struct PipelineBench: AsyncParsableCommand {
     @Option(help: "Latency phase rate as a fraction of the measured throughput.")
     var load: Double = 0.5
 
+    @Option(help: "Latency phase rate in tickets per second (instead of --load).")
+    var rate: Double?
+
     @Option(help: "Latency phase duration in seconds.")
     var seconds: Int = 10
 
@@ -79,7 +82,7 @@ struct PipelineBench: AsyncParsableCommand {
         let throughput = Double(tickets) / elapsed.seconds
 
         // Latency at a fixed rate below the peak.
-        let rate = max(1, throughput * load)
+        let rate = max(1, self.rate ?? throughput * load)
         let interval = Duration.seconds(1 / rate)
         let count = Int(rate * Double(seconds))
         let latencyStart = ContinuousClock.now
