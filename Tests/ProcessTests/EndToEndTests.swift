@@ -173,6 +173,11 @@ struct EndToEndTests {
             try await waitFor("the third instances ready", seconds: 90) {
                 ["sla-timer-3 ready", "escalation-3 ready"].allSatisfy { line in dev.output.contains { $0.contains(line) } }
             }
+            for (service, port) in [("sla-timer", 8083), ("escalation", 8084)] {
+                let metrics = httpGet(port + portOffset + 200, "/metrics")?.body ?? ""
+                let assigned = metricValue(metrics, #"helpdesk_assigned_partitions{service="\#(service)"}"#) ?? 0
+                #expect(assigned > 0, "\(service)-3 took partitions over")
+            }
             dev.send(line: "scale sla-timer 1")
             dev.send(line: "scale escalation 1")
             try await waitFor("both services back to one instance", seconds: 60) {
