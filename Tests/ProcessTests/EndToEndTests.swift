@@ -332,6 +332,17 @@ struct EndToEndTests {
             guard let envelope = try? WireJSON.decode(EventEnvelope.self, from: record.value ?? []) else { continue }
             sla[envelope.ticketId.rawValue, default: []].append((record, envelope))
         }
+        // For a failure: when each of the ticket's records was written, against its first due instant.
+        func timeline(_ ticketId: String) -> String {
+            let records = [Topics.classified, Topics.activity, Topics.slaEvents].flatMap { topics[$0] ?? [] }.compactMap { record in
+                (try? WireJSON.decode(EventEnvelope.self, from: record.value ?? [])).flatMap { $0.ticketId.rawValue == ticketId ? (record, $0) : nil }
+            }
+            let due = records.compactMap { try? WireJSON.decode(Event<SLAStarted>.self, from: $0.0.value ?? []).payload.dueAt }.first
+            return records.sorted { $0.0.timestamp < $1.0.timestamp }.map { record, envelope in
+                let written = due.map { String(format: "%+.2f s", record.timestamp.timeIntervalSince($0)) } ?? "?"
+                return "\(envelope.type) [\(record.topic)/\(record.partition)@\(record.offset)] dated \(ISO8601.format(envelope.at)), written \(written)"
+            }.joined(separator: "; ") + " (written: against the first due)"
+        }
         var late = [Double]()
         var breachedCritical = Set<String>()
         for plan in plans where plan.support {
@@ -341,7 +352,8 @@ struct EndToEndTests {
             #expect(started.count == 1, "\(plan.externalId): \(started.count) sla.started")
             #expect(terminal.count == 1, "\(plan.externalId): \(terminal.count) terminal events")
             guard let end = terminal.first else { continue }
-            #expect(end.envelope.type == (plan.earlyReply ? SLAMet.type : SLABreached.type), "\(plan.externalId): \(end.envelope.type)")
+            #expect(end.envelope.type == (plan.earlyReply ? SLAMet.type : SLABreached.type),
+                    "\(plan.externalId): \(end.envelope.type); \(timeline(plan.ticketId))")
             guard end.envelope.type == SLABreached.type, let value = end.record.value,
                   let breach = try? WireJSON.decode(Event<SLABreached>.self, from: value) else { continue }
             // Due: the latest announced (a severity change recalculates from the original start).
