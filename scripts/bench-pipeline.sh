@@ -10,7 +10,7 @@ ensure_system_packages
 swift build -c release >&2
 BIN=$(swift build -c release --show-bin-path)
 TICKETS=${TICKETS:-20000}
-export KAFKA_FETCH_WAIT_MAX_MS=${KAFKA_FETCH_WAIT_MAX_MS:-2}   # as helpdesk dev sets it for the embedded broker, which holds fetches; the bench client reads it too
+export KAFKA_FETCH_WAIT_MAX_MS=${KAFKA_FETCH_WAIT_MAX_MS:-2}   # close to Kafka, which answers a fetch when data arrives (the embedded broker holds it for the whole wait; helpdesk dev defaults to 10 ms); the bench client reads it too
 export LOG_LEVEL=warning
 
 work=$(mktemp -d)

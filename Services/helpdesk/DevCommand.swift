@@ -113,7 +113,10 @@ struct DevCommand: AsyncParsableCommand {
             var overrides = environment["LOG_LEVEL"].map { ["LOG_LEVEL": $0] } ?? [:]
             // The embedded broker holds every fetch that finds no data for the whole wait, even
             // when data arrives meanwhile (a real broker answers then): keep the wait short so a
-            // record waits ~1 ms per hop rather than up to the services' 100 ms default.
+            // record waits ~5 ms per hop rather than up to the services' 100 ms default. Not
+            // shorter: each fetch walks the partition's message sets there, and at 2–5 ms the
+            // fetches of a long run took the CPU the sla-timer needs to fire thousands of
+            // deadlines due at the same second within 1 s.
             overrides["KAFKA_FETCH_WAIT_MAX_MS"] = environment["KAFKA_FETCH_WAIT_MAX_MS"] ?? Self.embeddedBrokerFetchWait
             overrides.merge(try settings()) { _, set in set }
             instances = plan.instances(bootstrap: bootstrap, scale: try scaleCounts(), portOffset: portOffset, overrides: overrides)
@@ -168,7 +171,7 @@ struct DevCommand: AsyncParsableCommand {
         if !(await stopAll()) { throw ExitCode(1) }
     }
 
-    static let embeddedBrokerFetchWait = "2"
+    static let embeddedBrokerFetchWait = "10"
 
     /// Polls until `value` gives something (nil: not yet), Ctrl-C, or the timeout.
     private func waitFor<T>(_ what: String, seconds: Int, signalled: LockedValue<Bool>, _ value: () -> T?) async throws -> T {
