@@ -31,8 +31,6 @@ final class DevSupervisor: Sendable {
         self.output = output
     }
 
-    var instances: [Running] { running.value }
-
     func start(_ instances: [DevPlan.Instance]) throws {
         for instance in instances {
             let executable = binaries.appendingPathComponent(instance.service).path

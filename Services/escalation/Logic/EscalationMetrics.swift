@@ -43,9 +43,15 @@ public final class EscalationMetrics: Sendable {
 
     public func active(_ state: EscalationState) -> Int { activeCounts.withLock { $0[state, default: 0] } }
 
-    func emitted(_ type: String) { events[type]?.increment() }
+    // The lists above name today's types and commands; one added later is still counted,
+    // through the factory, rather than dropped.
+    func emitted(_ type: String) {
+        (events[type] ?? Counter(label: "helpdesk_escalation_events_total", dimensions: [("type", type)])).increment()
+    }
 
-    func refusedCommand(_ command: String) { refusals[command]?.increment() }
+    func refusedCommand(_ command: String) {
+        (refusals[command] ?? Counter(label: "helpdesk_escalation_commands_refused_total", dimensions: [("command", command)])).increment()
+    }
 
     /// A customer CC or a breach that found an escalation already running.
     func ignoredRequest(_ channel: EscalationChannel) { ignored[channel]?.increment() }
