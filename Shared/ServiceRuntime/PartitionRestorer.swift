@@ -5,7 +5,7 @@ import Metrics
 
 /// Rebuilds the state of newly assigned partitions, all at once (each partition's reads
 /// wait on the broker, so they overlap): the changelog partition from the start, then the
-/// events published after the checkpoint its latest record carries.
+/// events published after the latest checkpoint it carries.
 public struct PartitionRestorer: Sendable {
     let service: String
     let bus: any MessageBus
@@ -34,8 +34,9 @@ public struct PartitionRestorer: Sendable {
         public let partition: Int32
         public let state: any PartitionState
         public let checkpoint: PartitionCheckpoint
-        /// Keys the events since the checkpoint changed: to be written to the changelog.
-        public let learnedKeys: [String]
+        /// What the events since the checkpoint taught the state: keys to write to the
+        /// changelog, and the records that went out with those events, to publish again.
+        public let learned: PartitionEffects
         public let changelogRecords: Int
     }
 
@@ -70,11 +71,12 @@ public struct PartitionRestorer: Sendable {
         let state = makeState(partition)
         var restored = 0
         var unreadable = 0
-        // The latest record carries the partition's checkpoint.
-        var latestHeaders: [RecordHeader] = []
+        // The latest record that carries a checkpoint has the partition's (the last of each flush does).
+        var checkpoint = PartitionCheckpoint()
         do {
             _ = try await bus.readPartition(TopicPartition(changelog, partition), from: 0) { records in
                 for record in records {
+                    if let carried = PartitionCheckpoint(headers: record.headers) { checkpoint = carried }
                     do {
                         try state.restore(record)
                     } catch {
@@ -83,12 +85,10 @@ public struct PartitionRestorer: Sendable {
                             "partition": "\(partition)", "offset": "\(record.offset)", "error": "\(error)"])
                     }
                 }
-                if let last = records.last { latestHeaders = last.headers }
                 restored += records.count
             }
-            var checkpoint = PartitionCheckpoint(headers: latestHeaders) ?? PartitionCheckpoint()
             var observed = 0
-            var learned = [String]()
+            var learned = PartitionEffects.none
             checkpoint.output = try await bus.readPartition(TopicPartition(output, partition), from: checkpoint.output) { records in
                 for record in records { learned += state.observe(published: record) }
                 observed += records.count
@@ -101,7 +101,7 @@ public struct PartitionRestorer: Sendable {
             logger.info("partition restored", metadata: [
                 "partition": "\(partition)", "changelogRecords": "\(restored)", "unreadable": "\(unreadable)",
                 "eventsSinceCheckpoint": "\(observed)", "inputOffsets": "\(checkpoint.inputs)", "duration": "\(elapsed)"])
-            return Restored(partition: partition, state: state, checkpoint: checkpoint, learnedKeys: learned,
+            return Restored(partition: partition, state: state, checkpoint: checkpoint, learned: learned,
                             changelogRecords: restored)
         } catch {
             state.dropped()

@@ -12,8 +12,11 @@ public protocol PartitionState: AnyObject {
     func restore(_ record: ConsumerRecord) throws
     /// Learns from one of its own events on the output topic that was published after the
     /// last changelog write (so it is not in the restored state), before any input is handled.
-    /// Returns the keys whose state it changed: they are written to the changelog next.
-    func observe(published record: ConsumerRecord) -> [String]
+    /// Returns the keys whose state it changed (written to the changelog next) and the records
+    /// that went out with the event to other topics (notifications), to be published again:
+    /// the process may have died before they all reached the broker, and once the state knows
+    /// the event nothing would produce them. Their ids are the originals', so a copy is a duplicate.
+    func observe(published record: ConsumerRecord) -> PartitionEffects
     /// Handles one input record. Throw `UnprocessableRecord` for input that can never be handled.
     func handle(_ record: ConsumerRecord) throws -> PartitionEffects
     /// Fires what fell due at or before `now`.

@@ -10,8 +10,9 @@ import ServiceLifecycle
 /// exactly-once across crashes, redeliveries and rebalances:
 ///
 /// 1. events are published (to the partition of the input) and acknowledged;
-/// 2. the changed keys' states are written to the changelog, each record carrying the
-///    partition's checkpoint (input offsets reflected, output offset reached), and acknowledged;
+/// 2. the changed keys' states are written to the changelog, the last record of each partition
+///    carrying the partition's checkpoint (input offsets reflected, output offset reached), and
+///    acknowledged;
 /// 3. the input offsets are committed.
 ///
 /// A crash after 1 leaves events the changelog does not know of: the next owner reads the
@@ -149,7 +150,9 @@ public struct StatefulProcessingLoop: Service {
                 work.metrics.recordIn(record.topic)
                 work.commits[record.topicPartition] = record.offset + 1
                 guard let owned = work.owned[record.partition] else { continue }
-                owned.reached(record)
+                if owned.reached(record) {
+                    logger.info("backlog read; timers resume", metadata: ["partition": "\(record.partition)"])
+                }
                 if owned.checkpoint.reflects(record) {
                     work.skipped.increment()
                     continue
@@ -172,8 +175,9 @@ public struct StatefulProcessingLoop: Service {
                     let owned = OwnedPartition(
                         number: restored.partition, state: restored.state, checkpoint: restored.checkpoint)
                     // What the events taught the state is saved with the next flush, so a later
-                    // restore, which starts reading events after this checkpoint, keeps it.
-                    owned.pending.changedKeys = restored.learnedKeys
+                    // restore, which starts reading events after this checkpoint, keeps it; the
+                    // notifications that went with them are published again.
+                    owned.take(restored.learned, outputTopic: source.output)
                     let partition = restored.partition
                     try await owned.holdTimers(untilCaughtUpWith: partitions.filter { $0.partition == partition },
                                                bus: bus, subscription: subscription)
@@ -220,13 +224,18 @@ public struct StatefulProcessingLoop: Service {
         }
         var changelog = [OutgoingRecord]()
         for partition in owned {
-            let headers = partition.checkpoint.headers
             var written = Set<String>()
             for key in partition.pending.changedKeys where written.insert(key).inserted {
                 changelog.append(OutgoingRecord(
                     topic: source.changelog, key: key, value: partition.state.changelogValue(forKey: key),
-                    headers: headers, partition: partition.number))
+                    partition: partition.number))
             }
+            // Only the partition's last record carries the checkpoint. A flush can reach the
+            // broker in several requests, and one cut off (a crash, an outage) leaves the
+            // records before it in place: a checkpoint on those would claim inputs whose state
+            // never arrived. Records of a partition are stored in order, so a visible checkpoint
+            // means every record of its flush is there.
+            if !written.isEmpty { changelog[changelog.count - 1].headers = partition.checkpoint.headers }
             partition.pending = .none
         }
         _ = try await handling.publishUntilAcknowledged(changelog, metrics: &work.metrics)
@@ -264,9 +273,11 @@ final class OwnedPartition {
         }
     }
 
-    func reached(_ record: ConsumerRecord) {
-        guard let end = backlog[record.topicPartition], record.offset + 1 >= end else { return }
+    /// Notes a record read; returns whether it was the last of the backlog.
+    func reached(_ record: ConsumerRecord) -> Bool {
+        guard let end = backlog[record.topicPartition], record.offset + 1 >= end else { return false }
         backlog[record.topicPartition] = nil
+        return backlog.isEmpty
     }
 
     /// Queues effects; events for the output topic go to this partition, whatever their key.

@@ -48,11 +48,14 @@ struct EscalationLoopTests {
         ]
     }
 
-    @Test("a crash between publishing and committing, at any point, loses nothing and repeats nothing", arguments: [0, 1, 2, 3, 4, 5, 7, 9])
-    func crashBetweenPublishAndCommit(crashAt: Int) async throws {
+    /// `partially`: the process dies half-way through the publish (see `CrashingPublisher`).
+    @Test("a crash between publishing and committing, at any point, loses nothing and repeats nothing",
+          arguments: [0, 1, 2, 3, 4, 5, 7, 9], [false, true])
+    func crashBetweenPublishAndCommit(crashAt: Int, partially: Bool) async throws {
         let harness = EscalationHarness()
         let publisher: any RecordPublisher = crashAt == 0
-            ? try harness.broker.makePublisher() : CrashingPublisher(try harness.broker.makePublisher(), crashAt: crashAt)
+            ? try harness.broker.makePublisher()
+            : CrashingPublisher(try harness.broker.makePublisher(), crashAt: crashAt, partially: partially)
         let first = try harness.startInstance(publisher: publisher)
         let crashed = Mutex(false)
         let watcher = Task {

@@ -142,7 +142,8 @@ struct EndToEndTests {
             "dev", "--scale", "sla-timer=\(instances)", "escalation=\(instances)", "--port-offset", String(portOffset),
             "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path, "--bootstrap-file", bootstrapFile,
             "--set", "HELPDESK_POLICY_FILE=\(policyFile)", "KAFKA_SESSION_TIMEOUT_MS=6000", "KAFKA_HEARTBEAT_INTERVAL_MS=500",
-        ], environment: ["LOG_LEVEL": "warning"], stdin: Pipe(), mergeStandardError: true)
+        ], environment: ["LOG_LEVEL": ProcessInfo.processInfo.environment["E2E_LOG_LEVEL"] ?? "warning"], stdin: Pipe(),
+           mergeStandardError: true)
         try await DevStackTests.waitForStack(dev)
         let bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         var logger = Logger(label: "e2e")
@@ -239,6 +240,11 @@ struct EndToEndTests {
         }
         kill(dev.process.processIdentifier, SIGINT)
         #expect(await dev.exitStatus() == 0)
+        if let directory = ProcessInfo.processInfo.environment["PROCESS_TEST_LOGS"] {
+            // helpdesk dev's output with every instance's log lines, for reading a failed run.
+            let path = "\(directory)/e2e-\(fault)-\(Self.tickets)-\(ISO8601.format(openedAt)).log".replacingOccurrences(of: " ", with: "-")
+            try? dev.output.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
         Self.check(topics, plans: plans, sent: first.count + second.count + burst.count,
                    malformed: first.filter { $0.hasPrefix("crm/bad-") }.count + burst.count,
                    exactTiming: fault == .none, deadLettersKept: fault != .malformedBurst, zombiesPossible: fault == .brokerOutage)
@@ -350,7 +356,7 @@ struct EndToEndTests {
             let started = events.filter { $0.envelope.type == SLAStarted.type }
             let terminal = events.filter { [SLAMet.type, SLABreached.type].contains($0.envelope.type) }
             #expect(started.count == 1, "\(plan.externalId): \(started.count) sla.started")
-            #expect(terminal.count == 1, "\(plan.externalId): \(terminal.count) terminal events")
+            #expect(terminal.count == 1, "\(plan.externalId): \(terminal.count) terminal events; \(timeline(plan.ticketId))")
             guard let end = terminal.first else { continue }
             #expect(end.envelope.type == (plan.earlyReply ? SLAMet.type : SLABreached.type),
                     "\(plan.externalId): \(end.envelope.type); \(timeline(plan.ticketId))")

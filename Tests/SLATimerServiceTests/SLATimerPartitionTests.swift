@@ -161,7 +161,7 @@ struct SLATimerPartitionTests {
             value: changelog, headers: [], timestamp: Date()))
         #expect(second.state.clock(ticket.ticketId)?.phase == .running)
         for (offset, record) in breach.enumerated() {
-            #expect(second.state.observe(published: consumed(record, offset: Int64(offset))) == [ticket.ticketId.rawValue])
+            #expect(second.state.observe(published: consumed(record, offset: Int64(offset))).changedKeys == [ticket.ticketId.rawValue])
         }
         #expect(second.state.clock(ticket.ticketId)?.phase == .breached)
         // A reply sent before the deadline but seen only now cannot turn into a second terminal event.

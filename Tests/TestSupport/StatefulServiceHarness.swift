@@ -15,11 +15,13 @@ open class StatefulServiceHarness: @unchecked Sendable {
         service: String, source: StatefulProcessingLoop.Source, otherTopics: [String], start: Date, partitions: Int = 6,
         makeState: @escaping @Sendable (Int32) -> any PartitionState
     ) {
-        broker = InMemoryBroker(defaultPartitions: partitions)
+        let clock = VirtualWallClock(start)
+        // Records are stamped on the virtual clock too, as a broker's would be on the wall clock.
+        broker = InMemoryBroker(.init(defaultPartitions: partitions, now: clock.now))
         for topic in source.inputs + [source.changelog, source.output] + otherTopics {
             broker.createTopic(topic, partitions: partitions)
         }
-        clock = VirtualWallClock(start)
+        self.clock = clock
         self.service = service
         self.source = source
         self.makeState = makeState

@@ -67,18 +67,21 @@ public final class PartitionDriver<State: PartitionState> {
 
     public init(_ state: State) { self.state = state }
 
-    public func handle(_ record: OutgoingRecord) throws -> [OutgoingRecord] {
+    /// `publishedAt` is the record's broker timestamp: when its producer published it.
+    public func handle(_ record: OutgoingRecord, publishedAt: Date = Date(timeIntervalSince1970: 0)) throws -> [OutgoingRecord] {
         let offset = offsets[record.topic, default: 0]
         offsets[record.topic] = offset + 1
-        return try state.handle(consumed(record, offset: offset)).records
+        return try state.handle(consumed(record, offset: offset, publishedAt: publishedAt)).records
     }
 
     public func fire(_ now: Date) -> [OutgoingRecord] { state.fire(now: now).records }
 }
 
-public func consumed(_ record: OutgoingRecord, offset: Int64, partition: Int32 = 0) -> ConsumerRecord {
+public func consumed(
+    _ record: OutgoingRecord, offset: Int64, partition: Int32 = 0, publishedAt: Date = Date(timeIntervalSince1970: 0)
+) -> ConsumerRecord {
     ConsumerRecord(topic: record.topic, partition: partition, offset: offset, key: record.key, value: record.value,
-                   headers: record.headers, timestamp: Date(timeIntervalSince1970: 0))
+                   headers: record.headers, timestamp: publishedAt)
 }
 
 extension OutgoingRecord {
@@ -94,21 +97,35 @@ extension ConsumerRecord {
 public func types(_ records: [OutgoingRecord]) -> [String] { records.map { "\($0.topic):\($0.eventType ?? "?")" } }
 
 /// A publisher that dies at its `crashAt`-th call: the records reach the broker, and then the
-/// process "dies" (the loop is cancelled before it can do anything else).
+/// process "dies" (the loop is cancelled before it can do anything else). With `partially`, only
+/// the first half (rounded up) of each partition's records of that call reach the broker, as when
+/// a flush goes out in several requests and the process dies after the first.
 public final class CrashingPublisher: RecordPublisher {
     let inner: any RecordPublisher
     let crashAt: Int
+    let partially: Bool
     private let calls = Atomic<Int>(0)
 
-    public init(_ inner: any RecordPublisher, crashAt: Int) {
+    public init(_ inner: any RecordPublisher, crashAt: Int, partially: Bool = false) {
         self.inner = inner
         self.crashAt = crashAt
+        self.partially = partially
     }
 
     public func publish(_ records: [OutgoingRecord]) async throws -> [DeliveryReceipt] {
-        let receipts = try await inner.publish(records)
-        if calls.add(1, ordering: .relaxed).newValue == crashAt { throw CancellationError() }
-        return receipts
+        guard calls.add(1, ordering: .relaxed).newValue == crashAt else { return try await inner.publish(records) }
+        if partially {
+            var perPartition = [String: [OutgoingRecord]]()
+            for record in records { perPartition["\(record.topic)/\(record.partition ?? -1)", default: []].append(record) }
+            let firstHalves = records.filter { record in
+                let group = perPartition["\(record.topic)/\(record.partition ?? -1)"]!
+                return group.firstIndex(of: record)! < (group.count + 1) / 2
+            }
+            _ = try await inner.publish(firstHalves)
+        } else {
+            _ = try await inner.publish(records)
+        }
+        throw CancellationError()
     }
 
     public func close() async {}

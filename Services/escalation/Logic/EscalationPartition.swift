@@ -40,8 +40,8 @@ public final class EscalationPartition: PartitionState {
         update(id) { $0 = restored }
     }
 
-    public func observe(published record: ConsumerRecord) -> [String] {
-        guard let (envelope, event, cause) = try? EscalationEventCoding.decode(record) else { return [] }
+    public func observe(published record: ConsumerRecord) -> PartitionEffects {
+        guard let (envelope, event, cause) = try? EscalationEventCoding.decode(record) else { return .none }
         update(envelope.ticketId) { ticket in
             if ticket == nil {
                 ticket = TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
@@ -49,7 +49,10 @@ public final class EscalationPartition: PartitionState {
             if let event { ticket!.escalation.replay(event, at: envelope.at) }
             ticket!.markHandled(cause)
         }
-        return [envelope.ticketId.rawValue]
+        let resent = event.flatMap { event in
+            tickets[envelope.ticketId].map { notifications(about: event, eventId: envelope.eventId, ticket: $0, at: envelope.at) }
+        }
+        return PartitionEffects(records: resent ?? [], changedKeys: [envelope.ticketId.rawValue])
     }
 
     public func handle(_ record: ConsumerRecord) throws -> PartitionEffects {
@@ -188,8 +191,13 @@ public final class EscalationPartition: PartitionState {
     private func effects(of event: Escalation.Event, ticket: TicketEscalation, cause: String, at: Date) -> PartitionEffects {
         let published = EscalationEventCoding.record(event, ticket: ticket, cause: cause, at: at)
         metrics.emitted(published.type)
-        var records = [published.record]
-        let eventId = published.eventId
+        return PartitionEffects(records: [published.record] + notifications(about: event, eventId: published.eventId, ticket: ticket, at: at),
+                                changedKeys: [ticket.ticketId.rawValue])
+    }
+
+    /// Who an escalation event tells, as `notifications` records; ids derive from the event's.
+    private func notifications(about event: Escalation.Event, eventId: EventID, ticket: TicketEscalation, at: Date) -> [OutgoingRecord] {
+        var records = [OutgoingRecord]()
         let name = "\(ticket.externalId) (\(ticket.source))"
         func notify(_ audience: HelpdeskModel.Notification.Audience, recipient: String? = nil, subject: String, text: String) {
             let notification = HelpdeskModel.Notification(
@@ -217,6 +225,6 @@ public final class EscalationPartition: PartitionState {
         case .conditionRecorded, .deEscalationRefused:
             break
         }
-        return PartitionEffects(records: records, changedKeys: [ticket.ticketId.rawValue])
+        return records
     }
 }

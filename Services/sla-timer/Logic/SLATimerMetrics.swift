@@ -12,6 +12,7 @@ public final class SLATimerMetrics: Sendable {
     private let met: [Severity: Counter]
     private let stopped: Counter
     private let firingLag: Metrics.Timer
+    private let lateInput: Counter
 
     public init() {
         func bySeverity<M>(_ make: (Severity) -> M) -> [Severity: M] {
@@ -23,6 +24,7 @@ public final class SLATimerMetrics: Sendable {
         met = bySeverity { Counter(label: "helpdesk_sla_met_total", dimensions: [("severity", $0.name)]) }
         stopped = Counter(label: "helpdesk_sla_stopped_total")
         firingLag = Metrics.Timer(label: "helpdesk_sla_timer_lag_seconds")
+        lateInput = Counter(label: "helpdesk_sla_late_input_total")
         for gauge in openGauges.values { gauge.record(0) }
     }
 
@@ -42,6 +44,8 @@ public final class SLATimerMetrics: Sendable {
     func breached(_ severity: Severity) { breaches[severity]?.increment() }
     func metDeadline(_ severity: Severity) { met[severity]?.increment() }
     func stoppedClock() { stopped.increment() }
+    /// An input record published so long after its event time that deadlines wait for more like it.
+    func readLateInput() { lateInput.increment() }
 
     /// How late a timer fired after the instant it was due.
     func fired(lateBy interval: TimeInterval) {

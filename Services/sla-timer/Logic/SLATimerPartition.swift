@@ -17,11 +17,13 @@ public final class SLATimerPartition: PartitionState {
     let metrics: SLATimerMetrics
     private(set) var clocks: [TicketID: FirstResponseClock] = [:]
     private var deadlines = DeadlineQueue()
+    private var lateInput: LateInputHold
 
-    public init(partition: Int32, policy: SLAPolicy, metrics: SLATimerMetrics) {
+    public init(partition: Int32, policy: SLAPolicy, metrics: SLATimerMetrics, lateInput: LateInputHold.Settings = .standard) {
         self.partition = partition
         self.policy = policy
         self.metrics = metrics
+        self.lateInput = LateInputHold(lateInput)
     }
 
     public func clock(_ ticket: TicketID) -> FirstResponseClock? { clocks[ticket] }
@@ -34,14 +36,15 @@ public final class SLATimerPartition: PartitionState {
         update(ticket) { $0 = restored }
     }
 
-    public func observe(published record: ConsumerRecord) -> [String] {
+    public func observe(published record: ConsumerRecord) -> PartitionEffects {
         guard let (envelope, output) = try? Self.decodeOutput(record), clocks[envelope.ticketId] != nil || isStart(output) else {
-            return []
+            return .none
         }
         update(envelope.ticketId, source: envelope.source, externalId: envelope.externalId) { clock in
             clock?.observe(output, policy: policy)
         }
-        return [envelope.ticketId.rawValue]
+        let resent = clocks[envelope.ticketId].map { notifications(for: output, eventId: envelope.eventId, at: envelope.at, clock: $0) }
+        return PartitionEffects(records: resent ?? [], changedKeys: [envelope.ticketId.rawValue])
     }
 
     public func handle(_ record: ConsumerRecord) throws -> PartitionEffects {
@@ -52,6 +55,7 @@ public final class SLATimerPartition: PartitionState {
             throw UnprocessableRecord(code: "invalid_event", reason: "not an event: \(error)")
         }
         let envelope = document.envelope
+        if lateInput.read(publishedAt: record.timestamp, eventTime: envelope.at) { metrics.readLateInput() }
         let input: FirstResponseClock.Input
         do {
             switch envelope.type {
@@ -88,18 +92,21 @@ public final class SLATimerPartition: PartitionState {
 
     public func fire(now: Date) -> PartitionEffects {
         var effects = PartitionEffects.none
-        for (ticket, due) in deadlines.popDue(now) {
+        // While input arrives late, only deadlines the late input has already passed are due.
+        lateInput.forget(upTo: now)
+        let watermark = lateInput.watermark(at: now)
+        for (ticket, due) in deadlines.popDue(watermark) {
             // Entries left behind by a moved deadline or a finished clock are skipped.
             guard let clock = clocks[ticket], clock.nextDeadline == due else { continue }
             metrics.fired(lateBy: now.timeIntervalSince(due))
             var outputs = [FirstResponseClock.Output]()
-            update(ticket) { outputs = $0!.apply(.tick(now: now), policy: policy) }
+            update(ticket) { outputs = $0!.apply(.tick(now: watermark), policy: policy) }
             effects += self.effects(of: outputs, ticket: ticket, inputAt: due)
         }
         return effects
     }
 
-    public var nextDeadline: Date? { deadlines.earliest }
+    public var nextDeadline: Date? { deadlines.earliest.map { lateInput.release(of: $0) } }
 
     public func changelogValue(forKey key: String) -> [UInt8]? {
         clocks[TicketID(rawValue: key)]?.changelogValue
@@ -156,12 +163,6 @@ public final class SLATimerPartition: PartitionState {
             records.append(OutgoingRecord(event: event, topic: topic, producer: Self.service))
             return event
         }
-        func notify<P>(_ audiences: [HelpdeskModel.Notification.Audience], about event: Event<P>, severity: Severity, subject: String, text: String) {
-            for audience in audiences {
-                _ = emit(HelpdeskModel.Notification(audience: audience, severity: severity, subject: subject, text: text, causedBy: event.eventId),
-                         cause: "\(event.eventId.rawValue)/\(audience.rawValue)", at: event.at, to: Topics.notifications)
-            }
-        }
         // A breach happened at its deadline, whichever input or timer revealed it; only a
         // re-prioritization that moves the deadline into the past breaches at the change.
         let reprioritized = outputs.contains { if case .recalculated = $0 { true } else { false } }
@@ -170,20 +171,13 @@ public final class SLATimerPartition: PartitionState {
             case .started(let payload, let cause):
                 _ = emit(payload, cause: cause, at: inputAt)
             case .warning(let payload, let cause):
-                let severity = clock.severity ?? .minor
                 let event = emit(payload, cause: cause, at: clock.warnAt ?? inputAt)
-                metrics.warned(severity)
-                notify(policy.target(for: severity).notifyOnWarning, about: event, severity: severity,
-                       subject: "First response due soon: \(clock.externalId)",
-                       text: "\(severity.name.capitalized) ticket \(clock.externalId) (\(clock.source)) needs a first response by "
-                           + "\(ISO8601.format(payload.dueAt)); \(payload.remainingSeconds / 60) business minutes remain.")
+                metrics.warned(clock.severity ?? .minor)
+                records += notifications(for: output, eventId: event.eventId, at: event.at, clock: clock)
             case .breached(let payload, let cause):
                 let event = emit(payload, cause: cause, at: reprioritized ? max(payload.dueAt, inputAt) : payload.dueAt)
                 metrics.breached(payload.severity)
-                notify(policy.target(for: payload.severity).notifyOnBreach, about: event, severity: payload.severity,
-                       subject: "First-response deadline breached: \(clock.externalId)",
-                       text: "\(payload.severity.name.capitalized) ticket \(clock.externalId) (\(clock.source)) had no first "
-                           + "response by \(ISO8601.format(payload.dueAt)).")
+                records += notifications(for: output, eventId: event.eventId, at: event.at, clock: clock)
             case .met(let payload, let cause):
                 _ = emit(payload, cause: cause, at: payload.respondedAt)
                 if let severity = clock.severity { metrics.metDeadline(severity) }
@@ -195,6 +189,37 @@ public final class SLATimerPartition: PartitionState {
             }
         }
         return PartitionEffects(records: records, changedKeys: [ticket.rawValue])
+    }
+
+    /// Who a warning or a breach tells, as `notifications` records; ids derive from the event's.
+    private func notifications(
+        for output: FirstResponseClock.Output, eventId: EventID, at: Date, clock: FirstResponseClock
+    ) -> [OutgoingRecord] {
+        let severity: Severity, audiences: [HelpdeskModel.Notification.Audience], subject: String, text: String
+        switch output {
+        case .warning(let payload, _):
+            severity = clock.severity ?? .minor
+            audiences = policy.target(for: severity).notifyOnWarning
+            subject = "First response due soon: \(clock.externalId)"
+            text = "\(severity.name.capitalized) ticket \(clock.externalId) (\(clock.source)) needs a first response by "
+                + "\(ISO8601.format(payload.dueAt)); \(payload.remainingSeconds / 60) business minutes remain."
+        case .breached(let payload, _):
+            severity = payload.severity
+            audiences = policy.target(for: severity).notifyOnBreach
+            subject = "First-response deadline breached: \(clock.externalId)"
+            text = "\(severity.name.capitalized) ticket \(clock.externalId) (\(clock.source)) had no first "
+                + "response by \(ISO8601.format(payload.dueAt))."
+        default:
+            return []
+        }
+        return audiences.map { audience in
+            let notification = HelpdeskModel.Notification(
+                audience: audience, severity: severity, subject: subject, text: text, causedBy: eventId)
+            return OutgoingRecord(
+                event: Event(emittedBy: Self.service, causedBy: "\(eventId.rawValue)/\(audience.rawValue)", ticketId: clock.ticketId,
+                             source: clock.source, externalId: clock.externalId, at: at, payload: notification),
+                topic: Topics.notifications, producer: Self.service)
+        }
     }
 
     /// An event of ours from `sla.events`, as the clock's output it was.

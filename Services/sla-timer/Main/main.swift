@@ -7,6 +7,12 @@ import SLATimerService
 do {
     try await ServiceHost.run(serviceName: SLATimerPartition.service, defaultHTTPPort: 8083) { context, reader in
         let policy = reader.policy()
+        let standard = LateInputHold.Settings.standard
+        let lateInput = LateInputHold.Settings(
+            threshold: .milliseconds(reader.int("SLA_LATE_INPUT_THRESHOLD_MS", default: Int(standard.threshold / .milliseconds(1)),
+                                                range: 0...3_600_000)),
+            maxHold: .milliseconds(reader.int("SLA_LATE_INPUT_MAX_HOLD_MS", default: Int(standard.maxHold / .milliseconds(1)),
+                                              range: 0...86_400_000)))
         let metrics = SLATimerMetrics()
         let status = SLAStatusController(bus: context.bus, policy: policy)
         return ServiceParts(
@@ -14,7 +20,7 @@ do {
                 .init(group: "sla-timer", inputs: [Topics.classified, Topics.activity],
                       changelog: Topics.slaTimerChangelog, output: Topics.slaEvents,
                       instanceID: context.configuration.kafka.properties["group.instance.id"]),
-                makeState: { SLATimerPartition(partition: $0, policy: policy, metrics: metrics) }),
+                makeState: { SLATimerPartition(partition: $0, policy: policy, metrics: metrics, lateInput: lateInput) }),
             routes: { status.addRoutes(to: $0) })
     }
 } catch {
