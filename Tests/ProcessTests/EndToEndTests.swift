@@ -231,8 +231,24 @@ struct EndToEndTests {
             let malformed = first.filter { $0.hasPrefix("crm/bad-") }.count + burst.count
             #expect(Int(deadLettered) == malformed, "intake dead-lettered \(Int(deadLettered)) of \(malformed) malformed records")
         }
-        // The last flushes land (a restarted instance restores and catches up), then everything is read.
-        try await Task.sleep(for: .seconds(slow ? 15 : 3))
+        // The last flushes land (a restarted instance restores and catches up), then everything is
+        // read. Escalation follows the breaches: wait until every request the policy calls for has
+        // come, or the time is up (and invariant 4 names what is missing).
+        try await Task.sleep(for: .seconds(3))
+        let catchUpStarted = ContinuousClock.now
+        let catchUp = catchUpStarted + .seconds(slow ? 90 : 30)
+        while ContinuousClock.now < catchUp {
+            let criticalBreaches = try await Self.read(Topics.slaEvents, bus: bus).filter { $0.eventType == SLABreached.type }
+                .filter { (try? WireJSON.decode(Event<SLABreached>.self, from: $0.value ?? []))?.payload.severity == .critical }
+                .compactMap(\.keyString)
+            let expected = Set(plans.filter(\.ccEscalation).map(\.ticketId)).union(criticalBreaches)
+            let requested = Set(try await Self.read(Topics.escalationEvents, bus: bus)
+                .filter { $0.eventType == EscalationRequested.type }.compactMap(\.keyString))
+            if expected.isSubset(of: requested) { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+        print("end to end: escalation requests complete \(ContinuousClock.now - catchUpStarted) after the terminal SLA events (+3 s)")
+        if slow { try await Task.sleep(for: .seconds(5)) }
         var topics = [String: [ConsumerRecord]]()
         for topic in [Topics.inbound, Topics.received, Topics.rejected, Topics.activity, Topics.deadletter, Topics.classified,
                       Topics.docsFeedback, Topics.slaEvents, Topics.escalationEvents] {
