@@ -7,7 +7,10 @@ import MessageBus
 /// own queue meanwhile). A revocation is a rendezvous: the poll thread waits inside
 /// librdkafka's rebalance callback until the application has asked for the events after
 /// the `revoked` one, so the application can commit and drop state before the partitions
-/// move on.
+/// move on. Records of the revoked partitions that the application has not taken yet are
+/// dropped: uncommitted, they go to the partitions' next owner, and handling them here would
+/// only delay the revocation (a full buffer is thousands of records) and, after a lost
+/// session, publish as a member that no longer owns them.
 final class ConsumerEventBuffer: @unchecked Sendable {
     private enum Revocation { case none, queued, delivered, acknowledged }
 
@@ -47,6 +50,12 @@ final class ConsumerEventBuffer: @unchecked Sendable {
             condition.unlock()
             return
         }
+        let revoked = Set(partitions)
+        events = events[head...].filter { event in
+            if case .record(let record) = event { return !revoked.contains(record.topicPartition) }
+            return true
+        }
+        head = 0
         events.append(.revoked(partitions))
         revocation = .queued
         let waiter = takeWaiter()
@@ -70,6 +79,13 @@ final class ConsumerEventBuffer: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         waiter?.resume()
+    }
+
+    /// Whether a revocation is waiting for the application.
+    var isRevoking: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return revocation != .none
     }
 
     // MARK: application side
