@@ -80,6 +80,8 @@ public struct LateInputHold: Sendable, Equatable {
     /// The earliest instant at which a deadline due at `due` may fire, if no more late input
     /// arrives: the first moment the watermark has passed it.
     func release(of due: Date) -> Date {
+        // Asked on every turn of the loop; nearly always nothing is held.
+        guard !seconds.isEmpty else { return due }
         let due = due.timeIntervalSince1970
         // Late seconds stop holding in the order they were published; between two such moments
         // the hold is the greatest lateness among the seconds still holding.

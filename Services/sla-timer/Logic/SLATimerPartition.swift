@@ -157,10 +157,10 @@ public final class SLATimerPartition: PartitionState {
     private func effects(of outputs: [FirstResponseClock.Output], ticket: TicketID, inputAt: Date) -> PartitionEffects {
         guard !outputs.isEmpty, let clock = clocks[ticket] else { return .none }
         var records = [OutgoingRecord]()
-        func emit<P: EventPayload>(_ payload: P, cause: String, at: Date, to topic: String = Topics.slaEvents) -> Event<P> {
+        func emit<P: EventPayload>(_ payload: P, cause: String, at: Date) -> Event<P> {
             let event = Event(emittedBy: Self.service, causedBy: cause, ticketId: ticket, source: clock.source,
                               externalId: clock.externalId, at: at, payload: payload)
-            records.append(OutgoingRecord(event: event, topic: topic, producer: Self.service))
+            records.append(OutgoingRecord(event: event, topic: Topics.slaEvents, producer: Self.service))
             return event
         }
         // A breach happened at its deadline, whichever input or timer revealed it; only a
