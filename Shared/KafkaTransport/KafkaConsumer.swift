@@ -31,9 +31,11 @@ public final class KafkaConsumer: GroupSubscription {
     private let pollThread: Mutex<PollThread?> = Mutex(nil)
     private let blockingCalls = DispatchQueue(label: "kafka-consumer-blocking")
     private let logger: Logger
+    private let endOffsetsTimeoutMilliseconds: Int32
 
     public init(configuration: KafkaConfiguration, group: String, topics: [String], instanceID: String? = nil,
-                logger: Logger, bufferCapacity: Int = 4096) throws {
+                logger: Logger, bufferCapacity: Int = 4096, endOffsetsTimeoutMilliseconds: Int32 = 2000) throws {
+        self.endOffsetsTimeoutMilliseconds = endOffsetsTimeoutMilliseconds
         var configuration = configuration.withDefaults(Self.defaults).setting("group.id", group)
         if let instanceID { configuration = configuration.setting("group.instance.id", instanceID) }
         let buffer = ConsumerEventBuffer(capacity: bufferCapacity)
@@ -121,6 +123,23 @@ public final class KafkaConsumer: GroupSubscription {
             let error = rd_kafka_committed(handle.pointer, list.pointer, 10_000)
             if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw BusError.commitFailed(KafkaError(error).description) }
             return list.offsets.filter { $0.value >= 0 }
+        }
+    }
+
+    /// One ListOffsets request per partition leader (the "latest" timestamp asks for the end
+    /// offset), bounded so that a loop asking during an outage soon hears that it cannot know.
+    public func endOffsets(of partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        guard running.value else { throw BusError.closed }
+        let handle = self.handle
+        let timeout = endOffsetsTimeoutMilliseconds
+        return try await offloaded(blockingCalls) {
+            let list = TopicPartitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_END)) }))
+            defer { list.destroy() }
+            let error = rd_kafka_offsets_for_times(handle.pointer, list.pointer, timeout)
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw BusError.unavailable("end offsets: \(KafkaError(error))") }
+            if let failed = list.firstError { throw BusError.unavailable("end offsets: \(failed)") }
+            return list.offsets
         }
     }
 

@@ -5,7 +5,8 @@ import Synchronization
 /// them: partitioned topics with murmur2 key partitioning, consumer groups whose partitions
 /// are split by range assignment and rebalanced (eagerly) when members join or leave,
 /// committed offsets, redelivery of uncommitted records, headers, and topics that are
-/// created on demand or refused.
+/// created on demand or refused. Its one fault is a cut-off (`setReachable(false)`): what
+/// consumers see while their broker is down.
 public final class InMemoryBroker: MessageBus {
     public struct Configuration: Sendable {
         public var defaultPartitions: Int
@@ -38,6 +39,18 @@ public final class InMemoryBroker: MessageBus {
     }
 
     public func makePublisher() throws -> any RecordPublisher { Publisher(broker: self) }
+
+    /// Fault injection: while unreachable, group members are handed no events (records are
+    /// still stored, and rebalances still happen), and their commits and offset queries fail
+    /// with `BusError.unavailable`, as for consumers cut off from their broker. Publishing is
+    /// not affected: records published meanwhile are there when the members reconnect, as a
+    /// producer's queued records are delivered once the broker is back.
+    public func setReachable(_ reachable: Bool) {
+        state.withLock { state in
+            state.reachable = reachable
+            return reachable ? state.takeAllWaiters() : []
+        }.resumeAll()
+    }
 
     public func subscribe(group: String, topics: [String], instanceID: String?) async throws -> any GroupSubscription {
         let (memberID, waiters) = try state.withLock { state -> (Int, [Waiter]) in
@@ -165,6 +178,7 @@ public final class InMemoryBroker: MessageBus {
 
         func commit(_ offsets: [TopicPartition: Int64]) async throws {
             try broker.state.withLock { state in
+                try state.checkReachable()
                 guard let member = state.groups[group]?.members[memberID] else { throw BusError.closed }
                 for (partition, offset) in offsets {
                     // Kafka refuses commits for partitions the member no longer owns after a rebalance.
@@ -177,9 +191,24 @@ public final class InMemoryBroker: MessageBus {
         }
 
         func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
-            broker.state.withLock { state in
+            try broker.state.withLock { state in
+                try state.checkReachable()
                 let committed = state.groups[group]?.committed ?? [:]
                 return committed.filter { partitions.contains($0.key) }
+            }
+        }
+
+        func endOffsets(of partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+            try broker.state.withLock { state in
+                try state.checkReachable()
+                var ends = [TopicPartition: Int64]()
+                for partition in partitions {
+                    guard let log = state.topics[partition.topic], partition.partition >= 0,
+                        Int(partition.partition) < log.partitions.count
+                    else { throw BusError.unknownTopic("\(partition)") }
+                    ends[partition] = Int64(log.partitions[Int(partition.partition)].count)
+                }
+                return ends
             }
         }
 
@@ -249,6 +278,11 @@ private struct GroupState {
 private struct BrokerState {
     var topics: [String: TopicLog] = [:]
     var groups: [String: GroupState] = [:]
+    var reachable = true
+
+    func checkReachable() throws {
+        guard reachable else { throw BusError.unavailable("the broker is unreachable") }
+    }
 
     mutating func takeAllWaiters() -> [Waiter] {
         var waiters = [Waiter]()
@@ -352,6 +386,7 @@ private struct BrokerState {
 
     func hasEvents(group name: String, member id: Int) -> Bool {
         guard let member = groups[name]?.members[id] else { return true }
+        guard reachable else { return false }
         if !member.pending.isEmpty || member.revocationDelivered { return true }
         return member.assigned.contains { partition in
             (member.positions[partition] ?? 0) < Int64(topics[partition.topic]?.partitions[Int(partition.partition)].count ?? 0)
@@ -361,7 +396,7 @@ private struct BrokerState {
     /// Pending control events first (a batch ends at a revocation), then records from the
     /// assigned partitions in turn.
     mutating func take(group name: String, member id: Int, max: Int) -> [ConsumerEvent] {
-        guard var member = groups[name]?.members[id] else { return [] }
+        guard reachable, var member = groups[name]?.members[id] else { return [] }
         defer { groups[name]!.members[id] = member }
         var events = [ConsumerEvent]()
         while !member.pending.isEmpty, events.count < max {

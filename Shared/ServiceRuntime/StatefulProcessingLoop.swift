@@ -19,6 +19,9 @@ import ServiceLifecycle
 /// output partition from the checkpoint's output offset and lets the state learn them before
 /// handling any input. A crash after 2 leaves inputs that are redelivered but already
 /// reflected: they are skipped by offset.
+///
+/// Timers fire only on complete input (`InputProgress`): before a deadline fires, the loop
+/// asks the broker for the inputs' end offsets and waits until it has read up to them.
 public struct StatefulProcessingLoop: Service {
     public struct Source: Sendable {
         public var group: String
@@ -83,6 +86,7 @@ public struct StatefulProcessingLoop: Service {
                     if batch.isEmpty { break }
                     try await handle(batch, subscription: subscription, work: &work)
                 }
+                try await checkInputs(&work, subscription: subscription)
                 fireTimers(&work)
                 try await flush(&work, subscription: subscription)
             }
@@ -150,8 +154,8 @@ public struct StatefulProcessingLoop: Service {
                 work.metrics.recordIn(record.topic)
                 work.commits[record.topicPartition] = record.offset + 1
                 guard let owned = work.owned[record.partition] else { continue }
-                if owned.reached(record) {
-                    logger.info("backlog read; timers resume", metadata: ["partition": "\(record.partition)"])
+                if owned.progress.read(record.topicPartition, offset: record.offset) {
+                    logger.debug("input read up to the check; timers resume", metadata: ["partition": "\(record.partition)"])
                 }
                 if owned.checkpoint.reflects(record) {
                     work.skipped.increment()
@@ -172,20 +176,19 @@ public struct StatefulProcessingLoop: Service {
                     service: service, bus: bus, changelog: source.changelog, output: source.output,
                     settings: handling.settings, logger: logger, makeState: makeState)
                 for restored in try await restorer.restore(fresh) {
+                    let inputs = source.inputs.map { TopicPartition($0, restored.partition) }
+                    let committed = try await subscription.committed(inputs)
                     let owned = OwnedPartition(
-                        number: restored.partition, state: restored.state, checkpoint: restored.checkpoint)
+                        number: restored.partition, state: restored.state, checkpoint: restored.checkpoint,
+                        // Input is read from the committed offset; what the checkpoint reflects is skipped.
+                        positions: Dictionary(uniqueKeysWithValues: inputs.map { input in
+                            (input, max(committed[input] ?? 0, restored.checkpoint.inputs[input.topic] ?? 0))
+                        }))
                     // What the events taught the state is saved with the next flush, so a later
                     // restore, which starts reading events after this checkpoint, keeps it; the
                     // notifications that went with them are published again.
                     owned.take(restored.learned, outputTopic: source.output)
-                    let partition = restored.partition
-                    try await owned.holdTimers(untilCaughtUpWith: partitions.filter { $0.partition == partition },
-                                               bus: bus, subscription: subscription)
-                    if !owned.caughtUp {
-                        logger.info("timers wait for the backlog", metadata: [
-                            "partition": "\(partition)", "backlogEnds": "\(owned.backlogDescription)"])
-                    }
-                    work.owned[partition] = owned
+                    work.owned[restored.partition] = owned
                 }
                 work.metrics.assigned(partitions.count)
                 joined.set(true)
@@ -199,16 +202,55 @@ public struct StatefulProcessingLoop: Service {
         }
     }
 
+    /// Asks the broker how far the input of partitions with a due timer goes, in one request.
+    /// Until it answers (an outage), those timers wait, and the question is asked again.
+    private func checkInputs(_ work: inout Work, subscription: any GroupSubscription) async throws {
+        let now = clock.now()
+        let due = work.owned.values.filter { $0.progress.needsCheck(for: $0.state.nextDeadline, now: now) }
+        guard !due.isEmpty else { return }
+        let inputs = due.flatMap { owned in source.inputs.map { TopicPartition($0, owned.number) } }
+        let ends: [TopicPartition: Int64]
+        do {
+            ends = try await subscription.endOffsets(of: inputs)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let retryAt = now.addingTimeInterval(Self.checkRetryInterval)
+            for owned in due { owned.progress.checkFailed(retryAt: retryAt) }
+            work.checks.failed.increment()
+            if !work.checksFailing {
+                work.checksFailing = true
+                logger.warning("timers wait: the broker does not say how far the input goes", metadata: ["error": "\(error)"])
+            }
+            return
+        }
+        if work.checksFailing {
+            work.checksFailing = false
+            logger.info("the broker answers again; timers fire once the input is read")
+        }
+        for owned in due {
+            if owned.progress.checked(ends: ends.filter { $0.key.partition == owned.number }, asOf: now) {
+                work.checks.read.increment()
+            } else {
+                work.checks.behind.increment()
+                logger.debug("timers wait for the input", metadata: [
+                    "partition": "\(owned.number)", "until": "\(owned.progress.pendingDescription)"])
+            }
+        }
+    }
+
+    static let checkRetryInterval: TimeInterval = 0.5
+
     private func fireTimers(_ work: inout Work) {
         let now = clock.now()
         let due = work.owned.values.filter { owned in
-            owned.caughtUp && (owned.state.nextDeadline.map { $0 <= now } ?? false)
+            owned.state.nextDeadline.map { $0 <= owned.progress.firingLimit(now: now) } ?? false
         }
         guard !due.isEmpty else { return }
         // Partitions share nothing but thread-safe metrics, so a burst of due timers spread
         // over several partitions is fired on all cores; the loop waits for all of them.
-        let batch = FireBatch(due.map(\.state))
-        DispatchQueue.concurrentPerform(iterations: due.count) { index in batch.fire(index, now: now) }
+        let batch = FireBatch(due.map { ($0.state, $0.progress.firingLimit(now: now)) })
+        DispatchQueue.concurrentPerform(iterations: due.count) { index in batch.fire(index) }
         for (owned, effects) in zip(due, batch.results) { owned.take(effects, outputTopic: source.output) }
     }
 
@@ -250,34 +292,13 @@ final class OwnedPartition {
     let state: any PartitionState
     var checkpoint: PartitionCheckpoint
     var pending = PartitionEffects.none
-    /// Input that was already waiting when the partition was assigned. Its timers wait until
-    /// it is read: after downtime, a reply sent before its deadline may still be in the
-    /// backlog, and a breach fired first would be wrong and final.
-    private var backlog: [TopicPartition: Int64] = [:]
+    var progress: InputProgress
 
-    init(number: Int32, state: any PartitionState, checkpoint: PartitionCheckpoint) {
+    init(number: Int32, state: any PartitionState, checkpoint: PartitionCheckpoint, positions: [TopicPartition: Int64]) {
         self.number = number
         self.state = state
         self.checkpoint = checkpoint
-    }
-
-    var caughtUp: Bool { backlog.isEmpty }
-    var backlogDescription: String { backlog.map { "\($0.key)@\($0.value)" }.sorted().joined(separator: ", ") }
-
-    func holdTimers(untilCaughtUpWith inputs: [TopicPartition], bus: any MessageBus, subscription: any GroupSubscription) async throws {
-        let committed = try await subscription.committed(inputs)
-        for input in inputs {
-            let end = try await bus.endOffset(of: input)
-            let start = max(committed[input] ?? 0, checkpoint.inputs[input.topic] ?? 0)
-            if start < end { backlog[input] = end }
-        }
-    }
-
-    /// Notes a record read; returns whether it was the last of the backlog.
-    func reached(_ record: ConsumerRecord) -> Bool {
-        guard let end = backlog[record.topicPartition], record.offset + 1 >= end else { return false }
-        backlog[record.topicPartition] = nil
-        return backlog.isEmpty
+        progress = InputProgress(positions: positions)
     }
 
     /// Queues effects; events for the output topic go to this partition, whatever their key.
@@ -295,14 +316,20 @@ private struct Work {
     var commits: [TopicPartition: Int64] = [:]
     var metrics: LoopMetrics
     let skipped: Counter
+    let checks: (read: Counter, behind: Counter, failed: Counter)
+    var checksFailing = false
 
     init(metrics: LoopMetrics) {
         self.metrics = metrics
         skipped = Counter(label: "helpdesk_inputs_already_reflected_total", dimensions: [("service", metrics.service)])
+        func checks(_ outcome: String) -> Counter {
+            Counter(label: "helpdesk_timer_input_checks_total", dimensions: [("service", metrics.service), ("outcome", outcome)])
+        }
+        self.checks = (checks("read"), checks("behind"), checks("failed"))
     }
 
-    /// The earliest timer that may fire now: partitions still reading their backlog wait.
-    var nextDeadline: Date? { owned.values.filter(\.caughtUp).compactMap(\.state.nextDeadline).min() }
+    /// When the loop must wake for a timer: partitions waiting for input wake it with their records.
+    var nextDeadline: Date? { owned.values.compactMap { $0.progress.wakeAt(for: $0.state.nextDeadline) }.min() }
 }
 
 extension Duration {
@@ -315,10 +342,10 @@ extension Duration {
 /// Due partitions fired in parallel: iteration i touches only state i and result slot i,
 /// and the loop reads the results after `concurrentPerform` has returned.
 private final class FireBatch: @unchecked Sendable {
-    private let states: [any PartitionState]
+    private let states: [(state: any PartitionState, now: Date)]
     private let slots: UnsafeMutableBufferPointer<PartitionEffects>
 
-    init(_ states: [any PartitionState]) {
+    init(_ states: [(state: any PartitionState, now: Date)]) {
         self.states = states
         slots = .allocate(capacity: states.count)
         slots.initialize(repeating: .none)
@@ -329,8 +356,8 @@ private final class FireBatch: @unchecked Sendable {
         slots.deallocate()
     }
 
-    func fire(_ index: Int, now: Date) {
-        slots[index] = states[index].fire(now: now)
+    func fire(_ index: Int) {
+        slots[index] = states[index].state.fire(now: states[index].now)
     }
 
     var results: [PartitionEffects] { Array(slots) }

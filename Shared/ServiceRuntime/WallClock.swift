@@ -52,6 +52,9 @@ public final class VirtualWallClock: WallClock {
     /// How many tasks are waiting on this clock (tests wait for the loop to park before moving time).
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
+    /// The earliest instant a task waits for (tests learn from it what the loop decided to wait for).
+    public var earliestWake: Date? { state.withLock { $0.sleepers.values.map(\.deadline).min() } }
+
     public func sleep(until deadline: Date) async throws {
         let id = state.withLock { state -> UInt64 in
             state.nextID += 1

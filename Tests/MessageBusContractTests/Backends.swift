@@ -28,14 +28,14 @@ struct RunningBackend: Sendable {
 }
 
 struct InMemoryBackend: ContractBackend {
-    var features: BackendFeatures { [] }
+    var features: BackendFeatures { [.brokerOutage] }
     var testDescription: String { "in-memory" }
 
     func start(autoCreateTopics: Bool) async throws -> RunningBackend {
         let broker = InMemoryBroker(defaultPartitions: 6, autoCreateTopics: autoCreateTopics)
         return RunningBackend(
             bus: broker, createTopic: { broker.createTopic($0, partitions: $1) }, refuseTopic: { _ in },
-            brokerDown: {}, brokerUp: {}, stop: {})
+            brokerDown: { broker.setReachable(false) }, brokerUp: { broker.setReachable(true) }, stop: {})
     }
 }
 

@@ -149,6 +149,48 @@ struct BrokerContractTests {
         #expect(Set(rest).isDisjoint(with: done))
     }
 
+    @Test("a member's end offsets are the broker's at the time of asking", arguments: allBackends)
+    func endOffsetsAreAskedOfTheBroker(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("ends")
+        try broker.createTopic(topic, 3)
+        let subscription = try await broker.bus.subscribe(group: "ends", topics: [topic])
+        let partitions = (0..<3).map { TopicPartition(topic, Int32($0)) }
+        #expect(try await subscription.endOffsets(of: partitions) == Dictionary(uniqueKeysWithValues: partitions.map { ($0, 0) }))
+        let publisher = try broker.bus.makePublisher()
+        let receipts = try await publisher.publish((0..<30).map { OutgoingRecord(topic: topic, key: nil, value: [UInt8($0)], partition: Int32($0 % 2)) })
+        await publisher.close()
+        #expect(receipts.count == 30)
+        // Asked again at once, before this member has read anything: the answer is not a cached one.
+        #expect(try await subscription.endOffsets(of: partitions) == [partitions[0]: 15, partitions[1]: 15, partitions[2]: 0])
+        #expect(try await subscription.endOffsets(of: []) == [:])
+        try await subscription.close()
+    }
+
+    @Test("a member cannot learn end offsets while its broker is down, and can again after",
+          arguments: allBackends.filter { $0.features.contains(.brokerOutage) })
+    func endOffsetsFailDuringAnOutage(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("ends-outage")
+        try broker.createTopic(topic, 1)
+        let publisher = try broker.bus.makePublisher()
+        _ = try await publisher.publish(OutgoingRecord(topic: topic, key: "k", value: [1]))
+        let subscription = try await broker.bus.subscribe(group: "ends-outage", topics: [topic])
+        let partition = TopicPartition(topic, 0)
+        #expect(try await subscription.endOffsets(of: [partition]) == [partition: 1])
+        broker.brokerDown()
+        await #expect(throws: BusError.self) { try await subscription.endOffsets(of: [partition]) }
+        broker.brokerUp()
+        _ = try await publisher.publish(OutgoingRecord(topic: topic, key: "k", value: [2]))
+        await publisher.close()
+        try await eventually("the broker answers again", timeout: 30) {
+            (try? await subscription.endOffsets(of: [partition])) == [partition: 2]
+        }
+        try await subscription.close()
+    }
+
     @Test("a revoked partition moves only after its member asks for more", arguments: allBackends)
     func revocationPrecedesReassignment(backend: any ContractBackend) async throws {
         let broker = try await backend.start(autoCreateTopics: true)

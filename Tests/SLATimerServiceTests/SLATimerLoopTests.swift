@@ -155,6 +155,64 @@ struct SLATimerLoopTests {
         #expect(harness.events(SLAStarted.type).count == 24)
     }
 
+    /// The race a CI run found: the classification read, the reply on its topic but not yet
+    /// read when the broker went out of reach, and the deadline falling meanwhile.
+    @Test func aDeadlineThatFallsWhileTheBrokerIsOutOfReachWaitsForTheInputOnTheTopic() async throws {
+        let harness = SLATimerHarness(start: Self.opening, partitions: 1)
+        let answered = TicketInputs("CRM-answered")
+        let unanswered = TicketInputs("CRM-unanswered")
+        try await harness.publish([answered, unanswered].map { $0.classified(.critical, openedAt: Self.opening) })
+        let instance = try harness.startInstance()
+        try await harness.eventually("both clocks started") { harness.events(SLAStarted.type).count == 2 }
+
+        harness.broker.setReachable(false)
+        try await harness.publish([answered.agentReply(at: Self.opening.addingTimeInterval(600))])
+        let outage = Self.opening.addingTimeInterval(2 * 3600)
+        harness.clock.advance(to: outage)
+        // The loop wakes for the due timers, cannot ask how far the input goes, and waits to ask again.
+        try await harness.eventually("the loop holds its timers, or fires them") {
+            (harness.clock.earliestWake ?? .distantPast) > outage || harness.events().count > 2
+        }
+        #expect(harness.events().count == 2, "nothing fires while the broker is out of reach")
+        #expect(harness.clock.earliestWake == outage.addingTimeInterval(0.5))
+
+        harness.broker.setReachable(true)
+        try await harness.eventually("the reply, read at last, meets its clock") { harness.events(SLAMet.type).count == 1 }
+        harness.clock.advance(to: outage.addingTimeInterval(0.5))
+        try await harness.eventually("the unanswered ticket breaches") { harness.events(SLABreached.type).count == 1 }
+        instance.cancel()
+        await instance.value
+
+        #expect(harness.events(SLAMet.type).map(\.envelope.ticketId) == [answered.ticketId])
+        let breaches = harness.events(SLABreached.type)
+        #expect(breaches.map(\.envelope.ticketId) == [unanswered.ticketId])
+        #expect(breaches.first?.envelope.at == Self.opening.addingTimeInterval(3600), "dated by its deadline")
+        #expect(harness.events(SLAWarning.type).isEmpty, "a warning that fires with its breach is left out")
+    }
+
+    /// Input waiting when a partition is assigned: restored clocks past their deadline wait for it.
+    @Test func restoredClocksPastTheirDeadlineWaitForTheInputWaitingOnTheTopic() async throws {
+        let harness = SLATimerHarness(start: Self.opening, partitions: 1)
+        try await harness.publish(tickets.map { $0.classified(.critical, openedAt: Self.opening) })
+        let first = try harness.startInstance()
+        try await harness.eventually("every clock started") { harness.events(SLAStarted.type).count == 24 }
+        first.cancel()
+        await first.value
+        // While no instance runs, half the tickets are answered in time, behind more activity
+        // than the next instance reads in one batch, and the deadlines pass.
+        let otherActivity = (0..<120).map { TicketInputs("OTHER-\($0)").agentReply(at: Self.opening.addingTimeInterval(300)) }
+        try await harness.publish(otherActivity + tickets.prefix(12).map { $0.agentReply(at: Self.opening.addingTimeInterval(600)) })
+        harness.clock.advance(to: Self.opening.addingTimeInterval(2 * 3600))
+        let second = try harness.startInstance(name: "b")
+        try await harness.eventually("every clock ended") {
+            harness.events(SLAMet.type).count + harness.events(SLABreached.type).count == 24
+        }
+        second.cancel()
+        await second.value
+        #expect(Set(harness.events(SLAMet.type).map(\.envelope.ticketId)) == Set(tickets.prefix(12).map(\.ticketId)))
+        #expect(Set(harness.events(SLABreached.type).map(\.envelope.ticketId)) == Set(tickets.suffix(12).map(\.ticketId)))
+    }
+
     @Test func topicsWithDifferentPartitionCountsAreRefusedAtStart() async throws {
         let broker = InMemoryBroker(defaultPartitions: 6)
         broker.createTopic(Topics.classified, partitions: 6)
