@@ -30,10 +30,6 @@ public struct KafkaBus: MessageBus {
     ) async throws -> Int64 {
         try await KafkaPartitionReader.read(partition, from: offset, configuration: configuration, logger: logger, body)
     }
-
-    public func endOffset(of partition: TopicPartition) async throws -> Int64 {
-        try await KafkaPartitionReader.read(partition, from: .max, configuration: configuration, logger: logger) { _ in }
-    }
 }
 
 enum KafkaMetadata {

@@ -99,10 +99,6 @@ public final class InMemoryBroker: MessageBus {
         return Int64(records.endIndex)
     }
 
-    public func endOffset(of partition: TopicPartition) async throws -> Int64 {
-        try await readPartition(partition, from: .max) { _ in }
-    }
-
     /// Every record of a partition, for tests that inspect what was written.
     public func records(in topic: String) -> [ConsumerRecord] {
         state.withLock { state in

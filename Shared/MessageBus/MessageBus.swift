@@ -49,8 +49,6 @@ public protocol MessageBus: Sendable {
     func readPartition(
         _ partition: TopicPartition, from offset: Int64, _ body: ([ConsumerRecord]) throws -> Void
     ) async throws -> Int64
-    /// The offset the next record published to the partition will get (its high watermark).
-    func endOffset(of partition: TopicPartition) async throws -> Int64
 }
 
 extension MessageBus {
