@@ -163,6 +163,7 @@ let package = Package(
             dependencies: [
                 "ServiceRuntime", "MessageBus", "HelpdeskModel",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -1,5 +1,6 @@
 import Foundation
 import MessageBus
+import PropertyBased
 @testable import ServiceRuntime
 import Testing
 
@@ -82,5 +83,61 @@ struct InputProgressTests {
         #expect(!outcome9)
         let outcome10 = progress.read(classified, offset: 2)
         #expect(outcome10)
+    }
+}
+
+/// Random interleavings of what happens to one partition: records published to either input,
+/// records read (in order, per input), checks answered or not, time passing. Whatever the order,
+/// timers never fire past a record that was published before their limit and not yet read.
+@Suite("input progress: properties")
+struct InputProgressPropertyTests {
+    enum Step: Int, CaseIterable {
+        case publishClassified, publishActivity, readClassified, readActivity, checkAnswered, checkFailed, waitASecond
+    }
+
+    @Test func timersNeverFirePastUnreadInput() async {
+        let steps = Gen.int(in: 0...(Step.allCases.count - 1)).array(of: 1...300)
+        await propertyCheck(count: 500, input: steps) { script in
+            let inputs = [TopicPartition("tickets.classified", 0), TopicPartition("tickets.activity", 0)]
+            var published: [[Double]] = [[], []]  // publish instants per input, in offset order
+            var read = [0, 0]
+            var now = 1_000.0
+            var progress = InputProgress(positions: [:])
+            for raw in script {
+                switch Step(rawValue: raw)! {
+                case .publishClassified, .publishActivity:
+                    published[raw].append(now)
+                case .readClassified, .readActivity:
+                    let input = raw - 2
+                    guard read[input] < published[input].count else { break }
+                    _ = progress.read(inputs[input], offset: Int64(read[input]))
+                    read[input] += 1
+                case .checkAnswered:
+                    progress.checked(
+                        ends: [inputs[0]: Int64(published[0].count), inputs[1]: Int64(published[1].count)],
+                        asOf: Date(timeIntervalSince1970: now))
+                case .checkFailed:
+                    progress.checkFailed(retryAt: Date(timeIntervalSince1970: now + 0.5))
+                case .waitASecond:
+                    now += 1
+                }
+                let limit = progress.firingLimit(now: Date(timeIntervalSince1970: now)).timeIntervalSince1970
+                for input in 0..<2 {
+                    let unread = published[input][read[input]...]
+                    #expect(unread.allSatisfy { $0 >= limit }, "a record published at \(unread.first ?? 0) is unread at limit \(limit)")
+                }
+            }
+            // Once everything is read, one answered check lets every due timer fire.
+            for input in 0..<2 {
+                while read[input] < published[input].count {
+                    _ = progress.read(inputs[input], offset: Int64(read[input]))
+                    read[input] += 1
+                }
+            }
+            now += 1
+            progress.checked(ends: [inputs[0]: Int64(published[0].count), inputs[1]: Int64(published[1].count)],
+                             asOf: Date(timeIntervalSince1970: now))
+            #expect(progress.firingLimit(now: Date(timeIntervalSince1970: now)) == Date(timeIntervalSince1970: now))
+        }
     }
 }
