@@ -115,10 +115,11 @@ public final class KafkaConsumer: GroupSubscription {
     }
 
     public func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
         guard running.value else { throw BusError.closed }
         let handle = self.handle
         return try await offloaded(blockingCalls) {
-            let list = TopicPartitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }))
+            let list = TopicPartitionList(partitions, offset: Int64(RD_KAFKA_OFFSET_INVALID))
             defer { list.destroy() }
             let error = rd_kafka_committed(handle.pointer, list.pointer, 10_000)
             if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw BusError.commitFailed(KafkaError(error).description) }
@@ -134,7 +135,7 @@ public final class KafkaConsumer: GroupSubscription {
         let handle = self.handle
         let timeout = endOffsetsTimeoutMilliseconds
         return try await offloaded(blockingCalls) {
-            let list = TopicPartitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_END)) }))
+            let list = TopicPartitionList(partitions, offset: Int64(RD_KAFKA_OFFSET_END))
             defer { list.destroy() }
             let error = rd_kafka_offsets_for_times(handle.pointer, list.pointer, timeout)
             if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw BusError.unavailable("end offsets: \(KafkaError(error))") }

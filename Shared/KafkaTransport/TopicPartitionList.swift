@@ -12,6 +12,11 @@ struct TopicPartitionList {
         }
     }
 
+    /// The same offset for every partition: a placeholder for librdkafka to fill in, or a query.
+    init(_ partitions: [TopicPartition], offset: Int64) {
+        self.init(Dictionary(uniqueKeysWithValues: partitions.map { ($0, offset) }))
+    }
+
     func destroy() { rd_kafka_topic_partition_list_destroy(pointer) }
 
     var offsets: [TopicPartition: Int64] {

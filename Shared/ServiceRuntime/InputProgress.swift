@@ -57,8 +57,7 @@ struct InputProgress {
             pending = (asOf, unread)
             return false
         }
-        readThrough = max(readThrough, asOf)
-        pending = nil
+        complete(asOf: asOf)
         return true
     }
 
@@ -76,8 +75,12 @@ struct InputProgress {
             pending = check
             return false
         }
-        readThrough = max(readThrough, check.asOf)
-        pending = nil
+        complete(asOf: check.asOf)
         return true
+    }
+
+    private mutating func complete(asOf: Date) {
+        readThrough = max(readThrough, asOf)
+        pending = nil
     }
 }

@@ -41,6 +41,9 @@ public struct StatefulProcessingLoop: Service {
         }
 
         var coPartitionedTopics: [String] { inputs + [changelog, output] }
+
+        /// Partition `number` of every input topic: what one owned partition reads.
+        func inputPartitions(_ number: Int32) -> [TopicPartition] { inputs.map { TopicPartition($0, number) } }
     }
 
     let service: String
@@ -175,9 +178,11 @@ public struct StatefulProcessingLoop: Service {
                 let restorer = PartitionRestorer(
                     service: service, bus: bus, changelog: source.changelog, output: source.output,
                     settings: handling.settings, logger: logger, makeState: makeState)
-                for restored in try await restorer.restore(fresh) {
-                    let inputs = source.inputs.map { TopicPartition($0, restored.partition) }
-                    let committed = try await subscription.committed(inputs)
+                let restoredPartitions = try await restorer.restore(fresh)
+                let committed = try await subscription.committed(
+                    restoredPartitions.flatMap { source.inputPartitions($0.partition) })
+                for restored in restoredPartitions {
+                    let inputs = source.inputPartitions(restored.partition)
                     let owned = OwnedPartition(
                         number: restored.partition, state: restored.state, checkpoint: restored.checkpoint,
                         // Input is read from the committed offset; what the checkpoint reflects is skipped.
@@ -208,7 +213,7 @@ public struct StatefulProcessingLoop: Service {
         let now = clock.now()
         let due = work.owned.values.filter { $0.progress.needsCheck(for: $0.state.nextDeadline, now: now) }
         guard !due.isEmpty else { return }
-        let inputs = due.flatMap { owned in source.inputs.map { TopicPartition($0, owned.number) } }
+        let inputs = due.flatMap { source.inputPartitions($0.number) }
         let ends: [TopicPartition: Int64]
         do {
             ends = try await subscription.endOffsets(of: inputs)
