@@ -78,10 +78,43 @@ import Testing
         ])
     }
 
+    /// The field errors of a `ticket.opened` whose subject is `subject`, written into the JSON as it is.
+    func subjectErrors(_ subject: String) -> [String] {
+        fieldErrors(#"{"type":"ticket.opened","source":"crm","externalId":"1","organizationId":"a","subject":"\#(subject)"}"#)
+    }
+
     @Test func oversizeTextIsRejected() {
-        let subject = String(repeating: "x", count: InboundLimits.maxSubjectLength + 1)
-        #expect(fieldErrors(#"{"type":"ticket.opened","source":"crm","externalId":"1","organizationId":"a","subject":"\#(subject)"}"#)
+        #expect(subjectErrors(String(repeating: "x", count: InboundLimits.maxSubjectLength + 1))
             == ["subject: is 1001 characters long, the limit is 1000"])
+    }
+
+    @Test func blankTextIsRejectedWhateverItsWhitespace() {
+        // Tab, newline, space, no-break space, em space, line separator: all blank.
+        #expect(subjectErrors(#"\t\n \u00a0\u2003\u2028"#) == ["subject: must not be empty"])
+        #expect(subjectErrors("\u{00A0}\u{2003}") == ["subject: must not be empty"])
+        #expect(subjectErrors("") == ["subject: must not be empty"])
+        #expect(subjectErrors(#" \u00a0x "#) == [])
+    }
+
+    @Test func lengthLimitsCountCharactersNotBytes() {
+        let limit = InboundLimits.maxSubjectLength
+        // Two bytes per character, and a letter with a combining accent (three bytes, one character).
+        #expect(subjectErrors(String(repeating: "é", count: limit)) == [])
+        #expect(subjectErrors(String(repeating: "e\u{301}", count: limit)) == [])
+        #expect(subjectErrors(String(repeating: "é", count: limit + 1)) == ["subject: is 1001 characters long, the limit is 1000"])
+        #expect(subjectErrors(String(repeating: "x", count: limit)) == [])
+    }
+
+    @Test func identifiersRefuseEveryControlCharacterAndOnlyThose() {
+        // Every code point up to U+3000, escaped in the JSON: refused exactly when Unicode
+        // puts it in the control category (Cc), and accepted beside it (format characters,
+        // separators, letters).
+        for value in 0...0x3000 {
+            let externalId = "A" + String(format: "\\u%04x", value) + "B"
+            let errors = fieldErrors(#"{"type":"ticket.statusChanged","source":"crm","externalId":"\#(externalId)","status":"solved"}"#)
+            let control = Unicode.Scalar(value)!.properties.generalCategory == .control
+            #expect(errors == (control ? ["externalId: must not contain control characters"] : []), "U+\(String(value, radix: 16))")
+        }
     }
 
     @Test func sourceMustBeASimpleName() {
@@ -152,5 +185,17 @@ import Testing
         let value = try JSONParser.parse(Array(#"{"s":"a\"b\\c\n\u00e9\ud83d\ude00"}"#.utf8))
         #expect(value == .object(["s": .string("a\"b\\c\né😀")]))
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(Array(#""\ud83d""#.utf8)) }
+    }
+
+    @Test func jsonStringsAreUTF8CheckedWithOrWithoutEscapes() throws {
+        #expect(try JSONParser.parse(Array(#"["plain ascii","Grüße, 東京 😀"]"#.utf8))
+            == .array([.string("plain ascii"), .string("Grüße, 東京 😀")]))
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), n = UInt8(ascii: "n")
+        // A lone continuation byte, a truncated sequence, an overlong encoding: refused with
+        // or without an escape earlier in the string.
+        for invalid: [UInt8] in [[0x80], [0xC3], [0xC0, 0xAF], [0x61, 0xE2, 0x82]] {
+            #expect(throws: JSONSyntaxError.self) { try JSONParser.parse([quote] + invalid + [quote]) }
+            #expect(throws: JSONSyntaxError.self) { try JSONParser.parse([quote, backslash, n] + invalid + [quote]) }
+        }
     }
 }

@@ -58,12 +58,13 @@ struct ObjectReader {
             reader.typeMismatch(name(key), expected: "a string", found: value)
             return nil
         }
-        if !allowEmpty, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        // Both checks stop early on ordinary text: a blank string is found at its first
+        // non-blank scalar, and a string of at most maxLength bytes has at most maxLength characters.
+        if !allowEmpty, text.unicodeScalars.allSatisfy(CharacterSet.whitespacesAndNewlines.contains) {
             reader.fail(name(key), "must not be empty")
             return nil
         }
-        let length = text.count
-        if length > maxLength {
+        if text.utf8.count > maxLength, case let length = text.count, length > maxLength {
             reader.fail(name(key), "is \(length) characters long, the limit is \(maxLength)")
             return nil
         }
@@ -73,7 +74,7 @@ struct ObjectReader {
     /// A short identifier: no control characters.
     func identifier(_ key: String, required: Bool = false, maxLength: Int) -> String? {
         guard let text = string(key, required: required, maxLength: maxLength) else { return nil }
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if text.unicodeScalars.contains(where: \.isControlCharacter) {
             reader.fail(name(key), "must not contain control characters")
             return nil
         }
@@ -164,4 +165,10 @@ struct ObjectReader {
         }
         return result
     }
+}
+
+extension Unicode.Scalar {
+    /// Unicode's control characters (general category Cc), which are exactly U+0000–U+001F and
+    /// U+007F–U+009F: comparing is much cheaper than looking the category up for every scalar.
+    var isControlCharacter: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
 }

@@ -167,12 +167,16 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1
         var runStart = index
+        var nonASCII: UInt8 = 0
         // Most strings have no escapes: validate them in place instead of copying.
         while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 {
+            nonASCII |= bytes[index] & 0x80
             index += 1
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
             index += 1
+            // ASCII is valid UTF-8 as it is, and decoding it skips the validator's generic path.
+            if nonASCII == 0 { return String(decoding: bytes[runStart..<index - 1], as: UTF8.self) }
             guard let string = String(validating: bytes[runStart..<index - 1], as: UTF8.self) else { throw error("invalid UTF-8 in string") }
             return string
         }
