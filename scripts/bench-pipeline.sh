@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole pipeline: tickets.inbound → sla.started through one instance of each service under
 # `helpdesk dev` (release build, embedded broker), against kcat producing and consuming the
-# same bytes on the same broker; latency at half of the measured peak; each service's peak
-# resident memory; each service's time from start to ready.
+# same bytes on the same broker; latency at half of the measured peak; each process's CPU time
+# per ticket (in the burst, and at half of peak) and peak resident memory; each service's time
+# from start to ready.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -30,7 +31,11 @@ for rate in ${LATENCY_RATES:-100 400 1000}; do
     at=$("$BIN/helpdesk" bench pipeline --until started --bootstrap-servers "$B" --tickets 2000 --warmup 0 --rate "$rate")
     curve+=("$(awk '$1=="latency_rate_per_s"{r=$2} $1=="latency_p50_ms"{p=$2} $1=="latency_p99_ms"{q=$2} END{print r, p, q}' <<<"$at")")
 done
-out=$("$BIN/helpdesk" bench pipeline --until started --bootstrap-servers "$B" --tickets "$TICKETS")
+# Each process of the stack by name, for the CPU and memory figures: the services, and the broker.
+process_name() { tr '\0' ' ' </proc/"$1"/cmdline | awk '{n=$1; sub(".*/","",n); print n ($2=="broker" ? "-broker" : "")}'; }
+watched=()
+for pid in $(ps -o pid= --ppid "$DEV"); do watched+=("$(process_name "$pid")=$pid"); done
+out=$("$BIN/helpdesk" bench pipeline --until started --bootstrap-servers "$B" --tickets "$TICKETS" --cpu-of "${watched[@]}")
 value() { awk -v k="$1" '$1==k{print $2}' <<<"$out"; }
 
 # kcat on the same broker with records of the same size (a benchmark ticket is about 330 bytes).
@@ -73,8 +78,8 @@ for point in "${curve[@]}"; do
     read -r r p q <<<"$point"
     printf '%-52s %10s\n' "latency p50 / p99 at $r/s (ms)" "$p / $q"
 done
+awk '$1=="cpu_us_per_ticket"{printf "%-52s %10s\n", "CPU per ticket, " $2 ", burst / half of peak (µs)", $3 " / " $4}' <<<"$out"
 for pid in $(ps -o pid= --ppid "$DEV"); do
-    name=$(tr '\0' ' ' </proc/"$pid"/cmdline | awk '{n=$1; sub(".*/","",n); print n ($2=="broker" ? " broker" : "")}')
-    printf '%-52s %10s\n' "peak resident memory, $name (MiB)" "$(awk '/VmHWM/{print int($2/1024)}' /proc/"$pid"/status)"
+    printf '%-52s %10s\n' "peak resident memory, $(process_name "$pid") (MiB)" "$(awk '/VmHWM/{print int($2/1024)}' /proc/"$pid"/status)"
 done
 grep -o "[a-z-]* ready after [0-9.]* s" "$work/dev.err" | sed 's/^/start to ready: /'

@@ -39,6 +39,25 @@ struct PipelineBench: AsyncParsableCommand {
     @Option(help: "Latency phase duration in seconds.")
     var seconds: Int = 10
 
+    @Option(parsing: .upToNextOption,
+            help: "Processes whose CPU time per ticket to report for each phase, as name=pid (Linux /proc).")
+    var cpuOf: [String] = []
+
+    func validate() throws {
+        guard tickets > 0, warmup >= 0, seconds > 0 else { throw ValidationError("--tickets and --seconds must be positive") }
+        _ = try watchedProcesses()
+    }
+
+    /// The processes named with `--cpu-of`, and this client, which shares the cores with them.
+    private func watchedProcesses() throws -> [ProcessCPU] {
+        guard !cpuOf.isEmpty else { return [] }
+        return try cpuOf.map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let pid = Int32(parts[1]) else { throw ValidationError("--cpu-of takes name=pid, not \(pair)") }
+            return ProcessCPU(name: parts[0], pid: pid)
+        } + [ProcessCPU(name: "benchmark-client", pid: getpid())]
+    }
+
     func run() async throws {
         let configuration = kafka.configuration
         let run = String(UUID().uuidString.prefix(8)).lowercased()
@@ -67,6 +86,7 @@ struct PipelineBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(20))
         }
         let producer = try KafkaProducer(configuration: configuration, logger: kafka.logger)
+        let watched = try watchedProcesses()
 
         if warmup > 0 {
             let records = (0..<warmup).map { ticket(run: run, index: $0, expectedBy: arrivals).record }
@@ -76,11 +96,13 @@ struct PipelineBench: AsyncParsableCommand {
 
         // Throughput: everything at once, pipelined.
         let records = (warmup..<warmup + tickets).map { ticket(run: run, index: $0, expectedBy: arrivals).record }
+        let cpuBeforeBurst = watched.map(\.seconds)
         let start = ContinuousClock.now
         try await publishInChunks(records, with: producer, chunk: 2_000, inFlight: 8)
         try await arrivals.wait(for: warmup + tickets, timeout: .seconds(120))
         let elapsed = arrivals.lastArrival! - start
         let throughput = Double(tickets) / elapsed.seconds
+        let cpuAfterBurst = watched.map(\.seconds)
 
         // Latency at a fixed rate below the peak. Each ticket's latency counts from when it was
         // due, not from when the client got round to sending it: a client that falls behind
@@ -108,6 +130,7 @@ struct PipelineBench: AsyncParsableCommand {
         }
         for task in inFlight { try await task.value }
         try await arrivals.wait(for: warmup + tickets + count, timeout: .seconds(120))
+        let cpuAfterLatency = watched.map(\.seconds)
         await producer.close()
         reader.cancel()
         try await consumer.close()
@@ -126,6 +149,12 @@ struct PipelineBench: AsyncParsableCommand {
         print("latency_p50_ms \(String(format: "%.1f", percentile(0.50)))")
         print("latency_p99_ms \(String(format: "%.1f", percentile(0.99)))")
         print("latency_max_ms \(String(format: "%.1f", latencies.last ?? 0))")
+        // CPU per ticket while the burst was handled, and at the latency phase's steady rate.
+        for (index, process) in watched.enumerated() {
+            let burst = (cpuAfterBurst[index] - cpuBeforeBurst[index]) / Double(tickets) * 1e6
+            let steady = (cpuAfterLatency[index] - cpuAfterBurst[index]) / Double(max(count, 1)) * 1e6
+            print("cpu_us_per_ticket \(process.name) \(Int(burst.rounded())) \(Int(steady.rounded()))")
+        }
     }
 
     /// A benchmark ticket, and the id its events carry in `ce_subject`, which `arrivals` now waits for.
@@ -181,5 +210,21 @@ final class Arrivals: Sendable {
             }
             try await Task.sleep(for: .milliseconds(5))
         }
+    }
+}
+
+/// A process's CPU time (user and system) so far, read from `/proc/<pid>/stat`.
+struct ProcessCPU {
+    let name: String
+    let pid: Int32
+
+    var seconds: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return 0 }
+        // After the command name: state, then fields 4… ; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
