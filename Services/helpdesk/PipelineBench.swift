@@ -112,6 +112,7 @@ struct PipelineBench: AsyncParsableCommand {
         let interval = Duration.seconds(1 / rate)
         let count = Int(rate * Double(seconds))
         let latency = (0..<count).map { ticket(run: run, index: warmup + tickets + $0, expectedBy: arrivals) }
+        let cpuBeforeSteady = watched.map(\.seconds)
         let latencyStart = ContinuousClock.now
         var sent = [String: ContinuousClock.Instant]()
         var inFlight = [Task<Void, any Error>]()
@@ -152,15 +153,18 @@ struct PipelineBench: AsyncParsableCommand {
         // CPU per ticket while the burst was handled, and at the latency phase's steady rate.
         for (index, process) in watched.enumerated() {
             let burst = (cpuAfterBurst[index] - cpuBeforeBurst[index]) / Double(tickets) * 1e6
-            let steady = (cpuAfterLatency[index] - cpuAfterBurst[index]) / Double(max(count, 1)) * 1e6
+            let steady = (cpuAfterLatency[index] - cpuBeforeSteady[index]) / Double(count) * 1e6
             print("cpu_us_per_ticket \(process.name) \(Int(burst.rounded())) \(Int(steady.rounded()))")
         }
     }
 
+    /// The padding that gives a benchmark ticket about 330 bytes, as kcat's records in bench-pipeline.sh.
+    static let description = String(repeating: "d", count: 120)
+
     /// A benchmark ticket, and the id its events carry in `ce_subject`, which `arrivals` now waits for.
     private func ticket(run: String, index: Int, expectedBy arrivals: Arrivals) -> (record: OutgoingRecord, ticketId: String) {
         let externalId = "B\(run)-\(index)"
-        let body = #"{"type":"ticket.opened","source":"bench","externalId":"\#(externalId)","organizationId":"acme","subject":"Benchmark ticket \#(index)","description":"\#(String(repeating: "d", count: 120))","impact":{"usersAffected":"few","workaround":"temporary"}}"#
+        let body = #"{"type":"ticket.opened","source":"bench","externalId":"\#(externalId)","organizationId":"acme","subject":"Benchmark ticket \#(index)","description":"\#(Self.description)","impact":{"usersAffected":"few","workaround":"temporary"}}"#
         let ticketId = TicketID(source: "bench", externalId: externalId).rawValue
         arrivals.expect(ticketId)
         return (OutgoingRecord(topic: Topics.inbound, key: "bench/\(externalId)", value: Array(body.utf8)), ticketId)
