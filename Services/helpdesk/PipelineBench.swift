@@ -44,7 +44,7 @@ struct PipelineBench: AsyncParsableCommand {
     var cpuOf: [String] = []
 
     func validate() throws {
-        guard tickets > 0, warmup >= 0, seconds > 0 else { throw ValidationError("--tickets and --seconds must be positive") }
+        guard tickets > 0, warmup >= 0, seconds > 0 else { throw ValidationError("--tickets and --seconds must be positive, --warmup not negative") }
         _ = try watchedProcesses()
     }
 
@@ -150,11 +150,15 @@ struct PipelineBench: AsyncParsableCommand {
         print("latency_p50_ms \(String(format: "%.1f", percentile(0.50)))")
         print("latency_p99_ms \(String(format: "%.1f", percentile(0.99)))")
         print("latency_max_ms \(String(format: "%.1f", latencies.last ?? 0))")
-        // CPU per ticket while the burst was handled, and at the latency phase's steady rate.
+        // CPU per ticket while the burst was handled, and at the latency phase's steady rate
+        // ("-" for a process that was gone when asked).
+        func perTicket(_ before: Double?, _ after: Double?, _ count: Int) -> String {
+            guard let before, let after else { return "-" }
+            return String(Int(((after - before) / Double(count) * 1e6).rounded()))
+        }
         for (index, process) in watched.enumerated() {
-            let burst = (cpuAfterBurst[index] - cpuBeforeBurst[index]) / Double(tickets) * 1e6
-            let steady = (cpuAfterLatency[index] - cpuBeforeSteady[index]) / Double(count) * 1e6
-            print("cpu_us_per_ticket \(process.name) \(Int(burst.rounded())) \(Int(steady.rounded()))")
+            print("cpu_us_per_ticket \(process.name) \(perTicket(cpuBeforeBurst[index], cpuAfterBurst[index], tickets)) "
+                + perTicket(cpuBeforeSteady[index], cpuAfterLatency[index], count))
         }
     }
 
@@ -222,13 +226,13 @@ struct ProcessCPU {
     let name: String
     let pid: Int32
 
-    var seconds: Double {
+    var seconds: Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let end = stat.lastIndex(of: ")")
-        else { return 0 }
+        else { return nil }
         // After the command name: state, then fields 4… ; utime and stime are fields 14 and 15.
         let fields = stat[stat.index(after: end)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
