@@ -231,6 +231,21 @@ struct EndToEndTests {
             let malformed = first.filter { $0.hasPrefix("crm/bad-") }.count + burst.count
             #expect(Int(deadLettered) == malformed, "intake dead-lettered \(Int(deadLettered)) of \(malformed) malformed records")
         }
+        // Intake may still be working through the late replies: a run of kills can keep it without
+        // partitions for tens of seconds (each new instance waits for the killed ones' sessions to
+        // expire). Wait until every ticket is received or rejected and every message published.
+        let intakeOutputs = plans.reduce(plans.count) { total, plan in
+            total + [plan.earlyReply, plan.severityChange, plan.ccEscalation, plan.lateReply].filter { $0 }.count
+        }
+        let intakeCaughtUp = ContinuousClock.now + .seconds(slow ? 120 : 30)
+        while ContinuousClock.now < intakeCaughtUp {
+            var published = Set<String>()
+            for topic in [Topics.received, Topics.rejected, Topics.activity] {
+                published.formUnion(try await Self.read(topic, bus: bus).compactMap { $0.headers.string(for: "ce_id") })
+            }
+            if published.count >= intakeOutputs { break }
+            try await Task.sleep(for: .seconds(1))
+        }
         // The last flushes land (a restarted instance restores and catches up), then everything is
         // read. Escalation follows the breaches: wait until every request the policy calls for has
         // come, or the time is up (and invariant 4 names what is missing).
