@@ -41,21 +41,10 @@ struct PipelineBench: AsyncParsableCommand {
 
     @Option(parsing: .upToNextOption,
             help: "Processes whose CPU time per ticket to report for each phase, as name=pid (Linux /proc).")
-    var cpuOf: [String] = []
+    var cpuOf: [ProcessCPU] = []
 
     func validate() throws {
         guard tickets > 0, warmup >= 0, seconds > 0 else { throw ValidationError("--tickets and --seconds must be positive, --warmup not negative") }
-        _ = try watchedProcesses()
-    }
-
-    /// The processes named with `--cpu-of`, and this client, which shares the cores with them.
-    private func watchedProcesses() throws -> [ProcessCPU] {
-        guard !cpuOf.isEmpty else { return [] }
-        return try cpuOf.map { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let pid = Int32(parts[1]) else { throw ValidationError("--cpu-of takes name=pid, not \(pair)") }
-            return ProcessCPU(name: parts[0], pid: pid)
-        } + [ProcessCPU(name: "benchmark-client", pid: getpid())]
     }
 
     func run() async throws {
@@ -86,7 +75,8 @@ struct PipelineBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(20))
         }
         let producer = try KafkaProducer(configuration: configuration, logger: kafka.logger)
-        let watched = try watchedProcesses()
+        // The named processes, and this client, which shares the cores with them.
+        let watched = cpuOf.isEmpty ? [] : cpuOf + [ProcessCPU(name: "benchmark-client", pid: getpid())]
 
         if warmup > 0 {
             let records = (0..<warmup).map { ticket(run: run, index: $0, expectedBy: arrivals).record }
@@ -222,9 +212,21 @@ final class Arrivals: Sendable {
 }
 
 /// A process's CPU time (user and system) so far, read from `/proc/<pid>/stat`.
-struct ProcessCPU {
+struct ProcessCPU: ExpressibleByArgument {
     let name: String
     let pid: Int32
+
+    init(name: String, pid: Int32) {
+        self.name = name
+        self.pid = pid
+    }
+
+    /// `name=pid`.
+    init?(argument: String) {
+        let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let pid = Int32(parts[1]) else { return nil }
+        self.init(name: parts[0], pid: pid)
+    }
 
     var seconds: Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

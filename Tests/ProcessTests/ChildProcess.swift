@@ -119,6 +119,16 @@ func waitFor(_ what: String, seconds: Double = 60, _ condition: () -> Bool) asyn
     }
 }
 
+/// Checks `condition` once a second until it holds or `seconds` have passed, and returns either
+/// way: what is still missing then is for the assertions after it to name.
+func settle(within seconds: Double, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .seconds(1))
+    }
+}
+
 final class LineBuffer: Sendable {
     private let lines = Mutex<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }

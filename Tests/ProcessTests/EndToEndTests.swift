@@ -212,12 +212,10 @@ struct EndToEndTests {
 
         // Wait for every support ticket's terminal SLA event (failover after a kill takes a while).
         let support = plans.filter(\.support)
-        let deadline = ContinuousClock.now + .seconds(slow ? 240 : 90)
-        while ContinuousClock.now < deadline {
+        try await settle(within: slow ? 240 : 90) {
             let terminal = Set(try await Self.read(Topics.slaEvents, bus: bus)
                 .filter { [SLAMet.type, SLABreached.type].contains($0.eventType) }.compactMap(\.keyString))
-            if terminal.count >= support.count { break }
-            try await Task.sleep(for: .seconds(1))
+            return terminal.count >= support.count
         }
         killer.cancel()
         let killed = await killer.value
@@ -237,30 +235,26 @@ struct EndToEndTests {
         let intakeOutputs = plans.reduce(plans.count) { total, plan in
             total + [plan.earlyReply, plan.severityChange, plan.ccEscalation, plan.lateReply].filter { $0 }.count
         }
-        let intakeCaughtUp = ContinuousClock.now + .seconds(slow ? 120 : 30)
-        while ContinuousClock.now < intakeCaughtUp {
+        try await settle(within: slow ? 120 : 30) {
             var published = Set<String>()
             for topic in [Topics.received, Topics.rejected, Topics.activity] {
                 published.formUnion(try await Self.read(topic, bus: bus).compactMap { $0.headers.string(for: "ce_id") })
             }
-            if published.count >= intakeOutputs { break }
-            try await Task.sleep(for: .seconds(1))
+            return published.count >= intakeOutputs
         }
         // The last flushes land (a restarted instance restores and catches up), then everything is
         // read. Escalation follows the breaches: wait until every request the policy calls for has
         // come, or the time is up (and invariant 4 names what is missing).
         try await Task.sleep(for: .seconds(3))
         let catchUpStarted = ContinuousClock.now
-        let catchUp = catchUpStarted + .seconds(slow ? 90 : 30)
-        while ContinuousClock.now < catchUp {
+        try await settle(within: slow ? 90 : 30) {
             let criticalBreaches = try await Self.read(Topics.slaEvents, bus: bus).filter { $0.eventType == SLABreached.type }
                 .filter { (try? WireJSON.decode(Event<SLABreached>.self, from: $0.value ?? []))?.payload.severity == .critical }
                 .compactMap(\.keyString)
             let expected = Set(plans.filter(\.ccEscalation).map(\.ticketId)).union(criticalBreaches)
             let requested = Set(try await Self.read(Topics.escalationEvents, bus: bus)
                 .filter { $0.eventType == EscalationRequested.type }.compactMap(\.keyString))
-            if expected.isSubset(of: requested) { break }
-            try await Task.sleep(for: .seconds(1))
+            return expected.isSubset(of: requested)
         }
         print("end to end: escalation requests complete \(ContinuousClock.now - catchUpStarted) after the terminal SLA events (+3 s)")
         if slow { try await Task.sleep(for: .seconds(5)) }
