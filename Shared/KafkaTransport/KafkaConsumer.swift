@@ -32,10 +32,14 @@ public final class KafkaConsumer: GroupSubscription {
     private let blockingCalls = DispatchQueue(label: "kafka-consumer-blocking")
     private let logger: Logger
     private let endOffsetsTimeoutMilliseconds: Int32
+    /// The client's settings before its group's, for `GroupOffsetsReader`s.
+    private let configuration: KafkaConfiguration
+    private let groupReaders = Mutex<[String: GroupOffsetsReader]>([:])
 
     public init(configuration: KafkaConfiguration, group: String, topics: [String], instanceID: String? = nil,
                 logger: Logger, bufferCapacity: Int = 4096, endOffsetsTimeoutMilliseconds: Int32 = 2000) throws {
         self.endOffsetsTimeoutMilliseconds = endOffsetsTimeoutMilliseconds
+        self.configuration = configuration
         var configuration = configuration.withDefaults(Self.defaults).setting("group.id", group)
         if let instanceID { configuration = configuration.setting("group.instance.id", instanceID) }
         let buffer = ConsumerEventBuffer(capacity: bufferCapacity)
@@ -127,6 +131,22 @@ public final class KafkaConsumer: GroupSubscription {
         }
     }
 
+    /// Another group's commits, through a client of that group that never joins it (`GroupOffsetsReader`).
+    public func committed(_ partitions: [TopicPartition], ofGroup group: String) async throws -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        guard running.value else { throw BusError.closed }
+        let timeout = endOffsetsTimeoutMilliseconds
+        return try await offloaded(blockingCalls) { [self] in
+            let reader = try groupReaders.withLock { readers in
+                if let reader = readers[group] { return reader }
+                let reader = try GroupOffsetsReader(group: group, configuration: configuration, logger: logger)
+                readers[group] = reader
+                return reader
+            }
+            return try reader.committed(partitions, timeoutMilliseconds: timeout)
+        }
+    }
+
     /// One ListOffsets request per partition leader (the "latest" timestamp asks for the end
     /// offset), bounded so that a loop asking during an outage soon hears that it cannot know.
     public func endOffsets(of partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
@@ -152,6 +172,11 @@ public final class KafkaConsumer: GroupSubscription {
         buffer.close()
         let thread = pollThread.withLock { $0.take() }
         await thread?.join()
+        let readers = groupReaders.withLock { readers in
+            defer { readers.removeAll() }
+            return Array(readers.values)
+        }
+        if !readers.isEmpty { _ = try? await offloaded(blockingCalls) { for reader in readers { reader.close() } } }
     }
 }
 

@@ -187,6 +187,10 @@ public final class InMemoryBroker: MessageBus {
         }
 
         func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+            try await committed(partitions, ofGroup: group)
+        }
+
+        func committed(_ partitions: [TopicPartition], ofGroup group: String) async throws -> [TopicPartition: Int64] {
             try broker.state.withLock { state in
                 try state.checkReachable()
                 let committed = state.groups[group]?.committed ?? [:]

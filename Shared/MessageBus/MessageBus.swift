@@ -25,6 +25,10 @@ public protocol GroupSubscription: Sendable {
     func commit(_ offsets: [TopicPartition: Int64]) async throws
     /// The group's committed offsets for these partitions (partitions without one are absent).
     func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64]
+    /// Another group's committed offsets for these partitions (partitions without one are
+    /// absent), asked of the broker now. Throws `BusError.unavailable` when the broker does not
+    /// answer in time.
+    func committed(_ partitions: [TopicPartition], ofGroup group: String) async throws -> [TopicPartition: Int64]
     /// The partitions' end offsets, asked of the broker now (never a cached value): every
     /// record stored before the call has an offset below its partition's end. Throws
     /// `BusError.unavailable` when the broker does not answer in time.

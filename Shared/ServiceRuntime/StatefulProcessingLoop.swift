@@ -21,7 +21,9 @@ import ServiceLifecycle
 /// reflected: they are skipped by offset.
 ///
 /// Timers fire only on complete input (`InputProgress`): before a deadline fires, the loop
-/// asks the broker for the inputs' end offsets and waits until it has read up to them.
+/// asks the broker for the inputs' end offsets and waits until it has read up to them. With an
+/// `upstream`, it first waits until that group has handled its topic up to the deadline
+/// (`UpstreamProgress`), so that input still on its way through the upstream stage counts too.
 public struct StatefulProcessingLoop: Service {
     public struct Source: Sendable {
         public var group: String
@@ -31,13 +33,17 @@ public struct StatefulProcessingLoop: Service {
         /// The events topic whose records the state reflects (its partition p holds partition p's events).
         public var output: String
         public var instanceID: String?
+        /// The stage the inputs come through, whose progress deadlines also wait for; nil for none.
+        public var upstream: Upstream?
 
-        public init(group: String, inputs: [String], changelog: String, output: String, instanceID: String? = nil) {
+        public init(group: String, inputs: [String], changelog: String, output: String, instanceID: String? = nil,
+                    upstream: Upstream? = nil) {
             self.group = group
             self.inputs = inputs
             self.changelog = changelog
             self.output = output
             self.instanceID = instanceID
+            self.upstream = upstream
         }
 
         var coPartitionedTopics: [String] { inputs + [changelog, output] }
@@ -75,6 +81,10 @@ public struct StatefulProcessingLoop: Service {
         try await checkCoPartitioning()
         let subscription = try await bus.subscribe(group: source.group, topics: source.inputs, instanceID: source.instanceID)
         var work = Work(metrics: LoopMetrics(service: service))
+        if let upstream = source.upstream {
+            let count = try await bus.partitionCount(of: upstream.topic)
+            work.upstream = (UpstreamProgress(upstream), (0..<count).map { TopicPartition(upstream.topic, Int32($0)) })
+        }
         logger.info("consuming", metadata: ["group": "\(source.group)", "topics": "\(source.inputs)",
                                             "changelog": "\(source.changelog)"])
         do {
@@ -207,12 +217,24 @@ public struct StatefulProcessingLoop: Service {
         }
     }
 
-    /// Asks the broker how far the input of partitions with a due timer goes, in one request.
-    /// Until it answers (an outage), those timers wait, and the question is asked again.
+    /// Asks the broker how far the input of partitions with a due timer goes, in one request,
+    /// once the upstream group (if any) is known to have handled its topic up to their deadlines.
+    /// Until the broker answers (an outage), those timers wait, and the question is asked again.
     private func checkInputs(_ work: inout Work, subscription: any GroupSubscription) async throws {
         let now = clock.now()
-        let due = work.owned.values.filter { $0.progress.needsCheck(for: $0.state.nextDeadline, now: now) }
+        var due = work.owned.values.filter { $0.progress.needsCheck(for: $0.state.nextDeadline, now: now) }
         guard !due.isEmpty else { return }
+        if var upstream = work.upstream {
+            let waiting = due.compactMap(\.state.nextDeadline).filter { $0 > upstream.progress.through }
+            if let earliest = waiting.min(), let question = upstream.progress.question(for: earliest, now: now) {
+                try await ask(question, of: &upstream, now: now, work: &work, subscription: subscription)
+                work.upstream = upstream
+            }
+            due = due.filter { $0.state.nextDeadline.map { $0 <= upstream.progress.through } ?? false }
+            guard !due.isEmpty else { return }
+        }
+        // Asked after the upstream's commits, so these end offsets include what it published for them.
+        let covered = work.upstream?.progress.covered(asOf: now) ?? now
         let inputs = due.flatMap { source.inputPartitions($0.number) }
         let ends: [TopicPartition: Int64]
         do {
@@ -222,19 +244,12 @@ public struct StatefulProcessingLoop: Service {
         } catch {
             let retryAt = now.addingTimeInterval(Self.checkRetryInterval)
             for owned in due { owned.progress.checkFailed(retryAt: retryAt) }
-            work.checks.failed.increment()
-            if !work.checksFailing {
-                work.checksFailing = true
-                logger.warning("timers wait: the broker does not say how far the input goes", metadata: ["error": "\(error)"])
-            }
+            checkFailed(&work, "timers wait: the broker does not say how far the input goes", error)
             return
         }
-        if work.checksFailing {
-            work.checksFailing = false
-            logger.info("the broker answers again; timers fire once the input is read")
-        }
+        checkAnswered(&work)
         for owned in due {
-            if owned.progress.checked(ends: ends.filter { $0.key.partition == owned.number }, asOf: now) {
+            if owned.progress.checked(ends: ends.filter { $0.key.partition == owned.number }, asOf: covered) {
                 work.checks.read.increment()
             } else {
                 work.checks.behind.increment()
@@ -245,6 +260,65 @@ public struct StatefulProcessingLoop: Service {
     }
 
     static let checkRetryInterval: TimeInterval = 0.5
+
+    /// Asks how far the upstream group has got. Its answers, and a broker that does not answer,
+    /// leave the due timers waiting (up to the upstream's `maxWait`): only cancellation is thrown.
+    private func ask(
+        _ question: UpstreamProgress.Question, of upstream: inout (progress: UpstreamProgress, partitions: [TopicPartition]),
+        now: Date, work: inout Work, subscription: any GroupSubscription
+    ) async throws {
+        let group = upstream.progress.settings.group
+        let answer: UpstreamProgress.Answer
+        do {
+            switch question {
+            case .endsAndCommits:
+                let ends = try await subscription.endOffsets(of: upstream.partitions)
+                let committed = try await subscription.committed(upstream.partitions, ofGroup: group)
+                answer = upstream.progress.checked(ends: ends, committed: committed, asOf: now)
+            case .commits:
+                let committed = try await subscription.committed(upstream.partitions, ofGroup: group)
+                answer = upstream.progress.polled(committed: committed, now: now)
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            upstream.progress.failed(retryAt: now.addingTimeInterval(Self.checkRetryInterval))
+            checkFailed(&work, "timers wait: the broker does not say how far \(group) has got", error)
+            return
+        }
+        checkAnswered(&work)
+        switch answer {
+        case .caughtUp:
+            work.checks.upstreamCaughtUp.increment()
+        case .behind(let partitions):
+            work.checks.upstreamBehind.increment()
+            logger.debug("timers wait for \(group)", metadata: ["until": "\(Self.describe(partitions))"])
+        case .gaveUp(let partitions):
+            work.checks.upstreamGaveUp.increment()
+            logger.warning("timers stop waiting for \(group): still behind after the longest wait", metadata: [
+                "until": "\(Self.describe(partitions))", "max_wait": "\(upstream.progress.settings.maxWait)"])
+        }
+    }
+
+    /// Counts a check the broker did not answer, and says so once per outage.
+    private func checkFailed(_ work: inout Work, _ message: Logger.Message, _ error: any Error) {
+        work.checks.failed.increment()
+        if !work.checksFailing {
+            work.checksFailing = true
+            logger.warning(message, metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func checkAnswered(_ work: inout Work) {
+        if work.checksFailing {
+            work.checksFailing = false
+            logger.info("the broker answers again; timers fire once the input is read")
+        }
+    }
+
+    private static func describe(_ ends: [TopicPartition: Int64]) -> String {
+        ends.map { "\($0.key)@\($0.value)" }.sorted().joined(separator: ", ")
+    }
 
     private func fireTimers(_ work: inout Work) {
         let now = clock.now()
@@ -321,8 +395,11 @@ private struct Work {
     var commits: [TopicPartition: Int64] = [:]
     var metrics: LoopMetrics
     let skipped: Counter
-    let checks: (read: Counter, behind: Counter, failed: Counter)
+    let checks: (read: Counter, behind: Counter, failed: Counter, upstreamCaughtUp: Counter, upstreamBehind: Counter,
+                 upstreamGaveUp: Counter)
     var checksFailing = false
+    /// How far the upstream group has got, and its topic's partitions; nil without an upstream.
+    var upstream: (progress: UpstreamProgress, partitions: [TopicPartition])?
 
     init(metrics: LoopMetrics) {
         self.metrics = metrics
@@ -330,11 +407,21 @@ private struct Work {
         func checks(_ outcome: String) -> Counter {
             Counter(label: "helpdesk_timer_input_checks_total", dimensions: [("service", metrics.service), ("outcome", outcome)])
         }
-        self.checks = (checks("read"), checks("behind"), checks("failed"))
+        self.checks = (checks("read"), checks("behind"), checks("failed"), checks("upstream_caught_up"),
+                       checks("upstream_behind"), checks("upstream_gave_up"))
     }
 
-    /// When the loop must wake for a timer: partitions waiting for input wake it with their records.
-    var nextDeadline: Date? { owned.values.compactMap { $0.progress.wakeAt(for: $0.state.nextDeadline) }.min() }
+    /// When the loop must wake for a timer: partitions waiting for input wake it with their records,
+    /// a deadline waiting for the upstream group wakes it when the group is to be asked again.
+    var nextDeadline: Date? {
+        owned.values.compactMap { owned -> Date? in
+            if let upstream = upstream?.progress, let deadline = owned.state.nextDeadline,
+               deadline > owned.progress.readThrough, deadline > upstream.through {
+                return upstream.wakeAt(for: deadline)
+            }
+            return owned.progress.wakeAt(for: owned.state.nextDeadline)
+        }.min()
+    }
 }
 
 extension Duration {

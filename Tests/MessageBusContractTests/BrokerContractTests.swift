@@ -191,6 +191,61 @@ struct BrokerContractTests {
         try await subscription.close()
     }
 
+    @Test("a member reads another group's commits as the broker has them now", arguments: allBackends)
+    func anotherGroupsCommitsAreAskedOfTheBroker(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let upstreamTopic = uniqueTopic("upstream")
+        let ownTopic = uniqueTopic("downstream")
+        try broker.createTopic(upstreamTopic, 2)
+        try broker.createTopic(ownTopic, 1)
+        let partitions = [TopicPartition(upstreamTopic, 0), TopicPartition(upstreamTopic, 1)]
+        let publisher = try broker.bus.makePublisher()
+        _ = try await publisher.publish((0..<6).map { OutgoingRecord(topic: upstreamTopic, key: nil, value: [UInt8($0)], partition: 0) })
+        await publisher.close()
+        let downstream = try await broker.bus.subscribe(group: uniqueTopic("downstream-group"), topics: [ownTopic])
+        let upstreamGroup = uniqueTopic("upstream-group")
+        #expect(try await downstream.committed(partitions, ofGroup: upstreamGroup) == [:], "a group that never committed")
+
+        let upstream = Member(try await broker.bus.subscribe(group: upstreamGroup, topics: [upstreamTopic]))
+        try await eventually("upstream owns both partitions") { await upstream.log.assignedNow == Set(partitions) }
+        try await upstream.subscription.commit([partitions[0]: 4])
+        // Asked at once after the commit: the answer is not a cached one.
+        #expect(try await downstream.committed(partitions, ofGroup: upstreamGroup) == [partitions[0]: 4])
+        try await upstream.subscription.commit([partitions[0]: 6, partitions[1]: 0])
+        #expect(try await downstream.committed(partitions, ofGroup: upstreamGroup) == [partitions[0]: 6, partitions[1]: 0])
+        #expect(try await downstream.committed([partitions[1]], ofGroup: upstreamGroup) == [partitions[1]: 0])
+        #expect(try await downstream.committed([], ofGroup: upstreamGroup) == [:])
+        try await upstream.stop()
+        // Commits outlive the members that made them.
+        #expect(try await downstream.committed(partitions, ofGroup: upstreamGroup) == [partitions[0]: 6, partitions[1]: 0])
+        try await downstream.close()
+    }
+
+    @Test("a member cannot learn another group's commits while its broker is down",
+          arguments: allBackends.filter { $0.features.contains(.brokerOutage) })
+    func anotherGroupsCommitsFailDuringAnOutage(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("commits-outage")
+        try broker.createTopic(topic, 1)
+        let partition = TopicPartition(topic, 0)
+        let upstreamGroup = uniqueTopic("commits-outage-upstream")
+        let upstream = Member(try await broker.bus.subscribe(group: upstreamGroup, topics: [topic]))
+        try await eventually("upstream owns the partition") { await upstream.log.assignedNow == [partition] }
+        try await upstream.subscription.commit([partition: 0])
+        let downstream = try await broker.bus.subscribe(group: uniqueTopic("commits-outage-downstream"), topics: [uniqueTopic("other")])
+        #expect(try await downstream.committed([partition], ofGroup: upstreamGroup) == [partition: 0])
+        broker.brokerDown()
+        await #expect(throws: BusError.self) { try await downstream.committed([partition], ofGroup: upstreamGroup) }
+        broker.brokerUp()
+        try await eventually("the broker answers again", timeout: 30) {
+            (try? await downstream.committed([partition], ofGroup: upstreamGroup)) == [partition: 0]
+        }
+        try await upstream.stop()
+        try await downstream.close()
+    }
+
     @Test("a revoked partition moves only after its member asks for more", arguments: allBackends)
     func revocationPrecedesReassignment(backend: any ContractBackend) async throws {
         let broker = try await backend.start(autoCreateTopics: true)

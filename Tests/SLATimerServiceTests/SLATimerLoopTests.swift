@@ -12,12 +12,12 @@ import TestSupport
 final class SLATimerHarness: StatefulServiceHarness, @unchecked Sendable {
     let metrics = SLATimerMetrics()
 
-    init(start: Date, partitions: Int = 6) {
+    init(start: Date, partitions: Int = 6, upstream: Upstream? = nil) {
         let metrics = self.metrics
         super.init(
             service: SLATimerPartition.service,
-            source: .init(group: "sla-timer", inputs: [Topics.classified, Topics.activity],
-                          changelog: Topics.slaTimerChangelog, output: Topics.slaEvents),
+            source: .init(group: ConsumerGroups.slaTimer, inputs: [Topics.classified, Topics.activity],
+                          changelog: Topics.slaTimerChangelog, output: Topics.slaEvents, upstream: upstream),
             otherTopics: [Topics.notifications], start: start, partitions: partitions,
             makeState: { SLATimerPartition(partition: $0, policy: .standard, metrics: metrics) })
     }
@@ -183,11 +183,90 @@ struct SLATimerLoopTests {
         instance.cancel()
         await instance.value
 
+        expectMet(answered, breached: unanswered, at: Self.opening.addingTimeInterval(3600), in: harness)
+        #expect(harness.events(SLAWarning.type).isEmpty, "a warning that fires with its breach is left out")
+    }
+
+    /// The false breach of a 10,000-ticket kill run (docs/reliability.md, "Input still upstream"):
+    /// a reply sent before the deadline sat in tickets.inbound because the intake that took it
+    /// was killed before publishing it. Without an upstream, nothing on the sla-timer's own
+    /// topics says it is coming, and both tickets breach.
+    @Test("a deadline waits for the reply intake has taken but not yet published", arguments: [true, false])
+    func aDeadlineWaitsForInputStillUpstream(waitsForIntake: Bool) async throws {
+        let harness = SLATimerHarness(
+            start: Self.opening, partitions: 1,
+            upstream: waitsForIntake ? Upstream(topic: Topics.inbound, group: ConsumerGroups.intake) : nil)
+        let answered = TicketInputs("CRM-answered")
+        let unanswered = TicketInputs("CRM-unanswered")
+        try await harness.publish([answered, unanswered].map { $0.classified(.critical, openedAt: Self.opening) })
+        let intake = try await IntakeStandIn(harness.broker)
+        let instance = try harness.startInstance()
+        try await harness.eventually("both clocks started") { harness.events(SLAStarted.type).count == 2 }
+
+        // The reply reaches tickets.inbound ten minutes in; intake takes it and is killed before publishing it.
+        try await harness.publish([OutgoingRecord(topic: Topics.inbound, key: "CRM-answered", value: Array("reply".utf8))])
+        try await intake.take(1)
+        let deadline = Self.opening.addingTimeInterval(3600)
+        harness.clock.advance(to: deadline)
+        guard waitsForIntake else {
+            try await harness.eventually("both tickets breach") { harness.events(SLABreached.type).count == 2 }
+            instance.cancel()
+            await instance.value
+            return
+        }
+        // The loop asks how far intake has got, finds it behind, and asks again after the poll interval.
+        try await harness.eventually("the loop holds its timers, or fires them") {
+            harness.clock.earliestWake == deadline.addingTimeInterval(0.01) || harness.events().count > 2
+        }
+        #expect(harness.events().count == 2, "nothing fires while intake holds a record from before the deadline")
+        harness.clock.advance(to: deadline.addingTimeInterval(30))
+        try await harness.eventually("the loop asks again") { harness.clock.earliestWake == deadline.addingTimeInterval(30.01) }
+        #expect(harness.events().count == 2, "nor thirty seconds later")
+
+        // A new intake instance publishes the reply (dated when the CRM sent it) and commits.
+        try await intake.handleAndCommit(published: [answered.agentReply(at: Self.opening.addingTimeInterval(600))])
+        harness.clock.advance(to: deadline.addingTimeInterval(30.01))
+        try await harness.eventually("the reply meets its clock") { harness.events(SLAMet.type).count == 1 }
+        // The reply came 50 minutes after it was sent: the late-input hold keeps the other
+        // deadline for the hold's threshold after it (LateInputHoldTests), then it fires.
+        let release = deadline.addingTimeInterval(33)
+        try await harness.eventually("the loop waits for the hold's release") { harness.clock.earliestWake == release }
+        harness.clock.advance(to: release)
+        try await harness.eventually("the unanswered ticket breaches") { harness.events(SLABreached.type).count == 1 }
+        instance.cancel()
+        await instance.value
+        expectMet(answered, breached: unanswered, at: deadline, in: harness)
+    }
+
+    /// Exactly `answered` met its clock, and exactly `unanswered` breached, dated by its deadline.
+    private func expectMet(_ answered: TicketInputs, breached unanswered: TicketInputs, at deadline: Date, in harness: SLATimerHarness) {
         #expect(harness.events(SLAMet.type).map(\.envelope.ticketId) == [answered.ticketId])
         let breaches = harness.events(SLABreached.type)
         #expect(breaches.map(\.envelope.ticketId) == [unanswered.ticketId])
-        #expect(breaches.first?.envelope.at == Self.opening.addingTimeInterval(3600), "dated by its deadline")
-        #expect(harness.events(SLAWarning.type).isEmpty, "a warning that fires with its breach is left out")
+        #expect(breaches.first?.envelope.at == deadline, "dated by its deadline")
+    }
+
+    @Test func aDeadlineStopsWaitingForAnUpstreamThatStaysBehind() async throws {
+        let harness = SLATimerHarness(
+            start: Self.opening, partitions: 1,
+            upstream: Upstream(topic: Topics.inbound, group: ConsumerGroups.intake, maxWait: .seconds(60)))
+        let ticket = TicketInputs("CRM-stuck")
+        try await harness.publish([ticket.classified(.critical, openedAt: Self.opening)])
+        let instance = try harness.startInstance()
+        try await harness.eventually("the clock started") { harness.events(SLAStarted.type).count == 1 }
+        // A record intake never commits: it is down for good, or its group was renamed.
+        try await harness.publish([OutgoingRecord(topic: Topics.inbound, key: "other", value: Array("x".utf8))])
+        let deadline = Self.opening.addingTimeInterval(3600)
+        harness.clock.advance(to: deadline)
+        try await harness.eventually("the loop holds its timer") { harness.clock.earliestWake == deadline.addingTimeInterval(0.01) }
+        harness.clock.advance(to: deadline.addingTimeInterval(59.99))
+        try await harness.eventually("the loop asks again") { harness.clock.earliestWake == deadline.addingTimeInterval(60) }
+        #expect(harness.events(SLABreached.type).isEmpty, "not before the longest wait")
+        harness.clock.advance(to: deadline.addingTimeInterval(60))
+        try await harness.eventually("the breach fires") { harness.events(SLABreached.type).count == 1 }
+        instance.cancel()
+        await instance.value
+        #expect(harness.events(SLABreached.type).first?.envelope.at == deadline, "dated by its deadline")
     }
 
     /// Input waiting when a partition is assigned: restored clocks past their deadline wait for it.
@@ -226,5 +305,36 @@ struct SLATimerLoopTests {
         let error = await #expect(throws: ConfigurationError.self) { try await loop.run() }
         let message = error?.description ?? ""
         #expect(message.contains("tickets.activity (4 partitions)") && message.contains("tickets.classified (6 partitions)"))
+    }
+}
+
+/// Intake's consumer group, played by hand: takes records from tickets.inbound, publishes what
+/// it likes, and commits only when told to, as intake does after its outputs are acknowledged.
+private final class IntakeStandIn: Sendable {
+    let subscription: any GroupSubscription
+    let broker: InMemoryBroker
+    private let taken = Mutex<[ConsumerRecord]>([])
+
+    init(_ broker: InMemoryBroker) async throws {
+        self.broker = broker
+        subscription = try await broker.subscribe(group: ConsumerGroups.intake, topics: [Topics.inbound])
+    }
+
+    /// Takes `count` records (and the assignment before them) without committing.
+    func take(_ count: Int) async throws {
+        var records = [ConsumerRecord]()
+        while records.count < count {
+            for case .record(let record) in try await subscription.poll(max: count - records.count) { records.append(record) }
+        }
+        taken.withLock { $0 += records }
+    }
+
+    /// Publishes `published`, then commits every record taken so far.
+    func handleAndCommit(published: [OutgoingRecord]) async throws {
+        if !published.isEmpty { _ = try await broker.makePublisher().publish(published) }
+        let offsets = taken.withLock { records in
+            Dictionary(records.map { ($0.topicPartition, $0.offset + 1) }, uniquingKeysWith: max)
+        }
+        try await subscription.commit(offsets)
     }
 }

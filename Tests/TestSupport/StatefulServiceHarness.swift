@@ -18,7 +18,7 @@ open class StatefulServiceHarness: @unchecked Sendable {
         let clock = VirtualWallClock(start)
         // Records are stamped on the virtual clock too, as a broker's would be on the wall clock.
         broker = InMemoryBroker(.init(defaultPartitions: partitions, now: clock.now))
-        for topic in source.inputs + [source.changelog, source.output] + otherTopics {
+        for topic in source.inputs + [source.changelog, source.output] + otherTopics + [source.upstream?.topic].compactMap({ $0 }) {
             broker.createTopic(topic, partitions: partitions)
         }
         self.clock = clock

@@ -15,7 +15,7 @@ do {
             }
         }
         return ServiceParts(
-            source: .init(group: "classifier", topics: [Topics.received],
+            source: .init(group: ConsumerGroups.classifier, topics: [Topics.received],
                           instanceID: context.configuration.kafka.properties["group.instance.id"]),
             processor: ClassifierProcessor(classifier: Classifier(rules: rules)))
     }

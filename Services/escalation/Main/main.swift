@@ -23,7 +23,7 @@ do {
             sink: PublisherSink(publisher: context.publisher) { !context.readiness.failing().contains("kafka-reachable") })
         return ServiceParts(
             consumption: .stateful(
-                .init(group: "escalation",
+                .init(group: ConsumerGroups.escalation,
                       inputs: [Topics.classified, Topics.activity, Topics.slaEvents, Topics.escalationCommands],
                       changelog: Topics.escalationChangelog, output: Topics.escalationEvents,
                       instanceID: context.configuration.kafka.properties["group.instance.id"]),

@@ -31,7 +31,7 @@ do {
             sink: PublisherSink(publisher: context.publisher) { context.readiness.failing().contains("kafka-reachable") == false },
             eligibility: eligibility)
         return ServiceParts(
-            source: .init(group: "intake", topics: [Topics.inbound], instanceID: context.configuration.kafka.properties["group.instance.id"]),
+            source: .init(group: ConsumerGroups.intake, topics: [Topics.inbound], instanceID: context.configuration.kafka.properties["group.instance.id"]),
             processor: IntakeProcessor(eligibility: eligibility),
             routes: { router in api.addRoutes(to: router) })
     }

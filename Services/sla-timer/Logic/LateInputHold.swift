@@ -1,4 +1,5 @@
 import Foundation
+import HelpdeskModel
 
 /// How long a partition's deadlines wait for input that is running late: an event-time
 /// watermark measured from the input itself.
@@ -103,12 +104,5 @@ public struct LateInputHold: Sendable, Equatable {
     /// When late input published in that second stops holding: the second's end plus the threshold.
     private static func expiry(of second: Second, threshold: TimeInterval) -> TimeInterval {
         TimeInterval(second.second + 1) + threshold
-    }
-}
-
-extension Duration {
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -13,13 +13,19 @@ do {
                                                 range: 0...3_600_000)),
             maxHold: .milliseconds(reader.int("SLA_LATE_INPUT_MAX_HOLD_MS", default: Int(standard.maxHold / .milliseconds(1)),
                                               range: 0...86_400_000)))
+        let upstreamMaxWait = reader.int("SLA_UPSTREAM_MAX_WAIT_MS", default: 600_000, range: 0...86_400_000)
+        // Replies reach tickets.activity through intake: deadlines also wait for what intake has not published yet.
+        let upstream = upstreamMaxWait == 0 ? nil : Upstream(
+            topic: Topics.inbound, group: ConsumerGroups.intake,
+            pollInterval: .milliseconds(reader.int("SLA_UPSTREAM_POLL_MS", default: 10, range: 1...10_000)),
+            maxWait: .milliseconds(upstreamMaxWait))
         let metrics = SLATimerMetrics()
         let status = SLAStatusController(bus: context.bus, policy: policy)
         return ServiceParts(
             consumption: .stateful(
-                .init(group: "sla-timer", inputs: [Topics.classified, Topics.activity],
+                .init(group: ConsumerGroups.slaTimer, inputs: [Topics.classified, Topics.activity],
                       changelog: Topics.slaTimerChangelog, output: Topics.slaEvents,
-                      instanceID: context.configuration.kafka.properties["group.instance.id"]),
+                      instanceID: context.configuration.kafka.properties["group.instance.id"], upstream: upstream),
                 makeState: { SLATimerPartition(partition: $0, policy: policy, metrics: metrics, lateInput: lateInput) }),
             routes: { status.addRoutes(to: $0) })
     }

@@ -1,0 +1,111 @@
+import Foundation
+import HelpdeskModel
+import MessageBus
+
+/// An upstream stage a stateful service's input passes through: the sla-timer's replies and
+/// classifications come from `tickets.inbound` through intake's group.
+public struct Upstream: Sendable, Equatable {
+    public var topic: String
+    public var group: String
+    /// How often the group's commits are asked for again while it is behind.
+    public var pollInterval: Duration
+    /// The longest a deadline waits for the group; past it, the deadline fires on what has arrived.
+    public var maxWait: Duration
+
+    public init(topic: String, group: String, pollInterval: Duration = .milliseconds(10), maxWait: Duration = .seconds(600)) {
+        self.topic = topic
+        self.group = group
+        self.pollInterval = pollInterval
+        self.maxWait = maxWait
+    }
+}
+
+/// How far an upstream group has handled its topic, so that a deadline also waits for input
+/// that has not reached the service's own topics yet: a reply still in `tickets.inbound`
+/// because the intake that took it was killed before publishing it, or intake is down or far
+/// behind. `InputProgress` alone sees only the service's own topics.
+///
+/// The group commits an offset only once what it published for the records before it has been
+/// acknowledged. So once its commits reach the upstream topic's end offsets asked at instant T,
+/// every record stored upstream before T has its outputs on the service's topics, and a check of
+/// those topics asked after that covers T. Pure: the loop asks the broker and the clock.
+struct UpstreamProgress {
+    let settings: Upstream
+    /// Every upstream record stored before this instant has been handled, its outputs acknowledged.
+    private(set) var through = Date.distantPast
+    /// End offsets asked at `asOf` that the group's commits have not all reached yet.
+    private var pending: (asOf: Date, ends: [TopicPartition: Int64])?
+    /// The broker is not asked again before this: the next poll of a group that is behind, or a retry.
+    private(set) var nextAskAt: Date?
+
+    init(_ settings: Upstream) {
+        self.settings = settings
+    }
+
+    enum Question: Equatable {
+        /// The topic's end offsets now, then the group's commits.
+        case endsAndCommits
+        /// The group's commits, against the pending end offsets.
+        case commits
+    }
+
+    enum Answer: Equatable {
+        /// The group has handled everything stored before the instant asked about.
+        case caughtUp
+        /// These partitions' commits are still short of the end offsets.
+        case behind([TopicPartition: Int64])
+        /// The group stayed behind for longer than `maxWait`; the deadline no longer waits for it.
+        case gaveUp([TopicPartition: Int64])
+    }
+
+    var isWaiting: Bool { pending != nil }
+
+    /// What to ask the broker now so that `deadline` can fire, or nil: covered, not due, or not yet time to ask.
+    func question(for deadline: Date, now: Date) -> Question? {
+        guard deadline <= now, deadline > through else { return nil }
+        if let nextAskAt, nextAskAt > now { return nil }
+        return pending == nil ? .endsAndCommits : .commits
+    }
+
+    /// When the loop must wake for a deadline this does not cover yet.
+    func wakeAt(for deadline: Date) -> Date { max(deadline, nextAskAt ?? deadline) }
+
+    /// The instant a check of the service's own topics, asked `now` (after this was last brought
+    /// up to date), covers: no later than the upstream has been seen handled.
+    func covered(asOf now: Date) -> Date { min(now, through) }
+
+    /// The topic's end offsets asked at `asOf`, and the group's commits asked after them.
+    mutating func checked(ends: [TopicPartition: Int64], committed: [TopicPartition: Int64], asOf: Date) -> Answer {
+        pending = (asOf, ends)
+        return polled(committed: committed, now: asOf)
+    }
+
+    /// The group's commits asked `now`, against the pending check. A group that never committed
+    /// a partition has handled none of it.
+    mutating func polled(committed: [TopicPartition: Int64], now: Date) -> Answer {
+        guard let check = pending else { return .caughtUp }
+        let behind = check.ends.filter { (committed[$0.key] ?? 0) < $0.value }
+        if behind.isEmpty {
+            complete(asOf: check.asOf)
+            return .caughtUp
+        }
+        if now >= check.asOf.addingTimeInterval(settings.maxWait.timeInterval) {
+            complete(asOf: check.asOf)
+            return .gaveUp(behind)
+        }
+        pending = (check.asOf, behind)
+        nextAskAt = now.addingTimeInterval(settings.pollInterval.timeInterval)
+        return .behind(behind)
+    }
+
+    /// The broker did not answer: ask again at `retryAt`.
+    mutating func failed(retryAt: Date) {
+        nextAskAt = retryAt
+    }
+
+    private mutating func complete(asOf: Date) {
+        through = max(through, asOf)
+        pending = nil
+        nextAskAt = nil
+    }
+}
