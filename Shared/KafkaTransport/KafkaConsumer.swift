@@ -31,14 +31,18 @@ public final class KafkaConsumer: GroupSubscription {
     private let pollThread: Mutex<PollThread?> = Mutex(nil)
     private let blockingCalls = DispatchQueue(label: "kafka-consumer-blocking")
     private let logger: Logger
-    private let endOffsetsTimeoutMilliseconds: Int32
-    /// The client's settings before its group's, for `GroupOffsetsReader`s.
+    private let group: String
+    /// The client's settings before its group's, for its `KafkaQueryClient`s.
     private let configuration: KafkaConfiguration
-    private let groupReaders = Mutex<[String: GroupOffsetsReader]>([:])
+    private let queryClients = Mutex<[String: KafkaQueryClient]>([:])
+    /// Questions to the broker, one at a time, apart from the commits on `blockingCalls`.
+    private let queries = DispatchQueue(label: "kafka-consumer-queries")
+    private let queryTimeoutMilliseconds: Int32
 
     public init(configuration: KafkaConfiguration, group: String, topics: [String], instanceID: String? = nil,
-                logger: Logger, bufferCapacity: Int = 4096, endOffsetsTimeoutMilliseconds: Int32 = 2000) throws {
-        self.endOffsetsTimeoutMilliseconds = endOffsetsTimeoutMilliseconds
+                logger: Logger, bufferCapacity: Int = 4096, queryTimeoutMilliseconds: Int32 = 2000) throws {
+        self.queryTimeoutMilliseconds = queryTimeoutMilliseconds
+        self.group = group
         self.configuration = configuration
         var configuration = configuration.withDefaults(Self.defaults).setting("group.id", group)
         if let instanceID { configuration = configuration.setting("group.instance.id", instanceID) }
@@ -131,36 +135,34 @@ public final class KafkaConsumer: GroupSubscription {
         }
     }
 
-    /// Another group's commits, through a client of that group that never joins it (`GroupOffsetsReader`).
+    /// Another group's commits, asked through a `KafkaQueryClient` of that group.
     public func committed(_ partitions: [TopicPartition], ofGroup group: String) async throws -> [TopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
-        guard running.value else { throw BusError.closed }
-        let timeout = endOffsetsTimeoutMilliseconds
-        return try await offloaded(blockingCalls) { [self] in
-            let reader = try groupReaders.withLock { readers in
-                if let reader = readers[group] { return reader }
-                let reader = try GroupOffsetsReader(group: group, configuration: configuration, logger: logger)
-                readers[group] = reader
-                return reader
-            }
-            return try reader.committed(partitions, timeoutMilliseconds: timeout)
-        }
+        let timeout = queryTimeoutMilliseconds
+        return try await query(as: group) { try $0.committed(partitions, timeoutMilliseconds: timeout) }
     }
 
-    /// One ListOffsets request per partition leader (the "latest" timestamp asks for the end
-    /// offset), bounded so that a loop asking during an outage soon hears that it cannot know.
+    /// Asked through a `KafkaQueryClient`, so that no fetch held by the broker delays the
+    /// answer; bounded, so that a loop asking during an outage soon hears that it cannot know.
     public func endOffsets(of partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
+        let timeout = queryTimeoutMilliseconds
+        return try await query(as: group) { try $0.endOffsets(partitions, timeoutMilliseconds: timeout) }
+    }
+
+    /// Runs a question on the query client of `group`, made on first use and closed with this consumer.
+    private func query<T: Sendable>(
+        as group: String, _ body: @escaping @Sendable (KafkaQueryClient) throws -> T
+    ) async throws -> T {
         guard running.value else { throw BusError.closed }
-        let handle = self.handle
-        let timeout = endOffsetsTimeoutMilliseconds
-        return try await offloaded(blockingCalls) {
-            let list = TopicPartitionList(partitions, offset: Int64(RD_KAFKA_OFFSET_END))
-            defer { list.destroy() }
-            let error = rd_kafka_offsets_for_times(handle.pointer, list.pointer, timeout)
-            if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw BusError.unavailable("end offsets: \(KafkaError(error))") }
-            if let failed = list.firstError { throw BusError.unavailable("end offsets: \(failed)") }
-            return list.offsets
+        return try await offloaded(queries) { [self] in
+            let client = try queryClients.withLock { clients in
+                if let client = clients[group] { return client }
+                let client = try KafkaQueryClient(group: group, configuration: configuration, logger: logger)
+                clients[group] = client
+                return client
+            }
+            return try body(client)
         }
     }
 
@@ -172,11 +174,11 @@ public final class KafkaConsumer: GroupSubscription {
         buffer.close()
         let thread = pollThread.withLock { $0.take() }
         await thread?.join()
-        let readers = groupReaders.withLock { readers in
-            defer { readers.removeAll() }
-            return Array(readers.values)
+        let clients = queryClients.withLock { clients in
+            defer { clients.removeAll() }
+            return Array(clients.values)
         }
-        if !readers.isEmpty { _ = try? await offloaded(blockingCalls) { for reader in readers { reader.close() } } }
+        if !clients.isEmpty { _ = try? await offloaded(queries) { for client in clients { client.close() } } }
     }
 }
 
