@@ -17,11 +17,6 @@ struct TopicPartitionList {
         self.init(Dictionary(uniqueKeysWithValues: partitions.map { ($0, offset) }))
     }
 
-    /// A list librdkafka owns (part of a result): read it, never destroy it.
-    init(borrowing list: UnsafePointer<rd_kafka_topic_partition_list_t>) {
-        pointer = UnsafeMutablePointer(mutating: list)
-    }
-
     func destroy() { rd_kafka_topic_partition_list_destroy(pointer) }
 
     var offsets: [TopicPartition: Int64] {
