@@ -163,4 +163,59 @@ struct SLATimerProcessTests {
         #expect(Set(all.map(\.eventId)).count == all.count, "no event id twice")
         #expect(await broker.terminate() == 0)
     }
+
+    /// The false breach of a kill run, on the Kafka path: a record waits in tickets.inbound with
+    /// no intake to hand it on (intake's group has committed nothing), so the critical ticket's
+    /// deadline waits, although the sla-timer has read everything on its own topics. Once the
+    /// reply is published and group intake commits past the record (kcat in that group), the
+    /// reply meets the clock.
+    @Test func aDeadlineWaitsUntilIntakesGroupHasCommittedWhatItTook() async throws {
+        let helpdesk = Binaries.path("helpdesk")
+        try #require(FileManager.default.isExecutableFile(atPath: Binaries.path("sla-timer")))
+        let broker = try ChildProcess(helpdesk, ["broker", "--partitions", "1"], stdin: Pipe())
+        try await waitFor("the broker's bootstrap line") { !broker.output.isEmpty }
+        let bootstrap = broker.output[0]
+        let policyFile = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID()).yaml").path
+        try Self.policy.write(toFile: policyFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: policyFile) }
+        let timer = try Instance("sla-timer-upstream", bootstrap: bootstrap, policyFile: policyFile)
+        try await waitFor("the sla-timer owns the partition", seconds: 60) { timer.assigned == 2 }
+        let tail = try ChildProcess(helpdesk, ["tail", "sla.events", "--format", "json", "--bootstrap-servers", bootstrap])
+        func types() -> [String] {
+            tail.output.compactMap { line in
+                guard let parsed = try? JSONDecoder().decode(Line.self, from: Data(line.utf8)), let value = parsed.value,
+                      let envelope = try? WireJSON.decode(EventEnvelope.self, from: Array(value.utf8)) else { return nil }
+                return envelope.type
+            }
+        }
+
+        // The reply, still in tickets.inbound; the ticket itself, classified (critical: 8 s).
+        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: ["crm/up-0|the reply, not yet handed on"]) == 0)
+        let wave = Self.wave("up", count: 1, severities: [.critical])
+        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.classified, lines: wave.classified) == 0)
+        try await waitFor("the clock started") { types().contains(SLAStarted.type) }
+        let behind = #"helpdesk_timer_input_checks_total{service="sla-timer",outcome="upstream_behind"}"#
+        try await waitFor("the deadline waits for intake", seconds: 30) { (timer.metric(behind) ?? 0) >= 10 }
+        // Polled every 10 ms: a few seconds past the deadline, still nothing has fired.
+        let polls = timer.metric(behind) ?? 0
+        try await waitFor("a few seconds of polling", seconds: 30) { (timer.metric(behind) ?? 0) >= polls + 200 }
+        #expect(!types().contains(SLABreached.type), "no breach while intake holds a record from before the deadline")
+        #expect(!types().contains(SLAWarning.type), "nor a warning")
+
+        // Intake hands the reply on and its group commits past the record it took.
+        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.activity, lines: wave.replies) == 0)
+        let intakeGroup = Process()
+        intakeGroup.executableURL = URL(fileURLWithPath: Binaries.which("kcat")!)
+        intakeGroup.arguments = ["-b", bootstrap, "-G", ConsumerGroups.intake, "-X", "auto.offset.reset=earliest", "-e", "-q", Topics.inbound]
+        intakeGroup.standardOutput = FileHandle.nullDevice
+        try intakeGroup.run()
+        intakeGroup.waitUntilExit()
+        #expect(intakeGroup.terminationStatus == 0)
+        try await waitFor("the reply meets the clock", seconds: 30) { types().contains(SLAMet.type) }
+        #expect(!types().contains(SLABreached.type))
+        #expect((timer.metric(#"helpdesk_timer_input_checks_total{service="sla-timer",outcome="upstream_caught_up"}"#) ?? 0) >= 1)
+        #expect(await timer.process.terminate() == 0)
+        #expect(await tail.terminate() == 0)
+        #expect(await broker.terminate() == 0)
+    }
 }
