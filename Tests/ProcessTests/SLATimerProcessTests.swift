@@ -78,14 +78,19 @@ struct SLATimerProcessTests {
         return (classified, replies, replied)
     }
 
+    /// `helpdesk broker` with that many partitions per topic, and the test policy in a file (remove it after).
+    static func startBroker(partitions: Int) async throws -> (broker: ChildProcess, bootstrap: String, policyFile: String) {
+        try #require(FileManager.default.isExecutableFile(atPath: Binaries.path("sla-timer")))
+        let broker = try ChildProcess(Binaries.path("helpdesk"), ["broker", "--partitions", String(partitions)], stdin: Pipe())
+        try await waitFor("the broker's bootstrap line") { !broker.output.isEmpty }
+        let policyFile = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID()).yaml").path
+        try policy.write(toFile: policyFile, atomically: true, encoding: .utf8)
+        return (broker, broker.output[0], policyFile)
+    }
+
     @Test func twoInstancesShareTheClocksAndKilledOnesLoseNothingAndRepeatNothing() async throws {
         let helpdesk = Binaries.path("helpdesk")
-        try #require(FileManager.default.isExecutableFile(atPath: Binaries.path("sla-timer")))
-        let broker = try ChildProcess(helpdesk, ["broker", "--partitions", "6"], stdin: Pipe())
-        try await waitFor("the broker's bootstrap line") { !broker.output.isEmpty }
-        let bootstrap = broker.output[0]
-        let policyFile = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID()).yaml").path
-        try Self.policy.write(toFile: policyFile, atomically: true, encoding: .utf8)
+        let (broker, bootstrap, policyFile) = try await Self.startBroker(partitions: 6)
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
 
         let a = try Instance("sla-timer-a", bootstrap: bootstrap, policyFile: policyFile)
@@ -171,12 +176,7 @@ struct SLATimerProcessTests {
     /// reply meets the clock.
     @Test func aDeadlineWaitsUntilIntakesGroupHasCommittedWhatItTook() async throws {
         let helpdesk = Binaries.path("helpdesk")
-        try #require(FileManager.default.isExecutableFile(atPath: Binaries.path("sla-timer")))
-        let broker = try ChildProcess(helpdesk, ["broker", "--partitions", "1"], stdin: Pipe())
-        try await waitFor("the broker's bootstrap line") { !broker.output.isEmpty }
-        let bootstrap = broker.output[0]
-        let policyFile = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID()).yaml").path
-        try Self.policy.write(toFile: policyFile, atomically: true, encoding: .utf8)
+        let (broker, bootstrap, policyFile) = try await Self.startBroker(partitions: 1)
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
         let timer = try Instance("sla-timer-upstream", bootstrap: bootstrap, policyFile: policyFile)
         try await waitFor("the sla-timer owns the partition", seconds: 60) { timer.assigned == 2 }
