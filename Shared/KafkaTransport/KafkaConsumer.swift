@@ -158,6 +158,9 @@ public final class KafkaConsumer: GroupSubscription {
         return try await offloaded(queries) { [self] in
             let client = try queryClients.withLock { clients in
                 if let client = clients[group] { return client }
+                // Checked under the lock that `close` takes the clients under: a client made
+                // after that would never be closed.
+                guard running.value else { throw BusError.closed }
                 let client = try KafkaQueryClient(group: group, configuration: configuration, logger: logger)
                 clients[group] = client
                 return client
