@@ -189,7 +189,7 @@ struct SLATimerBench: AsyncParsableCommand {
             // here, so it has always caught up; the figure includes the two requests).
             source: .init(group: "bench-sla-timer", inputs: [Topics.classified, Topics.activity],
                           changelog: Topics.slaTimerChangelog, output: Topics.slaEvents,
-                          upstream: Upstream(topic: Topics.inbound, group: ConsumerGroups.intake)),
+                          upstream: SLATimerPartition.upstream),
             publisher: TimedPublisher(inner: producer, times: handedOver), settings: ProcessingSettings(), joined: joined, logger: logger,
             makeState: { SLATimerPartition(partition: $0, policy: policy, metrics: metrics) })
         let running = Task { try await loop.run() }

@@ -195,7 +195,7 @@ struct SLATimerLoopTests {
     func aDeadlineWaitsForInputStillUpstream(waitsForIntake: Bool) async throws {
         let harness = SLATimerHarness(
             start: Self.opening, partitions: 1,
-            upstream: waitsForIntake ? Upstream(topic: Topics.inbound, group: ConsumerGroups.intake) : nil)
+            upstream: waitsForIntake ? SLATimerPartition.upstream : nil)
         let answered = TicketInputs("CRM-answered")
         let unanswered = TicketInputs("CRM-unanswered")
         try await harness.publish([answered, unanswered].map { $0.classified(.critical, openedAt: Self.opening) })

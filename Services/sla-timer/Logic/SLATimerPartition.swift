@@ -11,6 +11,9 @@ import ServiceRuntime
 /// deadline, so a redo is byte-identical) and `notifications` for warnings and breaches.
 public final class SLATimerPartition: PartitionState {
     public static let service = "sla-timer"
+    /// Replies reach `tickets.activity` through intake: deadlines also wait for what intake has
+    /// taken from `tickets.inbound` and not yet published. The defaults of `SLA_UPSTREAM_*`.
+    public static let upstream = Upstream(topic: Topics.inbound, group: ConsumerGroups.intake)
 
     let partition: Int32
     let policy: SLAPolicy

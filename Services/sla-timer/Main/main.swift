@@ -13,11 +13,13 @@ do {
                                                 range: 0...3_600_000)),
             maxHold: .milliseconds(reader.int("SLA_LATE_INPUT_MAX_HOLD_MS", default: Int(standard.maxHold / .milliseconds(1)),
                                               range: 0...86_400_000)))
-        let upstreamMaxWait = reader.int("SLA_UPSTREAM_MAX_WAIT_MS", default: 600_000, range: 0...86_400_000)
-        // Replies reach tickets.activity through intake: deadlines also wait for what intake has not published yet.
+        let intake = SLATimerPartition.upstream
+        let upstreamMaxWait = reader.int("SLA_UPSTREAM_MAX_WAIT_MS", default: Int(intake.maxWait / .milliseconds(1)),
+                                         range: 0...86_400_000)
         let upstream = upstreamMaxWait == 0 ? nil : Upstream(
-            topic: Topics.inbound, group: ConsumerGroups.intake,
-            pollInterval: .milliseconds(reader.int("SLA_UPSTREAM_POLL_MS", default: 10, range: 1...10_000)),
+            topic: intake.topic, group: intake.group,
+            pollInterval: .milliseconds(reader.int("SLA_UPSTREAM_POLL_MS", default: Int(intake.pollInterval / .milliseconds(1)),
+                                                   range: 1...10_000)),
             maxWait: .milliseconds(upstreamMaxWait))
         let metrics = SLATimerMetrics()
         let status = SLAStatusController(bus: context.bus, policy: policy)
