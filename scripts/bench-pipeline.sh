@@ -22,19 +22,31 @@ for _ in $(seq 1 600); do grep -q "HelpdeskSLA is running" "$work/dev.out" 2>/de
 grep -q "HelpdeskSLA is running" "$work/dev.out" || { cat "$work/dev.err" >&2; echo "the stack did not start" >&2; exit 1; }
 B=$(cat "$work/bootstrap")
 
-# Latency at fixed rates below half of peak (each after a short throughput phase, not reported),
-# measured first: the development broker finds a fetch's offset by walking the partition's list
-# of message sets, so the many small sets a long run at a steady rate leaves make every later
-# fetch slower (Kafka keeps an offset index).
-curve=()
-for rate in ${LATENCY_RATES:-100 400 1000}; do
-    at=$("$BIN/helpdesk" bench pipeline --until started --bootstrap-servers "$B" --tickets 2000 --warmup 0 --rate "$rate")
-    curve+=("$(awk '$1=="latency_rate_per_s"{r=$2} $1=="latency_p50_ms"{p=$2} $1=="latency_p99_ms"{q=$2} END{print r, p, q}' <<<"$at")")
-done
 # Each process of the stack by name, for the CPU and memory figures: the services, and the broker.
 process_name() { tr '\0' ' ' </proc/"$1"/cmdline | awk '{n=$1; sub(".*/","",n); print n ($2=="broker" ? "-broker" : "")}'; }
 watched=()
 for pid in $(ps -o pid= --ppid "$DEV"); do watched+=("$(process_name "$pid")=$pid"); done
+
+# The stack with nothing to do, for 5 s: what its consumers' empty fetches cost (each one held
+# by the development broker for fetch.wait.max.ms, then asked again).
+ticks() { local total=0; for w in "${watched[@]}"; do total=$((total + $(awk '{print $14 + $15}' /proc/"${w#*=}"/stat))); done; echo "$total"; }
+idle_before=$(ticks); sleep 5; idle_after=$(ticks)
+idle=$(python3 -c "print(round(($idle_after - $idle_before) / $(getconf CLK_TCK) / 5, 2))")
+
+# Latency at fixed rates below half of peak (each after a short throughput phase, not reported),
+# measured first: the development broker finds a fetch's offset by walking the partition's list
+# of message sets, so the many small sets a long run at a steady rate leaves make every later
+# fetch slower (Kafka keeps an offset index). With each, the cores the stack keeps busy at that
+# rate (CPU per ticket times the rate): broker, the four services, and the benchmark client.
+cores_busy() {
+    awk '$1=="latency_rate_per_s"{r=$2} $1=="cpu_us_per_ticket"{c=$4*r/1e6; t+=c; if ($2=="helpdesk-broker") b=c; else if ($2=="benchmark-client") k=c; else s+=c}
+        END{printf "%.2f (%.2f, %.2f, %.2f)", t, b, s, k}' <<<"$1"
+}
+curve=()
+for rate in ${LATENCY_RATES:-100 400 1000}; do
+    at=$("$BIN/helpdesk" bench pipeline --until started --bootstrap-servers "$B" --tickets 2000 --warmup 0 --rate "$rate" --cpu-of "${watched[@]}")
+    curve+=("$(awk '$1=="latency_rate_per_s"{r=$2} $1=="latency_p50_ms"{p=$2} $1=="latency_p99_ms"{q=$2} END{print r, p, q}' <<<"$at") $(cores_busy "$at")")
+done
 out=$("$BIN/helpdesk" bench pipeline --until started --bootstrap-servers "$B" --tickets "$TICKETS" --cpu-of "${watched[@]}")
 value() { awk -v k="$1" '$1==k{print $2}' <<<"$out"; }
 
@@ -74,10 +86,13 @@ printf '%-52s %10s\n' "ratio to one kcat pass (target ≥ 0.5)" "$(python3 -c "p
 printf '%-52s %10s\n' "kcat relayed through the same 3 hops (msg/s)" "$relay"
 printf '%-52s %10s\n' "ratio to the 3-hop kcat relay" "$(python3 -c "print(round($pipeline/$relay, 3))")"
 printf '%-52s %10s\n' "latency p50 / p99 at $(value latency_rate_per_s)/s, half of peak (ms)" "$(value latency_p50_ms) / $(value latency_p99_ms)"
+printf '%-52s %10s\n' "  cores busy at $(value latency_rate_per_s)/s: all (broker, services, client)" "$(cores_busy "$out")"
 for point in "${curve[@]}"; do
-    read -r r p q <<<"$point"
+    read -r r p q cores <<<"$point"
     printf '%-52s %10s\n' "latency p50 / p99 at $r/s (ms)" "$p / $q"
+    printf '%-52s %10s\n' "  cores busy at $r/s: all (broker, services, client)" "$cores"
 done
+printf '%-52s %10s\n' "cores busy with no tickets (broker and services)" "$idle"
 awk '$1=="cpu_us_per_ticket"{printf "%-52s %10s\n", "CPU per ticket, " $2 ", burst / half of peak (µs)", $3 " / " $4}' <<<"$out"
 for pid in $(ps -o pid= --ppid "$DEV"); do
     printf '%-52s %10s\n' "peak resident memory, $(process_name "$pid") (MiB)" "$(awk '/VmHWM/{print int($2/1024)}' /proc/"$pid"/status)"
