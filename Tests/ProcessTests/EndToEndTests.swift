@@ -174,10 +174,13 @@ struct EndToEndTests {
             try await waitFor("the third instances ready", seconds: 90) {
                 ["sla-timer-3 ready", "escalation-3 ready"].allSatisfy { line in dev.output.contains { $0.contains(line) } }
             }
-            for (service, port) in [("sla-timer", 8083), ("escalation", 8084)] {
-                let metrics = httpGet(port + portOffset + 200, "/metrics")?.body ?? ""
-                let assigned = metricValue(metrics, #"helpdesk_assigned_partitions{service="\#(service)"}"#) ?? 0
-                #expect(assigned > 0, "\(service)-3 took partitions over")
+            // Read until it shows: the second instances may still be joining, and an eager rebalance
+            // takes every partition from every member before handing them out again.
+            try await waitFor("sla-timer-3 and escalation-3 took partitions over", seconds: 60) {
+                [("sla-timer", 8083), ("escalation", 8084)].allSatisfy { service, port in
+                    let metrics = httpGet(port + portOffset + 200, "/metrics")?.body ?? ""
+                    return (metricValue(metrics, #"helpdesk_assigned_partitions{service="\#(service)"}"#) ?? 0) > 0
+                }
             }
             dev.send(line: "scale sla-timer 1")
             dev.send(line: "scale escalation 1")
