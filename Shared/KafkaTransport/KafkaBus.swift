@@ -43,21 +43,27 @@ enum KafkaMetadata {
             callbacks: ClientCallbacks(logger: logger, health: ClientHealth()))
         return try await offloaded(queue) {
             defer { handle.destroy() }
-            let topicHandle = rd_kafka_topic_new(handle.pointer, topic, nil)
-            defer { rd_kafka_topic_destroy(topicHandle) }
-            var metadata: UnsafePointer<rd_kafka_metadata>?
-            let error = rd_kafka_metadata(handle.pointer, 0, topicHandle, &metadata, timeoutMilliseconds)
-            guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
-                throw BusError.unavailable("metadata for \(topic): \(KafkaError(error))")
-            }
-            defer { rd_kafka_metadata_destroy(metadata) }
-            guard metadata.pointee.topic_cnt > 0 else { throw BusError.unknownTopic(topic) }
-            let entry = metadata.pointee.topics[0]
-            if entry.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                let kafkaError = KafkaError(entry.err)
-                throw kafkaError.isUnknownTopic ? BusError.unknownTopic(topic) : BusError.unavailable(kafkaError.description)
-            }
-            return Int(entry.partition_cnt)
+            return try partitionCount(of: topic, on: handle, timeoutMilliseconds: timeoutMilliseconds)
         }
+    }
+
+    /// A Metadata request for the topic on the client's connections. Blocks for up to the
+    /// timeout; call from a thread that may block.
+    static func partitionCount(of topic: String, on handle: RdKafkaHandle, timeoutMilliseconds: Int32) throws -> Int {
+        let topicHandle = rd_kafka_topic_new(handle.pointer, topic, nil)
+        defer { rd_kafka_topic_destroy(topicHandle) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(handle.pointer, 0, topicHandle, &metadata, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw BusError.unavailable("metadata for \(topic): \(KafkaError(error))")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard metadata.pointee.topic_cnt > 0 else { throw BusError.unknownTopic(topic) }
+        let entry = metadata.pointee.topics[0]
+        if entry.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let kafkaError = KafkaError(entry.err)
+            throw kafkaError.isUnknownTopic ? BusError.unknownTopic(topic) : BusError.unavailable(kafkaError.description)
+        }
+        return Int(entry.partition_cnt)
     }
 }

@@ -150,6 +150,12 @@ public final class KafkaConsumer: GroupSubscription {
         return try await query(as: group) { try $0.endOffsets(partitions, timeoutMilliseconds: timeout) }
     }
 
+    /// Asked through the query client too, bounded the same way.
+    public func partitionCount(of topic: String) async throws -> Int {
+        let timeout = queryTimeoutMilliseconds
+        return try await query(as: group) { try $0.partitionCount(of: topic, timeoutMilliseconds: timeout) }
+    }
+
     /// Runs a question on the query client of `group`, made on first use and closed with this consumer.
     private func query<T: Sendable>(
         as group: String, _ body: @escaping @Sendable (KafkaQueryClient) throws -> T

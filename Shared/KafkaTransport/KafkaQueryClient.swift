@@ -3,9 +3,9 @@ import Foundation
 import Logging
 import MessageBus
 
-/// A consumer client that only asks questions (end offsets, a group's commits) and never
-/// subscribes: it never joins its group or takes partitions, and its broker connections carry
-/// no fetches.
+/// A consumer client that only asks questions (end offsets, a group's commits, a topic's
+/// partition count) and never subscribes: it never joins its group or takes partitions, and its
+/// broker connections carry no fetches.
 ///
 /// That is why a consumer's checks do not go through the consumer's own client. A broker
 /// answers the requests of one connection in order, and holds a fetch with nothing to return
@@ -52,6 +52,13 @@ final class KafkaQueryClient: @unchecked Sendable {
         if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw BusError.unavailable("end offsets: \(KafkaError(error))") }
         if let failed = list.firstError { throw BusError.unavailable("end offsets: \(failed)") }
         return list.offsets
+    }
+
+    /// The topic's partition count, asked of the cluster now. Blocks for up to the timeout;
+    /// call from a thread that may block.
+    func partitionCount(of topic: String, timeoutMilliseconds: Int32) throws -> Int {
+        defer { servePendingCallbacks() }
+        return try KafkaMetadata.partitionCount(of: topic, on: handle, timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// The client is never polled otherwise: serve the error callbacks queued meanwhile.

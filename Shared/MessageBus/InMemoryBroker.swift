@@ -38,6 +38,21 @@ public final class InMemoryBroker: MessageBus {
         }
     }
 
+    /// Grows a topic to `total` partitions, as Kafka's CreatePartitions does. Groups that read
+    /// the topic rebalance, as Kafka consumers do once their metadata shows the new partitions.
+    public func addPartitions(to topic: String, total: Int) {
+        state.withLock { state -> [Waiter] in
+            guard var log = state.topics[topic], total > log.partitions.count else { return [] }
+            log.partitions += Array(repeating: [], count: total - log.partitions.count)
+            state.topics[topic] = log
+            var waiters = [Waiter]()
+            for (name, group) in state.groups where group.members.values.contains(where: { $0.topics.contains(topic) }) {
+                waiters += state.rebalance(group: name)
+            }
+            return waiters
+        }.resumeAll()
+    }
+
     public func makePublisher() throws -> any RecordPublisher { Publisher(broker: self) }
 
     /// Fault injection: while unreachable, group members are handed no events (records are
@@ -209,6 +224,14 @@ public final class InMemoryBroker: MessageBus {
                     ends[partition] = Int64(log.partitions[Int(partition.partition)].count)
                 }
                 return ends
+            }
+        }
+
+        func partitionCount(of topic: String) async throws -> Int {
+            try broker.state.withLock { state in
+                try state.checkReachable()
+                guard let log = state.topics[topic] else { throw BusError.unknownTopic(topic) }
+                return log.partitions.count
             }
         }
 

@@ -33,6 +33,10 @@ public protocol GroupSubscription: Sendable {
     /// record stored before the call has an offset below its partition's end. Throws
     /// `BusError.unavailable` when the broker does not answer in time.
     func endOffsets(of partitions: [TopicPartition]) async throws -> [TopicPartition: Int64]
+    /// The topic's partition count, asked of the broker now: partitions added since the
+    /// subscription began are counted. Throws `BusError.unavailable` when the broker does not
+    /// answer in time, `BusError.unknownTopic` when there is no such topic.
+    func partitionCount(of topic: String) async throws -> Int
     /// Leaves the group. Uncommitted records go to whoever gets their partitions next.
     func close() async throws
 }

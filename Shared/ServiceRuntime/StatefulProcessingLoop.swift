@@ -83,7 +83,7 @@ public struct StatefulProcessingLoop: Service {
         var work = Work(metrics: LoopMetrics(service: service))
         if let upstream = source.upstream {
             let count = try await bus.partitionCount(of: upstream.topic)
-            work.upstream = (UpstreamProgress(upstream), (0..<count).map { TopicPartition(upstream.topic, Int32($0)) })
+            work.upstream = UpstreamProgress(upstream, partitionCount: count, countedAt: clock.now())
         }
         logger.info("consuming", metadata: ["group": "\(source.group)", "topics": "\(source.inputs)",
                                             "changelog": "\(source.changelog)"])
@@ -225,16 +225,16 @@ public struct StatefulProcessingLoop: Service {
         var due = work.owned.values.filter { $0.progress.needsCheck(for: $0.state.nextDeadline, now: now) }
         guard !due.isEmpty else { return }
         if var upstream = work.upstream {
-            let waiting = due.compactMap(\.state.nextDeadline).filter { $0 > upstream.progress.through }
-            if let earliest = waiting.min(), let question = upstream.progress.question(for: earliest, now: now) {
+            let waiting = due.compactMap(\.state.nextDeadline).filter { $0 > upstream.through }
+            if let earliest = waiting.min(), let question = upstream.question(for: earliest, now: now) {
                 try await ask(question, of: &upstream, now: now, work: &work, subscription: subscription)
                 work.upstream = upstream
             }
-            due = due.filter { $0.state.nextDeadline.map { $0 <= upstream.progress.through } ?? false }
+            due = due.filter { $0.state.nextDeadline.map { $0 <= upstream.through } ?? false }
             guard !due.isEmpty else { return }
         }
         // Asked after the upstream's commits, so these end offsets include what it published for them.
-        let covered = work.upstream?.progress.covered(asOf: now) ?? now
+        let covered = work.upstream?.covered(asOf: now) ?? now
         let inputs = due.flatMap { source.inputPartitions($0.number) }
         let ends: [TopicPartition: Int64]
         do {
@@ -264,25 +264,26 @@ public struct StatefulProcessingLoop: Service {
     /// Asks how far the upstream group has got. Its answers, and a broker that does not answer,
     /// leave the due timers waiting (up to the upstream's `maxWait`): only cancellation is thrown.
     private func ask(
-        _ question: UpstreamProgress.Question, of upstream: inout (progress: UpstreamProgress, partitions: [TopicPartition]),
+        _ question: UpstreamProgress.Question, of upstream: inout UpstreamProgress,
         now: Date, work: inout Work, subscription: any GroupSubscription
     ) async throws {
-        let group = upstream.progress.settings.group
+        let group = upstream.settings.group
         let answer: UpstreamProgress.Answer
         do {
             switch question {
             case .endsAndCommits:
+                if upstream.recountDue(now: now) { try await recount(&upstream, now: now, subscription: subscription) }
                 let ends = try await subscription.endOffsets(of: upstream.partitions)
                 let committed = try await subscription.committed(upstream.partitions, ofGroup: group)
-                answer = upstream.progress.checked(ends: ends, committed: committed, asOf: now)
+                answer = upstream.checked(ends: ends, committed: committed, asOf: now)
             case .commits:
                 let committed = try await subscription.committed(upstream.partitions, ofGroup: group)
-                answer = upstream.progress.polled(committed: committed, now: now)
+                answer = upstream.polled(committed: committed, now: now)
             }
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            upstream.progress.failed(retryAt: now.addingTimeInterval(Self.checkRetryInterval))
+            upstream.failed(retryAt: now.addingTimeInterval(Self.checkRetryInterval))
             checkFailed(&work, "timers wait: the broker does not say how far \(group) has got", error)
             return
         }
@@ -296,8 +297,28 @@ public struct StatefulProcessingLoop: Service {
         case .gaveUp(let partitions):
             work.checks.upstreamGaveUp.increment()
             logger.warning("timers stop waiting for \(group): still behind after the longest wait", metadata: [
-                "until": "\(Self.describe(partitions))", "max_wait": "\(upstream.progress.settings.maxWait)"])
+                "until": "\(Self.describe(partitions))", "max_wait": "\(upstream.settings.maxWait)"])
         }
+    }
+
+    /// Counts the upstream topic's partitions again, so that partitions added to it are waited
+    /// for too. A count the broker does not give holds no timer: the partitions known stand until
+    /// the next recount, and the end offsets asked next meet the same broker.
+    private func recount(_ upstream: inout UpstreamProgress, now: Date, subscription: any GroupSubscription) async throws {
+        let topic = upstream.settings.topic
+        var count: Int?
+        do {
+            count = try await subscription.partitionCount(of: topic)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            logger.debug("the partitions of \(topic) were not counted", metadata: ["error": "\(error)"])
+        }
+        if let count, count > upstream.partitions.count {
+            logger.info("\(topic) has \(count) partitions now; timers wait for \(upstream.settings.group) on all of them",
+                        metadata: ["before": "\(upstream.partitions.count)"])
+        }
+        upstream.counted(count, at: now)
     }
 
     /// Counts a check the broker did not answer, and says so once per outage.
@@ -398,8 +419,8 @@ private struct Work {
     let checks: (read: Counter, behind: Counter, failed: Counter, upstreamCaughtUp: Counter, upstreamBehind: Counter,
                  upstreamGaveUp: Counter)
     var checksFailing = false
-    /// How far the upstream group has got, and its topic's partitions; nil without an upstream.
-    var upstream: (progress: UpstreamProgress, partitions: [TopicPartition])?
+    /// How far the upstream group has got; nil without an upstream.
+    var upstream: UpstreamProgress?
 
     init(metrics: LoopMetrics) {
         self.metrics = metrics
@@ -415,7 +436,7 @@ private struct Work {
     /// a deadline waiting for the upstream group wakes it when the group is to be asked again.
     var nextDeadline: Date? {
         owned.values.compactMap { owned -> Date? in
-            if let upstream = upstream?.progress, let deadline = owned.state.nextDeadline,
+            if let upstream, let deadline = owned.state.nextDeadline,
                deadline > owned.progress.readThrough, deadline > upstream.through {
                 return upstream.wakeAt(for: deadline)
             }

@@ -11,12 +11,17 @@ public struct Upstream: Sendable, Equatable {
     public var pollInterval: Duration
     /// The longest a deadline waits for the group; past it, the deadline fires on what has arrived.
     public var maxWait: Duration
+    /// How long a count of the topic's partitions stands: partitions added to the topic (to run
+    /// more instances of its group) are waited for once it is counted again.
+    public var partitionRecount: Duration
 
-    public init(topic: String, group: String, pollInterval: Duration = .milliseconds(10), maxWait: Duration = .seconds(600)) {
+    public init(topic: String, group: String, pollInterval: Duration = .milliseconds(10), maxWait: Duration = .seconds(600),
+                partitionRecount: Duration = .seconds(60)) {
         self.topic = topic
         self.group = group
         self.pollInterval = pollInterval
         self.maxWait = maxWait
+        self.partitionRecount = partitionRecount
     }
 }
 
@@ -31,6 +36,11 @@ public struct Upstream: Sendable, Equatable {
 /// those topics asked after that covers T. Pure: the loop asks the broker and the clock.
 struct UpstreamProgress {
     let settings: Upstream
+    /// The topic's partitions, as last counted. Kafka never takes partitions away, so a count
+    /// only adds to them.
+    private(set) var partitions: [TopicPartition]
+    /// When the partitions were last counted (or a count was last attempted).
+    private var countedAt: Date
     /// Every upstream record stored before this instant has been handled, its outputs acknowledged.
     private(set) var through = Date.distantPast
     /// End offsets asked at `asOf` that the group's commits have not all reached yet.
@@ -38,8 +48,25 @@ struct UpstreamProgress {
     /// The broker is not asked again before this: the next poll of a group that is behind, or a retry.
     private(set) var nextAskAt: Date?
 
-    init(_ settings: Upstream) {
+    /// The topic had `partitionCount` partitions at `countedAt`.
+    init(_ settings: Upstream, partitionCount: Int, countedAt: Date) {
         self.settings = settings
+        partitions = []
+        self.countedAt = countedAt
+        counted(partitionCount, at: countedAt)
+    }
+
+    /// Whether to count the topic's partitions again before its end offsets are next asked.
+    func recountDue(now: Date) -> Bool {
+        now >= countedAt.addingTimeInterval(settings.partitionRecount.timeInterval)
+    }
+
+    /// The topic's partition count asked at `now`; nil when the broker did not say, which keeps
+    /// the partitions known until the next recount.
+    mutating func counted(_ count: Int?, at now: Date) {
+        countedAt = now
+        guard let count, count > partitions.count else { return }
+        partitions = (0..<count).map { TopicPartition(settings.topic, Int32($0)) }
     }
 
     enum Question: Equatable {

@@ -9,6 +9,8 @@ struct BackendFeatures: OptionSet, Sendable {
     let rawValue: Int
     /// Can take a broker down and up again mid-test.
     static let brokerOutage = BackendFeatures(rawValue: 1 << 0)
+    /// Can add partitions to a topic (Kafka's CreatePartitions; librdkafka 2.0.2's mock cluster has no such request).
+    static let partitionsAdded = BackendFeatures(rawValue: 1 << 1)
 }
 
 /// One backend under test: a fresh, isolated broker per test.
@@ -24,18 +26,21 @@ struct RunningBackend: Sendable {
     let refuseTopic: @Sendable (String) -> Void
     let brokerDown: @Sendable () -> Void
     let brokerUp: @Sendable () -> Void
+    /// Grows a topic to this many partitions; only with `.partitionsAdded`.
+    var addPartitions: @Sendable (String, Int) -> Void = { _, _ in Issue.record("the backend cannot add partitions") }
     let stop: @Sendable () -> Void
 }
 
 struct InMemoryBackend: ContractBackend {
-    var features: BackendFeatures { [.brokerOutage] }
+    var features: BackendFeatures { [.brokerOutage, .partitionsAdded] }
     var testDescription: String { "in-memory" }
 
     func start(autoCreateTopics: Bool) async throws -> RunningBackend {
         let broker = InMemoryBroker(defaultPartitions: 6, autoCreateTopics: autoCreateTopics)
         return RunningBackend(
             bus: broker, createTopic: { broker.createTopic($0, partitions: $1) }, refuseTopic: { _ in },
-            brokerDown: { broker.setReachable(false) }, brokerUp: { broker.setReachable(true) }, stop: {})
+            brokerDown: { broker.setReachable(false) }, brokerUp: { broker.setReachable(true) },
+            addPartitions: { broker.addPartitions(to: $0, total: $1) }, stop: {})
     }
 }
 

@@ -246,6 +246,40 @@ struct BrokerContractTests {
         try await downstream.close()
     }
 
+    @Test("a member counts a topic's partitions as the broker has them, and cannot while it is down",
+          arguments: allBackends.filter { $0.features.contains(.brokerOutage) })
+    func partitionsAreCountedByTheBroker(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let counted = uniqueTopic("counted")
+        try broker.createTopic(counted, 3)
+        let member = try await broker.bus.subscribe(group: uniqueTopic("counting"), topics: [uniqueTopic("own")])
+        #expect(try await member.partitionCount(of: counted) == 3, "a topic the member does not read")
+        broker.brokerDown()
+        await #expect(throws: BusError.self) { try await member.partitionCount(of: counted) }
+        broker.brokerUp()
+        try await eventually("the broker answers again", timeout: 30) { (try? await member.partitionCount(of: counted)) == 3 }
+        try await member.close()
+    }
+
+    @Test("partitions added to a topic are counted at once, and its readers are assigned them",
+          arguments: allBackends.filter { $0.features.contains(.partitionsAdded) })
+    func addedPartitionsAreCountedAndAssigned(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("growing")
+        try broker.createTopic(topic, 2)
+        let reader = Member(try await broker.bus.subscribe(group: uniqueTopic("growing-readers"), topics: [topic]))
+        try await eventually("the reader owns both partitions") { await reader.log.assignedNow.count == 2 }
+        broker.addPartitions(topic, 4)
+        #expect(try await reader.subscription.partitionCount(of: topic) == 4)
+        try await eventually("the reader owns all four") {
+            await reader.log.assignedNow == Set((0..<4).map { TopicPartition(topic, Int32($0)) })
+        }
+        #expect(await reader.log.recordsFollowAssignments())
+        try await reader.stop()
+    }
+
     @Test("a revoked partition moves only after its member asks for more", arguments: allBackends)
     func revocationPrecedesReassignment(backend: any ContractBackend) async throws {
         let broker = try await backend.start(autoCreateTopics: true)

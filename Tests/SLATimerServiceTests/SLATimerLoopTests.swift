@@ -238,6 +238,40 @@ struct SLATimerLoopTests {
         expectMet(answered, breached: unanswered, at: deadline, in: harness)
     }
 
+    /// tickets.inbound grown while the sla-timer runs (to run more intake instances): the
+    /// partitions are counted again when a deadline needs intake and the count is a minute old,
+    /// so a reply intake holds in a new partition is waited for too. Counted only at start, as
+    /// before, both tickets breach.
+    @Test func aDeadlineWaitsForPartitionsAddedUpstream() async throws {
+        let harness = SLATimerHarness(start: Self.opening, partitions: 1, upstream: SLATimerPartition.upstream)
+        let answered = TicketInputs("CRM-answered")
+        let unanswered = TicketInputs("CRM-unanswered")
+        try await harness.publish([answered, unanswered].map { $0.classified(.critical, openedAt: Self.opening) })
+        let instance = try harness.startInstance()
+        try await harness.eventually("both clocks started") { harness.events(SLAStarted.type).count == 2 }
+
+        harness.broker.addPartitions(to: Topics.inbound, total: 2)
+        try await harness.publish([OutgoingRecord(topic: Topics.inbound, key: "CRM-answered", value: Array("reply".utf8), partition: 1)])
+        let intake = try await IntakeStandIn(harness.broker)
+        try await intake.take(1)
+        let deadline = Self.opening.addingTimeInterval(3600)
+        harness.clock.advance(to: deadline)
+        try await harness.eventually("the loop holds its timers, or fires them") {
+            harness.clock.earliestWake == deadline.addingTimeInterval(0.01) || harness.events().count > 2
+        }
+        #expect(harness.events().count == 2, "nothing fires while intake holds a record in the added partition")
+
+        try await intake.handleAndCommit(published: [answered.agentReply(at: Self.opening.addingTimeInterval(600))])
+        harness.clock.advance(to: deadline.addingTimeInterval(0.01))
+        try await harness.eventually("the reply meets its clock") { harness.events(SLAMet.type).count == 1 }
+        // Past the late-input hold's release (see aDeadlineWaitsForInputStillUpstream).
+        harness.clock.advance(to: deadline.addingTimeInterval(60))
+        try await harness.eventually("the unanswered ticket breaches") { harness.events(SLABreached.type).count == 1 }
+        instance.cancel()
+        await instance.value
+        expectMet(answered, breached: unanswered, at: deadline, in: harness)
+    }
+
     /// Exactly `answered` met its clock, and exactly `unanswered` breached, dated by its deadline.
     private func expectMet(_ answered: TicketInputs, breached unanswered: TicketInputs, at deadline: Date, in harness: SLATimerHarness) {
         #expect(harness.events(SLAMet.type).map(\.envelope.ticketId) == [answered.ticketId])

@@ -11,9 +11,10 @@ struct UpstreamProgressTests {
     let settings = Upstream(topic: "tickets.inbound", group: "intake", pollInterval: .milliseconds(10), maxWait: .seconds(60))
 
     func instant(_ seconds: Double) -> Date { t0.addingTimeInterval(seconds) }
+    func counted() -> UpstreamProgress { UpstreamProgress(settings, partitionCount: 2, countedAt: t0) }
 
     @Test func aDueDeadlineAsksForTheEndsAndCommitsFirst() {
-        let upstream = UpstreamProgress(settings)
+        let upstream = counted()
         #expect(upstream.through == .distantPast)
         #expect(upstream.question(for: instant(50), now: instant(100)) == .endsAndCommits)
         #expect(upstream.question(for: instant(150), now: instant(100)) == nil, "not due yet")
@@ -22,7 +23,7 @@ struct UpstreamProgressTests {
     }
 
     @Test func aGroupThatHasCommittedEverythingCoversTheInstantAsked() {
-        var upstream = UpstreamProgress(settings)
+        var upstream = counted()
         let answer = upstream.checked(ends: [inbound[0]: 7, inbound[1]: 0], committed: [inbound[0]: 7], asOf: instant(100))
         #expect(answer == .caughtUp, "a partition without records needs no commit")
         #expect(upstream.through == instant(100))
@@ -33,7 +34,7 @@ struct UpstreamProgressTests {
     }
 
     @Test func aGroupBehindIsAskedForItsCommitsAgainAfterThePollInterval() {
-        var upstream = UpstreamProgress(settings)
+        var upstream = counted()
         let first = upstream.checked(ends: [inbound[0]: 7, inbound[1]: 3], committed: [inbound[0]: 5, inbound[1]: 3], asOf: instant(100))
         #expect(first == .behind([inbound[0]: 7]))
         #expect(upstream.isWaiting)
@@ -54,14 +55,14 @@ struct UpstreamProgressTests {
     }
 
     @Test func aGroupThatNeverCommittedHasHandledNothing() {
-        var upstream = UpstreamProgress(settings)
+        var upstream = counted()
         #expect(upstream.checked(ends: [inbound[0]: 1], committed: [:], asOf: instant(100)) == .behind([inbound[0]: 1]))
-        var empty = UpstreamProgress(settings)
+        var empty = counted()
         #expect(empty.checked(ends: [inbound[0]: 0, inbound[1]: 0], committed: [:], asOf: instant(100)) == .caughtUp)
     }
 
     @Test func aGroupBehindForTheLongestWaitIsNoLongerWaitedFor() {
-        var upstream = UpstreamProgress(settings)
+        var upstream = counted()
         _ = upstream.checked(ends: [inbound[0]: 7], committed: [:], asOf: instant(100))
         #expect(upstream.polled(committed: [:], now: instant(159.99)) == .behind([inbound[0]: 7]))
         #expect(upstream.polled(committed: [:], now: instant(160)) == .gaveUp([inbound[0]: 7]))
@@ -70,7 +71,7 @@ struct UpstreamProgressTests {
     }
 
     @Test func aBrokerThatDoesNotAnswerIsAskedAgainAtTheRetry() {
-        var upstream = UpstreamProgress(settings)
+        var upstream = counted()
         upstream.failed(retryAt: instant(100.5))
         #expect(upstream.question(for: instant(90), now: instant(100.2)) == nil)
         #expect(upstream.wakeAt(for: instant(90)) == instant(100.5))
@@ -80,8 +81,24 @@ struct UpstreamProgressTests {
         #expect(upstream.question(for: instant(90), now: instant(101)) == .commits, "the pending check survives a failed poll")
     }
 
+    @Test func theTopicIsCountedAgainOnceTheCountIsAMinuteOld() {
+        var upstream = counted()
+        #expect(upstream.partitions == inbound)
+        #expect(!upstream.recountDue(now: instant(59.99)))
+        #expect(upstream.recountDue(now: instant(60)))
+        upstream.counted(3, at: instant(60))
+        #expect(upstream.partitions == inbound + [TopicPartition("tickets.inbound", 2)], "a partition added to the topic")
+        #expect(!upstream.recountDue(now: instant(60)))
+        upstream.counted(nil, at: instant(120))
+        #expect(upstream.partitions.count == 3, "a count the broker did not give keeps the partitions known")
+        #expect(!upstream.recountDue(now: instant(179.99)), "and is tried again a minute later, not at once")
+        #expect(upstream.recountDue(now: instant(180)))
+        upstream.counted(1, at: instant(180))
+        #expect(upstream.partitions.count == 3, "Kafka never takes partitions away")
+    }
+
     @Test func throughNeverMovesBack() {
-        var upstream = UpstreamProgress(settings)
+        var upstream = counted()
         _ = upstream.checked(ends: [:], committed: [:], asOf: instant(100))
         _ = upstream.checked(ends: [:], committed: [:], asOf: instant(50))
         #expect(upstream.through == instant(100))
@@ -115,7 +132,8 @@ struct UpstreamProgressPropertyTests {
             var now = 1_000.0
             var date: Date { Date(timeIntervalSince1970: now) }
             // Longer than any script runs: giving up is the one allowed exception, tested on its own.
-            var upstream = UpstreamProgress(Upstream(topic: "tickets.inbound", group: "intake", maxWait: .seconds(1_000_000)))
+            var upstream = UpstreamProgress(Upstream(topic: "tickets.inbound", group: "intake", maxWait: .seconds(1_000_000)),
+                                            partitionCount: 1, countedAt: date)
             var progress = InputProgress(positions: [:])
             for raw in script {
                 switch Step(rawValue: raw)! {
