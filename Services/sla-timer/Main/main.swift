@@ -13,14 +13,19 @@ do {
                                                 range: 0...3_600_000)),
             maxHold: .milliseconds(reader.int("SLA_LATE_INPUT_MAX_HOLD_MS", default: Int(standard.maxHold / .milliseconds(1)),
                                               range: 0...86_400_000)))
-        let intake = SLATimerPartition.upstream
+        // SLATimerPartition.upstream with what the environment sets; the rest as it is defined there.
+        var intake = SLATimerPartition.upstream
         let upstreamMaxWait = reader.int("SLA_UPSTREAM_MAX_WAIT_MS", default: Int(intake.maxWait / .milliseconds(1)),
                                          range: 0...86_400_000)
-        let upstream = upstreamMaxWait == 0 ? nil : Upstream(
-            topic: intake.topic, group: intake.group,
-            pollInterval: .milliseconds(reader.int("SLA_UPSTREAM_POLL_MS", default: Int(intake.pollInterval / .milliseconds(1)),
-                                                   range: 1...10_000)),
-            maxWait: .milliseconds(upstreamMaxWait))
+        let upstream: Upstream?
+        if upstreamMaxWait == 0 {
+            upstream = nil
+        } else {
+            intake.maxWait = .milliseconds(upstreamMaxWait)
+            intake.pollInterval = .milliseconds(reader.int("SLA_UPSTREAM_POLL_MS", default: Int(intake.pollInterval / .milliseconds(1)),
+                                                           range: 1...10_000))
+            upstream = intake
+        }
         let metrics = SLATimerMetrics()
         let status = SLAStatusController(bus: context.bus, policy: policy)
         return ServiceParts(
