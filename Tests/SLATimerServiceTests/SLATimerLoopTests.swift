@@ -193,15 +193,9 @@ struct SLATimerLoopTests {
     /// topics says it is coming, and both tickets breach.
     @Test("a deadline waits for the reply intake has taken but not yet published", arguments: [true, false])
     func aDeadlineWaitsForInputStillUpstream(waitsForIntake: Bool) async throws {
-        let harness = SLATimerHarness(
-            start: Self.opening, partitions: 1,
+        let (harness, answered, unanswered, instance) = try await twoCriticalClocks(
             upstream: waitsForIntake ? SLATimerPartition.upstream : nil)
-        let answered = TicketInputs("CRM-answered")
-        let unanswered = TicketInputs("CRM-unanswered")
-        try await harness.publish([answered, unanswered].map { $0.classified(.critical, openedAt: Self.opening) })
         let intake = try await IntakeStandIn(harness.broker)
-        let instance = try harness.startInstance()
-        try await harness.eventually("both clocks started") { harness.events(SLAStarted.type).count == 2 }
 
         // The reply reaches tickets.inbound ten minutes in; intake takes it and is killed before publishing it.
         try await harness.publish([OutgoingRecord(topic: Topics.inbound, key: "CRM-answered", value: Array("reply".utf8))])
@@ -214,11 +208,7 @@ struct SLATimerLoopTests {
             await instance.value
             return
         }
-        // The loop asks how far intake has got, finds it behind, and asks again after the poll interval.
-        try await harness.eventually("the loop holds its timers, or fires them") {
-            harness.clock.earliestWake == deadline.addingTimeInterval(0.01) || harness.events().count > 2
-        }
-        #expect(harness.events().count == 2, "nothing fires while intake holds a record from before the deadline")
+        try await expectHeld(at: deadline, in: harness, "nothing fires while intake holds a record from before the deadline")
         harness.clock.advance(to: deadline.addingTimeInterval(30))
         try await harness.eventually("the loop asks again") { harness.clock.earliestWake == deadline.addingTimeInterval(30.01) }
         #expect(harness.events().count == 2, "nor thirty seconds later")
@@ -243,12 +233,7 @@ struct SLATimerLoopTests {
     /// so a reply intake holds in a new partition is waited for too. Counted only at start, as
     /// before, both tickets breach.
     @Test func aDeadlineWaitsForPartitionsAddedUpstream() async throws {
-        let harness = SLATimerHarness(start: Self.opening, partitions: 1, upstream: SLATimerPartition.upstream)
-        let answered = TicketInputs("CRM-answered")
-        let unanswered = TicketInputs("CRM-unanswered")
-        try await harness.publish([answered, unanswered].map { $0.classified(.critical, openedAt: Self.opening) })
-        let instance = try harness.startInstance()
-        try await harness.eventually("both clocks started") { harness.events(SLAStarted.type).count == 2 }
+        let (harness, answered, unanswered, instance) = try await twoCriticalClocks(upstream: SLATimerPartition.upstream)
 
         harness.broker.addPartitions(to: Topics.inbound, total: 2)
         try await harness.publish([OutgoingRecord(topic: Topics.inbound, key: "CRM-answered", value: Array("reply".utf8), partition: 1)])
@@ -256,10 +241,7 @@ struct SLATimerLoopTests {
         try await intake.take(1)
         let deadline = Self.opening.addingTimeInterval(3600)
         harness.clock.advance(to: deadline)
-        try await harness.eventually("the loop holds its timers, or fires them") {
-            harness.clock.earliestWake == deadline.addingTimeInterval(0.01) || harness.events().count > 2
-        }
-        #expect(harness.events().count == 2, "nothing fires while intake holds a record in the added partition")
+        try await expectHeld(at: deadline, in: harness, "nothing fires while intake holds a record in the added partition")
 
         try await intake.handleAndCommit(published: [answered.agentReply(at: Self.opening.addingTimeInterval(600))])
         harness.clock.advance(to: deadline.addingTimeInterval(0.01))
@@ -270,6 +252,28 @@ struct SLATimerLoopTests {
         instance.cancel()
         await instance.value
         expectMet(answered, breached: unanswered, at: deadline, in: harness)
+    }
+
+    /// One partition, and the clocks of two critical tickets opened at the opening started by a
+    /// running instance: one to be answered, one not.
+    private func twoCriticalClocks(upstream: Upstream?) async throws
+        -> (SLATimerHarness, answered: TicketInputs, unanswered: TicketInputs, instance: Task<Void, Never>) {
+        let harness = SLATimerHarness(start: Self.opening, partitions: 1, upstream: upstream)
+        let answered = TicketInputs("CRM-answered")
+        let unanswered = TicketInputs("CRM-unanswered")
+        try await harness.publish([answered, unanswered].map { $0.classified(.critical, openedAt: Self.opening) })
+        let instance = try harness.startInstance()
+        try await harness.eventually("both clocks started") { harness.events(SLAStarted.type).count == 2 }
+        return (harness, answered, unanswered, instance)
+    }
+
+    /// The clock stands at `deadline`: the loop asks how far intake has got, finds it behind, and
+    /// is to ask again after the poll interval, with nothing fired but the two `sla.started`.
+    private func expectHeld(at deadline: Date, in harness: SLATimerHarness, _ comment: Comment) async throws {
+        try await harness.eventually("the loop holds its timers, or fires them") {
+            harness.clock.earliestWake == deadline.addingTimeInterval(0.01) || harness.events().count > 2
+        }
+        #expect(harness.events().count == 2, comment)
     }
 
     /// Exactly `answered` met its clock, and exactly `unanswered` breached, dated by its deadline.
