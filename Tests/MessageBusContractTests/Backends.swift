@@ -163,6 +163,17 @@ func eventually(_ what: String, timeout seconds: Double = 30, _ condition: @esca
     }
 }
 
+/// Takes the broker down, expects `ask` to fail with a `BusError` meanwhile, brings it back up,
+/// and waits until `ask` answers `answer` again.
+func expectUnanswered<T: Equatable & Sendable>(
+    whileDown broker: RunningBackend, thenAgain answer: T, _ ask: @escaping @Sendable () async throws -> T
+) async throws {
+    broker.brokerDown()
+    await #expect(throws: BusError.self) { try await ask() }
+    broker.brokerUp()
+    try await eventually("the broker answers again", timeout: 30) { (try? await ask()) == answer }
+}
+
 func testRecords(topic: String, keys: Int, perKey: Int, valueSize: Int = 16) -> [OutgoingRecord] {
     var records = [OutgoingRecord]()
     for sequence in 0..<perKey {
