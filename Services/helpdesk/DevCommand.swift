@@ -198,6 +198,7 @@ struct DevCommand: AsyncParsableCommand {
         }
         if let timer = first("sla-timer"), let port = timer.port {
             lines.append("  a ticket's clock:        http://127.0.0.1:\(port)/v1/sla/{ticketId}  or  \(helpdesk) sla status crm/DEMO-1")
+            lines.append("  sla reader tokens:       \(timer.environment["SLA_API_TOKENS"] ?? "none")  (name=token)")
         }
         lines.append("  metrics:")
         for instance in instances {

@@ -101,6 +101,9 @@ struct DevPlan {
             environment[key] = value.replacingOccurrences(of: "{hostname}", with: "dev-\(index)")
         }
         environment["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+        // One machine, no containers: the services listen on loopback only, whatever the
+        // compose file opens inside its containers.
+        environment["HTTP_HOST"] = "127.0.0.1"
         if let port = environment["HTTP_PORT"].flatMap(Int.init) {
             environment["HTTP_PORT"] = String(port + portOffset + (index - 1) * Self.portStride)
         }

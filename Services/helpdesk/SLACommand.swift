@@ -175,7 +175,7 @@ struct DeadlineExplanation {
         }
         var total = Duration.zero
         for window in calendar.consumedIntervals(start: openedAt, businessDuration: target) {
-            let used = Duration.seconds(Int64(window.upperBound.timeIntervalSince(window.lowerBound)))
+            let used = Duration.seconds(Int64(saturating: window.upperBound.timeIntervalSince(window.lowerBound)))
             total += used
             lines.append("  \(local(window.lowerBound)) – \(localTime(window.upperBound))  \(DurationText.format(used)) (total \(DurationText.format(total)))")
         }

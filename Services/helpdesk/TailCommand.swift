@@ -84,10 +84,14 @@ struct RecordPrinter {
         case (.json, .record(let record)):
             Swift.print(json(record))
         case (.text, .record(let record)):
-            let key = record.keyString ?? "-"
-            let value = record.value.flatMap { String(validating: $0, as: UTF8.self) } ?? "<\(record.value?.count ?? 0) bytes>"
+            // What producers wrote is escaped: no control character reaches the terminal.
+            let key = record.keyString.map(TerminalText.escaped) ?? "-"
+            let value = record.value.flatMap { String(validating: $0, as: UTF8.self) }.map(TerminalText.escaped)
+                ?? "<\(record.value?.count ?? 0) bytes>"
             Swift.print("\(record.topic)[\(record.partition)]@\(record.offset) \(ISO8601.format(record.timestamp)) key=\(key)")
-            for header in record.headers { Swift.print("  \(header.name): \(header.stringValue ?? "<binary>")") }
+            for header in record.headers {
+                Swift.print("  \(TerminalText.escaped(header.name)): \(header.stringValue.map(TerminalText.escaped) ?? "<binary>")")
+            }
             Swift.print("  \(value)")
         case (.text, _):
             break

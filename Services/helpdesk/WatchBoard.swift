@@ -72,7 +72,7 @@ struct WatchBoard {
         ]
         for ticket in shown.prefix(limit) {
             lines.append(Self.columns(
-                "\(ticket.source)/\(ticket.externalId)", ticket.severity?.name ?? "-",
+                TerminalText.escaped("\(ticket.source)/\(ticket.externalId)"), ticket.severity?.name ?? "-",
                 ticket.dueAt.map(formatter.string(from:)) ?? "-",
                 ticket.dueAt.map { Self.relative($0.timeIntervalSince(now)) } ?? "-",
                 ticket.clock?.rawValue ?? "-", ticket.escalation == .none ? "-" : ticket.escalation.rawValue))
@@ -88,7 +88,7 @@ struct WatchBoard {
 
     /// "in 2h 05m", "12m overdue".
     static func relative(_ interval: TimeInterval) -> String {
-        let minutes = Int((abs(interval) / 60).rounded(.down))
+        let minutes = Int(Int64(saturating: abs(interval) / 60))
         let text = minutes >= 24 * 60 ? "\(minutes / 1440)d \(minutes % 1440 / 60)h"
             : minutes >= 60 ? "\(minutes / 60)h \(String(format: "%02d", minutes % 60))m"
             : minutes > 0 ? "\(minutes)m" : "\(Int(abs(interval)))s"

@@ -193,8 +193,16 @@ final class DeliveryBatch: Sendable {
     func fail(index: Int, error: KafkaError) {
         let topic = topics[index]
         let busError: BusError =
-            error.isUnknownTopic ? .unknownTopic(topic) : .deliveryFailed(topic: topic, reason: error.description)
-        finish { if $0.failure == nil { $0.failure = busError } }
+            error.isUnknownTopic ? .unknownTopic(topic)
+            : error.refusesTheRecord ? .recordRefused(topic: topic, index: index, reason: error.description)
+            : .deliveryFailed(topic: topic, reason: error.description)
+        finish { state in
+            if case .recordRefused = busError, case .recordRefused? = state.failure {} else if case .recordRefused = busError {
+                state.failure = busError
+            } else if state.failure == nil {
+                state.failure = busError
+            }
+        }
     }
     /// Suspends until every record of the batch has been reported.
     func result() async throws -> [DeliveryReceipt] {

@@ -11,11 +11,19 @@ public final class InMemoryBroker: MessageBus {
     public struct Configuration: Sendable {
         public var defaultPartitions: Int
         public var autoCreateTopics: Bool
+        /// The largest record stored (key, value and headers), as a broker's `message.max.bytes`;
+        /// a larger one is refused with `BusError.recordRefused`. 2 MiB, as the services' Kafka
+        /// producer (`message.max.bytes`) refuses before sending.
+        public var maxRecordBytes: Int
         public var now: @Sendable () -> Date
 
-        public init(defaultPartitions: Int = 6, autoCreateTopics: Bool = true, now: @escaping @Sendable () -> Date = Date.init) {
+        public init(
+            defaultPartitions: Int = 6, autoCreateTopics: Bool = true, maxRecordBytes: Int = 2_097_152,
+            now: @escaping @Sendable () -> Date = Date.init
+        ) {
             self.defaultPartitions = defaultPartitions
             self.autoCreateTopics = autoCreateTopics
+            self.maxRecordBytes = maxRecordBytes
             self.now = now
         }
     }
@@ -129,7 +137,14 @@ public final class InMemoryBroker: MessageBus {
                 guard configuration.autoCreateTopics else { throw BusError.unknownTopic(record.topic) }
                 state.topics[record.topic] = TopicLog(partitions: configuration.defaultPartitions)
             }
-            for record in records {
+            for (index, record) in records.enumerated() {
+                let bytes = (record.key?.count ?? 0) + (record.value?.count ?? 0)
+                    + record.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
+                if bytes > configuration.maxRecordBytes {
+                    throw BusError.recordRefused(
+                        topic: record.topic, index: index,
+                        reason: "the record is \(bytes) bytes, more than the broker takes (\(configuration.maxRecordBytes))")
+                }
                 if let partition = record.partition, partition < 0 || Int(partition) >= state.topics[record.topic]!.partitions.count {
                     throw BusError.deliveryFailed(topic: record.topic, reason: "no partition \(partition)")
                 }

@@ -118,6 +118,9 @@ public enum BusError: Error, Sendable, Equatable, CustomStringConvertible {
     case closed
     case configuration(String)
     case unavailable(String)
+    /// The broker (or the client before it) refuses this record for good, whatever the retries:
+    /// it is too large or invalid. `index` is its place in the `publish` call.
+    case recordRefused(topic: String, index: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -127,6 +130,7 @@ public enum BusError: Error, Sendable, Equatable, CustomStringConvertible {
         case .closed: "the client is closed"
         case .configuration(let reason): "invalid client configuration: \(reason)"
         case .unavailable(let reason): "the broker is unavailable: \(reason)"
+        case .recordRefused(let topic, let index, let reason): "record \(index) for \(topic) was refused: \(reason)"
         }
     }
 }

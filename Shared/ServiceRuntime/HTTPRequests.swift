@@ -1,6 +1,8 @@
+import Foundation
 import HTTPTypes
 import HelpdeskModel
 import Hummingbird
+import Logging
 import MessageBus
 
 /// A request refused with a precise status and JSON body (`{"error", "message", …}`).
@@ -24,6 +26,19 @@ public struct HTTPRefusal: Error, Sendable {
         HTTPRefusal(.unprocessableContent, "invalid_fields", "The body has invalid fields.", [
             "fieldErrors": .array(errors.map { .object(["field": .string($0.field), "problem": .string($0.problem)]) }),
         ])
+    }
+}
+
+/// What an API answers when a request fails for a reason other than a refusal: 503 while the
+/// broker cannot take the record, 500 otherwise. Neither echoes the error: it is logged.
+public enum APIFailure {
+    public static func response(for error: any Error, logger: Logger) -> Response {
+        if error is BusError {
+            logger.warning("a request could not be stored", metadata: ["error": "\(error)"])
+            return JSONReply.error(.serviceUnavailable, "kafka_unavailable", "Kafka could not store the request. Retry later.")
+        }
+        logger.error("a request failed", metadata: ["error": "\(error)"])
+        return JSONReply.error(.internalServerError, "internal_error", "The request could not be handled. Retry later.")
     }
 }
 
@@ -71,23 +86,91 @@ public struct SecretTable<Grant: Sendable>: Sendable {
     }
 }
 
+/// Secrets that each belong to a name (`name=secret` pairs, comma-separated, as
+/// `INTAKE_API_KEYS` and `SLA_API_TOKENS` are written). Compared in constant time, never logged.
+public struct NamedSecrets: Sendable {
+    private let table: SecretTable<String>
+
+    public struct ParseError: Error, CustomStringConvertible, Equatable {
+        public let description: String
+    }
+
+    public init(_ pairs: [(name: String, secret: String)]) {
+        table = SecretTable(pairs.map { ($0.secret, $0.name) })
+    }
+
+    /// Parses `name=secret,…`; a secret must have at least 16 characters. The error names the
+    /// entry by its place and never repeats a secret.
+    public static func parse(
+        _ text: String, variable: String, nameKind: String = "name", secretKind: String = "token"
+    ) throws(ParseError) -> NamedSecrets {
+        var pairs = [(name: String, secret: String)]()
+        for (index, item) in text.split(separator: ",").enumerated() {
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 16 else {
+                throw ParseError(description: "\(variable) entry \(index + 1) must be \(nameKind)=\(secretKind) with a "
+                    + "\(secretKind) of at least 16 characters")
+            }
+            pairs.append((parts[0], parts[1]))
+        }
+        return NamedSecrets(pairs)
+    }
+
+    public var isEmpty: Bool { table.isEmpty }
+
+    /// The name a presented secret belongs to.
+    public func name(for presented: String) -> String? { table.grant(for: presented) }
+}
+
 /// Request bodies as the services' APIs read them.
 public enum JSONRequestBody {
-    /// The body's bytes, refused with 413 beyond `maxBytes` (by `Content-Length` or as read).
+    /// The body's bytes, refused with 413 beyond `maxBytes` (by `Content-Length` or as read,
+    /// chunked or not) and with 400 when the connection fails while it is read.
     public static func bytes(of request: Request, maxBytes: Int) async throws -> [UInt8] {
         let tooLarge = HTTPRefusal(.contentTooLarge, "too_large", "The body is larger than \(maxBytes) bytes.")
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes { throw tooLarge }
         do {
             return Array(try await request.body.collect(upTo: maxBytes).readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
             throw tooLarge
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw HTTPRefusal(.badRequest, "body_unreadable", "The body could not be read to its end.")
         }
     }
 
-    /// The body as a JSON object: 400 when it is not UTF-8 or not JSON (depth and duplicate
-    /// members checked by `JSONParser`), 422 when it is JSON but not an object. An empty body
-    /// is an empty object when `emptyIsObject`.
+    /// Refuses with 415 a body that is not `application/json` (a `charset` other than UTF-8
+    /// included) or that is compressed (`Content-Encoding` other than `identity`). A request
+    /// without a body needs no type when `emptyIsObject`.
+    public static func checkMediaType(of request: Request, emptyIsObject: Bool) throws {
+        if let encoding = request.headers[.contentEncoding]?.trimmingCharacters(in: .whitespaces).lowercased(),
+            !encoding.isEmpty, encoding != "identity"
+        {
+            throw HTTPRefusal(.unsupportedMediaType, "unsupported_encoding",
+                              "Bodies are read as sent: Content-Encoding \"\(encoding.prefix(64))\" is not supported.")
+        }
+        guard let type = request.headers[.contentType] else {
+            if emptyIsObject, request.headers[.contentLength] == nil || request.headers[.contentLength] == "0",
+                request.headers[.transferEncoding] == nil
+            {
+                return
+            }
+            throw HTTPRefusal(.unsupportedMediaType, "unsupported_media_type", "Send the body as Content-Type: application/json.")
+        }
+        let parts = type.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let charset = parts.dropFirst().first { $0.hasPrefix("charset=") }.map { $0.dropFirst(8).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        guard parts.first == "application/json", charset == nil || charset == "utf-8" else {
+            throw HTTPRefusal(.unsupportedMediaType, "unsupported_media_type",
+                              "The body must be Content-Type: application/json (UTF-8), not \"\(type.prefix(100))\".")
+        }
+    }
+
+    /// The body as a JSON object: 415 when it is not declared JSON, 400 when it is not UTF-8 or
+    /// not JSON (depth and duplicate members checked by `JSONParser`), 422 when it is JSON but not
+    /// an object. An empty body is an empty object when `emptyIsObject`.
     public static func object(of request: Request, maxBytes: Int, emptyIsObject: Bool = false) async throws -> [String: JSONValue] {
+        try checkMediaType(of: request, emptyIsObject: emptyIsObject)
         let bytes = try await Self.bytes(of: request, maxBytes: maxBytes)
         if emptyIsObject, bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
         guard String(validating: bytes, as: UTF8.self) != nil else {
@@ -103,6 +186,18 @@ public enum JSONRequestBody {
             throw HTTPRefusal(.unprocessableContent, "not_an_object", "The body must be a JSON object, found \(document.kindName).")
         }
         return members
+    }
+}
+
+/// Path parameters as the APIs read them: each segment percent-decoded once, so
+/// `/v1/tickets/crm/%C3%A9` and `/v1/tickets/crm/a%2Fb` address the tickets `é` and `a/b`.
+public enum PathParameter {
+    public static func decoded(_ name: String, in context: some RequestContext) throws -> String {
+        let raw = try context.parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
+            throw HTTPRefusal(.badRequest, "invalid_path", "The path segment {\(name)} is not valid percent-encoded UTF-8.")
+        }
+        return decoded
     }
 }
 

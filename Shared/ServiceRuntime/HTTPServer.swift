@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Prometheus
 
@@ -43,10 +44,14 @@ public func buildRouter(
 }
 
 public func buildApplication(
-    router: Router<BasicRequestContext>, host: String, port: Int, serviceName: String, logger: Logger
+    router: Router<BasicRequestContext>, host: String, port: Int, serviceName: String, limits: HTTPLimits = HTTPLimits(),
+    logger: Logger
 ) -> some ApplicationProtocol {
     Application(
         router: router,
-        configuration: .init(address: .hostname(host, port: port), serverName: serviceName),
+        server: .http1(configuration: limits.channelConfiguration),
+        configuration: .init(
+            address: .hostname(host, port: port), serverName: serviceName,
+            availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
         logger: logger)
 }

@@ -29,14 +29,16 @@ public struct ProcessingLoop: Service {
     let processor: any RecordProcessor
     let settings: ProcessingSettings
     let joined: ReadinessFlag
+    let stall: StallWatch
     let logger: Logger
     let now: @Sendable () -> Date
 
     public init(
         service: String, bus: any MessageBus, source: Source, publisher: any RecordPublisher,
         processor: any RecordProcessor, settings: ProcessingSettings, joined: ReadinessFlag = ReadinessFlag(),
-        logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+        stall: StallWatch = StallWatch(), logger: Logger, now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.stall = stall
         self.service = service
         self.bus = bus
         self.source = source
@@ -73,7 +75,7 @@ public struct ProcessingLoop: Service {
     }
 
     private var handling: RecordHandling {
-        RecordHandling(service: service, publisher: publisher, settings: settings, logger: logger, now: now)
+        RecordHandling(service: service, publisher: publisher, settings: settings, logger: logger, now: now, stall: stall)
     }
 
     func handle(_ batch: [ConsumerEvent], subscription: any GroupSubscription, metrics: inout LoopMetrics) async throws {

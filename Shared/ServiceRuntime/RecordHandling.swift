@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MessageBus
 import Metrics
+import ServiceLifecycle
 
 /// What both processing loops do the same way: run a handler with bounded retries,
 /// dead-letter what cannot be handled, and publish until the broker has acknowledged.
@@ -11,6 +12,7 @@ struct RecordHandling: Sendable {
     let settings: ProcessingSettings
     let logger: Logger
     let now: @Sendable () -> Date
+    var stall = StallWatch()
 
     /// The handler's outputs for a record; a dead letter instead when the record is
     /// unprocessable or its retries are exhausted.
@@ -36,9 +38,16 @@ struct RecordHandling: Sendable {
                     "processing failed, retrying",
                     metadata: ["topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
                                "attempt": "\(attempt)", "error": "\(error)"])
-                try await Task.sleep(for: settings.backoff(afterAttempt: attempt))
+                try await pause(settings.backoff(afterAttempt: attempt))
             }
         }
+    }
+
+    /// A retry's back-off. Graceful shutdown ends it: the batch in hand is then left
+    /// uncommitted, to be handled again by whoever owns its partitions next.
+    private func pause(_ duration: Duration) async throws {
+        try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
+        if Task.isShuttingDownGracefully { throw CancellationError() }
     }
 
     func deadLetter(_ record: ConsumerRecord, code: String, reason: String, metrics: inout LoopMetrics) -> OutgoingRecord {
@@ -51,21 +60,38 @@ struct RecordHandling: Sendable {
     }
 
     /// Publishes, retrying until the broker takes every record: committing past unpublished
-    /// output would lose it, so there is no giving up here, only backing off.
+    /// output would lose it. A record the broker refuses for good (too large, invalid) is
+    /// replaced by its bounded dead letter instead of being retried; a broker that cannot be
+    /// reached is retried with back-off until it answers or the service shuts down, and the
+    /// stall shows on `/readyz`.
     func publishUntilAcknowledged(_ records: [OutgoingRecord], metrics: inout LoopMetrics) async throws -> [DeliveryReceipt] {
         guard !records.isEmpty else { return [] }
+        var records = records
         var attempt = 0
         while true {
             do {
                 let receipts = try await publisher.publish(records)
+                stall.progressed()
                 for record in records { metrics.recordOut(record.topic) }
                 return receipts
             } catch is CancellationError {
                 throw CancellationError()
+            } catch BusError.recordRefused(let topic, let index, let reason) where records.indices.contains(index) {
+                // Only a bounded dead letter is never replaced: if even that is refused, the
+                // loop stops (and the service restarts) rather than lose the record.
+                guard !DeadLetter.isBounded(records[index]) else {
+                    stall.failed()
+                    throw BusError.recordRefused(topic: topic, index: index, reason: reason)
+                }
+                metrics.deadLettered("refused_by_broker")
+                logger.error("the broker refused a record for good; writing its bounded dead letter instead",
+                             metadata: ["topic": "\(topic)", "reason": "\(reason)"])
+                records[index] = DeadLetter.refused(records[index], reason: reason, service: service, at: now())
             } catch {
                 attempt += 1
+                stall.failed()
                 logger.warning("publishing failed, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
-                try await Task.sleep(for: settings.backoff(afterAttempt: attempt))
+                try await pause(settings.backoff(afterAttempt: attempt))
             }
         }
     }

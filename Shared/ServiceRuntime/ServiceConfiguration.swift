@@ -8,6 +8,7 @@ public struct ServiceConfiguration: Sendable {
     public var serviceName: String
     public var httpHost: String
     public var httpPort: Int
+    public var httpLimits: HTTPLimits
     public var logLevel: Logger.Level
     public var kafka: KafkaConfiguration
     public var processing: ProcessingSettings
@@ -16,8 +17,13 @@ public struct ServiceConfiguration: Sendable {
 
     public init(serviceName: String, reader: EnvironmentReader, defaultHTTPPort: Int = 8080) {
         self.serviceName = serviceName
-        httpHost = reader.string("HTTP_HOST", default: "0.0.0.0")
+        // Loopback unless told otherwise: compose sets HTTP_HOST=0.0.0.0 inside its containers.
+        httpHost = reader.string("HTTP_HOST", default: "127.0.0.1")
         httpPort = reader.int("HTTP_PORT", default: defaultHTTPPort, range: 0...65535)
+        httpLimits = HTTPLimits(
+            maxConnections: reader.int("HTTP_MAX_CONNECTIONS", default: 512, range: 1...100_000),
+            headerTimeout: .milliseconds(reader.int("HTTP_HEADER_TIMEOUT_MS", default: 10_000, range: 100...600_000)),
+            bodyTimeout: .milliseconds(reader.int("HTTP_BODY_TIMEOUT_MS", default: 30_000, range: 100...600_000)))
         logLevel = reader.logLevel()
         var kafka = KafkaConfiguration.fromEnvironment(reader.environment)
         if kafka.bootstrapServers == nil { kafka = kafka.setting("bootstrap.servers", Self.defaultBootstrapServers) }
@@ -31,7 +37,8 @@ public struct ServiceConfiguration: Sendable {
         processing = ProcessingSettings(
             maxBatch: reader.int("PROCESSING_MAX_BATCH", default: 500, range: 1...10_000),
             maxAttempts: reader.int("PROCESSING_MAX_ATTEMPTS", default: 5, range: 1...100),
-            retryBackoff: .milliseconds(reader.int("PROCESSING_RETRY_BACKOFF_MS", default: 200, range: 0...60_000)))
+            retryBackoff: .milliseconds(reader.int("PROCESSING_RETRY_BACKOFF_MS", default: 200, range: 0...60_000)),
+            stallAfter: .milliseconds(reader.int("PROCESSING_STALL_AFTER_MS", default: 10_000, range: 100...3_600_000)))
     }
 }
 
@@ -43,11 +50,17 @@ public struct ProcessingSettings: Sendable {
     public var maxAttempts: Int
     /// The first retry's delay; it doubles with each further attempt (capped at 30 s).
     public var retryBackoff: Duration
+    /// How long a publish may keep failing before `/readyz` reports the loop stalled.
+    public var stallAfter: Duration
 
-    public init(maxBatch: Int = 500, maxAttempts: Int = 5, retryBackoff: Duration = .milliseconds(200)) {
+    public init(
+        maxBatch: Int = 500, maxAttempts: Int = 5, retryBackoff: Duration = .milliseconds(200),
+        stallAfter: Duration = .seconds(10)
+    ) {
         self.maxBatch = maxBatch
         self.maxAttempts = maxAttempts
         self.retryBackoff = retryBackoff
+        self.stallAfter = stallAfter
     }
 
     func backoff(afterAttempt attempt: Int) -> Duration {

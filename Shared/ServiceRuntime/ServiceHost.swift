@@ -83,21 +83,23 @@ public enum ServiceHost {
         let joined = ReadinessFlag()
         readiness.add("kafka-group-joined") { joined.isSet }
         readiness.add("kafka-reachable") { producer.health.isReachable }
+        let stall = StallWatch(after: configuration.processing.stallAfter)
+        readiness.add("processing-progressing") { !stall.isStalled }
         let loop: any Service
         switch parts.consumption {
         case .stateless(let source, let processor):
             loop = ProcessingLoop(
                 service: serviceName, bus: bus, source: source, publisher: producer, processor: processor,
-                settings: configuration.processing, joined: joined, logger: logger)
+                settings: configuration.processing, joined: joined, stall: stall, logger: logger)
         case .stateful(let source, let makeState):
             loop = StatefulProcessingLoop(
                 service: serviceName, bus: bus, source: source, publisher: producer,
-                settings: configuration.processing, joined: joined, logger: logger, makeState: makeState)
+                settings: configuration.processing, joined: joined, stall: stall, logger: logger, makeState: makeState)
         }
         let router = buildRouter(readiness: readiness, registry: registry, addRoutes: parts.routes)
         let application = buildApplication(
             router: router, host: configuration.httpHost, port: configuration.httpPort, serviceName: serviceName,
-            logger: logger)
+            limits: configuration.httpLimits, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 // Shutdown runs in reverse order: the loop drains and commits first, HTTP goes last.

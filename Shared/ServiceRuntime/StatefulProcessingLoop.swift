@@ -64,13 +64,13 @@ public struct StatefulProcessingLoop: Service {
     public init(
         service: String, bus: any MessageBus, source: Source, publisher: any RecordPublisher,
         settings: ProcessingSettings, clock: any WallClock = SystemWallClock(), joined: ReadinessFlag = ReadinessFlag(),
-        logger: Logger, makeState: @escaping @Sendable (Int32) -> any PartitionState
+        stall: StallWatch = StallWatch(), logger: Logger, makeState: @escaping @Sendable (Int32) -> any PartitionState
     ) {
         self.service = service
         self.bus = bus
         self.source = source
         self.handling = RecordHandling(
-            service: service, publisher: publisher, settings: settings, logger: logger, now: clock.now)
+            service: service, publisher: publisher, settings: settings, logger: logger, now: clock.now, stall: stall)
         self.clock = clock
         self.joined = joined
         self.logger = logger

@@ -50,6 +50,7 @@ func call(
 ) async throws -> (HTTPResponse.Status, JSONValue) {
     var headers = HTTPFields()
     if let token { headers[.authorization] = "Bearer \(token)" }
+    if !body.isEmpty { headers[.contentType] = "application/json" }
     return try await client.execute(uri: uri, method: method, headers: headers, body: ByteBuffer(string: body)) { response in
         (response.status, (try? JSONParser.parse(Array(response.body.readableBytesView))) ?? .null)
     }
@@ -75,16 +76,23 @@ struct EscalationAPITests {
         }
     }
 
-    @Test func conditionsRecordWhoNoteAndTheBodysBy() async throws {
+    @Test func theActorIsTheTokensHolderAndByIsFreeTextInTheNote() async throws {
         try await withEscalationAPI { client, sink, repository in
             try repository.put(known, escalated)
             let (status, _) = try await call(client, .post, "\(base)/conditions",
                                              #"{"condition": "partiesAgreed", "by": "Pat (customer's IT lead)", "note": "agreed by phone"}"#)
             #expect(status == .accepted)
             let written = try WireJSON.decode(EscalationCommandRecord.self, from: sink.broker.records(in: Topics.escalationCommands)[0].value!)
-            #expect(written.command == .recordCondition(.partiesAgreed, by: EscalationActor("Pat (customer's IT lead)", role: .engineer),
-                                                        note: "agreed by phone"))
+            #expect(written.command == .recordCondition(.partiesAgreed, by: eve,
+                                                        note: "agreed by phone; stated by: Pat (customer's IT lead)"))
             #expect(written.issuedBy == eve.name)
+            // One engineer token cannot record conditions as three people, nor any other command as someone else.
+            for route in ["escalate", "de-escalate", "request"] {
+                let (refused, body) = try await call(client, .post, "\(base)/\(route)", #"{"by": "it-admin@acme.test"}"#)
+                #expect(refused == .unprocessableContent)
+                #expect(member(body, "error") == .string("invalid_fields"))
+            }
+            #expect(sink.broker.records(in: Topics.escalationCommands).count == 1)
         }
     }
 
@@ -158,7 +166,7 @@ struct EscalationAPITests {
             #expect(status == .unprocessableContent)
             #expect(member(body, "fieldErrors") == .array([
                 .object(["field": .string("condition"), "problem": .string("must be one of actionPlanConfirmed|troubleshootingVerified|partiesAgreed")]),
-                .object(["field": .string("mood"), "problem": .string("is not a field of conditions (allowed: by, condition, note)")]),
+                .object(["field": .string("mood"), "problem": .string("is not a field of conditions (allowed: by, condition, note); the command is recorded as the token's holder")]),
                 .object(["field": .string("note"), "problem": .string("must be a string, found a number")]),
             ]))
             (status, body) = try await call(client, .post, "\(base)/conditions", "{}")

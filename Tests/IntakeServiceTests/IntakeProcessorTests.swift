@@ -209,8 +209,8 @@ struct IntakeConfigurationTests {
         #expect(keys.source(for: "crm-key-0123456789abcdeF") == nil)
         #expect(keys.source(for: "crm-key-0123456789abcde") == nil)
         #expect(keys.source(for: "") == nil)
-        #expect(throws: APIKeys.ParseError.self) { try APIKeys.parse("crm=short") }
-        #expect(throws: APIKeys.ParseError.self) { try APIKeys.parse("no-equals-sign-here-at-all") }
+        #expect(throws: NamedSecrets.ParseError.self) { try APIKeys.parse("crm=short") }
+        #expect(throws: NamedSecrets.ParseError.self) { try APIKeys.parse("no-equals-sign-here-at-all") }
         do {
             _ = try APIKeys.parse("crm=short")
         } catch {

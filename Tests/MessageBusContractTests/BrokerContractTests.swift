@@ -312,6 +312,27 @@ struct BrokerContractTests {
         try await second.stop()
     }
 
+    @Test("a record over 2 MiB is refused for good, naming its place in the call", arguments: allBackends)
+    func oversizedRecordsAreRefused(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("oversized")
+        try broker.createTopic(topic, 1)
+        let publisher = try broker.bus.makePublisher()
+        let small = OutgoingRecord(topic: topic, key: "small", value: [1])
+        let huge = OutgoingRecord(topic: topic, key: "huge", value: [UInt8](repeating: 7, count: 3 << 20))
+        do {
+            _ = try await publisher.publish([small, huge])
+            Issue.record("a 3 MiB record was taken")
+        } catch BusError.recordRefused(let refusedTopic, let index, _) {
+            #expect(refusedTopic == topic)
+            #expect(index == 1)
+        }
+        // The refusal is the record's alone: the publisher still works.
+        _ = try await publisher.publish(small)
+        await publisher.close()
+    }
+
     @Test("headers and a 1 MiB value round-trip", arguments: allBackends)
     func headersAndLargeValues(backend: any ContractBackend) async throws {
         let broker = try await backend.start(autoCreateTopics: true)

@@ -3,12 +3,30 @@ import HelpdeskModel
 import Hummingbird
 import HummingbirdTesting
 import MessageBus
+import ServiceRuntime
 import SLATimerService
 import Testing
 import TestSupport
 
 @Suite("sla-timer status API")
 struct SLAStatusTests {
+    static let token = "board-token-0123456789"
+    static let auth: HTTPFields = [.authorization: "Bearer \(token)"]
+
+    @Test func readingAClockNeedsAToken() async throws {
+        let router = Router()
+        SLAStatusController(bus: InMemoryBroker(), policy: .standard, tokens: NamedSecrets([("board", Self.token)]))
+            .addRoutes(to: router)
+        try await Application(router: router).test(.router) { client in
+            for (headers, code) in [([:], "missing_token"), ([.authorization: "Bearer \(Self.token)x"], "invalid_token")] as [(HTTPFields, String)] {
+                try await client.execute(uri: "/v1/sla/tk_000000000000000000000000", method: .get, headers: headers) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(String(buffer: response.body).contains(code))
+                }
+            }
+        }
+    }
+
     @Test func anyInstanceAnswersATicketsClockFromTheChangelog() async throws {
         let broker = InMemoryBroker(defaultPartitions: 6)
         broker.createTopic(Topics.slaTimerChangelog, partitions: 6)
@@ -21,9 +39,10 @@ struct SLAStatusTests {
             topic: Topics.slaTimerChangelog, key: key, value: driver.state.changelogValue(forKey: key)))
 
         let router = Router()
-        SLAStatusController(bus: broker, policy: .standard, now: { at("2026-01-13T16:50:00Z") }).addRoutes(to: router)
+        SLAStatusController(bus: broker, policy: .standard, tokens: NamedSecrets([("board", Self.token)]),
+                            now: { at("2026-01-13T16:50:00Z") }).addRoutes(to: router)
         try await Application(router: router).test(.router) { client in
-            try await client.execute(uri: "/v1/sla/\(key)", method: .get) { response in
+            try await client.execute(uri: "/v1/sla/\(key)", method: .get, headers: Self.auth) { response in
                 #expect(response.status == .ok)
                 let status = try WireJSON.decode(SLAClockStatus.self, from: Array(response.body.readableBytesView))
                 #expect(status.state == .running)
@@ -33,7 +52,7 @@ struct SLAStatusTests {
                 #expect(status.remainingBusinessSeconds == 600)
                 #expect(status.externalId == "CRM-1042")
             }
-            try await client.execute(uri: "/v1/sla/tk_000000000000000000000000", method: .get) { response in
+            try await client.execute(uri: "/v1/sla/tk_000000000000000000000000", method: .get, headers: Self.auth) { response in
                 #expect(response.status == .notFound)
                 let body = try JSONParser.parse(Array(response.body.readableBytesView))
                 guard case .object(let members) = body else { throw HarnessTimeout(what: "a JSON object") }

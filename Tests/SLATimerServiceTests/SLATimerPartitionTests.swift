@@ -11,6 +11,20 @@ import TestSupport
 struct SLATimerPartitionTests {
     let ticket = TicketInputs("CRM-1042")
 
+    @Test func aTicketOpenedInTheYear0001BreachesInsteadOfCrashingTheTimer() throws {
+        // The poison pill: its firing lag (two thousand years) trapped the timer-lag metric,
+        // and every restart died again on the same record.
+        let driver = PartitionDriver()
+        let ancient = TicketInputs("CRM-ANCIENT")
+        #expect(types(try driver.handle(ancient.classified(.minor, openedAt: at("0001-01-01T00:00:00Z"))))
+            == ["sla.events:sla.started"])
+        let fired = driver.fire(at("2026-03-09T17:00:00Z"))
+        #expect(fired.contains { $0.eventType == SLABreached.type })
+        // The next ordinary ticket runs as usual.
+        #expect(types(try driver.handle(ticket.classified(.critical, openedAt: at("2026-03-09T15:00:00Z"))))
+            == ["sla.events:sla.started"])
+    }
+
     @Test func aBreachRevealedByALateInputIsDatedByItsDeadline() throws {
         // The timer had not fired (its owner was down) when a reply after the deadline arrived,
         // or the classification itself came after the deadline: the breach is still dated by it.

@@ -1,6 +1,7 @@
 import Foundation
 import HelpdeskModel
 import Hummingbird
+import Logging
 import MessageBus
 import ServiceRuntime
 
@@ -36,12 +37,15 @@ public struct EscalationAPI: Sendable {
     let sink: any AcknowledgedSink
     let now: @Sendable () -> Date
     let newCommandID: @Sendable () -> String
+    let logger: Logger
 
     public init(
         tokens: EscalationTokens, repository: any EscalationRepository, sink: any AcknowledgedSink,
         now: @escaping @Sendable () -> Date = Date.init,
-        newCommandID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+        newCommandID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() },
+        logger: Logger = Logger(label: "escalation-api")
     ) {
+        self.logger = logger
         self.tokens = tokens
         self.repository = repository
         self.sink = sink
@@ -59,29 +63,33 @@ public struct EscalationAPI: Sendable {
         let make: @Sendable (_ fields: [String: String], _ actor: EscalationActor) -> EscalationCommand?
     }
 
+    /// The actor of every command is the token's identity. `by` (conditions only) is free text
+    /// naming who stated the condition, kept in the note as such, never as the actor.
     private static let routes: [Route] = [
-        Route(path: "request", openToAgents: true, fields: ["by"], required: []) { _, by in .request(by: by, via: .api) },
-        Route(path: "evaluate", fields: ["engineer", "by"], required: ["engineer"]) { fields, by in
-            fields["engineer"].map { .evaluate(engineer: $0, by: by) }
+        Route(path: "request", openToAgents: true, fields: [], required: []) { _, actor in .request(by: actor, via: .api) },
+        Route(path: "evaluate", fields: ["engineer"], required: ["engineer"]) { fields, actor in
+            fields["engineer"].map { .evaluate(engineer: $0, by: actor) }
         },
-        Route(path: "escalate", fields: ["by"], required: []) { _, by in .escalate(by: by) },
-        Route(path: "conditions", fields: ["condition", "by", "note"], required: ["condition"]) { fields, by in
-            fields["condition"].flatMap(DeEscalationCondition.init(rawValue:)).map { .recordCondition($0, by: by, note: fields["note"]) }
+        Route(path: "escalate", fields: [], required: []) { _, actor in .escalate(by: actor) },
+        Route(path: "conditions", fields: ["condition", "by", "note"], required: ["condition"]) { fields, actor in
+            let note = [fields["note"], fields["by"].map { "stated by: \($0)" }].compactMap { $0 }.joined(separator: "; ")
+            return fields["condition"].flatMap(DeEscalationCondition.init(rawValue:))
+                .map { .recordCondition($0, by: actor, note: note.isEmpty ? nil : note) }
         },
-        Route(path: "de-escalate", fields: ["by"], required: []) { _, by in .deEscalate(by: by) },
+        Route(path: "de-escalate", fields: [], required: []) { _, actor in .deEscalate(by: actor) },
     ]
 
     public func addRoutes(to router: Router<some RequestContext>) {
         router.get("v1/escalations/:ticketId") { request, context in
             await respond {
                 _ = try authenticate(request)
-                let ticket = try await known(try context.parameters.require("ticketId"))
+                let ticket = try await known(try PathParameter.decoded("ticketId", in: context))
                 return try JSONReply.value(EscalationStatus(ticket))
             }
         }
         for route in Self.routes {
             router.post("v1/escalations/:ticketId/\(route.path)") { request, context in
-                await respond { try await accept(request, ticketId: try context.parameters.require("ticketId"), route: route) }
+                await respond { try await accept(request, ticketId: try PathParameter.decoded("ticketId", in: context), route: route) }
             }
         }
     }
@@ -92,7 +100,7 @@ public struct EscalationAPI: Sendable {
         } catch let refusal as HTTPRefusal {
             return refusal.response
         } catch {
-            return JSONReply.error(.serviceUnavailable, "kafka_unavailable", "Kafka could not be reached: \(error). Retry later.")
+            return APIFailure.response(for: error, logger: logger)
         }
     }
 
@@ -104,8 +112,7 @@ public struct EscalationAPI: Sendable {
         }
         let members = try await JSONRequestBody.object(of: request, maxBytes: Self.maxBodyBytes, emptyIsObject: true)
         let fields = try Self.fields(members, route: route)
-        let recordedAs = EscalationActor(fields["by"] ?? actor.name, role: actor.role)
-        guard let command = route.make(fields, recordedAs) else {
+        guard let command = route.make(fields, actor) else {
             throw HTTPRefusal(.unprocessableContent, "invalid_fields", "The body has invalid fields.")
         }
         let ticket = try await known(ticketId)
@@ -162,7 +169,9 @@ public struct EscalationAPI: Sendable {
         var errors = [FieldError]()
         for (name, value) in members.sorted(by: { $0.key < $1.key }) {
             guard route.fields.contains(name) else {
-                errors.append(FieldError(field: name, problem: "is not a field of \(route.path) (allowed: \(route.fields.sorted().joined(separator: ", ")))"))
+                let allowed = route.fields.isEmpty ? "none" : route.fields.sorted().joined(separator: ", ")
+                errors.append(FieldError(field: name, problem: "is not a field of \(route.path) (allowed: \(allowed)); "
+                    + "the command is recorded as the token's holder"))
                 continue
             }
             guard case .string(let text) = value else {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HelpdeskModel
 import Hummingbird
+import Logging
 import MessageBus
 import ServiceRuntime
 
@@ -13,11 +14,20 @@ public struct IntakeAPI: Sendable {
     let keys: APIKeys
     let sink: any AcknowledgedSink
     let eligibility: Eligibility
+    let window: InstantWindow
+    let now: @Sendable () -> Date
+    let logger: Logger
 
-    public init(keys: APIKeys, sink: any AcknowledgedSink, eligibility: Eligibility) {
+    public init(
+        keys: APIKeys, sink: any AcknowledgedSink, eligibility: Eligibility, window: InstantWindow = .standard,
+        now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "intake-api")
+    ) {
+        self.logger = logger
         self.keys = keys
         self.sink = sink
         self.eligibility = eligibility
+        self.window = window
+        self.now = now
     }
 
     public func addRoutes(to router: Router<some RequestContext>) {
@@ -40,7 +50,7 @@ public struct IntakeAPI: Sendable {
     }
 
     private func pathIdentity(_ context: some RequestContext) throws -> (String, String) {
-        (try context.parameters.require("source"), try context.parameters.require("externalId"))
+        (try PathParameter.decoded("source", in: context), try PathParameter.decoded("externalId", in: context))
     }
 
     private func respond(_ body: () async throws -> (TicketID, EventID)) async -> Response {
@@ -50,7 +60,7 @@ public struct IntakeAPI: Sendable {
         } catch let refusal as HTTPRefusal {
             return refusal.response
         } catch {
-            return JSONReply.error(.serviceUnavailable, "kafka_unavailable", "The ticket could not be stored: \(error). Retry later.")
+            return APIFailure.response(for: error, logger: logger)
         }
     }
 
@@ -74,6 +84,7 @@ public struct IntakeAPI: Sendable {
         var decoded: InboundMessage?
         do throws(InboundRejection) {
             decoded = try InboundMessage.decode(.object(members))
+            fieldErrors += decoded?.instantErrors(receipt: now(), window: window) ?? []
         } catch {
             fieldErrors += error.fieldErrors
         }

@@ -14,12 +14,14 @@ import ServiceRuntime
 public struct IntakeProcessor: RecordProcessor {
     public static let service = "intake"
     let eligibility: Eligibility
+    let window: InstantWindow
     let now: @Sendable () -> Date
     private let rejected: @Sendable (String) -> Void
     private let lag: Timer
 
-    public init(eligibility: Eligibility, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(eligibility: Eligibility, window: InstantWindow = .standard, now: @escaping @Sendable () -> Date = Date.init) {
         self.eligibility = eligibility
+        self.window = window
         self.now = now
         rejected = { reason in Counter(label: "helpdesk_intake_rejected_total", dimensions: [("reason", reason)]).increment() }
         lag = Timer(label: "helpdesk_intake_lag_seconds", preferredDisplayUnit: .seconds)
@@ -32,8 +34,19 @@ public struct IntakeProcessor: RecordProcessor {
         } catch {
             throw UnprocessableRecord(code: error.code, reason: error.description)
         }
-        let receivedAt = ISO8601.wholeSeconds(min(record.timestamp, now()))
-        lag.recordInterval(since: record.timestamp, now: now())
+        let now = now()
+        // The broker timestamp is the producer's clock (CreateTime): one in 1970 would breach
+        // the ticket at once, so a timestamp outside the window is refused like a bad field.
+        if let problem = window.problem(with: record.timestamp, receipt: now) {
+            throw UnprocessableRecord(code: "timestamp_out_of_range", reason: "the record's timestamp \(problem)")
+        }
+        let receivedAt = ISO8601.wholeSeconds(min(record.timestamp, now))
+        let instantErrors = message.instantErrors(receipt: receivedAt, window: window)
+        guard instantErrors.isEmpty else {
+            let rejection = InboundRejection.invalidFields(instantErrors)
+            throw UnprocessableRecord(code: rejection.code, reason: rejection.description)
+        }
+        lag.recordInterval(since: record.timestamp, now: now)
         if case .opened(let ticket) = message, let (reason, _) = eligibility.refusal(for: ticket.organizationId) {
             rejected(reason.rawValue)
         }
@@ -93,6 +106,6 @@ public struct IntakeProcessor: RecordProcessor {
 
 extension Timer {
     func recordInterval(since start: Date, now: Date) {
-        recordNanoseconds(Int64(max(0, now.timeIntervalSince(start)) * 1e9))
+        recordNanoseconds(max(0, now.timeIntervalSince(start)).saturatingNanoseconds)
     }
 }

@@ -25,14 +25,15 @@ do {
         } catch {
             reader.fail("\(error)")
         }
+        let window = InstantWindow(maxPast: .seconds(3600 * reader.int("INTAKE_MAX_PAST_HOURS", default: 168, range: 1...87_600)))
         if keys.isEmpty { context.logger.warning("INTAKE_API_KEYS is empty: the HTTP API refuses every request") }
         let api = IntakeAPI(
             keys: keys,
             sink: PublisherSink(publisher: context.publisher) { context.readiness.failing().contains("kafka-reachable") == false },
-            eligibility: eligibility)
+            eligibility: eligibility, window: window)
         return ServiceParts(
             source: .init(group: ConsumerGroups.intake, topics: [Topics.inbound], instanceID: context.configuration.kafka.properties["group.instance.id"]),
-            processor: IntakeProcessor(eligibility: eligibility),
+            processor: IntakeProcessor(eligibility: eligibility, window: window),
             routes: { router in api.addRoutes(to: router) })
     }
 } catch {

@@ -16,7 +16,7 @@ struct DeadlineQueue {
     var earliest: Date? { heap.first.map { Date(timeIntervalSince1970: TimeInterval($0.seconds)) } }
 
     mutating func insert(_ deadline: Date, for ticket: TicketID) {
-        heap.append(Entry(seconds: Int64(deadline.timeIntervalSince1970.rounded(.down)), ticket: ticket))
+        heap.append(Entry(seconds: deadline.epochSeconds, ticket: ticket))
         var child = heap.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
@@ -29,7 +29,7 @@ struct DeadlineQueue {
     /// Removes and returns the tickets whose entries are due at or before `now`, with the
     /// instant each entry was due.
     mutating func popDue(_ now: Date) -> [(ticket: TicketID, due: Date)] {
-        let limit = Int64(now.timeIntervalSince1970.rounded(.down))
+        let limit = now.epochSeconds
         var due = [(ticket: TicketID, due: Date)]()
         while let first = heap.first, first.seconds <= limit {
             due.append((first.ticket, Date(timeIntervalSince1970: TimeInterval(first.seconds))))

@@ -55,7 +55,7 @@ public struct LateInputHold: Sendable, Equatable {
     mutating func read(publishedAt: Date, eventTime: Date) -> Bool {
         let lateness = publishedAt.timeIntervalSince(eventTime)
         guard lateness > threshold else { return false }
-        let second = Int64(publishedAt.timeIntervalSince1970.rounded(.down))
+        let second = publishedAt.epochSeconds
         let capped = min(lateness, maxHold)
         if let index = seconds.lastIndex(where: { $0.second <= second }), seconds[index].second == second {
             seconds[index].lateness = max(seconds[index].lateness, capped)

@@ -9,21 +9,36 @@ import ServiceRuntime
 public struct SLAStatusController: Sendable {
     let bus: any MessageBus
     let policy: SLAPolicy
+    let tokens: NamedSecrets
     let now: @Sendable () -> Date
 
-    public init(bus: any MessageBus, policy: SLAPolicy, now: @escaping @Sendable () -> Date = Date.init) {
+    /// `tokens` (`SLA_API_TOKENS`, `name=token` pairs) may read clocks; nothing else may.
+    public init(bus: any MessageBus, policy: SLAPolicy, tokens: NamedSecrets, now: @escaping @Sendable () -> Date = Date.init) {
         self.bus = bus
         self.policy = policy
+        self.tokens = tokens
         self.now = now
     }
 
     public func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/v1/sla/:ticketId") { _, context in
-            let ticketId = try context.parameters.require("ticketId")
-            guard let status = try await SLAStatusLookup.status(of: ticketId, bus: bus, policy: policy, now: now()) else {
-                return JSONReply.error(.notFound, "unknown_ticket", "No first-response clock is recorded for ticket \(ticketId).")
+        router.get("/v1/sla/:ticketId") { request, context in
+            do {
+                guard let presented = PresentedCredential.bearer(in: request) else {
+                    throw HTTPRefusal(.unauthorized, "missing_token", "Send a token as \"Authorization: Bearer <token>\".")
+                }
+                guard tokens.name(for: presented) != nil else {
+                    throw HTTPRefusal(.unauthorized, "invalid_token", "The token is not valid.")
+                }
+                let ticketId = try PathParameter.decoded("ticketId", in: context)
+                guard let status = try await SLAStatusLookup.status(of: ticketId, bus: bus, policy: policy, now: now()) else {
+                    return JSONReply.error(.notFound, "unknown_ticket", "No first-response clock is recorded for ticket \(ticketId).")
+                }
+                return try JSONReply.value(status)
+            } catch let refusal as HTTPRefusal {
+                return refusal.response
+            } catch {
+                return APIFailure.response(for: error, logger: context.logger)
             }
-            return try JSONReply.value(status)
         }
     }
 }

@@ -49,6 +49,6 @@ public final class SLATimerMetrics: Sendable {
 
     /// How late a timer fired after the instant it was due.
     func fired(lateBy interval: TimeInterval) {
-        firingLag.recordNanoseconds(Int64(max(0, interval) * 1_000_000_000))
+        firingLag.recordNanoseconds(max(0, interval).saturatingNanoseconds)
     }
 }

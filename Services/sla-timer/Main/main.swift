@@ -27,7 +27,14 @@ do {
             upstream = intake
         }
         let metrics = SLATimerMetrics()
-        let status = SLAStatusController(bus: context.bus, policy: policy)
+        var tokens = NamedSecrets([])
+        do {
+            tokens = try NamedSecrets.parse(reader.optionalString("SLA_API_TOKENS") ?? "", variable: "SLA_API_TOKENS")
+        } catch {
+            reader.fail("\(error)")
+        }
+        if tokens.isEmpty { context.logger.warning("SLA_API_TOKENS is empty: GET /v1/sla/{ticketId} refuses every request") }
+        let status = SLAStatusController(bus: context.bus, policy: policy, tokens: tokens)
         return ServiceParts(
             consumption: .stateful(
                 .init(group: ConsumerGroups.slaTimer, inputs: [Topics.classified, Topics.activity],

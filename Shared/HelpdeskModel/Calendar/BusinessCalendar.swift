@@ -142,7 +142,7 @@ public struct BusinessCalendar: Sendable {
 
     /// The instant a `fraction` of the business duration has been used (e.g. 0.75 for a warning).
     public func warningInstant(start: Date, businessDuration: Duration, fraction: Double) -> Date {
-        let seconds = Int64((Double(businessDuration.components.seconds) * fraction).rounded(.down))
+        let seconds = Int64(saturating: Double(businessDuration.components.seconds) * fraction)
         return due(start: start, businessDuration: .seconds(seconds))
     }
 
@@ -269,7 +269,7 @@ public struct BusinessCalendar: Sendable {
         return (LocalDate(dayNumber: day), local - day * 86_400, offset)
     }
 
-    private func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
+    private func seconds(_ date: Date) -> Int64 { date.epochSeconds }
     private func date(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: Double(seconds)) }
 
     private func secondRanges(_ pauses: [Range<Date>]) -> [Range<Int64>] {

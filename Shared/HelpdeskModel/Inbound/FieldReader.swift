@@ -64,11 +64,21 @@ struct ObjectReader {
             reader.fail(name(key), "must not be empty")
             return nil
         }
-        if text.utf8.count > maxLength, case let length = text.count, length > maxLength {
-            reader.fail(name(key), "is \(length) characters long, the limit is \(maxLength)")
+        if let problem = Self.lengthProblem(text, maxLength: maxLength) {
+            reader.fail(name(key), problem)
             return nil
         }
         return text
+    }
+
+    /// A limit of n characters is also one of 4n bytes (a character of one scalar takes at most
+    /// four): 200 characters of stacked combining marks are not 240 KB of key.
+    static func lengthProblem(_ text: String, maxLength: Int) -> String? {
+        let bytes = text.utf8.count
+        guard bytes > maxLength else { return nil }
+        if bytes > 4 * maxLength { return "is \(bytes) bytes long in UTF-8, the limit is \(4 * maxLength)" }
+        let length = text.count
+        return length > maxLength ? "is \(length) characters long, the limit is \(maxLength)" : nil
     }
 
     /// A short identifier: no control characters.
@@ -157,8 +167,8 @@ struct ObjectReader {
                 reader.typeMismatch(field, expected: "a string", found: element)
                 continue
             }
-            guard text.count <= maxLength else {
-                reader.fail(field, "is \(text.count) characters long, the limit is \(maxLength)")
+            if let problem = Self.lengthProblem(text, maxLength: maxLength) {
+                reader.fail(field, problem)
                 continue
             }
             result.append(text)

@@ -177,6 +177,9 @@ public struct FirstResponseClock: Sendable, Equatable {
 
     private mutating func respond(at time: Date, policy: SLAPolicy) -> [Output] {
         guard phase == .running, let dueAt, let startedAt else { return [] }
+        // A response dated before the clock started (a client's clock, or a reply to an earlier
+        // ticket with the same id) counts as given at the start, never before it.
+        let time = max(time, startedAt)
         // A response after the due time is a breach that nobody has fired yet.
         if time >= dueAt { return fire(upTo: time, policy: policy) }
         phase = .met
@@ -204,7 +207,7 @@ private struct Instant: Sendable, Equatable {
             self = .none
             return
         }
-        seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        seconds = date.epochSeconds
     }
 
     var date: Date? { seconds == .min ? nil : Date(timeIntervalSince1970: TimeInterval(seconds)) }

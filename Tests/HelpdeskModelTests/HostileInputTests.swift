@@ -1,0 +1,146 @@
+import Foundation
+import HelpdeskModel
+import Testing
+
+/// A seeded generator, so that a fuzz failure can be replayed from the seed it prints.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Inputs for fuzzing the inbound decoder: random bytes, and valid records cut, flipped,
+/// spliced and stuffed with the characters that have broken parsers before.
+enum FuzzInputs {
+    static let seeds: [String] = [
+        #"{"type":"ticket.opened","source":"crm","externalId":"CRM-1","organizationId":"acme","subject":"SSO down","openedAt":"2026-03-06T23:30:00Z","impact":{"serviceDown":true,"usersAffected":"all"},"requester":{"email":"a@b.test"}}"#,
+        #"{"type":"ticket.message","source":"crm","externalId":"CRM-1","author":{"role":"agent","email":"sam@x.test"},"public":true,"body":"hi","cc":["escalations@support.example"],"sentAt":"0001-01-01T00:00:00Z"}"#,
+        #"{"type":"ticket.severityChanged","source":"crm","externalId":"CRM-1","severity":1,"changedAt":"9999-12-31T23:59:59+23:59"}"#,
+        #"{"type":"ticket.statusChanged","source":"crm","externalId":"\u00e9\/x","status":"solved"}"#,
+    ]
+    static let splices: [[UInt8]] = ["\u{0}", "\u{1B}[2J", "\n", "\"", "\\", "\\u0000", "\\ud800", "[[[[", "}}}}", "1e999", "-0",
+                                     "\u{FEFF}", "\u{202E}", "\u{301}\u{301}\u{301}", "null", "9223372036854775808", "\u{FFFF}"]
+        .map { Array($0.utf8) }
+
+    static func next(_ random: inout SplitMix64) -> [UInt8] {
+        switch random.next() % 4 {
+        case 0:
+            return (0..<Int(random.next() % 300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        default:
+            var bytes = Array(seeds[Int(random.next() % UInt64(seeds.count))].utf8)
+            for _ in 0..<(1 + random.next() % 4) {
+                let at = bytes.isEmpty ? 0 : Int(random.next() % UInt64(bytes.count))
+                switch random.next() % 4 {
+                case 0: if !bytes.isEmpty { bytes[at] ^= UInt8(truncatingIfNeeded: 1 << (random.next() % 8)) }
+                case 1: bytes.removeSubrange(at..<min(bytes.count, at + Int(random.next() % 16)))
+                case 2: bytes.insert(contentsOf: splices[Int(random.next() % UInt64(splices.count))], at: at)
+                default: bytes = Array(bytes.prefix(at))
+                }
+            }
+            return bytes
+        }
+    }
+}
+
+@Suite("Hostile input")
+struct HostileInputTests {
+    @Test func timeConversionsAreTotal() {
+        #expect(Int64(saturating: .nan) == 0)
+        #expect(Int64(saturating: .infinity) == .max)
+        #expect(Int64(saturating: -.infinity) == .min)
+        #expect(Int64(saturating: 1e300) == .max)
+        #expect(Int64(saturating: -2.5) == -3)
+        // What trapped the sla-timer: a firing lag of two thousand years in nanoseconds.
+        let ancient = ISO8601.parse("0001-01-01T00:00:00Z")!
+        #expect(Date().timeIntervalSince(ancient).saturatingNanoseconds == .max)
+        #expect(ancient.epochSeconds == -62_135_596_800)
+        #expect(ISO8601.format(ancient) == "0001-01-01T00:00:00Z")
+        #expect(Date.distantFuture.epochSeconds > 0)
+    }
+
+    @Test func arithmeticOnFarInstantsDoesNotTrap() {
+        var clock = newClock()
+        let ancient = ISO8601.parse("0001-01-01T00:00:00Z")!
+        let started = clock.apply(.classified(severity: .minor, openedAt: ancient, eventId: classifiedID), policy: .standard)
+        #expect(types(started) == ["started"])
+        #expect(types(clock.apply(.tick(now: at("2026-03-06T23:30:00Z")), policy: .standard)) == ["breached"])
+        #expect(clock.phase == .breached)
+        let status = SLAClockStatus(clock, now: at("2026-03-06T23:30:00Z"), policy: .standard)
+        #expect(status.state == .breached)
+    }
+
+    @Test func aReplyDatedBeforeTheStartCountsAtTheStart() {
+        var clock = newClock()
+        _ = clock.apply(.agentReplied(at: at("1970-01-01T00:00:00Z")), policy: .standard)
+        let outputs = clock.apply(.classified(severity: .critical, openedAt: at("2026-03-06T23:30:00Z"), eventId: classifiedID),
+                                  policy: .standard)
+        guard case .met(let met, _)? = outputs.last else {
+            Issue.record("expected sla.met, got \(types(outputs))")
+            return
+        }
+        #expect(met.respondedAt == at("2026-03-06T23:30:00Z"))
+        #expect(met.businessSecondsUsed == 0)
+    }
+
+    @Test func instantsOlderThanTheWindowAreRefusedNamingTheField() throws {
+        let receipt = at("2026-03-06T23:30:00Z")
+        let ticket = try InboundMessage.decode(Array(#"{"type":"ticket.opened","source":"crm","externalId":"1","organizationId":"acme","subject":"s","openedAt":"1970-01-01T00:00:00Z"}"#.utf8))
+        let errors = ticket.instantErrors(receipt: receipt, window: .standard)
+        #expect(errors.map(\.field) == ["openedAt"])
+        #expect(errors.first?.problem == "1970-01-01T00:00:00Z is more than 7 days before it was received (2026-03-06T23:30:00Z); "
+            + "the earliest accepted is 2026-02-27T23:30:00Z")
+        let recent = try InboundMessage.decode(Array(#"{"type":"ticket.message","source":"crm","externalId":"1","author":{"role":"agent"},"sentAt":"2026-02-28T00:00:00Z"}"#.utf8))
+        #expect(recent.instantErrors(receipt: receipt, window: .standard).isEmpty)
+        #expect(InstantWindow(maxPast: .seconds(3600)).problem(with: at("2026-03-06T22:29:59Z"), receipt: receipt) != nil)
+    }
+
+    @Test func lengthLimitsCountBytesToo() {
+        // 200 characters, each an "e" carrying 300 combining acute accents: 120 KB.
+        let heavy = String(repeating: "e" + String(repeating: "\u{301}", count: 300), count: 200)
+        #expect(heavy.count == 200)
+        let json = #"{"type":"ticket.opened","source":"crm","externalId":"\#(heavy)","organizationId":"acme","subject":"s"}"#
+        #expect(throws: InboundRejection.invalidFields([
+            FieldError(field: "externalId", problem: "is \(heavy.utf8.count) bytes long in UTF-8, the limit is 800"),
+        ])) { try InboundMessage.decode(Array(json.utf8)) }
+        // Ordinary multi-byte text within the character limit still passes.
+        let accented = String(repeating: "é", count: 200)
+        #expect((try? InboundMessage.decode(Array(#"{"type":"ticket.opened","source":"crm","externalId":"\#(accented)","organizationId":"acme","subject":"s"}"#.utf8))) != nil)
+    }
+
+    @Test func terminalTextEscapesControlsAndOverridesOnly() {
+        #expect(TerminalText.escaped("plain é ✓") == "plain é ✓")
+        #expect(TerminalText.escaped("a\nb\r\tc") == #"a\nb\r\tc"#)
+        #expect(TerminalText.escaped("\u{1B}[2Jwiped") == #"\u{1B}[2Jwiped"#)
+        #expect(TerminalText.escaped("x\u{202E}gnp.exe\u{0}\u{9B}") == #"x\u{202E}gnp.exe\u{0}\u{9B}"#)
+    }
+
+    /// A bounded fuzz run (FUZZ_SECONDS, 3 s by default; FUZZ_SEED to replay): the decoder
+    /// answers every input with a message or a rejection, never a crash, and a rejection always
+    /// has a code and a sentence.
+    @Test func theInboundDecoderSurvivesRandomAndMutatedBytes() {
+        let seconds = Double(ProcessInfo.processInfo.environment["FUZZ_SECONDS"] ?? "") ?? 3
+        let seed = UInt64(ProcessInfo.processInfo.environment["FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        var random = SplitMix64(state: seed)
+        let deadline = Date().addingTimeInterval(seconds)
+        var runs = 0
+        var accepted = 0
+        while Date() < deadline || runs < 1000 {
+            let bytes = FuzzInputs.next(&random)
+            runs += 1
+            do {
+                let message = try InboundMessage.decode(bytes)
+                accepted += 1
+                _ = message.instantErrors(receipt: Date(), window: .standard)
+            } catch {
+                #expect(!error.code.isEmpty && !error.description.isEmpty, "seed \(seed), input \(bytes)")
+            }
+        }
+        #expect(runs >= 1000, "seed \(seed)")
+        print("fuzzed the inbound decoder with \(runs) inputs (\(accepted) accepted), seed \(seed)")
+    }
+}
