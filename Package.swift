@@ -156,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HelpdeskModelTests",
-            dependencies: ["HelpdeskModel", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["HelpdeskModel", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: strict
         ),
         .testTarget(

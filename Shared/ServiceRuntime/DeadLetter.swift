@@ -106,10 +106,12 @@ public enum DeadLetter {
             }
         }
         let valueBytes = value ?? []
-        let note = "the dead letter would be \(size(of: whole)) bytes, more than \(maxBytes): its value is cut to "
+        let note = (maxBytes == 0 ? "written bounded" : "the dead letter would be \(size(of: whole)) bytes, more than \(maxBytes)")
+            + ": its value is cut to "
             + "the first \(min(valueBytes.count, keptValueBytes)) of \(valueBytes.count) bytes"
             + (dropped.isEmpty ? "" : " and \(dropped.count) headers are left out")
-        describe(code: "too_large", reason: "\(reason); \(note)")
+        // Cut for its size, the letter says too_large; written after a refusal, it keeps the code.
+        describe(code: maxBytes == 0 ? code : "too_large", reason: "\(reason); \(note)")
         ours += [
             RecordHeader(Header.originalBytes, String(valueBytes.count)),
             RecordHeader(Header.originalSHA256, SHA256.digest(valueBytes).map { String(format: "%02x", $0) }.joined()),

@@ -1,51 +1,7 @@
 import Foundation
 import HelpdeskModel
 import Testing
-
-/// A seeded generator, so that a fuzz failure can be replayed from the seed it prints.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// Inputs for fuzzing the inbound decoder: random bytes, and valid records cut, flipped,
-/// spliced and stuffed with the characters that have broken parsers before.
-enum FuzzInputs {
-    static let seeds: [String] = [
-        #"{"type":"ticket.opened","source":"crm","externalId":"CRM-1","organizationId":"acme","subject":"SSO down","openedAt":"2026-03-06T23:30:00Z","impact":{"serviceDown":true,"usersAffected":"all"},"requester":{"email":"a@b.test"}}"#,
-        #"{"type":"ticket.message","source":"crm","externalId":"CRM-1","author":{"role":"agent","email":"sam@x.test"},"public":true,"body":"hi","cc":["escalations@support.example"],"sentAt":"0001-01-01T00:00:00Z"}"#,
-        #"{"type":"ticket.severityChanged","source":"crm","externalId":"CRM-1","severity":1,"changedAt":"9999-12-31T23:59:59+23:59"}"#,
-        #"{"type":"ticket.statusChanged","source":"crm","externalId":"\u00e9\/x","status":"solved"}"#,
-    ]
-    static let splices: [[UInt8]] = ["\u{0}", "\u{1B}[2J", "\n", "\"", "\\", "\\u0000", "\\ud800", "[[[[", "}}}}", "1e999", "-0",
-                                     "\u{FEFF}", "\u{202E}", "\u{301}\u{301}\u{301}", "null", "9223372036854775808", "\u{FFFF}"]
-        .map { Array($0.utf8) }
-
-    static func next(_ random: inout SplitMix64) -> [UInt8] {
-        switch random.next() % 4 {
-        case 0:
-            return (0..<Int(random.next() % 300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-        default:
-            var bytes = Array(seeds[Int(random.next() % UInt64(seeds.count))].utf8)
-            for _ in 0..<(1 + random.next() % 4) {
-                let at = bytes.isEmpty ? 0 : Int(random.next() % UInt64(bytes.count))
-                switch random.next() % 4 {
-                case 0: if !bytes.isEmpty { bytes[at] ^= UInt8(truncatingIfNeeded: 1 << (random.next() % 8)) }
-                case 1: bytes.removeSubrange(at..<min(bytes.count, at + Int(random.next() % 16)))
-                case 2: bytes.insert(contentsOf: splices[Int(random.next() % UInt64(splices.count))], at: at)
-                default: bytes = Array(bytes.prefix(at))
-                }
-            }
-            return bytes
-        }
-    }
-}
+import TestSupport
 
 @Suite("Hostile input")
 struct HostileInputTests {

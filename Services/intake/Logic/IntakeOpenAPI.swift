@@ -32,6 +32,7 @@ paths:
         '401': { $ref: '#/components/responses/Problem' }
         '403': { $ref: '#/components/responses/Problem' }
         '413': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Invalid' }
         '503': { $ref: '#/components/responses/Problem' }
   /v1/tickets/{source}/{externalId}/messages:
@@ -49,6 +50,7 @@ paths:
         '401': { $ref: '#/components/responses/Problem' }
         '403': { $ref: '#/components/responses/Problem' }
         '413': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Invalid' }
         '503': { $ref: '#/components/responses/Problem' }
   /v1/tickets/{source}/{externalId}/severity:
@@ -66,6 +68,7 @@ paths:
         '401': { $ref: '#/components/responses/Problem' }
         '403': { $ref: '#/components/responses/Problem' }
         '413': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Invalid' }
         '503': { $ref: '#/components/responses/Problem' }
   /v1/tickets/{source}/{externalId}/status:
@@ -83,6 +86,7 @@ paths:
         '401': { $ref: '#/components/responses/Problem' }
         '403': { $ref: '#/components/responses/Problem' }
         '413': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Invalid' }
         '503': { $ref: '#/components/responses/Problem' }
   /openapi.yaml:
@@ -111,7 +115,12 @@ components:
     apiKey: { type: apiKey, in: header, name: X-API-Key }
   parameters:
     source: { name: source, in: path, required: true, schema: { type: string, pattern: '^[a-z0-9._-]{1,64}$' } }
-    externalId: { name: externalId, in: path, required: true, schema: { type: string, maxLength: 200 } }
+    externalId:
+      name: externalId
+      in: path
+      required: true
+      description: Percent-decoded once; an id containing '/' is sent as %2F.
+      schema: { type: string, maxLength: 200 }
   responses:
     Accepted:
       description: Written to tickets.inbound and acknowledged by Kafka.
@@ -125,8 +134,11 @@ components:
               eventId: { type: string, format: uuid, description: The id of the event intake emits for this request. }
     Problem:
       description: >-
-        400 body not UTF-8 or not JSON; 401 missing or invalid API key; 403 the key's source differs
-        from the ticket's source; 413 body over 262,144 bytes; 503 Kafka unreachable or did not acknowledge in time.
+        400 body not UTF-8 or not JSON, or a path segment not valid percent-encoding; 401 missing or
+        invalid API key; 403 the key's source differs from the ticket's source; 413 body over 262,144
+        bytes (by Content-Length or as read, chunked or not); 415 the body is not
+        Content-Type application/json (UTF-8) or is compressed (Content-Encoding); 503 Kafka unreachable
+        or did not acknowledge in time. A refusal sent before the body was read closes the connection.
       content:
         application/json:
           schema: { $ref: '#/components/schemas/Problem' }
@@ -177,7 +189,7 @@ components:
             cosmetic: { type: boolean }
             dedicatedContact: { type: string }
         category: { enum: [incident, question, documentation] }
-        openedAt: { type: string, format: date-time }
+        openedAt: { type: string, format: date-time, description: 'At most 7 days (INTAKE_MAX_PAST_HOURS) before receipt (422 otherwise); a later instant counts as the receipt.' }
     TicketMessage:
       type: object
       required: [author]
@@ -190,7 +202,7 @@ components:
         public: { type: boolean, default: true }
         body: { type: string, maxLength: 100000 }
         cc: { type: array, maxItems: 50, items: { type: string } }
-        sentAt: { type: string, format: date-time }
+        sentAt: { type: string, format: date-time, description: 'At most 7 days (INTAKE_MAX_PAST_HOURS) before receipt (422 otherwise); a later instant counts as the receipt.' }
     SeverityChange:
       type: object
       required: [severity]
@@ -199,14 +211,14 @@ components:
         severity: { $ref: '#/components/schemas/Severity' }
         changedBy: { type: string }
         reason: { type: string }
-        changedAt: { type: string, format: date-time }
+        changedAt: { type: string, format: date-time, description: 'At most 7 days (INTAKE_MAX_PAST_HOURS) before receipt (422 otherwise); a later instant counts as the receipt.' }
     StatusChange:
       type: object
       required: [status]
       properties:
         type: { const: ticket.statusChanged }
         status: { enum: [new, open, pending, onHold, solved, closed] }
-        changedAt: { type: string, format: date-time }
+        changedAt: { type: string, format: date-time, description: 'At most 7 days (INTAKE_MAX_PAST_HOURS) before receipt (422 otherwise); a later instant counts as the receipt.' }
 
 """#
 }
