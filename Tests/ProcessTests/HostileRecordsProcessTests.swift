@@ -10,13 +10,7 @@ import Testing
 /// and the bad records are in `deadletter` with their reasons.
 @Suite("hostile records across processes", .serialized, .timeLimit(.minutes(3)))
 struct HostileRecordsProcessTests {
-    struct Line: Decodable {
-        let event: String
-        let topic: String?
-        let key: String?
-        let value: String?
-        let headers: [String: String]?
-    }
+    typealias Line = IntakeProcessTests.Line
 
     /// A producer that, unlike the services', sends records of up to 10 MB.
     static func publish(_ records: [OutgoingRecord], bootstrap: String) async throws {

@@ -46,3 +46,29 @@ public enum FuzzInputs {
     }
 }
 
+
+/// A bounded fuzz run: `body` gets the generator and returns whether the input was accepted,
+/// for `FUZZ_SECONDS` (or `seconds`) and at least `minimumRuns` inputs; `FUZZ_SEED` replays one.
+/// Returns the runs, the accepted ones and the seed, which a failure message should name.
+public struct FuzzRun: Sendable {
+    public let seed: UInt64
+    public let seconds: Double
+
+    public init(seconds: Double) {
+        let environment = ProcessInfo.processInfo.environment
+        self.seconds = Double(environment["FUZZ_SECONDS"] ?? "") ?? seconds
+        seed = UInt64(environment["FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+    }
+
+    public func run(minimumRuns: Int, _ body: (inout SplitMix64) async throws -> Bool) async rethrows -> (runs: Int, accepted: Int) {
+        var random = SplitMix64(state: seed)
+        let deadline = Date().addingTimeInterval(seconds)
+        var runs = 0
+        var accepted = 0
+        while Date() < deadline || runs < minimumRuns {
+            runs += 1
+            if try await body(&random) { accepted += 1 }
+        }
+        return (runs, accepted)
+    }
+}
