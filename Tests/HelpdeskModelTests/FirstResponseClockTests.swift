@@ -19,6 +19,8 @@ func types(_ outputs: [FirstResponseClock.Output]) -> [String] {
         case .met: "met"
         case .recalculated: "recalculated"
         case .stopped: "stopped"
+        case .respondedAfterBreach: "respondedAfterBreach"
+        case .resolvedAfterBreach: "resolvedAfterBreach"
         }
     }
 }
@@ -41,8 +43,12 @@ struct FirstResponseClockTests {
         #expect(types(clock.apply(.tick(now: at("2026-03-09T15:30:00Z")), policy: policy)) == ["breached"])
         #expect(clock.phase == .breached)
         #expect(clock.nextDeadline == nil)
-        // A reply after the breach is recorded, without a second terminal event.
-        #expect(clock.apply(.agentReplied(at: at("2026-03-09T16:00:00Z")), policy: policy).isEmpty)
+        // A reply after the breach is recorded with how late it came, without a second terminal event.
+        #expect(clock.apply(.agentReplied(at: at("2026-03-09T16:00:00Z")), policy: policy) == [
+            .respondedAfterBreach(SLARespondedAfterBreach(dueAt: at("2026-03-09T15:30:00Z"), respondedAt: at("2026-03-09T16:00:00Z"),
+                                                          businessSecondsLate: 1800), cause: "respondedAfterBreach"),
+        ])
+        #expect(clock.apply(.agentReplied(at: at("2026-03-09T16:10:00Z")), policy: policy).isEmpty, "the first response only")
         #expect(clock.respondedAt == at("2026-03-09T16:00:00Z"))
         #expect(clock.apply(.tick(now: at("2026-03-10T00:00:00Z")), policy: policy).isEmpty)
     }
@@ -64,7 +70,7 @@ struct FirstResponseClockTests {
         #expect(types(clock.apply(.agentReplied(at: at("2026-01-12T16:50:00Z")), policy: policy)) == ["met"])
         var late = newClock()
         _ = late.apply(.classified(severity: .critical, openedAt: at("2026-01-12T16:00:00Z"), eventId: classifiedID), policy: policy)
-        #expect(types(late.apply(.agentReplied(at: at("2026-01-12T17:05:00Z")), policy: policy)) == ["breached"])
+        #expect(types(late.apply(.agentReplied(at: at("2026-01-12T17:05:00Z")), policy: policy)) == ["breached", "respondedAfterBreach"])
     }
 
     @Test func inputsBeforeTheClassificationAreDecidedWhenItArrives() {

@@ -93,7 +93,7 @@ struct SLATimerLoopTests {
             (Self.opening, { harness.events(SLAStarted.type).count >= 24 }),
             (Self.opening.addingTimeInterval(45 * 60), { harness.events(SLAWarning.type).count >= 24 }),
             (Self.opening.addingTimeInterval(3600), { harness.events(SLABreached.type).count >= 24 }),
-            // Late replies: recorded in the state (the 7th publish), no event.
+            // Late replies: recorded in the state (the 7th publish) and as sla.respondedAfterBreach.
             (Self.opening.addingTimeInterval(7200), { harness.latestClocks().filter { $0.respondedAt != nil }.count == 24 }),
         ]
         for (index, (instant, done)) in stages.enumerated() {
@@ -126,7 +126,9 @@ struct SLATimerLoopTests {
             #expect(records.count == 24, "\(type): \(records.count) records")
             #expect(Set(records.map(\.envelope.ticketId)).count == 24)
         }
-        #expect(harness.events().count == 72)
+        #expect(harness.events(SLARespondedAfterBreach.type).count == 24)
+        #expect(Set(harness.events(SLARespondedAfterBreach.type).map(\.envelope.ticketId)).count == 24)
+        #expect(harness.events().count == 96)
         // Each warning tells the assignee and the support lead, each breach the lead and
         // management: at least once, by id, even when the crash cut them off.
         let notifications = harness.broker.records(in: Topics.notifications)

@@ -71,8 +71,8 @@ struct SLATimerPartitionTests {
         #expect(try breach.dropFirst().map { try WireJSON.decode(Event<HelpdeskModel.Notification>.self, from: $0.value!).payload.audience }
             == [.supportLead, .management])
 
-        // A reply after the breach is recorded without a second terminal event.
-        #expect(try driver.handle(ticket.agentReply(at: at("2026-03-09T16:00:00Z"))).isEmpty)
+        // A reply after the breach is recorded as such, without a second terminal event.
+        #expect(types(try driver.handle(ticket.agentReply(at: at("2026-03-09T16:00:00Z")))) == ["sla.events:sla.respondedAfterBreach"])
         #expect(driver.state.clock(ticket.ticketId)?.respondedAt == at("2026-03-09T16:00:00Z"))
         #expect(driver.state.nextDeadline == nil || driver.fire(at("2026-03-20T00:00:00Z")).isEmpty)
     }
@@ -178,8 +178,11 @@ struct SLATimerPartitionTests {
             #expect(second.state.observe(published: consumed(record, offset: Int64(offset))).changedKeys == [ticket.ticketId.rawValue])
         }
         #expect(second.state.clock(ticket.ticketId)?.phase == .breached)
-        // A reply sent before the deadline but seen only now cannot turn into a second terminal event.
-        #expect(try second.handle(ticket.agentReply(at: at("2026-01-13T16:50:00Z"))).isEmpty)
+        // A reply sent before the deadline but seen only now cannot turn into a second terminal
+        // event: it is recorded as a response after the breach, 0 seconds late.
+        let reply = try second.handle(ticket.agentReply(at: at("2026-01-13T16:50:00Z")))
+        #expect(types(reply) == ["sla.events:sla.respondedAfterBreach"])
+        #expect(try WireJSON.decode(Event<SLARespondedAfterBreach>.self, from: reply[0].value!).payload.businessSecondsLate == 0)
         #expect(second.fire(at("2026-01-14T00:00:00Z")).isEmpty)
     }
 

@@ -189,6 +189,10 @@ public final class SLATimerPartition: PartitionState {
             case .stopped(let payload, let cause):
                 _ = emit(payload, cause: cause, at: clock.resolvedAt ?? inputAt)
                 metrics.stoppedClock()
+            case .respondedAfterBreach(let payload, let cause):
+                _ = emit(payload, cause: cause, at: payload.respondedAt)
+            case .resolvedAfterBreach(let payload, let cause):
+                _ = emit(payload, cause: cause, at: payload.resolvedAt)
             }
         }
         return PartitionEffects(records: records, changedKeys: [ticket.rawValue])
@@ -238,6 +242,10 @@ public final class SLATimerPartition: PartitionState {
         case SLARecalculated.type:
             output = .recalculated(try document.event(SLARecalculated.self).payload, cause: "")
         case SLAStopped.type: output = .stopped(try document.event(SLAStopped.self).payload, cause: "")
+        case SLARespondedAfterBreach.type:
+            output = .respondedAfterBreach(try document.event(SLARespondedAfterBreach.self).payload, cause: "")
+        case SLAResolvedAfterBreach.type:
+            output = .resolvedAfterBreach(try document.event(SLAResolvedAfterBreach.self).payload, cause: "")
         default: throw UnprocessableRecord(code: "unknown_type", reason: "\(envelope.type) is not an sla event")
         }
         return (envelope, output)

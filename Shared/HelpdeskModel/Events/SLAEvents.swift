@@ -85,3 +85,35 @@ public struct SLAStopped: EventPayload {
         self.reason = reason
     }
 }
+
+/// The first public agent response to a ticket whose deadline had already been breached: not
+/// a second terminal event, the record of how late the answer came.
+public struct SLARespondedAfterBreach: EventPayload {
+    public static let type = "sla.respondedAfterBreach"
+    public var metric: SLAMetric
+    public var dueAt: Date
+    public var respondedAt: Date
+    /// Business time between the deadline and the response.
+    public var businessSecondsLate: Int
+
+    public init(metric: SLAMetric = .firstResponse, dueAt: Date, respondedAt: Date, businessSecondsLate: Int) {
+        self.metric = metric
+        self.dueAt = ISO8601.wholeSeconds(dueAt)
+        self.respondedAt = ISO8601.wholeSeconds(respondedAt)
+        self.businessSecondsLate = businessSecondsLate
+    }
+}
+
+/// A ticket resolved after its deadline was breached (with or without a response).
+public struct SLAResolvedAfterBreach: EventPayload {
+    public static let type = "sla.resolvedAfterBreach"
+    public var metric: SLAMetric
+    public var dueAt: Date
+    public var resolvedAt: Date
+
+    public init(metric: SLAMetric = .firstResponse, dueAt: Date, resolvedAt: Date) {
+        self.metric = metric
+        self.dueAt = ISO8601.wholeSeconds(dueAt)
+        self.resolvedAt = ISO8601.wholeSeconds(resolvedAt)
+    }
+}

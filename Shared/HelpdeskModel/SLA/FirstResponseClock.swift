@@ -14,8 +14,22 @@ public struct FirstResponseClock: Sendable, Equatable {
     public let source: String
     public let externalId: String
     public private(set) var phase: Phase = .waiting
+    /// The severity in force: the classifier's from the start, a person's
+    /// (`ticket.severityChanged`) from the time of the change on, whichever arrived first. After
+    /// the outcome, the last one set, for reports.
     public private(set) var severity: Severity?
     public private(set) var warned = false
+    /// Activity seen before the classification, in the order it came. The clock replays it once
+    /// it starts, so the outcome is the same whether the classification came first or last.
+    public private(set) var pending: [PendingActivity] = []
+    /// More is not kept for a ticket that is never classified (a rejected one, say).
+    public static let pendingLimit = 64
+
+    public enum PendingActivity: Sendable, Equatable {
+        case severityChanged(Severity, at: Date, eventId: EventID)
+        case replied(at: Date)
+        case resolved(at: Date)
+    }
     // Instants as whole epoch seconds (they are kept to the second anyway): the sla-timer
     // holds a million clocks, and an optional Date takes twice the room.
     private var started = Instant.none
@@ -69,6 +83,8 @@ public struct FirstResponseClock: Sendable, Equatable {
         case met(SLAMet, cause: String)
         case recalculated(SLARecalculated, cause: String)
         case stopped(SLAStopped, cause: String)
+        case respondedAfterBreach(SLARespondedAfterBreach, cause: String)
+        case resolvedAfterBreach(SLAResolvedAfterBreach, cause: String)
     }
 
     /// The next instant at which `tick` would produce something, for the timer queue.
@@ -79,42 +95,88 @@ public struct FirstResponseClock: Sendable, Equatable {
 
     public mutating func apply(_ input: Input, policy: SLAPolicy) -> [Output] {
         switch input {
-        case .classified(let severity, let openedAt, let eventId):
-            guard phase == .waiting else { return [] }
-            self.severity = severity
-            startedAt = openedAt
-            schedule(policy)
-            phase = .running
-            var outputs: [Output] = [.started(SLAStarted(severity: severity, startedAt: startedAt!, dueAt: dueAt!),
-                                              cause: eventId.rawValue)]
-            // What happened before the classification was seen is decided now, by its time.
-            if let respondedAt { outputs += respond(at: respondedAt, policy: policy) }
-            if phase == .running, let resolvedAt { outputs += resolve(at: resolvedAt) }
+        case .classified(let classified, let openedAt, let eventId):
+            var outputs = [Output]()
+            if phase == .waiting {
+                severity = classified
+                startedAt = openedAt
+                schedule(policy)
+                phase = .running
+                outputs.append(.started(SLAStarted(severity: classified, startedAt: startedAt!, dueAt: dueAt!), cause: eventId.rawValue))
+                // Noted for the status while waiting; the replay decides them, in order.
+                respondedAt = nil
+                resolvedAt = nil
+            }
+            // What happened before the classification was seen is decided now, by its own time.
+            // (Replayed again after a restart that observed the start: decided once by the state.)
+            let replay = pending
+            pending = []
+            for activity in replay { outputs += decide(activity, policy: policy) }
             return outputs
         case .agentReplied(let at):
-            guard respondedAt == nil else { return [] }
-            respondedAt = at
-            return phase == .running ? respond(at: respondedAt!, policy: policy) : []
+            return activity(.replied(at: at), policy: policy)
         case .severityChanged(let newSeverity, let at, let eventId):
-            guard phase == .running, let old = severity, newSeverity != old else {
-                if phase == .waiting { severity = newSeverity }
-                return []
-            }
-            severity = newSeverity
-            warned = false
-            schedule(policy)
-            var outputs: [Output] = [.recalculated(SLARecalculated(oldSeverity: old, severity: newSeverity, dueAt: dueAt!),
-                                                   cause: eventId.rawValue)]
-            // Recomputed from the original start: a deadline already past is a breach at once.
-            outputs += fire(upTo: ISO8601.wholeSeconds(at), policy: policy)
-            return outputs
+            return activity(.severityChanged(newSeverity, at: at, eventId: eventId), policy: policy)
         case .resolved(let at, _):
-            guard resolvedAt == nil, respondedAt == nil else { return [] }
-            resolvedAt = at
-            return phase == .running ? resolve(at: resolvedAt!) : []
+            return activity(.resolved(at: at), policy: policy)
         case .tick(let now):
             guard phase == .running else { return [] }
             return fire(upTo: ISO8601.wholeSeconds(now), policy: policy)
+        }
+    }
+
+    private mutating func activity(_ activity: PendingActivity, policy: SLAPolicy) -> [Output] {
+        guard phase == .waiting else { return decide(activity, policy: policy) }
+        switch activity {
+        case .severityChanged(let newSeverity, _, _): severity = newSeverity
+        case .replied(let at): respondedAt = respondedAt ?? at
+        case .resolved(let at): resolvedAt = resolvedAt ?? at
+        }
+        if pending.count < Self.pendingLimit { pending.append(activity) }
+        return []
+    }
+
+    /// One piece of activity on a started clock.
+    private mutating func decide(_ activity: PendingActivity, policy: SLAPolicy) -> [Output] {
+        switch activity {
+        case .replied(let at):
+            guard respondedAt == nil else { return [] }
+            respondedAt = at
+            switch phase {
+            case .running: return respond(at: at, policy: policy)
+            case .breached: return respondedAfterBreach(policy: policy)
+            default: return []
+            }
+        case .resolved(let at):
+            guard resolvedAt == nil else { return [] }
+            switch phase {
+            case .running:
+                resolvedAt = at
+                return resolve(at: at)
+            case .breached:
+                resolvedAt = at
+                return resolvedAfterBreach()
+            default:
+                // Answered in time, or already stopped: the resolution changes nothing.
+                return []
+            }
+        case .severityChanged(let newSeverity, let at, let eventId):
+            // A deadline that passed before the change was breached under the severity then in force.
+            var outputs = phase == .running ? fire(upTo: ISO8601.wholeSeconds(at), policy: policy) : []
+            guard phase == .running else {
+                // Decided: the change is only the severity the ticket ends with.
+                severity = newSeverity
+                return outputs
+            }
+            guard let old = severity, newSeverity != old else { return outputs }
+            severity = newSeverity
+            warned = false
+            schedule(policy)
+            outputs.append(.recalculated(SLARecalculated(oldSeverity: old, severity: newSeverity, dueAt: dueAt!),
+                                         cause: eventId.rawValue))
+            // Recomputed from the original start: a deadline already past is a breach at once.
+            outputs += fire(upTo: ISO8601.wholeSeconds(at), policy: policy)
+            return outputs
         }
     }
 
@@ -127,7 +189,7 @@ public struct FirstResponseClock: Sendable, Equatable {
             guard phase == .waiting else { return }
             severity = event.severity
             startedAt = event.startedAt
-            schedule(policy)
+            schedule(policy, announcedDue: event.dueAt)
             phase = .running
         case .warning(let event, _):
             if dueAt == event.dueAt { warned = true }
@@ -135,7 +197,11 @@ public struct FirstResponseClock: Sendable, Equatable {
             guard phase == .running, severity != event.severity else { return }
             severity = event.severity
             warned = false
-            schedule(policy)
+            schedule(policy, announcedDue: event.dueAt)
+        case .respondedAfterBreach(let event, _):
+            respondedAt = respondedAt ?? event.respondedAt
+        case .resolvedAfterBreach(let event, _):
+            resolvedAt = resolvedAt ?? event.resolvedAt
         case .breached(let event, _):
             guard phase == .running || phase == .waiting else { return }
             severity = severity ?? event.severity
@@ -152,10 +218,14 @@ public struct FirstResponseClock: Sendable, Equatable {
         }
     }
 
-    private mutating func schedule(_ policy: SLAPolicy) {
+    /// Computes the deadline and the warning under `policy`. A deadline already announced (an
+    /// event this service published, learnt again after a restart) is kept as announced: a
+    /// policy changed since applies to clocks started after it.
+    private mutating func schedule(_ policy: SLAPolicy, announcedDue: Date? = nil) {
         guard let severity, let startedAt else { return }
-        dueAt = policy.firstResponseDue(severity: severity, openedAt: startedAt)
-        warnAt = policy.warningAt(severity: severity, openedAt: startedAt)
+        let due = announcedDue ?? policy.firstResponseDue(severity: severity, openedAt: startedAt)
+        dueAt = due
+        warnAt = min(policy.warningAt(severity: severity, openedAt: startedAt), due)
     }
 
     /// The warning and the breach that fell due at or before `now`.
@@ -171,8 +241,27 @@ public struct FirstResponseClock: Sendable, Equatable {
         if dueAt <= now {
             phase = .breached
             outputs.append(.breached(SLABreached(severity: severity, dueAt: dueAt), cause: "terminal"))
+            // What was already seen after the deadline is recorded right after the breach.
+            if respondedAt != nil { outputs += respondedAfterBreach(policy: policy) }
+            if resolvedAt != nil { outputs += resolvedAfterBreach() }
         }
         return outputs
+    }
+
+    private func respondedAfterBreach(policy: SLAPolicy) -> [Output] {
+        guard phase == .breached, let dueAt, let respondedAt else { return [] }
+        let late = policy.calendar.businessElapsed(from: dueAt, to: respondedAt).components.seconds
+        // A reply sent before the deadline but seen only after the breach fired (input later
+        // than the late-input hold) is recorded as it was: 0 seconds late.
+        return [.respondedAfterBreach(SLARespondedAfterBreach(dueAt: dueAt, respondedAt: respondedAt,
+                                                              businessSecondsLate: Int(late)),
+                                      cause: "respondedAfterBreach")]
+    }
+
+    private func resolvedAfterBreach() -> [Output] {
+        guard phase == .breached, let dueAt, let resolvedAt else { return [] }
+        return [.resolvedAfterBreach(SLAResolvedAfterBreach(dueAt: dueAt, resolvedAt: resolvedAt),
+                                     cause: "resolvedAfterBreach")]
     }
 
     private mutating func respond(at time: Date, policy: SLAPolicy) -> [Output] {
@@ -258,6 +347,7 @@ extension FirstResponseClock {
             "phase": .string(phase.rawValue), "warned": .bool(warned),
         ]
         if let severity { members["severity"] = .string(severity.name) }
+        if !pending.isEmpty { members["pending"] = .string(pending.map(\.changelogText).joined(separator: ";")) }
         let instants: [(String, Date?)] = [
             ("startedAt", startedAt), ("dueAt", dueAt), ("warnAt", warnAt), ("respondedAt", respondedAt),
             ("resolvedAt", resolvedAt),
@@ -304,6 +394,14 @@ extension FirstResponseClock {
             self.severity = severity
         }
         if case .bool(let warned)? = members["warned"] { self.warned = warned }
+        if let text = try text("pending"), !text.isEmpty {
+            pending = try text.split(separator: ";").map { entry throws(ChangelogValueError) in
+                guard let activity = PendingActivity(changelogText: entry) else {
+                    throw ChangelogValueError("unreadable pending activity \(entry.prefix(80))")
+                }
+                return activity
+            }
+        }
         startedAt = try instant("startedAt")
         dueAt = try instant("dueAt")
         warnAt = try instant("warnAt")
@@ -368,4 +466,37 @@ enum FlatObject {
 public struct ChangelogValueError: Error, Sendable, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = "unreadable clock state: " + description }
+}
+
+extension FirstResponseClock.PendingActivity {
+    private static let plain = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
+
+    /// `severity,<name>,<eventId>,<instant>`, `replied,<instant>` or `resolved,<instant>`.
+    var changelogText: String {
+        switch self {
+        case .severityChanged(let severity, let at, let eventId):
+            // Ids are uuids; any other text is percent-encoded, so no id can break the list.
+            "severity,\(severity.name),\(eventId.rawValue.addingPercentEncoding(withAllowedCharacters: Self.plain) ?? ""),\(ISO8601.format(at))"
+        case .replied(let at): "replied,\(ISO8601.format(at))"
+        case .resolved(let at): "resolved,\(ISO8601.format(at))"
+        }
+    }
+
+    init?(changelogText text: Substring) {
+        let parts = text.split(separator: ",").map(String.init)
+        switch (parts.first, parts.count) {
+        case ("severity"?, 4):
+            guard let severity = Severity(parsing: parts[1]), let id = parts[2].removingPercentEncoding,
+                  let at = ISO8601.parse(parts[3]) else { return nil }
+            self = .severityChanged(severity, at: at, eventId: EventID(rawValue: id))
+        case ("replied"?, 2):
+            guard let at = ISO8601.parse(parts[1]) else { return nil }
+            self = .replied(at: at)
+        case ("resolved"?, 2):
+            guard let at = ISO8601.parse(parts[1]) else { return nil }
+            self = .resolved(at: at)
+        default:
+            return nil
+        }
+    }
 }
