@@ -95,9 +95,10 @@ struct EscalationLoopTests {
         let latest = harness.latestTickets().filter { $0.externalId != "probe" }
         #expect(latest.count == 24)
         #expect(latest.allSatisfy { $0.escalation.state == .deEscalated && $0.escalation.history.count == 7 })
-        // requested (support lead), evaluating (engineer), escalated and de-escalated (management).
+        // requested (support lead and management), evaluating (engineer), escalated and
+        // de-escalated (management).
         let notifications = harness.broker.records(in: Topics.notifications)
-        #expect(Set(notifications.map(\.envelope.eventId)).count == 24 * 4)
+        #expect(Set(notifications.map(\.envelope.eventId)).count == 24 * 5)
         #expect(harness.metrics.active(.escalated) == 0 || crashAt != 0)
     }
 

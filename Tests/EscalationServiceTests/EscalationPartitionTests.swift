@@ -28,12 +28,13 @@ struct EscalationPartitionTests {
         // Display name, upper case and a plus-tag are the same mailbox.
         let reply = ticket.customerMessage(at: monday.addingTimeInterval(60), cc: ["\"Escalations\" <Escalations+ACME@Support.Example>"])
         let records = try driver.handle(reply)
-        #expect(types(records) == ["escalation.events:escalation.requested", "notifications:notification"])
+        #expect(types(records) == ["escalation.events:escalation.requested", "notifications:notification", "notifications:notification"])
         #expect(records[0].member("by") == .string("it-admin@acme.test"))
         #expect(records[0].member("via") == .string("ccReply"))
         #expect(records[0].member("causedBy") == .string(reply.envelope.eventId.rawValue))
         #expect(records[0].member("at") == .string("2026-03-09T16:01:00Z"))
         #expect(records[1].member("audience") == .string("supportLead"))
+        #expect(records[2].member("audience") == .string("management"), "management hears of it at the request")
         #expect(records[1].member("severity") == .string("major"))
         #expect(metrics.active(.requested) == 1)
 
@@ -44,6 +45,21 @@ struct EscalationPartitionTests {
         #expect(driver.state.ticket(ticket.ticketId)?.escalation.history.count == 1)
     }
 
+    @Test func aPersonsSeverityWinsOverTheClassifiersWhicheverArrivesFirst() throws {
+        let driver = PartitionDriver()
+        // The agent's change reaches escalation before the classifier's minor.
+        _ = try driver.handle(ticket.severityChanged(to: .critical, at: monday))
+        _ = try driver.handle(ticket.classified(.minor, openedAt: monday))
+        #expect(driver.state.ticket(ticket.ticketId)?.severity == .critical)
+        let records = try driver.handle(ticket.customerMessage(at: monday.addingTimeInterval(60), cc: ["escalations@support.example"]))
+        #expect(records.dropFirst().allSatisfy { $0.member("severity") == .string("critical") })
+        // And the other way round.
+        let other = TicketInputs("CRM-OTHER")
+        _ = try driver.handle(other.classified(.minor, openedAt: monday))
+        _ = try driver.handle(other.severityChanged(to: .major, at: monday))
+        #expect(driver.state.ticket(other.ticketId)?.severity == .major)
+    }
+
     @Test func aBreachEscalatesOnlyWhereThePolicySaysSo() throws {
         let driver = PartitionDriver()
         let critical = TicketInputs("CRM-1"), major = TicketInputs("CRM-2")
@@ -51,7 +67,7 @@ struct EscalationPartitionTests {
         _ = try driver.handle(major.classified(.major, openedAt: monday))
         let breach = critical.breached(.critical, dueAt: monday.addingTimeInterval(3600))
         let records = try driver.handle(breach)
-        #expect(types(records) == ["escalation.events:escalation.requested", "notifications:notification"])
+        #expect(types(records) == ["escalation.events:escalation.requested", "notifications:notification", "notifications:notification"])
         #expect(records[0].member("via") == .string("slaBreach"))
         #expect(records[0].member("by") == .string("sla-timer"))
         #expect(records[0].member("at") == .string("2026-03-09T17:00:00Z"))

@@ -109,6 +109,20 @@ struct ClassifierSignalTests {
         #expect(classifier.classify(ClassifierInput(subject: "Following the docs, the site is down for everyone")).route == .support)
         #expect(classifier.classify(ClassifierInput(subject: "Docs say to restart, restart fails")).route == .support)
     }
+
+    @Test func impactBeatsTheDocumentationCategory() {
+        let outage = classifier.classify(ClassifierInput(
+            subject: "Everyone is locked out", description: "No workaround.", impact: Impact(serviceDown: true),
+            category: .documentation))
+        #expect(outage.route == .support)
+        #expect(outage.severity == .critical)
+        #expect(outage.docsReason == nil)
+        #expect(outage.supportReason?.hasPrefix("filed as documentation, but it reports service impact (") == true)
+        // Without a service-impact signal the category still decides.
+        let typo = classifier.classify(ClassifierInput(subject: "Typo on the pricing page", category: .documentation))
+        #expect(typo.route == .docs)
+        #expect(typo.supportReason == nil)
+    }
 }
 
 @Suite("Classifier rules file")

@@ -35,7 +35,9 @@ let commands: [EscalationCommand] = [
 let transitions: [EscalationState: [String: EscalationState?]] = [
     .none: ["request": .requested, "evaluate": nil, "escalate": nil, "recordCondition": nil, "deEscalate": nil],
     .requested: ["request": nil, "evaluate": .evaluating, "escalate": nil, "recordCondition": nil, "deEscalate": nil],
-    .evaluating: ["request": nil, "evaluate": nil, "escalate": .escalated, "recordCondition": .evaluating, "deEscalate": nil],
+    // De-escalating from evaluating needs the three conditions; with one recorded it is answered
+    // with a refusal event naming the missing two, and the state stays.
+    .evaluating: ["request": nil, "evaluate": nil, "escalate": .escalated, "recordCondition": .evaluating, "deEscalate": .evaluating],
     .escalated: ["request": nil, "evaluate": nil, "escalate": nil, "recordCondition": .escalated, "deEscalate": .escalated],
     .deEscalated: ["request": .requested, "evaluate": nil, "escalate": nil, "recordCondition": nil, "deEscalate": nil],
 ]
@@ -122,5 +124,26 @@ struct EscalationStateMachineTests {
     @Test func theStateSurvivesARoundTripThroughJSON() throws {
         let subject = try escalation(in: .escalated, conditions: [.partiesAgreed])
         #expect(try WireJSON.decode(Escalation.self, from: WireJSON.encode(subject)) == subject)
+    }
+}
+
+@Suite("De-escalation from evaluation")
+struct DeEscalationFromEvaluationTests {
+    @Test func anEngineerMayDeEscalateFromEvaluatingOnceTheThreeConditionsAreRecorded() throws {
+        var subject = try escalation(in: .evaluating)
+        guard case .deEscalationRefused(let refused) = try subject.apply(.deEscalate(by: engineer), at: noon) else {
+            Issue.record("expected a refusal naming the missing conditions")
+            return
+        }
+        #expect(refused.missing == DeEscalationCondition.allCases)
+        #expect(subject.state == .evaluating)
+        for condition in DeEscalationCondition.allCases {
+            _ = try subject.apply(.recordCondition(condition, by: engineer, note: nil), at: noon)
+        }
+        guard case .deEscalated = try subject.apply(.deEscalate(by: engineer), at: noon) else {
+            Issue.record("expected the de-escalation")
+            return
+        }
+        #expect(subject.state == .deEscalated)
     }
 }

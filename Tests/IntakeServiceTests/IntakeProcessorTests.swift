@@ -67,7 +67,8 @@ struct IntakeProcessorTests {
         let outputs = try await processor.process(inbound(#"{"type":"ticket.opened","source":"crm","externalId":"CRM-9","organizationId":"\#(organization)","subject":"help"}"#))
         #expect(outputs.count == 1)
         #expect(outputs[0].topic == Topics.rejected)
-        #expect(outputs[0].key == Array("crm/CRM-9".utf8))
+        // Keyed by ticket, as every internal topic: escalation reads it beside the ticket's activity.
+        #expect(outputs[0].key == Array(TicketID(source: "crm", externalId: "CRM-9").rawValue.utf8))
         let event = try decode(TicketRejected.self, outputs[0])
         #expect(event.payload.reason == reason)
         #expect(event.payload.organizationId == organization)

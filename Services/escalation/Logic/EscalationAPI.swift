@@ -116,7 +116,10 @@ public struct EscalationAPI: Sendable {
             throw HTTPRefusal(.unprocessableContent, "invalid_fields", "The body has invalid fields.")
         }
         let ticket = try await known(ticketId)
-        let refusal = Self.visibleRefusal(of: command, in: ticket.escalation, at: now())
+        var refusal = Self.visibleRefusal(of: command, in: ticket.escalation, at: now())
+        if case .request = command, let unsupported = ticket.unsupported {
+            refusal = HTTPRefusal(.conflict, "not_supported", unsupported.message, ["reason": .string(unsupported.reason.rawValue)])
+        }
         guard sink.isAvailable else {
             throw HTTPRefusal(.serviceUnavailable, "kafka_unavailable", "Kafka is unreachable. Retry later.")
         }

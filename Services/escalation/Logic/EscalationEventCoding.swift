@@ -26,6 +26,10 @@ enum EscalationEventCoding {
         published(payload, ticket: ticket, cause: cause, at: at).record
     }
 
+    static func publishedRecord<P: EventPayload>(_ payload: P, ticket: TicketEscalation, cause: String, at: Date) -> Published {
+        published(payload, ticket: ticket, cause: cause, at: at)
+    }
+
     private static func published<P: EventPayload>(_ payload: P, ticket: TicketEscalation, cause: String, at: Date) -> Published {
         let event = Event(emittedBy: EscalationPartition.service, causedBy: cause, ticketId: ticket.ticketId, source: ticket.source,
                           externalId: ticket.externalId, at: at, payload: Caused(payload, causedBy: cause))
@@ -50,6 +54,7 @@ enum EscalationEventCoding {
         case EscalationDeEscalated.type: return try decoded(EscalationDeEscalated.self, Escalation.Event.deEscalated)
         case EscalationDeEscalationRefused.type: return try decoded(EscalationDeEscalationRefused.self, Escalation.Event.deEscalationRefused)
         case EscalationCommandRefused.type: return try decoded(EscalationCommandRefused.self) { _ in nil }
+        case EscalationRequestRefused.type: return try decoded(EscalationRequestRefused.self) { _ in nil }
         default:
             throw UnprocessableRecord(code: "unknown_type", reason: "\(envelope.type) is not an escalation event")
         }

@@ -14,15 +14,22 @@ import ServiceRuntime
 public final class EscalationPartition: PartitionState {
     public static let service = "escalation"
 
+    /// How long a request for a ticket not yet classified is held (`ESCALATION_HOLD_MS`).
+    public static let standardHold = Duration.seconds(600)
+
     let partition: Int32
     let policy: SLAPolicy
     let metrics: EscalationMetrics
+    let hold: Duration
     private(set) var tickets: [TicketID: TicketEscalation] = [:]
+    /// When each held request's hold ends.
+    private var holds: [TicketID: Date] = [:]
 
-    public init(partition: Int32, policy: SLAPolicy, metrics: EscalationMetrics) {
+    public init(partition: Int32, policy: SLAPolicy, metrics: EscalationMetrics, hold: Duration = standardHold) {
         self.partition = partition
         self.policy = policy
         self.metrics = metrics
+        self.hold = hold
     }
 
     public func ticket(_ id: TicketID) -> TicketEscalation? { tickets[id] }
@@ -47,6 +54,8 @@ public final class EscalationPartition: PartitionState {
                 ticket = TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
             }
             if let event { ticket!.escalation.replay(event, at: envelope.at) }
+            // A held request that became a request, or was refused, is held no more.
+            if ticket!.held?.cause == cause { ticket!.held = nil }
             ticket!.markHandled(cause)
         }
         let resent = event.flatMap { event in
@@ -62,8 +71,22 @@ public final class EscalationPartition: PartitionState {
         }
     }
 
-    public func fire(now: Date) -> PartitionEffects { .none }
-    public var nextDeadline: Date? { nil }
+    /// Requests held past their hold are refused: the ticket was never classified.
+    public func fire(now: Date) -> PartitionEffects {
+        var effects = PartitionEffects.none
+        for (id, expiresAt) in holds where expiresAt <= now {
+            guard var ticket = tickets[id], let held = ticket.held else { continue }
+            ticket.held = nil
+            update(id) { $0 = ticket }
+            effects += refuse(held, ticket: ticket, reason: .notClassified,
+                              message: "Ticket \(ticket.externalId) is not known to support, so it cannot be escalated. "
+                                  + "Open a ticket first, or reply on the ticket you opened.",
+                              at: held.expiresAt)
+        }
+        return effects
+    }
+
+    public var nextDeadline: Date? { holds.values.min() }
 
     public func changelogValue(forKey key: String) -> [UInt8]? {
         tickets[TicketID(rawValue: key)].flatMap { try? WireJSON.encode($0) }
@@ -72,6 +95,7 @@ public final class EscalationPartition: PartitionState {
     public func dropped() {
         for ticket in tickets.values { metrics.adjustActive(ticket.escalation.state, by: -1) }
         tickets.removeAll()
+        holds.removeAll()
     }
 
     // MARK: Inputs
@@ -93,7 +117,29 @@ public final class EscalationPartition: PartitionState {
                     if ticket == nil {
                         ticket = TicketEscalation(ticketId: id, source: envelope.source, externalId: envelope.externalId)
                     }
+                    // A person's severity, seen first, is not replaced by the classifier's.
+                    if ticket!.severitySetByPerson != true { ticket!.severity = severity }
+                    ticket!.classified = true
+                }
+                // A request held for the classification is made now.
+                if let held = tickets[id]?.held { return release(held, ticketId: id) }
+                return changed ? PartitionEffects(changedKeys: [id.rawValue]) : .none
+            case TicketRejected.type:
+                let rejected = try document.event(TicketRejected.self).payload
+                return markUnsupported(envelope, .init(reason: .rejected, message: rejected.message))
+            case TicketRoutedToDocs.type:
+                return markUnsupported(envelope, .init(
+                    reason: .documentation,
+                    message: "Ticket \(envelope.externalId) reports a documentation error, which support does not escalate: "
+                        + "please use the documentation form at \(policy.documentationForm)."))
+            case TicketSeverityChanged.type:
+                let severity = try document.event(TicketSeverityChanged.self).payload.severity
+                let changed = update(id) { ticket in
+                    if ticket == nil {
+                        ticket = TicketEscalation(ticketId: id, source: envelope.source, externalId: envelope.externalId)
+                    }
                     ticket!.severity = severity
+                    ticket!.severitySetByPerson = true
                 }
                 return changed ? PartitionEffects(changedKeys: [id.rawValue]) : .none
             case TicketMessagePosted.type:
@@ -116,12 +162,18 @@ public final class EscalationPartition: PartitionState {
     }
 
     /// A request from the customer or a breach. One that finds an escalation already running is
-    /// not an error: customers keep the address in CC on every reply of the thread.
+    /// not an error: customers keep the address in CC on every reply of the thread. Only a
+    /// supported ticket is escalated: a request before the classification is held, one for a
+    /// rejected or documentation ticket is refused.
     private func request(_ envelope: EventEnvelope, by actor: EscalationActor, via channel: EscalationChannel, at: Date) -> PartitionEffects {
         let cause = envelope.eventId.rawValue
         var ticket = tickets[envelope.ticketId]
             ?? TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
         guard !ticket.hasHandled(cause) else { return .none }
+        if !ticket.isClassified {
+            return gate(HeldRequest(by: actor, via: channel, at: at, cause: cause, expiresAt: at.addingTimeInterval(hold.timeInterval)),
+                        ticket: ticket)
+        }
         guard let event = try? ticket.escalation.apply(.request(by: actor, via: channel), at: at) else {
             metrics.ignoredRequest(channel)
             return .none
@@ -148,6 +200,10 @@ public final class EscalationPartition: PartitionState {
         let cause = command.commandId
         guard !ticket.hasHandled(cause) else { return .none }
         let at = command.issuedAt
+        if case .request(let by, let via) = command.command, !ticket.isClassified {
+            return gate(HeldRequest(by: by, via: via, at: at, cause: cause, expiresAt: at.addingTimeInterval(hold.timeInterval)),
+                        ticket: ticket)
+        }
         let outcome: Result<Escalation.Event, EscalationRefusal>
         do throws(EscalationRefusal) {
             outcome = .success(try ticket.escalation.apply(command.command, at: at))
@@ -169,6 +225,74 @@ public final class EscalationPartition: PartitionState {
         }
     }
 
+    // MARK: Requests for tickets not (yet) supported
+
+    typealias HeldRequest = TicketEscalation.HeldRequest
+
+    /// A request for a ticket not classified: refused when the ticket is known to get no
+    /// support, held otherwise (the first one; later ones while it is held are ignored).
+    private func gate(_ request: HeldRequest, ticket original: TicketEscalation) -> PartitionEffects {
+        var ticket = original
+        ticket.markHandled(request.cause)
+        if let unsupported = ticket.unsupported {
+            update(ticket.ticketId) { $0 = ticket }
+            return refuse(request, ticket: ticket, reason: unsupported.reason, message: unsupported.message, at: request.at)
+        }
+        if ticket.held == nil {
+            ticket.held = request
+        } else {
+            metrics.ignoredRequest(request.via)
+        }
+        update(ticket.ticketId) { $0 = ticket }
+        return PartitionEffects(changedKeys: [ticket.ticketId.rawValue])
+    }
+
+    /// The classification arrived: the held request is made, as of when it was asked.
+    private func release(_ held: HeldRequest, ticketId: TicketID) -> PartitionEffects {
+        guard var ticket = tickets[ticketId] else { return .none }
+        ticket.held = nil
+        let outcome = try? ticket.escalation.apply(.request(by: held.by, via: held.via), at: held.at)
+        update(ticketId) { $0 = ticket }
+        guard let event = outcome else {
+            metrics.ignoredRequest(held.via)
+            return PartitionEffects(changedKeys: [ticketId.rawValue])
+        }
+        return effects(of: event, ticket: ticket, cause: held.cause, at: held.at)
+    }
+
+    /// Intake rejected the ticket, or the classifier sent it to documentation.
+    private func markUnsupported(_ envelope: EventEnvelope, _ unsupported: TicketEscalation.Unsupported) -> PartitionEffects {
+        var ticket = tickets[envelope.ticketId]
+            ?? TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
+        guard ticket.unsupported != unsupported else { return .none }
+        ticket.unsupported = unsupported
+        let held = ticket.held
+        ticket.held = nil
+        update(envelope.ticketId) { $0 = ticket }
+        guard let held else { return PartitionEffects(changedKeys: [envelope.ticketId.rawValue]) }
+        return refuse(held, ticket: ticket, reason: unsupported.reason, message: unsupported.message, at: max(held.at, envelope.at))
+    }
+
+    /// `escalation.requestRefused`, and the customer told why.
+    private func refuse(
+        _ request: HeldRequest, ticket: TicketEscalation, reason: EscalationRequestRefused.Reason, message: String, at: Date
+    ) -> PartitionEffects {
+        metrics.refusedCommand("request")
+        let refusal = EscalationRequestRefused(by: request.by.name, via: request.via, reason: reason, message: message)
+        let published = EscalationEventCoding.publishedRecord(refusal, ticket: ticket, cause: request.cause, at: at)
+        metrics.emitted(EscalationRequestRefused.type)
+        let customer = request.by.role == .customer && request.by.name.contains("@") ? request.by.name : nil
+        let notification = HelpdeskModel.Notification(
+            audience: .customer, recipient: customer, severity: ticket.severity,
+            subject: "Your escalation request for ticket \(ticket.externalId)", text: message, causedBy: published.eventId)
+        let record = OutgoingRecord(
+            event: Event(emittedBy: Self.service, causedBy: "\(published.eventId.rawValue)/customer/\(customer ?? "")",
+                         ticketId: ticket.ticketId, source: ticket.source, externalId: ticket.externalId, at: at,
+                         payload: notification),
+            topic: Topics.notifications, producer: Self.service)
+        return PartitionEffects(records: [published.record, record], changedKeys: [ticket.ticketId.rawValue])
+    }
+
     // MARK: -
 
     /// Changes a ticket (creating or deleting it), keeping the active-escalation gauge in step.
@@ -179,6 +303,7 @@ public final class EscalationPartition: PartitionState {
         var ticket = original
         change(&ticket)
         tickets[id] = ticket
+        holds[id] = ticket?.held?.expiresAt
         let before = original?.escalation.state
         let after = ticket?.escalation.state
         if before != after {
@@ -210,8 +335,12 @@ public final class EscalationPartition: PartitionState {
         }
         switch event {
         case .requested(let requested):
+            // By escalating, the issue is brought to management's attention: at the request.
             notify(.supportLead, subject: "Escalation requested: \(ticket.externalId)",
                    text: "\(requested.by) asked to escalate ticket \(name) (via \(requested.via.rawValue)); assign an escalation engineer.")
+            notify(.management, subject: "Escalation requested: \(ticket.externalId)",
+                   text: "\(requested.by) asked to escalate ticket \(name) (via \(requested.via.rawValue)); "
+                       + "the support lead assigns an escalation engineer.")
         case .evaluating(let evaluating):
             notify(.escalationEngineer, recipient: evaluating.engineer, subject: "Escalation assigned to you: \(ticket.externalId)",
                    text: "\(evaluating.by) assigned you to evaluate the escalation of ticket \(name).")

@@ -3,11 +3,13 @@ import HelpdeskModel
 import EscalationService
 import ServiceRuntime
 
-// escalation: tickets.classified + tickets.activity + sla.events + escalation.commands
+// escalation: tickets.classified + tickets.activity + sla.events + escalation.commands + tickets.rejected + docs.feedback
 // → escalation.events, notifications; state in escalation.changelog.
 do {
     try await ServiceHost.run(serviceName: EscalationPartition.service, defaultHTTPPort: 8084) { context, reader in
         let policy = reader.policy()
+        let hold = Duration.milliseconds(reader.int(
+            "ESCALATION_HOLD_MS", default: Int(EscalationPartition.standardHold / .milliseconds(1)), range: 0...86_400_000))
         let metrics = EscalationMetrics()
         var tokens = EscalationTokens([])
         do {
@@ -24,10 +26,11 @@ do {
         return ServiceParts(
             consumption: .stateful(
                 .init(group: ConsumerGroups.escalation,
-                      inputs: [Topics.classified, Topics.activity, Topics.slaEvents, Topics.escalationCommands],
+                      inputs: [Topics.classified, Topics.activity, Topics.slaEvents, Topics.escalationCommands,
+                               Topics.rejected, Topics.docsFeedback],
                       changelog: Topics.escalationChangelog, output: Topics.escalationEvents,
                       instanceID: context.configuration.kafka.properties["group.instance.id"]),
-                makeState: { EscalationPartition(partition: $0, policy: policy, metrics: metrics) }),
+                makeState: { EscalationPartition(partition: $0, policy: policy, metrics: metrics, hold: hold) }),
             routes: { api.addRoutes(to: $0) })
     }
 } catch {

@@ -81,7 +81,8 @@ public struct IntakeProcessor: RecordProcessor {
         switch message {
         case .opened(let ticket):
             if let (reason, sentence) = eligibility.refusal(for: ticket.organizationId) {
-                return [record(Topics.rejected, key: TicketID.inboundKey(source: ticket.source, externalId: ticket.externalId),
+                // Keyed by ticket like every internal topic: escalation reads it beside the ticket's activity.
+                return [record(Topics.rejected, key: ticketId.rawValue,
                                TicketRejected(organizationId: ticket.organizationId, reason: reason, message: sentence))]
             }
             let openedAt = min(ticket.openedAt ?? receivedAt, receivedAt)

@@ -12,6 +12,8 @@ public struct Classification: Sendable, Equatable, Encodable {
     public var needsDedicatedContact: Bool
     /// Why the ticket went to the documentation channel, when it did.
     public var docsReason: String?
+    /// Why a ticket filed as documentation is a support ticket all the same, when it is.
+    public var supportReason: String?
 }
 
 /// What the classifier reads of a ticket.
@@ -83,12 +85,16 @@ public struct Classifier: Sendable {
 
         let contact = input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? ""
         let docsReason = docsRouting(input, found: [inSubject, inDescription], signals: signals)
+        let impact = signals.filter { $0.severity != .minor }.map(\.signal)
+        let supportReason = input.category == .documentation && docsReason == nil
+            ? "filed as documentation, but it reports service impact (\(impact.joined(separator: ", "))): a support ticket"
+            : nil
         return Classification(
             route: docsReason == nil ? .support : .docs, severity: decided,
             signals: signals.sorted { ($0.severity.level, $0.signal) < ($1.severity.level, $1.signal) },
             confidence: confidence, reportedSeverity: input.reportedSeverity,
             disagreesWithReporter: input.reportedSeverity.map { $0 != decided } ?? false,
-            needsDedicatedContact: decided == .critical && contact.isEmpty, docsReason: docsReason)
+            needsDedicatedContact: decided == .critical && contact.isEmpty, docsReason: docsReason, supportReason: supportReason)
     }
 
     private func structuredSignals(_ impact: Impact?) -> [ClassificationSignal] {
@@ -121,11 +127,12 @@ public struct Classifier: Sendable {
     }
 
     /// Documentation errors go to the documentation channel: the `documentation` category, or
-    /// text that names documentation and a mistake in it, with no sign of a service problem.
+    /// text that names documentation and a mistake in it. Impact beats category: any critical or
+    /// major signal (an outage, users locked out) makes it a support ticket, whatever it was filed as.
     private func docsRouting(_ input: ClassifierInput, found: [[Int?]], signals: [ClassificationSignal]) -> String? {
+        guard !signals.contains(where: { $0.severity != .minor }) else { return nil }
         if input.category == .documentation { return "category is documentation" }
-        guard !signals.contains(where: { $0.severity != .minor }),
-            let term = found.lazy.compactMap({ $0[docsSubjectGroup] }).first,
+        guard let term = found.lazy.compactMap({ $0[docsSubjectGroup] }).first,
             let problem = found.lazy.compactMap({ $0[docsProblemGroup] }).first
         else { return nil }
         return "reports a documentation mistake (\"\(rules.docs.subjects[term])\", \"\(rules.docs.problems[problem])\")"

@@ -138,7 +138,9 @@ public struct Escalation: Sendable, Equatable, Codable {
             conditions[condition] = RecordedCondition(by: by.name, at: ISO8601.wholeSeconds(now), note: note)
             record(now, EscalationConditionRecorded.type, by.name, condition.rawValue)
             return .conditionRecorded(EscalationConditionRecorded(condition: condition, by: by.name, note: note))
-        case (.deEscalate(let by), .escalated):
+        // By escalating, management is already told; an engineer who has the three conditions
+        // recorded may close an escalation still being evaluated without escalating further.
+        case (.deEscalate(let by), .escalated), (.deEscalate(let by), .evaluating):
             let missing = missingConditions
             guard missing.isEmpty else {
                 record(now, EscalationDeEscalationRefused.type, by.name, missing.map(\.rawValue).joined(separator: ","))

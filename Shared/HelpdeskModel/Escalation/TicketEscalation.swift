@@ -8,8 +8,43 @@ public struct TicketEscalation: Sendable, Equatable, Codable {
     public var ticketId: TicketID
     public var source: String
     public var externalId: String
+    /// The classifier's severity until a person sets one (`ticket.severityChanged`), which then
+    /// holds whichever arrived first.
     public var severity: Severity?
+    /// Whether `severity` was set by a person. Absent in state written before it existed.
+    public var severitySetByPerson: Bool?
+    /// Whether the ticket was classified: only supported tickets are escalated.
+    public var classified: Bool?
+    /// Why the ticket gets no support, once intake rejected it or it went to documentation.
+    public var unsupported: Unsupported?
+    /// A request that came before the classification, held until it arrives (or the hold ends).
+    public var held: HeldRequest?
     public var escalation: Escalation
+
+    public struct Unsupported: Sendable, Equatable, Codable {
+        public var reason: EscalationRequestRefused.Reason
+        public var message: String
+        public init(reason: EscalationRequestRefused.Reason, message: String) {
+            self.reason = reason
+            self.message = message
+        }
+    }
+
+    public struct HeldRequest: Sendable, Equatable, Codable {
+        public var by: EscalationActor
+        public var via: EscalationChannel
+        public var at: Date
+        /// The request's cause (input event id or command id): the ids of what it becomes.
+        public var cause: String
+        public var expiresAt: Date
+        public init(by: EscalationActor, via: EscalationChannel, at: Date, cause: String, expiresAt: Date) {
+            self.by = by
+            self.via = via
+            self.at = at
+            self.cause = cause
+            self.expiresAt = expiresAt
+        }
+    }
     /// The causes (command ids, input event ids) of the latest events, oldest first. An input
     /// or command among them was applied already: its redelivery is not applied again.
     public private(set) var handled: [String]
@@ -28,6 +63,10 @@ public struct TicketEscalation: Sendable, Equatable, Codable {
     }
 
     public func hasHandled(_ cause: String) -> Bool { handled.contains(cause) }
+
+    /// Classified, so supported. State written before `classified` existed counts a severity
+    /// that no person set as the classification's.
+    public var isClassified: Bool { classified ?? (severity != nil && severitySetByPerson == nil) }
 
     public mutating func markHandled(_ cause: String) {
         guard !hasHandled(cause) else { return }

@@ -79,6 +79,24 @@ public struct EscalationCommandRefused: EventPayload {
     }
 }
 
+/// A request for a ticket that gets no support: rejected at intake, routed to documentation,
+/// or not classified within the hold. Nothing changed; the customer is told why.
+public struct EscalationRequestRefused: EventPayload {
+    public static let type = "escalation.requestRefused"
+    public enum Reason: String, WireEnum { case rejected, documentation, notClassified }
+    public var by: String
+    public var via: EscalationChannel
+    public var reason: Reason
+    /// The sentence the customer is sent: the rejection's, or where the documentation form is.
+    public var message: String
+    public init(by: String, via: EscalationChannel, reason: Reason, message: String) {
+        self.by = by
+        self.via = via
+        self.reason = reason
+        self.message = message
+    }
+}
+
 /// `notifications`: something a person should be told, for an outside notifier to deliver.
 public struct Notification: EventPayload {
     public static let type = "notification"

@@ -24,7 +24,7 @@ extension SLAPolicy {
         }
         guard let node else { return .standard }
         let root = try PolicyNode(node, key: "").mapping(allowed: [
-            "timezone", "hours", "days", "holidays", "escalationAddress", "severities",
+            "timezone", "hours", "days", "holidays", "escalationAddress", "documentationForm", "severities",
         ])
         let standard = SLAPolicy.standard
 
@@ -69,6 +69,12 @@ extension SLAPolicy {
         guard escalationAddress.contains("@"), !escalationAddress.contains(where: \.isWhitespace) else {
             throw PolicyError(key: "escalationAddress", problem: "\"\(escalationAddress)\" is not an e-mail address")
         }
+        let documentationForm = try root["documentationForm"]?.string() ?? standard.documentationForm
+        guard documentationForm.hasPrefix("https://") || documentationForm.hasPrefix("http://") || documentationForm.contains("@"),
+            !documentationForm.contains(where: \.isWhitespace)
+        else {
+            throw PolicyError(key: "documentationForm", problem: "\"\(documentationForm)\" is neither an http(s) URL nor an e-mail address")
+        }
 
         var targets = standard.targets
         if let severities = root["severities"] {
@@ -102,7 +108,7 @@ extension SLAPolicy {
                 targets[severity] = target
             }
         }
-        return SLAPolicy(calendar: calendar, escalationAddress: escalationAddress, targets: targets)
+        return SLAPolicy(calendar: calendar, escalationAddress: escalationAddress, documentationForm: documentationForm, targets: targets)
     }
 
     public static func load(file path: String) throws(PolicyError) -> SLAPolicy {

@@ -26,11 +26,20 @@ public struct SeverityTarget: Sendable, Equatable {
 public struct SLAPolicy: Sendable {
     public var calendar: BusinessCalendar
     public var escalationAddress: String
+    /// Where customers report documentation errors (a URL or an e-mail address): the answer to
+    /// a ticket routed to documentation.
+    public var documentationForm: String
     public var targets: [Severity: SeverityTarget]
 
-    public init(calendar: BusinessCalendar, escalationAddress: String, targets: [Severity: SeverityTarget]) {
+    public static let standardDocumentationForm = "https://support.example/documentation-feedback"
+
+    public init(
+        calendar: BusinessCalendar, escalationAddress: String, documentationForm: String = standardDocumentationForm,
+        targets: [Severity: SeverityTarget]
+    ) {
         self.calendar = calendar
         self.escalationAddress = escalationAddress
+        self.documentationForm = documentationForm
         self.targets = targets
     }
 
