@@ -148,7 +148,7 @@ public enum JSONRequestBody {
             !encoding.isEmpty, encoding != "identity"
         {
             throw HTTPRefusal(.unsupportedMediaType, "unsupported_encoding",
-                              "Bodies are read as sent: Content-Encoding \"\(encoding.prefix(64))\" is not supported.")
+                              "Bodies are read as sent: a Content-Encoding other than identity is not supported.")
         }
         guard let type = request.headers[.contentType] else {
             if emptyIsObject, request.headers[.contentLength] == nil || request.headers[.contentLength] == "0",
@@ -162,7 +162,7 @@ public enum JSONRequestBody {
         let charset = parts.dropFirst().first { $0.hasPrefix("charset=") }.map { $0.dropFirst(8).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
         guard parts.first == "application/json", charset == nil || charset == "utf-8" else {
             throw HTTPRefusal(.unsupportedMediaType, "unsupported_media_type",
-                              "The body must be Content-Type: application/json (UTF-8), not \"\(type.prefix(100))\".")
+                              "The body must be Content-Type: application/json (UTF-8).")
         }
     }
 

@@ -76,6 +76,20 @@ struct EscalationAPITests {
         }
     }
 
+    @Test func namesWithControlCharactersAreRefused() async throws {
+        try await withEscalationAPI { client, sink, repository in
+            try repository.put(known, requested)
+            let (engineer, _) = try await call(client, .post, "\(base)/evaluate", #"{"engineer": "\u001b[2J\u0000evil\r\nFAKE"}"#)
+            #expect(engineer == .unprocessableContent)
+            try repository.put(known, escalated)
+            let (by, _) = try await call(client, .post, "\(base)/conditions", #"{"condition": "partiesAgreed", "by": "IT\nstated by: max"}"#)
+            #expect(by == .unprocessableContent)
+            let (note, _) = try await call(client, .post, "\(base)/conditions", #"{"condition": "partiesAgreed", "note": "line one\nline two"}"#)
+            #expect(note == .accepted, "a note may have line breaks")
+            #expect(sink.broker.records(in: Topics.escalationCommands).count == 1)
+        }
+    }
+
     @Test func theActorIsTheTokensHolderAndByIsFreeTextInTheNote() async throws {
         try await withEscalationAPI { client, sink, repository in
             try repository.put(known, escalated)

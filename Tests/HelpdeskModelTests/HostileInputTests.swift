@@ -19,6 +19,23 @@ struct HostileInputTests {
         #expect(Date.distantFuture.epochSeconds > 0)
     }
 
+    @Test func instantsOutsideTheYears1To9999AreRefusedAndNeverTrap() {
+        // The year 0000 with a positive offset is the year -1: it crashed every service that formatted it.
+        #expect(ISO8601.parse("0000-01-01T00:00:00+00:01") == nil)
+        #expect(ISO8601.parse("0000-12-31T23:59:59Z") == nil)
+        #expect(ISO8601.parse("9999-12-31T23:59:59-00:01") == nil, "the year 10000")
+        #expect(ISO8601.parse("0001-01-01T00:00:00Z") != nil)
+        #expect(ISO8601.parse("9999-12-31T23:59:59Z") != nil)
+        // A deadline computed past the year 9999 is written as its end, and reads back.
+        let beyond = ISO8601.parse("9999-12-31T23:59:59Z")!.addingTimeInterval(3 * 86_400)
+        #expect(ISO8601.format(beyond) == "9999-12-31T23:59:59Z")
+        #expect(ISO8601.format(Date(timeIntervalSince1970: -1e12)) == "0001-01-01T00:00:00Z")
+        #expect(ISO8601.format(.distantFuture) == "9999-12-31T23:59:59Z")
+        #expect(ISO8601.format(Date(timeIntervalSince1970: .infinity)) == "9999-12-31T23:59:59Z")
+        // Nor does the intake window, which formats the instant it refuses.
+        #expect(InstantWindow.standard.problem(with: Date(timeIntervalSince1970: -1e13), receipt: Date()) != nil)
+    }
+
     @Test func arithmeticOnFarInstantsDoesNotTrap() {
         var clock = newClock()
         let ancient = ISO8601.parse("0001-01-01T00:00:00Z")!

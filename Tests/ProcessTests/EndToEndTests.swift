@@ -36,14 +36,19 @@ struct EndToEndTests {
         let lateReply: Bool
         let severityChange: Bool
         let ccEscalation: Bool
+        /// Filed under the documentation category, but an outage: impact beats category.
+        var docsCategoryOutage = false
         var ticketId: String { TicketID(source: "crm", externalId: externalId).rawValue }
         var support: Bool { eligible && !documentation }
     }
 
     static func plans(_ count: Int) -> [Plan] {
         (0..<count).map { i in
+            // CC escalations come on supported tickets, and on rejected (i % 20 == 7) and
+            // documentation (i % 20 == 3) ones, which must be refused.
             Plan(externalId: "E2E-\(i)", eligible: i % 20 != 7, documentation: i % 20 == 3, earlyReply: i % 4 == 1,
-                 lateReply: i % 4 == 2, severityChange: i % 10 == 5, ccEscalation: i % 10 == 9)
+                 lateReply: i % 4 == 2, severityChange: i % 10 == 5, ccEscalation: i % 10 == 9 || i % 20 == 7 || i % 20 == 3,
+                 docsCategoryOutage: i % 20 == 13)
         }
     }
 
@@ -67,9 +72,9 @@ struct EndToEndTests {
                 "type": "ticket.opened", "source": "crm", "externalId": plan.externalId,
                 "organizationId": plan.eligible ? (i % 2 == 0 ? "acme" : "globex") : "initech",
                 "subject": plan.documentation ? "The export guide is outdated" : "Checkout fails (\(i))",
-                "impact": impacts[i % 3], "openedAt": opened,
+                "impact": plan.documentation ? impacts[2] : plan.docsCategoryOutage ? impacts[0] : impacts[i % 3], "openedAt": opened,
             ]
-            if plan.documentation { ticket["category"] = "documentation" }
+            if plan.documentation || plan.docsCategoryOutage { ticket["category"] = "documentation" }
             first.append("\(key)|" + json(ticket))
             func message(role: String, cc: [String] = []) -> String {
                 "\(key)|" + json(["type": "ticket.message", "source": "crm", "externalId": plan.externalId,
@@ -254,16 +259,17 @@ struct EndToEndTests {
             let criticalBreaches = try await Self.read(Topics.slaEvents, bus: bus).filter { $0.eventType == SLABreached.type }
                 .filter { (try? WireJSON.decode(Event<SLABreached>.self, from: $0.value ?? []))?.payload.severity == .critical }
                 .compactMap(\.keyString)
-            let expected = Set(plans.filter(\.ccEscalation).map(\.ticketId)).union(criticalBreaches)
+            let expected = Set(plans.filter { $0.ccEscalation && $0.support }.map(\.ticketId)).union(criticalBreaches)
+                .union(plans.filter { $0.ccEscalation && !$0.support }.map(\.ticketId))
             let requested = Set(try await Self.read(Topics.escalationEvents, bus: bus)
-                .filter { $0.eventType == EscalationRequested.type }.compactMap(\.keyString))
+                .filter { [EscalationRequested.type, EscalationRequestRefused.type].contains($0.eventType ?? "") }.compactMap(\.keyString))
             return expected.isSubset(of: requested)
         }
         print("end to end: escalation requests complete \(ContinuousClock.now - catchUpStarted) after the terminal SLA events (+3 s)")
         if slow { try await Task.sleep(for: .seconds(5)) }
         var topics = [String: [ConsumerRecord]]()
         for topic in [Topics.inbound, Topics.received, Topics.rejected, Topics.activity, Topics.deadletter, Topics.classified,
-                      Topics.docsFeedback, Topics.slaEvents, Topics.escalationEvents] {
+                      Topics.docsFeedback, Topics.slaEvents, Topics.escalationEvents, Topics.notifications] {
             topics[topic] = try await Self.read(topic, bus: bus)
         }
         kill(dev.process.processIdentifier, SIGINT)
@@ -384,6 +390,18 @@ struct EndToEndTests {
             let started = events.filter { $0.envelope.type == SLAStarted.type }
             let terminal = events.filter { [SLAMet.type, SLABreached.type].contains($0.envelope.type) }
             #expect(started.count == 1, "\(plan.externalId): \(started.count) sla.started")
+            // The severity the clock ends with: the agent's change to minor holds, whichever of it
+            // and the classification reached the sla-timer first; an outage filed as
+            // documentation is classified critical.
+            let severities = events.compactMap { event -> Severity? in
+                guard let value = event.record.value else { return nil }
+                if let started = try? WireJSON.decode(Event<SLAStarted>.self, from: value) { return started.payload.severity }
+                return (try? WireJSON.decode(Event<SLARecalculated>.self, from: value))?.payload.severity
+            }
+            // (An early reply published before the change decides the outcome first: the change
+            // then only sets the severity the clock ends with, which no event announces.)
+            if plan.severityChange, !plan.earlyReply { #expect(severities.last == .minor, "\(plan.externalId): the agent's severity holds") }
+            if plan.docsCategoryOutage { #expect(severities.first == .critical, "\(plan.externalId): impact beats category") }
             #expect(terminal.count == 1, "\(plan.externalId): \(terminal.count) terminal events; \(timeline(plan.ticketId))")
             guard let end = terminal.first else { continue }
             #expect(end.envelope.type == (plan.earlyReply ? SLAMet.type : SLABreached.type),
@@ -397,6 +415,9 @@ struct EndToEndTests {
                 return (try? WireJSON.decode(Event<SLARecalculated>.self, from: value))?.payload.dueAt
             }
             #expect(breach.payload.dueAt == announced.last, "\(plan.externalId): breached against the announced due")
+            // A late reply after the breach is recorded once, not as a second terminal event.
+            let afterBreach = events.filter { $0.envelope.type == SLARespondedAfterBreach.type }
+            #expect(afterBreach.count == (plan.lateReply ? 1 : 0), "\(plan.externalId): \(afterBreach.count) sla.respondedAfterBreach")
             #expect(breach.at == breach.payload.dueAt, "\(plan.externalId): dated by its deadline")
             late.append(end.record.timestamp.timeIntervalSince(breach.payload.dueAt))
             if breach.payload.severity == .critical { breachedCritical.insert(plan.ticketId) }
@@ -405,15 +426,29 @@ struct EndToEndTests {
             #expect(late.allSatisfy { $0 >= -0.001 && $0 <= 1.0 }, "breaches fired within 1 s of their deadline; worst \(late.max()!) s")
         }
 
-        // 4. escalation: one request per CC escalation, and per critical breach (the policy escalates those).
-        var requested = [String: Int]()
-        for record in topics[Topics.escalationEvents] ?? [] where record.eventType == EscalationRequested.type && unique(record) {
-            requested[record.keyString ?? "", default: 0] += 1
+        // 4. escalation: one request per CC escalation of a supported ticket, and per critical
+        // breach (the policy escalates those); a refusal for every CC escalation of a rejected or
+        // documentation ticket; management told of every request.
+        var requested = [String: Int](), refused = [String: Int]()
+        var requestIds = Set<String>()
+        for record in topics[Topics.escalationEvents] ?? [] where unique(record) {
+            if record.eventType == EscalationRequested.type {
+                requested[record.keyString ?? "", default: 0] += 1
+                if let envelope = try? WireJSON.decode(EventEnvelope.self, from: record.value ?? []) { requestIds.insert(envelope.eventId.rawValue) }
+            }
+            if record.eventType == EscalationRequestRefused.type { refused[record.keyString ?? "", default: 0] += 1 }
         }
         for plan in plans {
-            let expected = plan.ccEscalation || breachedCritical.contains(plan.ticketId) ? 1 : 0
+            let expected = (plan.ccEscalation && plan.support) || breachedCritical.contains(plan.ticketId) ? 1 : 0
             #expect(requested[plan.ticketId, default: 0] == expected, "\(plan.externalId): escalation.requested")
+            #expect(refused[plan.ticketId, default: 0] == (plan.ccEscalation && !plan.support ? 1 : 0), "\(plan.externalId): escalation.requestRefused")
         }
+        let toldManagement = Set((topics[Topics.notifications] ?? []).compactMap { record -> String? in
+            guard let notification = try? WireJSON.decode(Event<HelpdeskModel.Notification>.self, from: record.value ?? []),
+                  notification.payload.audience == .management else { return nil }
+            return notification.payload.causedBy.rawValue
+        })
+        #expect(requestIds.subtracting(toldManagement).isEmpty, "management told of every escalation request")
     }
 }
 

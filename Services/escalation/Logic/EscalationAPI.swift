@@ -186,6 +186,11 @@ public struct EscalationAPI: Sendable {
                 errors.append(FieldError(field: name, problem: "must not be empty"))
             } else if trimmed.count > maxTextLength {
                 errors.append(FieldError(field: name, problem: "must be at most \(maxTextLength) characters"))
+            } else if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && (name != "note" || ($0 != "\n" && $0 != "\t")) }) {
+                // Names go into notifications' recipients and histories: no line breaks, no escapes.
+                errors.append(FieldError(field: name, problem: name == "note"
+                    ? "must not contain control characters other than line breaks and tabs"
+                    : "must not contain control characters"))
             } else if name == "condition", DeEscalationCondition(rawValue: trimmed) == nil {
                 errors.append(FieldError(field: name, problem: "must be one of \(DeEscalationCondition.allowedValues)"))
             } else {

@@ -5,8 +5,15 @@ import Foundation
 /// (truncated: deadlines are to the second), and `Z` or a `±HH:MM` offset; an offset is
 /// required so that no instant is ambiguous.
 public enum ISO8601 {
+    /// Every instant the system reads or writes: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+    /// `parse` refuses what falls outside once its offset is applied ("0000-01-01T00:00:00+00:01"
+    /// is in the year −1); `format` writes an instant outside (a deadline computed past the
+    /// year 9999) as the nearest end, so it never traps and always reads back.
+    public static let earliestSecond: Int64 = -62_135_596_800
+    public static let latestSecond: Int64 = 253_402_300_799
+
     public static func format(_ date: Date) -> String {
-        let seconds = date.epochSeconds
+        let seconds = min(max(date.epochSeconds, earliestSecond), latestSecond)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilDate(fromDays: days)
@@ -60,7 +67,9 @@ public enum ISO8601 {
         }
         guard i == b.count else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
-        return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset))
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
+        guard seconds >= earliestSecond, seconds <= latestSecond else { return nil }
+        return Date(timeIntervalSince1970: Double(seconds))
     }
 
     /// Truncates to the whole second, the resolution of every instant in the system.
