@@ -43,6 +43,9 @@ public struct IntakeAPI: Sendable {
         router.post("v1/tickets/:source/:externalId/status") { request, context in
             await respond { try await accept(request, kind: .statusChanged, path: try pathIdentity(context)) }
         }
+        router.post("v1/tickets/:source/:externalId/assignment") { request, context in
+            await respond { try await accept(request, kind: .assigned, path: try pathIdentity(context)) }
+        }
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"],
                      body: .init(byteBuffer: ByteBuffer(string: IntakeOpenAPI.document)))

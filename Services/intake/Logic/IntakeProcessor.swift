@@ -67,6 +67,7 @@ public struct IntakeProcessor: RecordProcessor {
         case .message: type = TicketMessagePosted.type
         case .severityChanged: type = TicketSeverityChanged.type
         case .statusChanged: type = TicketStatusChanged.type
+        case .assigned: type = TicketAssigned.type
         }
         return EventID.derive([service, type, message.ticketId.rawValue, cause])
     }
@@ -89,7 +90,7 @@ public struct IntakeProcessor: RecordProcessor {
             return [record(Topics.received, key: ticketId.rawValue, TicketReceived(
                 organizationId: ticket.organizationId, subject: ticket.subject, description: ticket.description,
                 requester: ticket.requester, reportedSeverity: ticket.reportedSeverity, impact: ticket.impact,
-                category: ticket.category, openedAt: openedAt, receivedAt: receivedAt))]
+                category: ticket.category, openedAt: openedAt, receivedAt: receivedAt, assignee: ticket.assignee))]
         case .message(let posted):
             return [record(Topics.activity, key: ticketId.rawValue, TicketMessagePosted(
                 author: posted.author, isPublic: posted.isPublic, body: posted.body,
@@ -98,6 +99,10 @@ public struct IntakeProcessor: RecordProcessor {
             return [record(Topics.activity, key: ticketId.rawValue, TicketSeverityChanged(
                 severity: change.severity, changedBy: change.changedBy, reason: change.reason,
                 changedAt: min(change.changedAt ?? receivedAt, receivedAt)))]
+        case .assigned(let assignment):
+            return [record(Topics.activity, key: ticketId.rawValue, TicketAssigned(
+                assignee: assignment.assignee, assignedBy: assignment.assignedBy,
+                assignedAt: min(assignment.assignedAt ?? receivedAt, receivedAt)))]
         case .statusChanged(let change):
             return [record(Topics.activity, key: ticketId.rawValue, TicketStatusChanged(
                 status: change.status, changedAt: min(change.changedAt ?? receivedAt, receivedAt)))]

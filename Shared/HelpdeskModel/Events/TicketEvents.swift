@@ -14,11 +14,14 @@ public struct TicketReceived: EventPayload {
     public var category: TicketCategory?
     public var openedAt: Date
     public var receivedAt: Date
+    public var assignee: String?
 
     public init(
         organizationId: String, subject: String, description: String?, requester: Requester?,
-        reportedSeverity: Severity?, impact: Impact?, category: TicketCategory?, openedAt: Date, receivedAt: Date
+        reportedSeverity: Severity?, impact: Impact?, category: TicketCategory?, openedAt: Date, receivedAt: Date,
+        assignee: String? = nil
     ) {
+        self.assignee = assignee
         self.organizationId = organizationId
         self.subject = subject
         self.description = description
@@ -66,6 +69,21 @@ public struct TicketSeverityChanged: EventPayload {
         self.changedBy = changedBy
         self.reason = reason
         self.changedAt = ISO8601.wholeSeconds(changedAt)
+    }
+}
+
+/// `tickets.activity`: the ticket was assigned to an agent: the `assignee` audience of its
+/// notifications from then on.
+public struct TicketAssigned: EventPayload {
+    public static let type = "ticket.assigned"
+    public var assignee: String
+    public var assignedBy: String?
+    public var assignedAt: Date
+
+    public init(assignee: String, assignedBy: String?, assignedAt: Date) {
+        self.assignee = assignee
+        self.assignedBy = assignedBy
+        self.assignedAt = ISO8601.wholeSeconds(assignedAt)
     }
 }
 
@@ -121,11 +139,18 @@ public struct TicketClassified: EventPayload {
     public var disagreesWithReporter: Bool
     public var needsDedicatedContact: Bool
     public var openedAt: Date
+    /// The agent the ticket was assigned to when it was opened, if any.
+    public var assignee: String?
+    /// The requester's e-mail address: who `customer` notifications go to.
+    public var requesterEmail: String?
 
     public init(
         severity: Severity, signals: [ClassificationSignal], confidence: Double, reportedSeverity: Severity?,
-        disagreesWithReporter: Bool, needsDedicatedContact: Bool, openedAt: Date
+        disagreesWithReporter: Bool, needsDedicatedContact: Bool, openedAt: Date, assignee: String? = nil,
+        requesterEmail: String? = nil
     ) {
+        self.assignee = assignee
+        self.requesterEmail = requesterEmail
         self.severity = severity
         self.signals = signals
         self.confidence = confidence

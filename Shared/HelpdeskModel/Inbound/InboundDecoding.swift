@@ -74,6 +74,7 @@ extension InboundMessage {
         case .message?: message = decodeMessage(root, source: source, externalId: externalId)
         case .severityChanged?: message = decodeSeverityChange(root, source: source, externalId: externalId)
         case .statusChanged?: message = decodeStatusChange(root, source: source, externalId: externalId)
+        case .assigned?: message = decodeAssignment(root, source: source, externalId: externalId)
         case nil: message = nil
         }
         guard reader.errors.isEmpty, let message else { throw .invalidFields(reader.errors) }
@@ -105,12 +106,13 @@ extension InboundMessage {
         }
         let category = root.oneOf("category", TicketCategory.self)
         let openedAt = root.instant("openedAt")
+        let assignee = root.identifier("assignee", maxLength: InboundLimits.maxNameLength)
         guard let source, let externalId, let organizationId, let subject else { return nil }
         return .opened(
             TicketOpened(
                 source: source, externalId: externalId, organizationId: organizationId, subject: subject,
                 description: description, requester: requester, reportedSeverity: reportedSeverity, impact: impact,
-                category: category, openedAt: openedAt))
+                category: category, openedAt: openedAt, assignee: assignee))
     }
 
     private static func decodeMessage(_ root: ObjectReader, source: String?, externalId: String?) -> InboundMessage? {
@@ -139,6 +141,15 @@ extension InboundMessage {
             SeverityChange(
                 source: source, externalId: externalId, severity: severity, changedBy: changedBy, reason: reason,
                 changedAt: changedAt))
+    }
+
+    private static func decodeAssignment(_ root: ObjectReader, source: String?, externalId: String?) -> InboundMessage? {
+        let assignee = root.identifier("assignee", required: true, maxLength: InboundLimits.maxNameLength)
+        let assignedBy = root.identifier("assignedBy", maxLength: InboundLimits.maxNameLength)
+        let assignedAt = root.instant("assignedAt")
+        guard let source, let externalId, let assignee else { return nil }
+        return .assigned(Assignment(source: source, externalId: externalId, assignee: assignee, assignedBy: assignedBy,
+                                    assignedAt: assignedAt))
     }
 
     private static func decodeStatusChange(_ root: ObjectReader, source: String?, externalId: String?) -> InboundMessage? {

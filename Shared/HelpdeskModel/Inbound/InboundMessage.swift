@@ -11,12 +11,15 @@ public struct TicketOpened: Sendable, Equatable {
     public var impact: Impact?
     public var category: TicketCategory?
     public var openedAt: Date?
+    /// The agent the ticket is assigned to, when the producer knows at once.
+    public var assignee: String?
 
     public init(
         source: String, externalId: String, organizationId: String, subject: String, description: String? = nil,
         requester: Requester? = nil, reportedSeverity: Severity? = nil, impact: Impact? = nil,
-        category: TicketCategory? = nil, openedAt: Date? = nil
+        category: TicketCategory? = nil, openedAt: Date? = nil, assignee: String? = nil
     ) {
+        self.assignee = assignee
         self.source = source
         self.externalId = externalId
         self.organizationId = organizationId
@@ -74,6 +77,23 @@ public struct SeverityChange: Sendable, Equatable {
     }
 }
 
+/// The ticket was assigned to an agent (or reassigned).
+public struct Assignment: Sendable, Equatable {
+    public var source: String
+    public var externalId: String
+    public var assignee: String
+    public var assignedBy: String?
+    public var assignedAt: Date?
+
+    public init(source: String, externalId: String, assignee: String, assignedBy: String? = nil, assignedAt: Date? = nil) {
+        self.source = source
+        self.externalId = externalId
+        self.assignee = assignee
+        self.assignedBy = assignedBy
+        self.assignedAt = assignedAt
+    }
+}
+
 public struct StatusChange: Sendable, Equatable {
     public var source: String
     public var externalId: String
@@ -94,12 +114,14 @@ public enum InboundMessage: Sendable, Equatable {
     case message(TicketMessage)
     case severityChanged(SeverityChange)
     case statusChanged(StatusChange)
+    case assigned(Assignment)
 
     public enum Kind: String, WireEnum {
         case opened = "ticket.opened"
         case message = "ticket.message"
         case severityChanged = "ticket.severityChanged"
         case statusChanged = "ticket.statusChanged"
+        case assigned = "ticket.assigned"
     }
 
     public var kind: Kind {
@@ -108,6 +130,7 @@ public enum InboundMessage: Sendable, Equatable {
         case .message: .message
         case .severityChanged: .severityChanged
         case .statusChanged: .statusChanged
+        case .assigned: .assigned
         }
     }
 
@@ -117,6 +140,7 @@ public enum InboundMessage: Sendable, Equatable {
         case .message(let m): m.source
         case .severityChanged(let m): m.source
         case .statusChanged(let m): m.source
+        case .assigned(let m): m.source
         }
     }
 
@@ -126,6 +150,7 @@ public enum InboundMessage: Sendable, Equatable {
         case .message(let m): m.externalId
         case .severityChanged(let m): m.externalId
         case .statusChanged(let m): m.externalId
+        case .assigned(let m): m.externalId
         }
     }
 

@@ -43,6 +43,7 @@ extension InboundMessage {
         case .message(let message): message.sentAt.map { [("sentAt", $0)] } ?? []
         case .severityChanged(let change): change.changedAt.map { [("changedAt", $0)] } ?? []
         case .statusChanged(let change): change.changedAt.map { [("changedAt", $0)] } ?? []
+        case .assigned(let assignment): assignment.assignedAt.map { [("assignedAt", $0)] } ?? []
         }
     }
 
