@@ -16,9 +16,14 @@ func received(_ payload: TicketReceived, externalId: String = "CRM-1042", offset
 }
 
 func ticket(_ subject: String, description: String? = nil, impact: Impact? = nil, category: TicketCategory? = nil,
-            reported: Severity? = nil) -> TicketReceived {
-    TicketReceived(organizationId: "acme", subject: subject, description: description, requester: nil,
-                   reportedSeverity: reported, impact: impact, category: category, openedAt: opened, receivedAt: opened)
+            reported: Severity? = nil, requester: Requester? = nil, assignee: String? = nil) -> TicketReceived {
+    TicketReceived(organizationId: "acme", subject: subject, description: description, requester: requester,
+                   reportedSeverity: reported, impact: impact, category: category, openedAt: opened, receivedAt: opened,
+                   assignee: assignee)
+}
+
+func notification(_ record: OutgoingRecord) throws -> HelpdeskModel.Notification {
+    try WireJSON.decode(Event<HelpdeskModel.Notification>.self, from: record.value!).payload
 }
 
 @Suite("Classifier service")
@@ -27,8 +32,8 @@ struct ClassifierProcessorTests {
         let processor = ClassifierProcessor(classifier: Classifier())
         let outputs = try await processor.process(try received(ticket(
             "SSO login fails for everyone", impact: Impact(serviceDown: true, usersAffected: .majority, workaround: Workaround.none),
-            reported: .major)))
-        #expect(outputs.count == 1)
+            reported: .major, requester: Requester(email: "it-admin@acme.test"), assignee: "sam@support.example")))
+        #expect(outputs.map(\.topic) == [Topics.classified, Topics.notifications, Topics.notifications])
         #expect(outputs[0].topic == Topics.classified)
         #expect(outputs[0].key == Array(TicketID(source: "crm", externalId: "CRM-1042").rawValue.utf8))
         let event = try WireJSON.decode(Event<TicketClassified>.self, from: outputs[0].value!)
@@ -40,14 +45,30 @@ struct ClassifierProcessorTests {
         #expect(Set(event.payload.signals.map(\.signal)).isSuperset(of: ["serviceDown", "majorityUsers", "noWorkaround"]))
         #expect(event.payload.confidence > 0.8 && event.payload.confidence < 1, "the reporter's vote for major lowers it")
         #expect(outputs[0].headers.string(for: "ce_type") == "ticket.classified")
+        #expect(event.payload.assignee == "sam@support.example")
+        #expect(event.payload.requesterEmail == "it-admin@acme.test")
+        // Critical without a dedicated contact: the customer is asked for one, the assignee told.
+        let ask = try notification(outputs[1]), tell = try notification(outputs[2])
+        #expect(ask.audience == .customer && ask.recipient == "it-admin@acme.test")
+        #expect(ask.text.contains("dedicated contact"))
+        #expect(tell.audience == .assignee && tell.recipient == "sam@support.example")
+        // With a dedicated contact named, nobody is asked.
+        let named = try await processor.process(try received(ticket(
+            "SSO down", impact: Impact(serviceDown: true, usersAffected: .majority, dedicatedContact: "ops@acme.test")), externalId: "CRM-NAMED"))
+        #expect(named.map(\.topic) == [Topics.classified])
     }
 
     @Test func documentationErrorsGoToDocsFeedbackWithoutAClock() async throws {
         let processor = ClassifierProcessor(classifier: Classifier())
-        let outputs = try await processor.process(try received(ticket("Typo in the API docs", category: .documentation)))
-        #expect(outputs.map(\.topic) == [Topics.docsFeedback])
+        let outputs = try await processor.process(try received(ticket(
+            "Typo in the API docs", category: .documentation, requester: Requester(email: "it-admin@acme.test"))))
+        #expect(outputs.map(\.topic) == [Topics.docsFeedback, Topics.notifications])
         let event = try WireJSON.decode(Event<TicketRoutedToDocs>.self, from: outputs[0].value!)
         #expect(event.payload.reason == "category is documentation")
+        // The customer is told where the documentation form is.
+        let told = try notification(outputs[1])
+        #expect(told.audience == .customer && told.recipient == "it-admin@acme.test")
+        #expect(told.text.contains(SLAPolicy.standardDocumentationForm))
     }
 
     @Test func aDuplicateEventIsNotClassifiedTwiceAndARedeliveryIsIdentical() async throws {

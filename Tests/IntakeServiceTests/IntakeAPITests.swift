@@ -66,6 +66,13 @@ struct IntakeAPITests {
                 #expect(message.kind.rawValue == type)
                 #expect(message.externalId == "CRM-1042")
             }
+            let (assigned, _) = try await post(client, "/v1/tickets/crm/CRM-1042/assignment", #"{"assignee":"sam@support.example"}"#)
+            #expect(assigned == .accepted)
+            let assignment = try InboundMessage.decode(try #require(sink.broker.records(in: Topics.inbound).last?.value))
+            #expect(assignment == .assigned(Assignment(source: "crm", externalId: "CRM-1042", assignee: "sam@support.example")))
+            let events = try await IntakeProcessor(eligibility: .sample).process(sink.broker.records(in: Topics.inbound).last!)
+            #expect(events.map(\.topic) == [Topics.activity])
+            #expect(events[0].headers.string(for: "ce_type") == TicketAssigned.type)
             let (mismatch, answer) = try await post(client, "/v1/tickets/crm/CRM-1042/status", #"{"externalId":"OTHER","status":"solved"}"#)
             #expect(mismatch == .unprocessableContent)
             #expect(member(answer, "fieldErrors") == .array([.object(["field": .string("externalId"), "problem": .string(#"must match the path ("CRM-1042")"#)])]))

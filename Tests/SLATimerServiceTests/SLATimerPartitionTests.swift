@@ -25,6 +25,29 @@ struct SLATimerPartitionTests {
             == ["sla.events:sla.started"])
     }
 
+    @Test func assigneeNotificationsNameTheAssignedAgent() throws {
+        let driver = PartitionDriver()
+        let opened = at("2026-03-09T15:00:00Z")
+        _ = try driver.handle(ticket.classified(.critical, openedAt: opened, assignee: "sam@support.example", requester: "it@acme.test"))
+        func recipients(_ records: [OutgoingRecord]) throws -> [String?] {
+            try records.filter { $0.topic == Topics.notifications }
+                .map { try WireJSON.decode(Event<HelpdeskModel.Notification>.self, from: $0.value!).payload }
+                .filter { $0.audience == .assignee }.map(\.recipient)
+        }
+        #expect(try recipients(driver.fire(at("2026-03-09T15:45:00Z"))) == ["sam@support.example"])
+        // Reassigned: the breach goes to the new assignee; the state keeps both people.
+        _ = try driver.handle(ticket.assigned(to: "kim@support.example", at: at("2026-03-09T15:50:00Z")))
+        let clock = try #require(driver.state.clock(ticket.ticketId))
+        #expect(clock.assignee == "kim@support.example")
+        #expect(try FirstResponseClock(changelogValue: clock.changelogValue).requester == "it@acme.test")
+        // A major ticket's breach tells its assignee (the standard policy), by name.
+        let major = TicketInputs("CRM-MAJOR")
+        _ = try driver.handle(major.classified(.major, openedAt: opened))
+        _ = try driver.handle(major.assigned(to: "kim@support.example", at: opened))
+        #expect(try recipients(driver.fire(at("2026-03-09T19:00:00Z")).filter { $0.key == Array(major.ticketId.rawValue.utf8) })
+            == ["kim@support.example"], "the breach (fired at its deadline, past the warning)")
+    }
+
     @Test func aBreachRevealedByALateInputIsDatedByItsDeadline() throws {
         // The timer had not fired (its owner was down) when a reply after the deadline arrived,
         // or the classification itself came after the deadline: the breach is still dated by it.

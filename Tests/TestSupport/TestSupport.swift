@@ -17,10 +17,19 @@ public struct TicketInputs: Sendable {
 
     public init(_ externalId: String) { self.externalId = externalId }
 
-    public func classified(_ severity: Severity, openedAt: Date, at seen: Date? = nil) -> OutgoingRecord {
+    public func classified(
+        _ severity: Severity, openedAt: Date, at seen: Date? = nil, assignee: String? = nil, requester: String? = nil
+    ) -> OutgoingRecord {
         record(Topics.classified, emitter: "classifier", cause: "received/\(externalId)", at: seen ?? openedAt,
                TicketClassified(severity: severity, signals: [], confidence: 0.9, reportedSeverity: nil,
-                                disagreesWithReporter: false, needsDedicatedContact: false, openedAt: openedAt))
+                                disagreesWithReporter: false, needsDedicatedContact: false, openedAt: openedAt,
+                                assignee: assignee, requesterEmail: requester))
+    }
+
+    /// The ticket (re)assigned to an agent.
+    public func assigned(to assignee: String, at time: Date) -> OutgoingRecord {
+        record(Topics.activity, emitter: "intake", cause: "assigned/\(assignee)/\(ISO8601.format(time))", at: time,
+               TicketAssigned(assignee: assignee, assignedBy: nil, assignedAt: time))
     }
 
     public func agentReply(at time: Date, isPublic: Bool = true, role: AuthorRole = .agent) -> OutgoingRecord {

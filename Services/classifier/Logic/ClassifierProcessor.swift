@@ -11,10 +11,13 @@ import Synchronization
 public struct ClassifierProcessor: RecordProcessor {
     public static let service = "classifier"
     let classifier: Classifier
+    /// Where customers report documentation errors: the answer to a ticket routed there.
+    let documentationForm: String
     let recent: RecentIDs
 
-    public init(classifier: Classifier, rememberedIDs: Int = 100_000) {
+    public init(classifier: Classifier, documentationForm: String = SLAPolicy.standardDocumentationForm, rememberedIDs: Int = 100_000) {
         self.classifier = classifier
+        self.documentationForm = documentationForm
         recent = RecentIDs(capacity: rememberedIDs)
     }
 
@@ -37,15 +40,46 @@ public struct ClassifierProcessor: RecordProcessor {
                             externalId: event.externalId, at: event.at, payload: payload)
             return OutgoingRecord(event: out, topic: topic, producer: Self.service)
         }
+        /// A person told something about this ticket, on `notifications`; ids derive from the input's.
+        func notify(_ audience: HelpdeskModel.Notification.Audience, recipient: String?, severity: Severity?, subject: String,
+                    text: String) -> OutgoingRecord {
+            let notification = HelpdeskModel.Notification(
+                audience: audience, recipient: recipient, severity: severity, subject: subject, text: text, causedBy: event.eventId)
+            return OutgoingRecord(
+                event: Event(emittedBy: Self.service, causedBy: "\(cause)/\(audience.rawValue)", ticketId: event.ticketId,
+                             source: event.source, externalId: event.externalId, at: event.at, payload: notification),
+                topic: Topics.notifications, producer: Self.service)
+        }
+        let requester = ticket.requester?.email
         if result.route == .docs {
             Counter(label: "helpdesk_classifier_routed_to_docs_total").increment()
-            return [output(Topics.docsFeedback, TicketRoutedToDocs(subject: ticket.subject, reason: result.docsReason ?? "documentation"))]
+            return [
+                output(Topics.docsFeedback, TicketRoutedToDocs(subject: ticket.subject, reason: result.docsReason ?? "documentation")),
+                notify(.customer, recipient: requester, severity: nil, subject: "Your ticket \(event.externalId) went to the documentation team",
+                       text: "Ticket \(event.externalId) (\"\(ticket.subject.prefix(200))\") reports a documentation error, which the "
+                           + "documentation team handles rather than support. Please use the documentation form at \(documentationForm)."),
+            ]
         }
         Counter(label: "helpdesk_classifier_classified_total", dimensions: [("severity", result.severity.name)]).increment()
-        return [output(Topics.classified, TicketClassified(
+        var outputs = [output(Topics.classified, TicketClassified(
             severity: result.severity, signals: result.signals, confidence: result.confidence,
             reportedSeverity: result.reportedSeverity, disagreesWithReporter: result.disagreesWithReporter,
-            needsDedicatedContact: result.needsDedicatedContact, openedAt: ticket.openedAt))]
+            needsDedicatedContact: result.needsDedicatedContact, openedAt: ticket.openedAt, assignee: ticket.assignee,
+            requesterEmail: requester))]
+        // A critical ticket needs a dedicated customer resource who stays available.
+        if result.needsDedicatedContact {
+            outputs.append(notify(
+                .customer, recipient: requester, severity: result.severity,
+                subject: "Ticket \(event.externalId) is critical: who is your dedicated contact?",
+                text: "Ticket \(event.externalId) is classified critical. Our policy needs a dedicated contact on your side who "
+                    + "stays available while we work on it: reply with their name, e-mail and phone number."))
+            outputs.append(notify(
+                .assignee, recipient: ticket.assignee, severity: result.severity,
+                subject: "Critical ticket \(event.externalId) has no dedicated customer contact",
+                text: "Ticket \(event.externalId) is classified critical and names no dedicated customer contact; the customer"
+                    + (requester.map { " (\($0))" } ?? "") + " was asked for one."))
+        }
+        return outputs
     }
 }
 

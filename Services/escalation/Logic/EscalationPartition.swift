@@ -112,11 +112,14 @@ public final class EscalationPartition: PartitionState {
         do {
             switch envelope.type {
             case TicketClassified.type:
-                let severity = try document.event(TicketClassified.self).payload.severity
+                let classified = try document.event(TicketClassified.self).payload
+                let severity = classified.severity
                 let changed = update(id) { ticket in
                     if ticket == nil {
                         ticket = TicketEscalation(ticketId: id, source: envelope.source, externalId: envelope.externalId)
                     }
+                    ticket!.assignee = ticket!.assignee ?? classified.assignee
+                    ticket!.requester = classified.requesterEmail ?? ticket!.requester
                     // A person's severity, seen first, is not replaced by the classifier's.
                     if ticket!.severitySetByPerson != true { ticket!.severity = severity }
                     ticket!.classified = true
@@ -132,6 +135,15 @@ public final class EscalationPartition: PartitionState {
                     reason: .documentation,
                     message: "Ticket \(envelope.externalId) reports a documentation error, which support does not escalate: "
                         + "please use the documentation form at \(policy.documentationForm)."))
+            case TicketAssigned.type:
+                let assignee = try document.event(TicketAssigned.self).payload.assignee
+                let changed = update(id) { ticket in
+                    if ticket == nil {
+                        ticket = TicketEscalation(ticketId: id, source: envelope.source, externalId: envelope.externalId)
+                    }
+                    ticket!.assignee = assignee
+                }
+                return changed ? PartitionEffects(changedKeys: [id.rawValue]) : .none
             case TicketSeverityChanged.type:
                 let severity = try document.event(TicketSeverityChanged.self).payload.severity
                 let changed = update(id) { ticket in
@@ -281,7 +293,7 @@ public final class EscalationPartition: PartitionState {
         let refusal = EscalationRequestRefused(by: request.by.name, via: request.via, reason: reason, message: message)
         let published = EscalationEventCoding.publishedRecord(refusal, ticket: ticket, cause: request.cause, at: at)
         metrics.emitted(EscalationRequestRefused.type)
-        let customer = request.by.role == .customer && request.by.name.contains("@") ? request.by.name : nil
+        let customer = request.by.role == .customer && request.by.name.contains("@") ? request.by.name : ticket.requester
         let notification = HelpdeskModel.Notification(
             audience: .customer, recipient: customer, severity: ticket.severity,
             subject: "Your escalation request for ticket \(ticket.externalId)", text: message, causedBy: published.eventId)

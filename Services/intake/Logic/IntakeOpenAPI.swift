@@ -89,6 +89,24 @@ paths:
         '415': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Invalid' }
         '503': { $ref: '#/components/responses/Problem' }
+  /v1/tickets/{source}/{externalId}/assignment:
+    parameters: [{ $ref: '#/components/parameters/source' }, { $ref: '#/components/parameters/externalId' }]
+    post:
+      summary: Assign a ticket to an agent (the assignee audience of its notifications)
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: '#/components/schemas/Assignment' }
+      responses:
+        '202': { $ref: '#/components/responses/Accepted' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '401': { $ref: '#/components/responses/Problem' }
+        '403': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Invalid' }
+        '503': { $ref: '#/components/responses/Problem' }
   /openapi.yaml:
     get:
       summary: This document
@@ -179,6 +197,7 @@ components:
         description: { type: string, maxLength: 100000 }
         requester: { type: object, properties: { name: { type: string }, email: { type: string } } }
         reportedSeverity: { $ref: '#/components/schemas/Severity' }
+        assignee: { type: string, maxLength: 320, description: The agent the ticket is assigned to, if known. }
         impact:
           type: object
           properties:
@@ -212,6 +231,14 @@ components:
         changedBy: { type: string }
         reason: { type: string }
         changedAt: { type: string, format: date-time, description: 'At most 7 days (INTAKE_MAX_PAST_HOURS) before receipt (422 otherwise); a later instant counts as the receipt.' }
+    Assignment:
+      type: object
+      required: [assignee]
+      properties:
+        type: { const: ticket.assigned }
+        assignee: { type: string, minLength: 1, maxLength: 320 }
+        assignedBy: { type: string, maxLength: 320 }
+        assignedAt: { type: string, format: date-time, description: 'At most 7 days (INTAKE_MAX_PAST_HOURS) before receipt (422 otherwise); a later instant counts as the receipt.' }
     StatusChange:
       type: object
       required: [status]

@@ -59,12 +59,19 @@ public final class SLATimerPartition: PartitionState {
         }
         let envelope = document.envelope
         if lateInput.read(publishedAt: record.timestamp, eventTime: envelope.at) { metrics.readLateInput() }
-        let input: FirstResponseClock.Input
+        let input: FirstResponseClock.Input?
+        // Who the ticket's notifications go to, learnt beside the clock's own inputs.
+        var people: (assignee: String?, requester: String?, reassigned: Bool)?
         do {
             switch envelope.type {
             case TicketClassified.type:
                 let event = try document.event(TicketClassified.self)
                 input = .classified(severity: event.payload.severity, openedAt: event.payload.openedAt, eventId: event.eventId)
+                people = (event.payload.assignee, event.payload.requesterEmail, false)
+            case TicketAssigned.type:
+                let assigned = try document.event(TicketAssigned.self).payload
+                people = (assigned.assignee, nil, true)
+                input = nil
             case TicketMessagePosted.type:
                 let message = try document.event(TicketMessagePosted.self).payload
                 guard message.author.role == .agent, message.isPublic else { return .none }
@@ -84,7 +91,12 @@ public final class SLATimerPartition: PartitionState {
         }
         var outputs = [FirstResponseClock.Output]()
         let changed = update(envelope.ticketId, source: envelope.source, externalId: envelope.externalId) { clock in
-            outputs = clock!.apply(input, policy: policy)
+            if let people {
+                // An assignment on the activity wins over the one the ticket was opened with.
+                clock!.assignee = people.reassigned ? people.assignee : (clock!.assignee ?? people.assignee)
+                clock!.requester = people.requester ?? clock!.requester
+            }
+            if let input { outputs = clock!.apply(input, policy: policy) }
         }
         // A change without an event (a reply after the breach, activity before the
         // classification) is state all the same: it goes to the changelog.
@@ -220,8 +232,9 @@ public final class SLATimerPartition: PartitionState {
             return []
         }
         return audiences.map { audience in
+            let recipient = audience == .assignee ? clock.assignee : audience == .customer ? clock.requester : nil
             let notification = HelpdeskModel.Notification(
-                audience: audience, severity: severity, subject: subject, text: text, causedBy: eventId)
+                audience: audience, recipient: recipient, severity: severity, subject: subject, text: text, causedBy: eventId)
             return OutgoingRecord(
                 event: Event(emittedBy: Self.service, causedBy: "\(eventId.rawValue)/\(audience.rawValue)", ticketId: clock.ticketId,
                              source: clock.source, externalId: clock.externalId, at: at, payload: notification),

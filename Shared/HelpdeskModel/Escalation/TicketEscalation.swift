@@ -15,6 +15,9 @@ public struct TicketEscalation: Sendable, Equatable, Codable {
     public var severitySetByPerson: Bool?
     /// Whether the ticket was classified: only supported tickets are escalated.
     public var classified: Bool?
+    /// The agent the ticket is assigned to, and the requester's address (`customer` notifications).
+    public var assignee: String?
+    public var requester: String?
     /// Why the ticket gets no support, once intake rejected it or it went to documentation.
     public var unsupported: Unsupported?
     /// A request that came before the classification, held until it arrives (or the hold ends).

@@ -19,6 +19,10 @@ public struct FirstResponseClock: Sendable, Equatable {
     /// the outcome, the last one set, for reports.
     public private(set) var severity: Severity?
     public private(set) var warned = false
+    /// Who the ticket's `assignee` and `customer` notifications go to: the agent it is assigned
+    /// to (`ticket.assigned`, or `assignee` when opened) and the requester's address.
+    public var assignee: String?
+    public var requester: String?
     /// Activity seen before the classification, in the order it came. The clock replays it once
     /// it starts, so the outcome is the same whether the classification came first or last.
     public private(set) var pending: [PendingActivity] = []
@@ -348,6 +352,8 @@ extension FirstResponseClock {
         ]
         if let severity { members["severity"] = .string(severity.name) }
         if !pending.isEmpty { members["pending"] = .string(pending.map(\.changelogText).joined(separator: ";")) }
+        if let assignee { members["assignee"] = .string(assignee) }
+        if let requester { members["requester"] = .string(requester) }
         let instants: [(String, Date?)] = [
             ("startedAt", startedAt), ("dueAt", dueAt), ("warnAt", warnAt), ("respondedAt", respondedAt),
             ("resolvedAt", resolvedAt),
@@ -394,6 +400,8 @@ extension FirstResponseClock {
             self.severity = severity
         }
         if case .bool(let warned)? = members["warned"] { self.warned = warned }
+        assignee = try text("assignee")
+        requester = try text("requester")
         if let text = try text("pending"), !text.isEmpty {
             pending = try text.split(separator: ";").map { entry throws(ChangelogValueError) in
                 guard let activity = PendingActivity(changelogText: entry) else {
