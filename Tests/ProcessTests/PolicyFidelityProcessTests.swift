@@ -1,0 +1,99 @@
+import Foundation
+import HelpdeskModel
+import Testing
+
+/// The policy rules that bent when records arrived in an unlucky order, on the real binaries:
+/// records sent with kcat in the order that broke before — an agent's severity change in the
+/// same batch as its ticket (it reaches the sla-timer and escalation before the classification),
+/// and a customer's CC reply on a ticket intake rejects.
+@Suite("policy fidelity across processes", .serialized, .timeLimit(.minutes(4)))
+struct PolicyFidelityProcessTests {
+    typealias Line = IntakeProcessTests.Line
+
+    @Test func earlySeverityChangesHoldOnlySupportedTicketsEscalateAndManagementHearsOfRequests() async throws {
+        let (broker, bootstrap, policyFile) = try await SLATimerProcessTests.startBroker(partitions: 6)
+        defer { try? FileManager.default.removeItem(atPath: policyFile) }
+        // Targets of hours: nothing breaches while the test runs.
+        try """
+            timezone: UTC
+            hours: { start: "00:00", end: "24:00" }
+            days: [sun, mon, tue, wed, thu, fri, sat]
+            severities:
+              critical: { firstResponse: 1h, warnAt: 0.75 }
+              major:    { firstResponse: 4h, warnAt: 0.75 }
+              minor:    { firstResponse: 8h, warnAt: 0.75 }
+            """.write(toFile: policyFile, atomically: true, encoding: .utf8)
+        let common = ["KAFKA_BOOTSTRAP_SERVERS": bootstrap, "LOG_LEVEL": "warning", "HELPDESK_POLICY_FILE": policyFile]
+        let ports = (intake: freePort(), classifier: freePort(), timer: freePort())
+        let intake = try ChildProcess(Binaries.path("intake"), [], environment: common.merging(["HTTP_PORT": String(ports.intake)]) { $1 })
+        let classifier = try ChildProcess(Binaries.path("classifier"), [], environment: common.merging(["HTTP_PORT": String(ports.classifier)]) { $1 })
+        let timer = try ChildProcess(Binaries.path("sla-timer"), [], environment: common.merging(["HTTP_PORT": String(ports.timer)]) { $1 })
+        let escalation = try EscalationProcessTests.Escalation(bootstrap: bootstrap)
+        try await waitFor("the stack ready", seconds: 90) {
+            [ports.intake, ports.classifier, ports.timer].allSatisfy { httpGet($0, "/readyz")?.status == 200 } && escalation.ready
+        }
+
+        let openedAt = ISO8601.format(Date())
+        func opened(_ id: String, organization: String = "acme", impact: String = #"{"usersAffected":"one"}"#) -> String {
+            #"crm/\#(id)|{"type":"ticket.opened","source":"crm","externalId":"\#(id)","organizationId":"\#(organization)","subject":"Report export is slow","impact":\#(impact),"requester":{"email":"it@\#(organization).test"},"openedAt":"\#(openedAt)"}"#
+        }
+        func ccReply(_ id: String) -> String {
+            #"crm/\#(id)|{"type":"ticket.message","source":"crm","externalId":"\#(id)","author":{"role":"customer","email":"it@acme.test"},"body":"Please escalate","cc":["escalations@support.example"]}"#
+        }
+        // One batch, in the order that broke: the severity change right behind its ticket.
+        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: [
+            opened("EARLY"),
+            #"crm/EARLY|{"type":"ticket.severityChanged","source":"crm","externalId":"EARLY","severity":"critical","changedBy":"sam@support.example","changedAt":"\#(openedAt)"}"#,
+            opened("REJECTED", organization: "initech"), ccReply("REJECTED"),
+            opened("SUPPORTED"), ccReply("SUPPORTED"),
+        ]) == 0)
+
+        let tail = try ChildProcess(Binaries.path("helpdesk"), [
+            "tail", Topics.slaEvents, Topics.escalationEvents, Topics.notifications, "--format", "json", "--bootstrap-servers", bootstrap,
+        ])
+        func events(_ externalId: String) -> [(type: String, payload: JSONValue)] {
+            let key = TicketID(source: "crm", externalId: externalId).rawValue
+            return tail.output.compactMap { try? JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
+                .filter { $0.event == "record" && $0.key == key }
+                .compactMap { line in
+                    guard let value = line.value, let parsed = try? JSONParser.parse(Array(value.utf8)),
+                          case .string(let type)? = EscalationProcessTests.member(parsed, "type") else { return nil }
+                    return (type, parsed)
+                }
+        }
+        func severities(_ externalId: String) -> [String] {
+            events(externalId).filter { [SLAStarted.type, SLARecalculated.type].contains($0.type) }
+                .compactMap { EscalationProcessTests.member($0.payload, "severity").flatMap { if case .string(let s) = $0 { s } else { nil } } }
+        }
+        try await waitFor("every outcome published", seconds: 60) {
+            severities("EARLY").last == "critical"
+                && events("REJECTED").contains { $0.type == EscalationRequestRefused.type }
+                && events("SUPPORTED").filter { $0.type == "notification" }.count >= 2
+        }
+
+        // 1. The agent's critical holds: a 1-hour clock from openedAt, and escalation's severity.
+        let announced = events("EARLY").filter { [SLAStarted.type, SLARecalculated.type].contains($0.type) }
+        let due = EscalationProcessTests.member(announced.last?.payload, "dueAt")
+        #expect(due == .string(ISO8601.format(ISO8601.parse(openedAt)!.addingTimeInterval(3600))))
+        let early = TicketID(source: "crm", externalId: "EARLY").rawValue
+        try await waitFor("escalation knows the agent's severity") {
+            EscalationProcessTests.member(escalation.state(early), "severity") == .string("critical")
+        }
+        // 2. A rejected ticket is not escalated; its customer is told why.
+        #expect(!events("REJECTED").contains { $0.type == EscalationRequested.type })
+        let refusal = events("REJECTED").first { $0.type == EscalationRequestRefused.type }
+        #expect(EscalationProcessTests.member(refusal?.payload, "reason") == .string("rejected"))
+        try await waitFor("the customer told") {
+            events("REJECTED").contains { $0.type == "notification" && EscalationProcessTests.member($0.payload, "audience") == .string("customer")
+                && EscalationProcessTests.member($0.payload, "recipient") == .string("it@acme.test") }
+        }
+        // 4. A supported ticket's request reaches the support lead and management at once.
+        #expect(events("SUPPORTED").contains { $0.type == EscalationRequested.type })
+        let audiences = events("SUPPORTED").filter { $0.type == "notification" }.compactMap { EscalationProcessTests.member($0.payload, "audience") }
+        #expect(audiences.contains(.string("supportLead")) && audiences.contains(.string("management")))
+
+        #expect(await tail.terminate() == 0)
+        for process in [intake, classifier, timer, escalation.process] { #expect(await process.terminate() == 0) }
+        #expect(await broker.terminate() == 0)
+    }
+}
