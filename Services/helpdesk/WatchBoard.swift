@@ -4,7 +4,7 @@ import MessageBus
 
 /// The tickets `helpdesk watch` shows, built from `sla.events` and `escalation.events`.
 struct WatchBoard {
-    enum ClockState: String { case running, warned, breached, met, stopped }
+    enum ClockState: String { case running, warned, breached, met, stopped, answeredLate = "answered late", resolvedLate = "resolved late" }
 
     struct Ticket {
         var source: String
@@ -48,6 +48,9 @@ struct WatchBoard {
         case SLABreached.type: ticket.clock = .breached
         case SLAMet.type: ticket.clock = .met
         case SLAStopped.type: ticket.clock = .stopped
+        // Answered or resolved after the breach: off the open board, with how it ended.
+        case SLARespondedAfterBreach.type: if ticket.clock != .resolvedLate { ticket.clock = .answeredLate }
+        case SLAResolvedAfterBreach.type: ticket.clock = .resolvedLate
         case EscalationRequested.type: ticket.escalation = .requested
         case EscalationEvaluating.type: ticket.escalation = .evaluating
         case EscalationEscalated.type: ticket.escalation = .escalated

@@ -38,6 +38,8 @@ struct EndToEndTests {
         let ccEscalation: Bool
         /// Filed under the documentation category, but an outage: impact beats category.
         var docsCategoryOutage = false
+        /// Opened with the outage impact and no dedicated contact: classified critical.
+        var criticalImpact = false
         var ticketId: String { TicketID(source: "crm", externalId: externalId).rawValue }
         var support: Bool { eligible && !documentation }
     }
@@ -48,7 +50,7 @@ struct EndToEndTests {
             // documentation (i % 20 == 3) ones, which must be refused.
             Plan(externalId: "E2E-\(i)", eligible: i % 20 != 7, documentation: i % 20 == 3, earlyReply: i % 4 == 1,
                  lateReply: i % 4 == 2, severityChange: i % 10 == 5, ccEscalation: i % 10 == 9 || i % 20 == 7 || i % 20 == 3,
-                 docsCategoryOutage: i % 20 == 13)
+                 docsCategoryOutage: i % 20 == 13, criticalImpact: i % 20 != 3 && (i % 3 == 0 || i % 20 == 13))
         }
     }
 
@@ -73,6 +75,7 @@ struct EndToEndTests {
                 "organizationId": plan.eligible ? (i % 2 == 0 ? "acme" : "globex") : "initech",
                 "subject": plan.documentation ? "The export guide is outdated" : "Checkout fails (\(i))",
                 "impact": plan.documentation ? impacts[2] : plan.docsCategoryOutage ? impacts[0] : impacts[i % 3], "openedAt": opened,
+                "requester": ["email": "it@acme.test"],
             ]
             if plan.documentation || plan.docsCategoryOutage { ticket["category"] = "documentation" }
             first.append("\(key)|" + json(ticket))
@@ -449,6 +452,20 @@ struct EndToEndTests {
             return notification.payload.causedBy.rawValue
         })
         #expect(requestIds.subtracting(toldManagement).isEmpty, "management told of every escalation request")
+
+        // 5. People: the customer of every critical ticket without a dedicated contact is asked for
+        // one, and the customer of every documentation ticket is pointed to the documentation form.
+        var askedForContact = Set<String>(), pointedToForm = Set<String>()
+        for record in topics[Topics.notifications] ?? [] {
+            guard let note = try? WireJSON.decode(Event<HelpdeskModel.Notification>.self, from: record.value ?? []),
+                  note.payload.audience == .customer, note.payload.recipient == "it@acme.test" else { continue }
+            if note.payload.text.contains("dedicated contact") { askedForContact.insert(note.ticketId.rawValue) }
+            if note.payload.text.contains("documentation form") { pointedToForm.insert(note.ticketId.rawValue) }
+        }
+        for plan in plans where plan.eligible {
+            #expect(askedForContact.contains(plan.ticketId) == plan.criticalImpact, "\(plan.externalId): asked for a dedicated contact")
+            if plan.documentation { #expect(pointedToForm.contains(plan.ticketId), "\(plan.externalId): pointed to the documentation form") }
+        }
     }
 }
 

@@ -97,3 +97,38 @@ struct PolicyFidelityProcessTests {
         #expect(await broker.terminate() == 0)
     }
 }
+
+/// `helpdesk watch` shows open tickets: one answered or resolved after its breach is off the board.
+@Suite("helpdesk watch", .serialized, .timeLimit(.minutes(2)))
+struct WatchBoardProcessTests {
+    @Test func ticketsAnsweredAfterTheirBreachLeaveTheOpenBoard() async throws {
+        let broker = try ChildProcess(Binaries.path("helpdesk"), ["broker"], stdin: Pipe())
+        try await waitFor("the broker's bootstrap line") { !broker.output.isEmpty }
+        let bootstrap = broker.output[0]
+        let due = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 - 3600)
+        func line<P: EventPayload>(_ externalId: String, _ payload: P, cause: String) -> String {
+            let ticketId = TicketID(source: "crm", externalId: externalId)
+            let event = Event(emittedBy: "sla-timer", causedBy: cause, ticketId: ticketId, source: "crm", externalId: externalId,
+                              at: due, payload: payload)
+            return "\(ticketId.rawValue)|" + String(decoding: try! WireJSON.encode(event), as: UTF8.self)
+        }
+        var lines = [String]()
+        for id in ["LATE", "OPEN"] {
+            lines.append(line(id, SLAStarted(severity: .critical, startedAt: due.addingTimeInterval(-3600), dueAt: due), cause: "s"))
+            lines.append(line(id, SLABreached(severity: .critical, dueAt: due), cause: "terminal"))
+        }
+        lines.append(line("LATE", SLARespondedAfterBreach(dueAt: due, respondedAt: due.addingTimeInterval(600), businessSecondsLate: 600),
+                          cause: "respondedAfterBreach"))
+        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.slaEvents, lines: lines) == 0)
+        var open = "", all = ""
+        try await waitFor("the board shows both") {
+            open = (try? runHelpdesk(["watch", "--once", "--bootstrap-servers", bootstrap]).stdout) ?? ""
+            all = (try? runHelpdesk(["watch", "--once", "--all", "--bootstrap-servers", bootstrap]).stdout) ?? ""
+            return all.contains("crm/LATE") && all.contains("crm/OPEN")
+        }
+        #expect(open.contains("crm/OPEN"), "a breached ticket without an answer stays on the board")
+        #expect(!open.contains("crm/LATE"), "an answered one leaves it: \(open)")
+        #expect(all.contains("answered late"))
+        #expect(await broker.terminate() == 0)
+    }
+}
