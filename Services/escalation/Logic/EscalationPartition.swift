@@ -114,19 +114,16 @@ public final class EscalationPartition: PartitionState {
             case TicketClassified.type:
                 let classified = try document.event(TicketClassified.self).payload
                 let severity = classified.severity
-                let changed = update(id) { ticket in
-                    if ticket == nil {
-                        ticket = TicketEscalation(ticketId: id, source: envelope.source, externalId: envelope.externalId)
-                    }
-                    ticket!.assignee = ticket!.assignee ?? classified.assignee
-                    ticket!.requester = classified.requesterEmail ?? ticket!.requester
+                let changed = note(envelope) { ticket in
+                    ticket.assignee = ticket.assignee ?? classified.assignee
+                    ticket.requester = classified.requesterEmail ?? ticket.requester
                     // A person's severity, seen first, is not replaced by the classifier's.
-                    if ticket!.severitySetByPerson != true { ticket!.severity = severity }
-                    ticket!.classified = true
+                    if ticket.severitySetByPerson != true { ticket.severity = severity }
+                    ticket.classified = true
                 }
                 // A request held for the classification is made now.
                 if let held = tickets[id]?.held { return release(held, ticketId: id) }
-                return changed ? PartitionEffects(changedKeys: [id.rawValue]) : .none
+                return changed
             case TicketRejected.type:
                 let rejected = try document.event(TicketRejected.self).payload
                 return markUnsupported(envelope, .init(reason: .rejected, message: rejected.message))
@@ -137,23 +134,13 @@ public final class EscalationPartition: PartitionState {
                         + "please use the documentation form at \(policy.documentationForm)."))
             case TicketAssigned.type:
                 let assignee = try document.event(TicketAssigned.self).payload.assignee
-                let changed = update(id) { ticket in
-                    if ticket == nil {
-                        ticket = TicketEscalation(ticketId: id, source: envelope.source, externalId: envelope.externalId)
-                    }
-                    ticket!.assignee = assignee
-                }
-                return changed ? PartitionEffects(changedKeys: [id.rawValue]) : .none
+                return note(envelope) { $0.assignee = assignee }
             case TicketSeverityChanged.type:
                 let severity = try document.event(TicketSeverityChanged.self).payload.severity
-                let changed = update(id) { ticket in
-                    if ticket == nil {
-                        ticket = TicketEscalation(ticketId: id, source: envelope.source, externalId: envelope.externalId)
-                    }
-                    ticket!.severity = severity
-                    ticket!.severitySetByPerson = true
+                return note(envelope) { ticket in
+                    ticket.severity = severity
+                    ticket.severitySetByPerson = true
                 }
-                return changed ? PartitionEffects(changedKeys: [id.rawValue]) : .none
             case TicketMessagePosted.type:
                 let message = try document.event(TicketMessagePosted.self).payload
                 guard message.author.role == .customer,
@@ -171,6 +158,16 @@ public final class EscalationPartition: PartitionState {
         } catch {
             throw UnprocessableRecord(code: "invalid_event", reason: "not a valid \(envelope.type) event: \(error)")
         }
+    }
+
+    /// Learns something about a ticket (creating it); its state goes to the changelog if it changed.
+    private func note(_ envelope: EventEnvelope, _ change: (inout TicketEscalation) -> Void) -> PartitionEffects {
+        let changed = update(envelope.ticketId) { ticket in
+            var known = ticket ?? TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
+            change(&known)
+            ticket = known
+        }
+        return changed ? PartitionEffects(changedKeys: [envelope.ticketId.rawValue]) : .none
     }
 
     /// A request from the customer or a breach. One that finds an escalation already running is
