@@ -38,6 +38,7 @@ public func buildRouter(
     let router = Router()
     // Requests by route, method and status (hb_requests, http_server_request_duration).
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: EmptySegmentRefusal())
     OperationalRoutes.add(to: router, readiness: readiness, registry: registry)
     addRoutes(router)
     return router
@@ -54,4 +55,15 @@ public func buildApplication(
             address: .hostname(host, port: port), serverName: serviceName,
             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
         logger: logger)
+}
+
+/// Refuses a path with an empty segment (`/v1/tickets/crm//x/messages`) with 400 before routing:
+/// the router would collapse it and address another ticket than the caller wrote.
+struct EmptySegmentRefusal<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path.contains("//") {
+            return HTTPRefusal(.badRequest, "invalid_path", "The path has an empty segment.").response
+        }
+        return try await next(request, context)
+    }
 }

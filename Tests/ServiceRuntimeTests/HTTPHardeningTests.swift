@@ -4,6 +4,7 @@ import HelpdeskModel
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Prometheus
 import ServiceRuntime
 import Testing
 import TestSupport
@@ -97,6 +98,21 @@ struct HTTPHardeningTests {
             let (text, _) = await waiting.readToEnd()
             #expect(text.hasPrefix("HTTP/1.1 200"))
             for connection in held { #expect(await connection.readToEnd().closed) }
+        }
+    }
+
+    @Test func aPathWithAnEmptySegmentIsRefusedNotCollapsed() async throws {
+        let router = buildRouter(readiness: Readiness(), registry: PrometheusCollectorRegistry()) { router in
+            router.get("v1/tickets/:source/:externalId") { _, context in try PathParameter.decoded("externalId", in: context) }
+        }
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/v1/tickets/crm//x", method: .get) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("invalid_path"))
+            }
+            try await client.execute(uri: "/v1/tickets/crm/x", method: .get) { response in
+                #expect(String(buffer: response.body) == "x")
+            }
         }
     }
 }
