@@ -85,4 +85,27 @@ struct SupportedTicketTests {
         #expect(try driver.handle(ticket.breached(.critical, dueAt: monday)).isEmpty)
         #expect(types(try driver.handle(ticket.classified(.critical, openedAt: monday))).first == "escalation.events:escalation.requested")
     }
+
+    @Test func aRefusalFoundPublishedAfterARestartHasItsCustomerToldAgain() throws {
+        let driver = PartitionDriver()
+        _ = try driver.handle(ticket.customerMessage(at: monday, cc: cc))
+        let saved = try #require(driver.state.changelogValue(forKey: ticket.ticketId.rawValue))
+        let records = try driver.handle(ticket.rejected(at: monday))
+        #expect(types(records) == ["escalation.events:escalation.requestRefused", "notifications:notification"])
+        // Only the refusal reached the broker: the new owner restores, observes it, and tells the customer.
+        let restarted = PartitionDriver()
+        try restarted.state.restore(ConsumerRecord(topic: Topics.escalationChangelog, partition: 0, offset: 0,
+                                                   key: Array(ticket.ticketId.rawValue.utf8), value: saved, headers: [], timestamp: monday))
+        let resent = restarted.state.observe(published: consumed(records[0], offset: 0)).records
+        #expect(resent == [records[1]], "the same notification, byte for byte")
+        #expect(restarted.state.ticket(ticket.ticketId)?.held == nil)
+    }
+
+    @Test func theHoldRunsFromWhenTheRequestReachedKafka() throws {
+        let driver = PartitionDriver()
+        // A CC reply sent an hour ago, published now.
+        let late = ticket.customerMessage(at: monday.addingTimeInterval(-3600), cc: cc)
+        #expect(try driver.handle(late, publishedAt: monday).isEmpty)
+        #expect(driver.state.ticket(ticket.ticketId)?.held?.expiresAt == monday.addingTimeInterval(600))
+    }
 }

@@ -37,7 +37,8 @@ struct FirstResponseClockTests {
         #expect(clock.nextDeadline == at("2026-03-09T15:15:00Z"))
         #expect(clock.apply(.tick(now: at("2026-03-09T15:14:59Z")), policy: policy).isEmpty)
         #expect(clock.apply(.tick(now: at("2026-03-09T15:15:00Z")), policy: policy)
-            == [.warning(SLAWarning(dueAt: at("2026-03-09T15:30:00Z"), remainingSeconds: 900), cause: "warning/2026-03-09T15:30:00Z")])
+            == [.warning(SLAWarning(dueAt: at("2026-03-09T15:30:00Z"), remainingSeconds: 900), cause: "warning/2026-03-09T15:30:00Z",
+                         at: at("2026-03-09T15:15:00Z"), severity: .critical)])
         #expect(clock.nextDeadline == at("2026-03-09T15:30:00Z"))
         #expect(clock.apply(.tick(now: at("2026-03-09T15:20:00Z")), policy: policy).isEmpty, "warned once")
         #expect(types(clock.apply(.tick(now: at("2026-03-09T15:30:00Z")), policy: policy)) == ["breached"])
@@ -104,7 +105,8 @@ struct FirstResponseClockTests {
         let change = EventID.derive(["intake", "severity"])
         let outputs = clock.apply(.severityChanged(to: .critical, at: at("2026-01-12T22:30:00Z"), eventId: change), policy: policy)
         #expect(outputs == [
-            .recalculated(SLARecalculated(oldSeverity: .minor, severity: .critical, dueAt: at("2026-01-12T17:00:00Z")), cause: change.rawValue),
+            .recalculated(SLARecalculated(oldSeverity: .minor, severity: .critical, dueAt: at("2026-01-12T17:00:00Z")), cause: change.rawValue,
+                          at: at("2026-01-12T22:30:00Z")),
             .breached(SLABreached(severity: .critical, dueAt: at("2026-01-12T17:00:00Z")), cause: "terminal"),
         ])
         #expect(clock.phase == .breached)

@@ -70,7 +70,7 @@ struct PrecedencePropertyTests {
             .started(SLAStarted(severity: .minor, startedAt: at("2026-03-09T15:00:00Z"), dueAt: at("2026-03-09T23:00:00Z")),
                      cause: classifiedID.rawValue),
             .recalculated(SLARecalculated(oldSeverity: .minor, severity: .critical, dueAt: at("2026-03-09T16:00:00Z")),
-                          cause: EventID.derive(["c"]).rawValue),
+                          cause: EventID.derive(["c"]).rawValue, at: at("2026-03-09T15:01:00Z")),
         ])
         #expect(clock.severity == .critical)
         #expect(clock.dueAt == at("2026-03-09T16:00:00Z"))
@@ -103,10 +103,57 @@ struct PrecedencePropertyTests {
             if case .breached = $0 { false } else { true }
         })
         clock.observe(.recalculated(SLARecalculated(oldSeverity: .critical, severity: .major, dueAt: at("2026-03-10T19:00:00Z")),
-                                    cause: ""), policy: .standard)
+                                    cause: "", at: at("2026-03-09T15:05:00Z")), policy: .standard)
         #expect(clock.dueAt == at("2026-03-10T19:00:00Z"))
         // A severity change recomputes under the policy in force.
         _ = clock.apply(.severityChanged(to: .critical, at: at("2026-03-09T15:10:00Z"), eventId: EventID.derive(["c"])), policy: .standard)
         #expect(clock.dueAt == at("2026-03-09T16:00:00Z"))
+    }
+}
+
+/// What a restart may find: a publish cut half-way, or state written by the previous release.
+@Suite("Clock restore")
+struct ClockRestoreTests {
+    @Test func aReplyBeforeTheClassificationIsDecidedEvenWhenOnlyTheStartWasPublished() throws {
+        var clock = newClock()
+        _ = clock.apply(.agentReplied(at: at("2026-03-09T15:30:00Z")), policy: .standard)
+        let saved = clock.changelogValue  // the state written before the classification arrived
+        let outputs = clock.apply(.classified(severity: .critical, openedAt: at("2026-03-09T15:00:00Z"), eventId: classifiedID),
+                                  policy: .standard)
+        #expect(types(outputs) == ["started", "met"])
+        // The crash cut the publish after sla.started: the restored clock observes it, and the
+        // redelivered classification must still decide the reply.
+        var restored = try FirstResponseClock(changelogValue: saved)
+        restored.observe(outputs[0], policy: .standard)
+        #expect(types(restored.apply(.classified(severity: .critical, openedAt: at("2026-03-09T15:00:00Z"), eventId: classifiedID),
+                                     policy: .standard)) == ["met"])
+        // Had both been published, nothing is decided twice.
+        var whole = try FirstResponseClock(changelogValue: saved)
+        for output in outputs { whole.observe(output, policy: .standard) }
+        #expect(whole.apply(.classified(severity: .critical, openedAt: at("2026-03-09T15:00:00Z"), eventId: classifiedID),
+                            policy: .standard).isEmpty)
+    }
+
+    @Test func aWaitingClockWrittenByThePreviousReleaseKeepsItsReply() throws {
+        // The previous release kept a reply seen before the classification only as respondedAt.
+        let old = Array(#"{"externalId":"CRM-1042","phase":"waiting","respondedAt":"2026-03-09T15:30:00Z","source":"crm","ticketId":"\#(newClock().ticketId.rawValue)","warned":false}"#.utf8)
+        var clock = try FirstResponseClock(changelogValue: old)
+        #expect(types(clock.apply(.classified(severity: .critical, openedAt: at("2026-03-09T15:00:00Z"), eventId: classifiedID),
+                                  policy: .standard)) == ["started", "met"])
+    }
+
+    @Test func aTicketNeverClassifiedKeepsItsFirstReplyAndLatestSeverityWithinTheLimit() {
+        var clock = newClock()
+        for minute in 0..<100 {
+            _ = clock.apply(.agentReplied(at: at("2026-03-09T16:00:00Z").addingTimeInterval(Double(minute * 60))), policy: .standard)
+            _ = clock.apply(.severityChanged(to: minute == 99 ? .critical : .major, at: at("2026-03-09T15:00:00Z").addingTimeInterval(Double(minute)),
+                                             eventId: EventID.derive(["c", "\(minute)"])), policy: .standard)
+        }
+        _ = clock.apply(.resolved(at: at("2026-03-12T15:00:00Z"), status: .solved), policy: .standard)
+        #expect(clock.pending.count <= FirstResponseClock.pendingLimit)
+        #expect(clock.pending.filter { if case .replied = $0 { true } else { false } }.count == 1)
+        #expect(clock.pending.contains(.resolved(at: at("2026-03-12T15:00:00Z"))), "the resolution is not crowded out")
+        _ = clock.apply(.classified(severity: .minor, openedAt: at("2026-03-09T15:00:00Z"), eventId: classifiedID), policy: .standard)
+        #expect(clock.severity == .critical, "the latest change wins")
     }
 }

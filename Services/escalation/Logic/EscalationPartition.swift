@@ -58,8 +58,13 @@ public final class EscalationPartition: PartitionState {
             if ticket!.held?.cause == cause { ticket!.held = nil }
             ticket!.markHandled(cause)
         }
-        let resent = event.flatMap { event in
+        var resent = event.flatMap { event in
             tickets[envelope.ticketId].map { notifications(about: event, eventId: envelope.eventId, ticket: $0, at: envelope.at) }
+        }
+        // A refusal changed no state, but its customer notification may not have been published.
+        if envelope.type == EscalationRequestRefused.type, let ticket = tickets[envelope.ticketId],
+           let refusal = try? EventDocument(record.value ?? []).event(Caused<EscalationRequestRefused>.self).payload.payload {
+            resent = [customerTold(refusal, eventId: envelope.eventId, ticket: ticket, at: envelope.at)]
         }
         return PartitionEffects(records: resent ?? [], changedKeys: [envelope.ticketId.rawValue])
     }
@@ -147,11 +152,13 @@ public final class EscalationPartition: PartitionState {
                       message.cc.contains(where: { EmailAddress.sameMailbox($0, policy.escalationAddress) })
                 else { return .none }
                 let customer = message.author.email ?? message.author.name ?? "customer"
-                return request(envelope, by: EscalationActor(customer, role: .customer), via: .ccReply, at: message.sentAt)
+                return request(envelope, by: EscalationActor(customer, role: .customer), via: .ccReply, at: message.sentAt,
+                               seenAt: record.timestamp)
             case SLABreached.type:
                 let breach = try document.event(SLABreached.self).payload
                 guard policy.target(for: breach.severity).escalateOnBreach else { return .none }
-                return request(envelope, by: EscalationActor("sla-timer", role: .system), via: .slaBreach, at: envelope.at)
+                return request(envelope, by: EscalationActor("sla-timer", role: .system), via: .slaBreach, at: envelope.at,
+                               seenAt: record.timestamp)
             default:
                 return .none
             }
@@ -174,14 +181,18 @@ public final class EscalationPartition: PartitionState {
     /// not an error: customers keep the address in CC on every reply of the thread. Only a
     /// supported ticket is escalated: a request before the classification is held, one for a
     /// rejected or documentation ticket is refused.
-    private func request(_ envelope: EventEnvelope, by actor: EscalationActor, via channel: EscalationChannel, at: Date) -> PartitionEffects {
+    private func request(
+        _ envelope: EventEnvelope, by actor: EscalationActor, via channel: EscalationChannel, at: Date, seenAt: Date
+    ) -> PartitionEffects {
         let cause = envelope.eventId.rawValue
         var ticket = tickets[envelope.ticketId]
             ?? TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
         guard !ticket.hasHandled(cause) else { return .none }
         if !ticket.isClassified {
-            return gate(HeldRequest(by: actor, via: channel, at: at, cause: cause, expiresAt: at.addingTimeInterval(hold.timeInterval)),
-                        ticket: ticket)
+            // The hold runs from when the request reached Kafka (its record's timestamp), not from
+            // the customer's own clock: a mail sent an hour ago still waits its whole hold.
+            let expiresAt = max(at, seenAt).addingTimeInterval(hold.timeInterval)
+            return gate(HeldRequest(by: actor, via: channel, at: at, cause: cause, expiresAt: expiresAt), ticket: ticket)
         }
         guard let event = try? ticket.escalation.apply(.request(by: actor, via: channel), at: at) else {
             metrics.ignoredRequest(channel)
@@ -290,16 +301,22 @@ public final class EscalationPartition: PartitionState {
         let refusal = EscalationRequestRefused(by: request.by.name, via: request.via, reason: reason, message: message)
         let published = EscalationEventCoding.publishedRecord(refusal, ticket: ticket, cause: request.cause, at: at)
         metrics.emitted(EscalationRequestRefused.type)
-        let customer = request.by.role == .customer && request.by.name.contains("@") ? request.by.name : ticket.requester
+        return PartitionEffects(records: [published.record, customerTold(refusal, eventId: published.eventId, ticket: ticket, at: at)],
+                                changedKeys: [ticket.ticketId.rawValue])
+    }
+
+    /// The customer notification of a refused request; the same record whether it is made with
+    /// the refusal or again after a restart that found the refusal published.
+    private func customerTold(_ refusal: EscalationRequestRefused, eventId: EventID, ticket: TicketEscalation, at: Date) -> OutgoingRecord {
+        let customer = refusal.via == .ccReply && refusal.by.contains("@") ? refusal.by : ticket.requester
         let notification = HelpdeskModel.Notification(
             audience: .customer, recipient: customer, severity: ticket.severity,
-            subject: "Your escalation request for ticket \(ticket.externalId)", text: message, causedBy: published.eventId)
-        let record = OutgoingRecord(
-            event: Event(emittedBy: Self.service, causedBy: "\(published.eventId.rawValue)/customer/\(customer ?? "")",
+            subject: "Your escalation request for ticket \(ticket.externalId)", text: refusal.message, causedBy: eventId)
+        return OutgoingRecord(
+            event: Event(emittedBy: Self.service, causedBy: "\(eventId.rawValue)/customer/\(customer ?? "")",
                          ticketId: ticket.ticketId, source: ticket.source, externalId: ticket.externalId, at: at,
                          payload: notification),
             topic: Topics.notifications, producer: Self.service)
-        return PartitionEffects(records: [published.record, record], changedKeys: [ticket.ticketId.rawValue])
     }
 
     // MARK: -

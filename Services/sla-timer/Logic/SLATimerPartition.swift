@@ -40,13 +40,15 @@ public final class SLATimerPartition: PartitionState {
     }
 
     public func observe(published record: ConsumerRecord) -> PartitionEffects {
-        guard let (envelope, output) = try? Self.decodeOutput(record), clocks[envelope.ticketId] != nil || isStart(output) else {
+        let clocks = self.clocks
+        guard let (envelope, output) = try? Self.decodeOutput(record, severityOf: { clocks[$0]?.severity }),
+              clocks[envelope.ticketId] != nil || isStart(output) else {
             return .none
         }
         update(envelope.ticketId, source: envelope.source, externalId: envelope.externalId) { clock in
             clock?.observe(output, policy: policy)
         }
-        let resent = clocks[envelope.ticketId].map { notifications(for: output, eventId: envelope.eventId, at: envelope.at, clock: $0) }
+        let resent = self.clocks[envelope.ticketId].map { notifications(for: output, eventId: envelope.eventId, at: envelope.at, clock: $0) }
         return PartitionEffects(records: resent ?? [], changedKeys: [envelope.ticketId.rawValue])
     }
 
@@ -179,25 +181,27 @@ public final class SLATimerPartition: PartitionState {
             return event
         }
         // A breach happened at its deadline, whichever input or timer revealed it; only a
-        // re-prioritization that moves the deadline into the past breaches at the change.
-        let reprioritized = outputs.contains { if case .recalculated = $0 { true } else { false } }
+        // re-prioritization that moves the deadline into the past breaches at the change (the
+        // breach right behind its recalculation).
+        var changedAt: Date?
         for output in outputs {
+            defer { if case .recalculated(_, _, let at) = output { changedAt = at } else { changedAt = nil } }
             switch output {
             case .started(let payload, let cause):
                 _ = emit(payload, cause: cause, at: inputAt)
-            case .warning(let payload, let cause):
-                let event = emit(payload, cause: cause, at: clock.warnAt ?? inputAt)
-                metrics.warned(clock.severity ?? .minor)
+            case .warning(let payload, let cause, let warnAt, let severity):
+                let event = emit(payload, cause: cause, at: warnAt)
+                metrics.warned(severity)
                 records += notifications(for: output, eventId: event.eventId, at: event.at, clock: clock)
             case .breached(let payload, let cause):
-                let event = emit(payload, cause: cause, at: reprioritized ? max(payload.dueAt, inputAt) : payload.dueAt)
+                let event = emit(payload, cause: cause, at: changedAt.map { max(payload.dueAt, $0) } ?? payload.dueAt)
                 metrics.breached(payload.severity)
                 records += notifications(for: output, eventId: event.eventId, at: event.at, clock: clock)
             case .met(let payload, let cause):
                 _ = emit(payload, cause: cause, at: payload.respondedAt)
                 if let severity = clock.severity { metrics.metDeadline(severity) }
-            case .recalculated(let payload, let cause):
-                _ = emit(payload, cause: cause, at: inputAt)
+            case .recalculated(let payload, let cause, let at):
+                _ = emit(payload, cause: cause, at: at)
             case .stopped(let payload, let cause):
                 _ = emit(payload, cause: cause, at: clock.resolvedAt ?? inputAt)
                 metrics.stoppedClock()
@@ -216,8 +220,8 @@ public final class SLATimerPartition: PartitionState {
     ) -> [OutgoingRecord] {
         let severity: Severity, audiences: [HelpdeskModel.Notification.Audience], subject: String, text: String
         switch output {
-        case .warning(let payload, _):
-            severity = clock.severity ?? .minor
+        case .warning(let payload, _, _, let firedUnder):
+            severity = firedUnder
             audiences = policy.target(for: severity).notifyOnWarning
             subject = "First response due soon: \(clock.externalId)"
             text = "\(severity.name.capitalized) ticket \(clock.externalId) (\(clock.source)) needs a first response by "
@@ -243,17 +247,22 @@ public final class SLATimerPartition: PartitionState {
     }
 
     /// An event of ours from `sla.events`, as the clock's output it was.
-    static func decodeOutput(_ record: ConsumerRecord) throws -> (EventEnvelope, FirstResponseClock.Output) {
+    /// `severityOf` gives a warning the severity it was fired under (the clock's, as restored).
+    static func decodeOutput(
+        _ record: ConsumerRecord, severityOf: (TicketID) -> Severity? = { _ in nil }
+    ) throws -> (EventEnvelope, FirstResponseClock.Output) {
         let document = try EventDocument(record.value ?? [])
         let envelope = document.envelope
         let output: FirstResponseClock.Output
         switch envelope.type {
         case SLAStarted.type: output = .started(try document.event(SLAStarted.self).payload, cause: "")
-        case SLAWarning.type: output = .warning(try document.event(SLAWarning.self).payload, cause: "")
+        case SLAWarning.type:
+            output = .warning(try document.event(SLAWarning.self).payload, cause: "", at: envelope.at,
+                              severity: severityOf(envelope.ticketId) ?? .minor)
         case SLABreached.type: output = .breached(try document.event(SLABreached.self).payload, cause: "")
         case SLAMet.type: output = .met(try document.event(SLAMet.self).payload, cause: "")
         case SLARecalculated.type:
-            output = .recalculated(try document.event(SLARecalculated.self).payload, cause: "")
+            output = .recalculated(try document.event(SLARecalculated.self).payload, cause: "", at: envelope.at)
         case SLAStopped.type: output = .stopped(try document.event(SLAStopped.self).payload, cause: "")
         case SLARespondedAfterBreach.type:
             output = .respondedAfterBreach(try document.event(SLARespondedAfterBreach.self).payload, cause: "")

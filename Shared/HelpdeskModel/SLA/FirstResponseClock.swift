@@ -82,10 +82,12 @@ public struct FirstResponseClock: Sendable, Equatable {
 
     public enum Output: Sendable, Equatable {
         case started(SLAStarted, cause: String)
-        case warning(SLAWarning, cause: String)
+        /// A warning, the instant it stands for and the severity it was fired under.
+        case warning(SLAWarning, cause: String, at: Date, severity: Severity)
         case breached(SLABreached, cause: String)
         case met(SLAMet, cause: String)
-        case recalculated(SLARecalculated, cause: String)
+        /// A re-prioritization, dated by the change.
+        case recalculated(SLARecalculated, cause: String, at: Date)
         case stopped(SLAStopped, cause: String)
         case respondedAfterBreach(SLARespondedAfterBreach, cause: String)
         case resolvedAfterBreach(SLAResolvedAfterBreach, cause: String)
@@ -131,12 +133,23 @@ public struct FirstResponseClock: Sendable, Equatable {
 
     private mutating func activity(_ activity: PendingActivity, policy: SLAPolicy) -> [Output] {
         guard phase == .waiting else { return decide(activity, policy: policy) }
+        // Only the first reply and the first resolution can decide anything: later ones are not kept.
         switch activity {
         case .severityChanged(let newSeverity, _, _): severity = newSeverity
-        case .replied(let at): respondedAt = respondedAt ?? at
-        case .resolved(let at): resolvedAt = resolvedAt ?? at
+        case .replied(let at):
+            guard respondedAt == nil else { return [] }
+            respondedAt = at
+        case .resolved(let at):
+            guard resolvedAt == nil else { return [] }
+            resolvedAt = at
         }
-        if pending.count < Self.pendingLimit { pending.append(activity) }
+        pending.append(activity)
+        // Past the limit (a ticket never classified), the oldest severity change goes: the latest wins anyway.
+        if pending.count > Self.pendingLimit, let oldest = pending.firstIndex(where: {
+            if case .severityChanged = $0 { true } else { false }
+        }) {
+            pending.remove(at: oldest)
+        }
         return []
     }
 
@@ -165,6 +178,8 @@ public struct FirstResponseClock: Sendable, Equatable {
                 return []
             }
         case .severityChanged(let newSeverity, let at, let eventId):
+            // A change to the severity in force changes nothing: no deadline fires early for it.
+            if phase == .running, newSeverity == severity { return [] }
             // A deadline that passed before the change was breached under the severity then in force.
             var outputs = phase == .running ? fire(upTo: ISO8601.wholeSeconds(at), policy: policy) : []
             guard phase == .running else {
@@ -177,7 +192,7 @@ public struct FirstResponseClock: Sendable, Equatable {
             warned = false
             schedule(policy)
             outputs.append(.recalculated(SLARecalculated(oldSeverity: old, severity: newSeverity, dueAt: dueAt!),
-                                         cause: eventId.rawValue))
+                                         cause: eventId.rawValue, at: ISO8601.wholeSeconds(at)))
             // Recomputed from the original start: a deadline already past is a breach at once.
             outputs += fire(upTo: ISO8601.wholeSeconds(at), policy: policy)
             return outputs
@@ -195,9 +210,15 @@ public struct FirstResponseClock: Sendable, Equatable {
             startedAt = event.startedAt
             schedule(policy, announcedDue: event.dueAt)
             phase = .running
-        case .warning(let event, _):
+            // As when it started: the replay of what came before decides replies and resolutions
+            // (their own events, if published, are observed next and mark them decided).
+            if !pending.isEmpty {
+                respondedAt = nil
+                resolvedAt = nil
+            }
+        case .warning(let event, _, _, _):
             if dueAt == event.dueAt { warned = true }
-        case .recalculated(let event, _):
+        case .recalculated(let event, _, _):
             guard phase == .running, severity != event.severity else { return }
             severity = event.severity
             warned = false
@@ -240,7 +261,7 @@ public struct FirstResponseClock: Sendable, Equatable {
             warned = true
             let remaining = policy.calendar.remaining(now: warnAt, due: dueAt).components.seconds
             outputs.append(.warning(SLAWarning(dueAt: dueAt, remainingSeconds: Int(remaining)),
-                                    cause: "warning/\(ISO8601.format(dueAt))"))
+                                    cause: "warning/\(ISO8601.format(dueAt))", at: warnAt, severity: severity))
         }
         if dueAt <= now {
             phase = .breached
@@ -415,6 +436,10 @@ extension FirstResponseClock {
         warnAt = try instant("warnAt")
         respondedAt = try instant("respondedAt")
         resolvedAt = try instant("resolvedAt")
+        if phase == .waiting, members["pending"] == nil {
+            // Written by the release before `pending`: its reply and resolution, in its order of decision.
+            pending = (respondedAt.map { [.replied(at: $0)] } ?? []) + (resolvedAt.map { [.resolved(at: $0)] } ?? [])
+        }
     }
 }
 
@@ -491,7 +516,7 @@ extension FirstResponseClock.PendingActivity {
     }
 
     init?(changelogText text: Substring) {
-        let parts = text.split(separator: ",").map(String.init)
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         switch (parts.first, parts.count) {
         case ("severity"?, 4):
             guard let severity = Severity(parsing: parts[1]), let id = parts[2].removingPercentEncoding,
