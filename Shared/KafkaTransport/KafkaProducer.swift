@@ -196,12 +196,10 @@ final class DeliveryBatch: Sendable {
             error.isUnknownTopic ? .unknownTopic(topic)
             : error.refusesTheRecord ? .recordRefused(topic: topic, index: index, reason: error.description)
             : .deliveryFailed(topic: topic, reason: error.description)
+        // The first failure is reported, except that the first refusal of a record replaces a
+        // passing failure: the caller replaces the refused record and publishes again.
         finish { state in
-            if case .recordRefused = busError, case .recordRefused? = state.failure {} else if case .recordRefused = busError {
-                state.failure = busError
-            } else if state.failure == nil {
-                state.failure = busError
-            }
+            if state.failure == nil || (busError.refusesARecord && state.failure?.refusesARecord == false) { state.failure = busError }
         }
     }
     /// Suspends until every record of the batch has been reported.

@@ -138,8 +138,7 @@ public final class InMemoryBroker: MessageBus {
                 state.topics[record.topic] = TopicLog(partitions: configuration.defaultPartitions)
             }
             for (index, record) in records.enumerated() {
-                let bytes = (record.key?.count ?? 0) + (record.value?.count ?? 0)
-                    + record.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
+                let bytes = record.byteCount
                 if bytes > configuration.maxRecordBytes {
                     throw BusError.recordRefused(
                         topic: record.topic, index: index,

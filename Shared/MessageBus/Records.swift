@@ -60,6 +60,12 @@ public struct OutgoingRecord: Sendable, Equatable {
     public init(topic: String, key: String, value: [UInt8]?, headers: [RecordHeader] = [], partition: Int32? = nil) {
         self.init(topic: topic, key: Array(key.utf8), value: value, headers: headers, partition: partition)
     }
+
+    /// The record's bytes as a broker counts them against `message.max.bytes`, near enough:
+    /// key, value and headers.
+    public var byteCount: Int {
+        (key?.count ?? 0) + (value?.count ?? 0) + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
+    }
 }
 
 /// Where the broker stored a published record.
@@ -121,6 +127,11 @@ public enum BusError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The broker (or the client before it) refuses this record for good, whatever the retries:
     /// it is too large or invalid. `index` is its place in the `publish` call.
     case recordRefused(topic: String, index: Int, reason: String)
+
+    /// Whether this is `recordRefused`: no retry publishes that record.
+    public var refusesARecord: Bool {
+        if case .recordRefused = self { true } else { false }
+    }
 
     public var description: String {
         switch self {

@@ -1,5 +1,4 @@
 import HTTPTypes
-import HelpdeskModel
 import Hummingbird
 import HummingbirdCore
 import NIOCore
@@ -109,8 +108,7 @@ public struct HTTPLimits: Sendable, Equatable {
     }
 
     var channelConfiguration: HTTP1Channel.Configuration {
-        let header = TimeAmount.nanoseconds(Int64(saturating: headerTimeout.timeInterval * 1e9))
-        let body = TimeAmount.nanoseconds(Int64(saturating: bodyTimeout.timeInterval * 1e9))
+        let header = TimeAmount(headerTimeout), body = TimeAmount(bodyTimeout)
         return HTTP1Channel.Configuration(
             additionalChannelHandlers: [ConnectionGuard(headerTimeout: header, bodyTimeout: body)], idleTimeout: header)
     }

@@ -77,20 +77,16 @@ public enum DeadLetter {
         let originals = headers.map { header in
             header.name.hasPrefix("dlq.") ? RecordHeader(Header.renamedPrefix + header.name, header.value) : header
         }
-        var ours = metadata
-        func describe(code: String, reason: String) {
-            ours.removeAll { $0.name == Header.errorCode || $0.name == Header.error || $0.name == Header.service
-                || $0.name == Header.failedAt }
-            ours += [
+        func ours(code: String, reason: String) -> [RecordHeader] {
+            metadata + [
                 RecordHeader(Header.errorCode, code),
                 RecordHeader(Header.error, String(reason.prefix(4096))),
                 RecordHeader(Header.service, service),
                 RecordHeader(Header.failedAt, ISO8601.format(now)),
             ]
         }
-        describe(code: code, reason: reason)
-        let whole = OutgoingRecord(topic: topic, key: key, value: value, headers: originals + ours)
-        if size(of: whole) <= maxBytes { return whole }
+        let whole = OutgoingRecord(topic: topic, key: key, value: value, headers: originals + ours(code: code, reason: reason))
+        if whole.byteCount <= maxBytes { return whole }
 
         // The bounded form.
         var kept = [RecordHeader]()
@@ -106,24 +102,19 @@ public enum DeadLetter {
             }
         }
         let valueBytes = value ?? []
-        let note = (maxBytes == 0 ? "written bounded" : "the dead letter would be \(size(of: whole)) bytes, more than \(maxBytes)")
+        let note = (maxBytes == 0 ? "written bounded" : "the dead letter would be \(whole.byteCount) bytes, more than \(maxBytes)")
             + ": its value is cut to "
             + "the first \(min(valueBytes.count, keptValueBytes)) of \(valueBytes.count) bytes"
             + (dropped.isEmpty ? "" : " and \(dropped.count) headers are left out")
         // Cut for its size, the letter says too_large; written after a refusal, it keeps the code.
-        describe(code: maxBytes == 0 ? code : "too_large", reason: "\(reason); \(note)")
-        ours += [
+        var bounded = ours(code: maxBytes == 0 ? code : "too_large", reason: "\(reason); \(note)") + [
             RecordHeader(Header.originalBytes, String(valueBytes.count)),
             RecordHeader(Header.originalSHA256, SHA256.digest(valueBytes).map { String(format: "%02x", $0) }.joined()),
         ]
-        if !dropped.isEmpty { ours.append(RecordHeader(Header.droppedHeaders, String(dropped.joined(separator: ", ").prefix(4096)))) }
+        if !dropped.isEmpty { bounded.append(RecordHeader(Header.droppedHeaders, String(dropped.joined(separator: ", ").prefix(4096)))) }
         return OutgoingRecord(
             topic: topic, key: key.map { Array($0.prefix(keptKeyBytes)) }, value: value.map { Array($0.prefix(keptValueBytes)) },
-            headers: kept + ours)
+            headers: kept + bounded)
     }
 
-    /// The record's bytes as the broker counts them, near enough: key, value and headers.
-    static func size(of record: OutgoingRecord) -> Int {
-        (record.key?.count ?? 0) + (record.value?.count ?? 0) + record.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
-    }
 }

@@ -11,10 +11,8 @@ struct PolicyFidelityProcessTests {
     typealias Line = IntakeProcessTests.Line
 
     @Test func earlySeverityChangesHoldOnlySupportedTicketsEscalateAndManagementHearsOfRequests() async throws {
-        let (broker, bootstrap, policyFile) = try await SLATimerProcessTests.startBroker(partitions: 6)
-        defer { try? FileManager.default.removeItem(atPath: policyFile) }
         // Targets of hours: nothing breaches while the test runs.
-        try """
+        let (broker, bootstrap, policyFile) = try await SLATimerProcessTests.startBroker(partitions: 6, policy: """
             timezone: UTC
             hours: { start: "00:00", end: "24:00" }
             days: [sun, mon, tue, wed, thu, fri, sat]
@@ -22,7 +20,8 @@ struct PolicyFidelityProcessTests {
               critical: { firstResponse: 1h, warnAt: 0.75 }
               major:    { firstResponse: 4h, warnAt: 0.75 }
               minor:    { firstResponse: 8h, warnAt: 0.75 }
-            """.write(toFile: policyFile, atomically: true, encoding: .utf8)
+            """)
+        defer { try? FileManager.default.removeItem(atPath: policyFile) }
         let common = ["KAFKA_BOOTSTRAP_SERVERS": bootstrap, "LOG_LEVEL": "warning", "HELPDESK_POLICY_FILE": policyFile]
         let ports = (intake: freePort(), classifier: freePort(), timer: freePort())
         let intake = try ChildProcess(Binaries.path("intake"), [], environment: common.merging(["HTTP_PORT": String(ports.intake)]) { $1 })

@@ -79,7 +79,7 @@ struct SLATimerProcessTests {
     }
 
     /// `helpdesk broker` with that many partitions per topic, and the test policy in a file (remove it after).
-    static func startBroker(partitions: Int) async throws -> (broker: ChildProcess, bootstrap: String, policyFile: String) {
+    static func startBroker(partitions: Int, policy: String = policy) async throws -> (broker: ChildProcess, bootstrap: String, policyFile: String) {
         try #require(FileManager.default.isExecutableFile(atPath: Binaries.path("sla-timer")))
         let broker = try ChildProcess(Binaries.path("helpdesk"), ["broker", "--partitions", String(partitions)], stdin: Pipe())
         try await waitFor("the broker's bootstrap line") { !broker.output.isEmpty }

@@ -45,10 +45,8 @@ public struct ClassifierProcessor: RecordProcessor {
                     text: String) -> OutgoingRecord {
             let notification = HelpdeskModel.Notification(
                 audience: audience, recipient: recipient, severity: severity, subject: subject, text: text, causedBy: event.eventId)
-            return OutgoingRecord(
-                event: Event(emittedBy: Self.service, causedBy: "\(cause)/\(audience.rawValue)", ticketId: event.ticketId,
-                             source: event.source, externalId: event.externalId, at: event.at, payload: notification),
-                topic: Topics.notifications, producer: Self.service)
+            return .notification(notification, ticketId: event.ticketId, source: event.source, externalId: event.externalId,
+                                 at: event.at, producer: Self.service)
         }
         let requester = ticket.requester?.email
         if result.route == .docs {

@@ -186,7 +186,7 @@ public struct EscalationAPI: Sendable {
                 errors.append(FieldError(field: name, problem: "must not be empty"))
             } else if trimmed.count > maxTextLength {
                 errors.append(FieldError(field: name, problem: "must be at most \(maxTextLength) characters"))
-            } else if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && (name != "note" || ($0 != "\n" && $0 != "\t")) }) {
+            } else if trimmed.unicodeScalars.contains(where: { $0.isControlCharacter && (name != "note" || ($0 != "\n" && $0 != "\t")) }) {
                 // Names go into notifications' recipients and histories: no line breaks, no escapes.
                 errors.append(FieldError(field: name, problem: name == "note"
                     ? "must not contain control characters other than line breaks and tabs"

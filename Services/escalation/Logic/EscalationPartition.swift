@@ -49,15 +49,12 @@ public final class EscalationPartition: PartitionState {
 
     public func observe(published record: ConsumerRecord) -> PartitionEffects {
         guard let (envelope, event, cause) = try? EscalationEventCoding.decode(record) else { return .none }
-        update(envelope.ticketId) { ticket in
-            if ticket == nil {
-                ticket = TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
-            }
-            if let event { ticket!.escalation.replay(event, at: envelope.at) }
-            // A held request that became a request, or was refused, is held no more.
-            if ticket!.held?.cause == cause { ticket!.held = nil }
-            ticket!.markHandled(cause)
-        }
+        var ticket = known(envelope)
+        if let event { ticket.escalation.replay(event, at: envelope.at) }
+        // A held request that became a request, or was refused, is held no more.
+        if ticket.held?.cause == cause { ticket.held = nil }
+        ticket.markHandled(cause)
+        update(envelope.ticketId) { $0 = ticket }
         var resent = event.flatMap { event in
             tickets[envelope.ticketId].map { notifications(about: event, eventId: envelope.eventId, ticket: $0, at: envelope.at) }
         }
@@ -169,12 +166,20 @@ public final class EscalationPartition: PartitionState {
 
     /// Learns something about a ticket (creating it); its state goes to the changelog if it changed.
     private func note(_ envelope: EventEnvelope, _ change: (inout TicketEscalation) -> Void) -> PartitionEffects {
-        let changed = update(envelope.ticketId) { ticket in
-            var known = ticket ?? TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
-            change(&known)
-            ticket = known
-        }
-        return changed ? PartitionEffects(changedKeys: [envelope.ticketId.rawValue]) : .none
+        var ticket = known(envelope)
+        change(&ticket)
+        return update(envelope.ticketId) { $0 = ticket } ? PartitionEffects(changedKeys: [envelope.ticketId.rawValue]) : .none
+    }
+
+    /// The ticket an event is about, new if it is the first heard of it.
+    private func known(_ envelope: EventEnvelope) -> TicketEscalation {
+        tickets[envelope.ticketId] ?? TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
+    }
+
+    /// A request held for the classification, until `hold` after it reached Kafka (`seenAt`), not
+    /// after the requester's own clock: a mail sent an hour ago still waits its whole hold.
+    private func held(by actor: EscalationActor, via channel: EscalationChannel, at: Date, seenAt: Date, cause: String) -> HeldRequest {
+        HeldRequest(by: actor, via: channel, at: at, cause: cause, expiresAt: max(at, seenAt).addingTimeInterval(hold.timeInterval))
     }
 
     /// A request from the customer or a breach. One that finds an escalation already running is
@@ -185,14 +190,10 @@ public final class EscalationPartition: PartitionState {
         _ envelope: EventEnvelope, by actor: EscalationActor, via channel: EscalationChannel, at: Date, seenAt: Date
     ) -> PartitionEffects {
         let cause = envelope.eventId.rawValue
-        var ticket = tickets[envelope.ticketId]
-            ?? TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
+        var ticket = known(envelope)
         guard !ticket.hasHandled(cause) else { return .none }
         if !ticket.isClassified {
-            // The hold runs from when the request reached Kafka (its record's timestamp), not from
-            // the customer's own clock: a mail sent an hour ago still waits its whole hold.
-            let expiresAt = max(at, seenAt).addingTimeInterval(hold.timeInterval)
-            return gate(HeldRequest(by: actor, via: channel, at: at, cause: cause, expiresAt: expiresAt), ticket: ticket)
+            return gate(held(by: actor, via: channel, at: at, seenAt: seenAt, cause: cause), ticket: ticket)
         }
         guard let event = try? ticket.escalation.apply(.request(by: actor, via: channel), at: at) else {
             metrics.ignoredRequest(channel)
@@ -221,8 +222,7 @@ public final class EscalationPartition: PartitionState {
         guard !ticket.hasHandled(cause) else { return .none }
         let at = command.issuedAt
         if case .request(let by, let via) = command.command, !ticket.isClassified {
-            return gate(HeldRequest(by: by, via: via, at: at, cause: cause, expiresAt: at.addingTimeInterval(hold.timeInterval)),
-                        ticket: ticket)
+            return gate(held(by: by, via: via, at: at, seenAt: at, cause: cause), ticket: ticket)
         }
         let outcome: Result<Escalation.Event, EscalationRefusal>
         do throws(EscalationRefusal) {
@@ -282,8 +282,7 @@ public final class EscalationPartition: PartitionState {
 
     /// Intake rejected the ticket, or the classifier sent it to documentation.
     private func markUnsupported(_ envelope: EventEnvelope, _ unsupported: TicketEscalation.Unsupported) -> PartitionEffects {
-        var ticket = tickets[envelope.ticketId]
-            ?? TicketEscalation(ticketId: envelope.ticketId, source: envelope.source, externalId: envelope.externalId)
+        var ticket = known(envelope)
         guard ticket.unsupported != unsupported else { return .none }
         ticket.unsupported = unsupported
         let held = ticket.held
@@ -312,11 +311,8 @@ public final class EscalationPartition: PartitionState {
         let notification = HelpdeskModel.Notification(
             audience: .customer, recipient: customer, severity: ticket.severity,
             subject: "Your escalation request for ticket \(ticket.externalId)", text: refusal.message, causedBy: eventId)
-        return OutgoingRecord(
-            event: Event(emittedBy: Self.service, causedBy: "\(eventId.rawValue)/customer/\(customer ?? "")",
-                         ticketId: ticket.ticketId, source: ticket.source, externalId: ticket.externalId, at: at,
-                         payload: notification),
-            topic: Topics.notifications, producer: Self.service)
+        return .notification(notification, ticketId: ticket.ticketId, source: ticket.source, externalId: ticket.externalId,
+                             at: at, producer: Self.service, byRecipient: true)
     }
 
     // MARK: -
@@ -353,11 +349,8 @@ public final class EscalationPartition: PartitionState {
         func notify(_ audience: HelpdeskModel.Notification.Audience, recipient: String? = nil, subject: String, text: String) {
             let notification = HelpdeskModel.Notification(
                 audience: audience, recipient: recipient, severity: ticket.severity, subject: subject, text: text, causedBy: eventId)
-            records.append(OutgoingRecord(
-                event: Event(emittedBy: Self.service, causedBy: "\(eventId.rawValue)/\(audience.rawValue)/\(recipient ?? "")",
-                             ticketId: ticket.ticketId, source: ticket.source, externalId: ticket.externalId, at: at,
-                             payload: notification),
-                topic: Topics.notifications, producer: Self.service))
+            records.append(.notification(notification, ticketId: ticket.ticketId, source: ticket.source,
+                                         externalId: ticket.externalId, at: at, producer: Self.service, byRecipient: true))
         }
         switch event {
         case .requested(let requested):

@@ -239,10 +239,8 @@ public final class SLATimerPartition: PartitionState {
             let recipient = audience == .assignee ? clock.assignee : audience == .customer ? clock.requester : nil
             let notification = HelpdeskModel.Notification(
                 audience: audience, recipient: recipient, severity: severity, subject: subject, text: text, causedBy: eventId)
-            return OutgoingRecord(
-                event: Event(emittedBy: Self.service, causedBy: "\(eventId.rawValue)/\(audience.rawValue)", ticketId: clock.ticketId,
-                             source: clock.source, externalId: clock.externalId, at: at, payload: notification),
-                topic: Topics.notifications, producer: Self.service)
+            return .notification(notification, ticketId: clock.ticketId, source: clock.source, externalId: clock.externalId,
+                                 at: at, producer: Self.service)
         }
     }
 

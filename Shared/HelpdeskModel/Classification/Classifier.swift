@@ -84,9 +84,10 @@ public struct Classifier: Sendable {
         let confidence = total == 0 ? 0.2 : ((votes[decided] ?? 0) / total * 100).rounded() / 100
 
         let contact = input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? ""
-        let docsReason = docsRouting(input, found: [inSubject, inDescription], signals: signals)
+        // Impact beats category: any critical or major signal makes it a support ticket.
         let impact = signals.filter { $0.severity != .minor }.map(\.signal)
-        let supportReason = input.category == .documentation && docsReason == nil
+        let docsReason = impact.isEmpty ? docsRouting(input, found: [inSubject, inDescription]) : nil
+        let supportReason = input.category == .documentation && !impact.isEmpty
             ? "filed as documentation, but it reports service impact (\(impact.joined(separator: ", "))): a support ticket"
             : nil
         return Classification(
@@ -127,10 +128,9 @@ public struct Classifier: Sendable {
     }
 
     /// Documentation errors go to the documentation channel: the `documentation` category, or
-    /// text that names documentation and a mistake in it. Impact beats category: any critical or
-    /// major signal (an outage, users locked out) makes it a support ticket, whatever it was filed as.
-    private func docsRouting(_ input: ClassifierInput, found: [[Int?]], signals: [ClassificationSignal]) -> String? {
-        guard !signals.contains(where: { $0.severity != .minor }) else { return nil }
+    /// text that names documentation and a mistake in it. Asked only of a ticket that reports no
+    /// service impact (an outage, users locked out is support, whatever it was filed as).
+    private func docsRouting(_ input: ClassifierInput, found: [[Int?]]) -> String? {
         if input.category == .documentation { return "category is documentation" }
         guard let term = found.lazy.compactMap({ $0[docsSubjectGroup] }).first,
             let problem = found.lazy.compactMap({ $0[docsProblemGroup] }).first

@@ -180,5 +180,5 @@ struct ObjectReader {
 extension Unicode.Scalar {
     /// Unicode's control characters (general category Cc), which are exactly U+0000–U+001F and
     /// U+007F–U+009F: comparing is much cheaper than looking the category up for every scalar.
-    var isControlCharacter: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
+    public var isControlCharacter: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
 }

@@ -178,16 +178,19 @@ public struct FirstResponseClock: Sendable, Equatable {
                 return []
             }
         case .severityChanged(let newSeverity, let at, let eventId):
-            // A change to the severity in force changes nothing: no deadline fires early for it.
-            if phase == .running, newSeverity == severity { return [] }
-            // A deadline that passed before the change was breached under the severity then in force.
-            var outputs = phase == .running ? fire(upTo: ISO8601.wholeSeconds(at), policy: policy) : []
             guard phase == .running else {
                 // Decided: the change is only the severity the ticket ends with.
                 severity = newSeverity
+                return []
+            }
+            // A change to the severity in force changes nothing: no deadline fires early for it.
+            guard let old = severity, newSeverity != old else { return [] }
+            // A deadline that passed before the change was breached under the severity then in force.
+            var outputs = fire(upTo: ISO8601.wholeSeconds(at), policy: policy)
+            guard phase == .running else {
+                severity = newSeverity
                 return outputs
             }
-            guard let old = severity, newSeverity != old else { return outputs }
             severity = newSeverity
             warned = false
             schedule(policy)
