@@ -10,6 +10,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "helpdesk", targets: ["helpdesk"]),
+        // For the codec benchmark (Benchmarks/), a package of its own.
+        .library(name: "HelpdeskModel", targets: ["HelpdeskModel"]),
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "classifier", targets: ["classifier"]),
         .executable(name: "sla-timer", targets: ["sla-timer"]),
@@ -22,10 +24,14 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         // Already resolved through Hummingbird; named for the connection guard's channel handler.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -51,6 +57,7 @@ let package = Package(
             dependencies: [
                 "CRdKafka", "MessageBus",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Shared/KafkaTransport",
             swiftSettings: strict
@@ -62,12 +69,15 @@ let package = Package(
                 "MessageBus", "KafkaTransport", "HelpdeskModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
             ],
             path: "Shared/ServiceRuntime",
             swiftSettings: strict
@@ -77,6 +87,8 @@ let package = Package(
             dependencies: [
                 "HelpdeskModel", "MessageBus", "KafkaTransport", "ServiceRuntime", "SLATimerService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,6 +104,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Services/intake/Logic",
+            // Served at /openapi.yaml as it is; docs/openapi.yaml links to it.
+            resources: [.embedInCode("openapi.yaml")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -105,6 +119,7 @@ let package = Package(
             dependencies: [
                 "HelpdeskModel", "MessageBus", "ServiceRuntime",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Services/classifier/Logic",
             swiftSettings: strict
@@ -121,6 +136,7 @@ let package = Package(
                 "HelpdeskModel", "MessageBus", "ServiceRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             path: "Services/sla-timer/Logic",
             swiftSettings: strict
@@ -191,8 +207,10 @@ let package = Package(
         .testTarget(
             name: "SLATimerServiceTests",
             dependencies: [
-                "SLATimerService", "HelpdeskModel", "MessageBus", "ServiceRuntime", "TestSupport",
+                "SLATimerService", "HelpdeskModel", "MessageBus", "ServiceRuntime", "TestSupport", "KafkaTransport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict
         ),

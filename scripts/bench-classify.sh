@@ -4,8 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_system_packages
-swift build -c release --product helpdesk >&2
-out=$("$(swift build -c release --show-bin-path)/helpdesk" bench classify --count "${COUNT:-200000}" --size "${SIZE:-2048}")
+out=$("$(release_helpdesk)" bench classify --count "${COUNT:-200000}" --size "${SIZE:-2048}")
 value() { awk -v k="$1" '$1==k{print $2}' <<<"$out"; }
 echo
 echo "classifier: $(value classifications) classifications of tickets with $(value description_bytes)-byte descriptions, one core"

@@ -5,8 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_system_packages
-swift build -c release --product helpdesk >&2
-helpdesk="$(swift build -c release --show-bin-path)/helpdesk"
+helpdesk=$(release_helpdesk)
 out=$("$helpdesk" bench sla-timer --only memory,fire,restore --clocks "${CLOCKS:-1000000}" --restore-records "${RESTORE_RECORDS:-72000}")
 light=$("$helpdesk" bench sla-timer --only lag --timer-tickets "${LIGHT_TICKETS:-1000}")
 heavy=$("$helpdesk" bench sla-timer --only lag --timer-tickets "${HEAVY_TICKETS:-6000}")

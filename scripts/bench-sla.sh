@@ -7,8 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_system_packages
-swift build -c release --product helpdesk >&2
-HELPDESK=$(swift build -c release --show-bin-path)/helpdesk
+HELPDESK=$(release_helpdesk)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

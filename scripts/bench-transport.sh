@@ -10,8 +10,7 @@ ensure_system_packages
 MESSAGES=${MESSAGES:-50000}
 SIZE=${SIZE:-200}
 ROUNDS=${ROUNDS:-3}
-swift build -c release --product helpdesk >&2
-HELPDESK=$(swift build -c release --show-bin-path)/helpdesk
+HELPDESK=$(release_helpdesk)
 
 start_broker "$HELPDESK"
 trap stop_broker EXIT

@@ -16,6 +16,12 @@ ensure_system_packages() {
     command -v swift >/dev/null || { echo "swift 6 is required on PATH (https://swift.org/install)" >&2; exit 1; }
 }
 
+# Builds the `helpdesk` CLI in release mode (its log on stderr) and prints the binary's path.
+release_helpdesk() {
+    swift build -c release --product helpdesk >&2
+    echo "$(swift build -c release --show-bin-path)/helpdesk"
+}
+
 # Starts `helpdesk broker` in the background; sets BROKER_PID and BOOTSTRAP. It runs in its
 # own session so a Ctrl-C reaches the services first and the broker outlives their shutdown;
 # stop_broker ends it.

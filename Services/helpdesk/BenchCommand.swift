@@ -8,7 +8,8 @@ import Synchronization
 /// `helpdesk bench`: measurements printed as `name value` lines for scripts/bench to tabulate.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks.", subcommands: [TransportBench.self, SLABench.self, PipelineBench.self, ClassifyBench.self, SLATimerBench.self])
+        commandName: "bench", abstract: "Benchmarks.", subcommands: [TransportBench.self, SLABench.self, PipelineBench.self, ClassifyBench.self, SLATimerBench.self,
+                       StatusReadBench.self])
 }
 
 struct TransportBench: AsyncParsableCommand {
@@ -43,7 +44,7 @@ struct TransportBench: AsyncParsableCommand {
 
         let produceStart = ContinuousClock.now
         try await publishInChunks(records, with: producer, chunk: batch, inFlight: inFlight)
-        let produceSeconds = (ContinuousClock.now - produceStart).seconds
+        let produceSeconds = (ContinuousClock.now - produceStart).timeInterval
         await producer.close()
 
         let consumer = try KafkaConsumer(
@@ -79,7 +80,7 @@ struct TransportBench: AsyncParsableCommand {
             }
             progress.advanced()
         }
-        let consumeSeconds = (ContinuousClock.now - consumeStart!).seconds
+        let consumeSeconds = (ContinuousClock.now - consumeStart!).timeInterval
         try await consumer.close()
 
         print("messages \(messages)")
@@ -130,7 +131,7 @@ struct SLABench: AsyncParsableCommand {
                 checksum += policy.firstResponseDue(severity: severity, openedAt: opened).timeIntervalSince1970
             }
         }
-        let seconds = (ContinuousClock.now - start).seconds
+        let seconds = (ContinuousClock.now - start).timeInterval
         print("due_computations \(count * passes)")
         print("due_per_second \(Int(Double(count * passes) / seconds))")
         print("ns_per_due \(Int(seconds * 1e9 / Double(count * passes)))")
@@ -205,7 +206,7 @@ struct ClassifyBench: AsyncParsableCommand {
         for index in 0..<count where classifier.classify(inputs[index % inputs.count]).severity == .critical {
             critical += 1
         }
-        let seconds = (ContinuousClock.now - start).seconds
+        let seconds = (ContinuousClock.now - start).timeInterval
         print("classifications \(count)")
         print("description_bytes \(size)")
         print("classifications_per_second \(Int(Double(count) / seconds))")
@@ -226,9 +227,4 @@ func publishInChunks(_ records: [OutgoingRecord], with producer: some RecordPubl
         for _ in 0..<inFlight where !addNext() { break }
         while try await group.next() != nil { _ = addNext() }
     }
-}
-
-extension Duration {
-    /// The duration in seconds, for rates.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -50,7 +50,7 @@ struct BrokerCommand: AsyncParsableCommand {
 
             """.utf8))
         FaultControl.listen(on: cluster)
-        _ = await Signals.first(of: [SIGINT, SIGTERM])
+        _ = await waitForInterrupt()
         cluster.shutdown()
     }
 }

@@ -89,18 +89,19 @@ struct DevCommand: AsyncParsableCommand {
 
         let broker = try DevProcess(
             name: "broker", executable: helpdesk, arguments: ["broker", "--partitions", String(partitions), "--brokers", String(brokers)],
-            environment: environment, colour: output.colour(0), output: output, capturesFirstLine: true, acceptsInput: true)
+            environment: environment, colour: output.colour(0), output: output, capturesFirstLine: true, acceptsInput: true,
+            grace: .seconds(5))
         let supervisor = LockedValue<DevSupervisor?>(nil)
         let signalled = LockedValue(false)
         let stopping = Task {
-            _ = await Signals.first(of: [SIGINT, SIGTERM])
+            _ = await waitForInterrupt()
             signalled.update { $0 = true }
         }
         func stopAll() async -> Bool {
             output.write("helpdesk dev: stopping…")
             // Services first, all at once, while the broker still runs so they can commit and leave.
             let clean = await supervisor.value?.stopAll() ?? true
-            _ = await broker.stop(grace: .seconds(5))
+            _ = await broker.stop()
             if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }
             return clean
         }

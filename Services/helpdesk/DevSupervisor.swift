@@ -57,11 +57,11 @@ final class DevSupervisor: Sendable {
                     continue
                 }
                 guard process.isRunning else {
-                    throw CLIError("\(instance.name) exited with status \(process.process.terminationStatus) before it was ready")
+                    throw CLIError("\(instance.name) exited with status \(process.exitStatus.map(String.init) ?? "?") before it was ready")
                 }
                 if LocalHTTP.status(port: instance.port!, path: "/readyz") == 200 {
                     let elapsed = ContinuousClock.now - launched
-                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    let seconds = elapsed.timeInterval
                     output.write("helpdesk dev: \(instance.name) ready after \(String(format: "%.1f", seconds)) s")
                     pending.removeAll { $0 == instance }
                 }
@@ -74,7 +74,7 @@ final class DevSupervisor: Sendable {
     func restartDead() {
         for dead in running.value where !dead.process.isRunning {
             guard !stopped.value else { return }
-            output.write("helpdesk dev: \(dead.instance.name) exited with status \(dead.process.process.terminationStatus); restarting it")
+            output.write("helpdesk dev: \(dead.instance.name) exited with status \(dead.process.exitStatus.map(String.init) ?? "?"); restarting it")
             do {
                 try launch(dead.instance, replacing: dead.process)
             } catch {

@@ -91,7 +91,7 @@ struct PipelineBench: AsyncParsableCommand {
         try await publishInChunks(records, with: producer, chunk: 2_000, inFlight: 8)
         try await arrivals.wait(for: warmup + tickets, timeout: .seconds(120))
         let elapsed = arrivals.lastArrival! - start
-        let throughput = Double(tickets) / elapsed.seconds
+        let throughput = Double(tickets) / elapsed.timeInterval
         let cpuAfterBurst = watched.map(\.seconds)
 
         // Latency at a fixed rate below the peak. Each ticket's latency counts from when it was
@@ -129,7 +129,7 @@ struct PipelineBench: AsyncParsableCommand {
         var latencies = [Double]()
         for (ticketId, sentAt) in sent {
             guard let arrived = arrivals.arrival(of: ticketId) else { continue }
-            latencies.append((arrived - sentAt).seconds * 1000)
+            latencies.append((arrived - sentAt).timeInterval * 1000)
         }
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }

@@ -75,7 +75,7 @@ struct SLATimerBench: AsyncParsableCommand {
         let start = ContinuousClock.now
         let effects = state.fire(now: due)
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.timeInterval
         print("fire_tickets \(tickets)")
         print("fire_records \(effects.records.count)")
         print("fire_us_per_ticket \(String(format: "%.1f", seconds / Double(tickets) * 1e6))")
@@ -150,7 +150,7 @@ struct SLATimerBench: AsyncParsableCommand {
         for partition in 0..<Self.partitions {
             _ = try await bus.readPartition(TopicPartition("bench.changelog", Int32(partition)), from: 0) { read += $0.count }
         }
-        let readSeconds = (ContinuousClock.now - readStarted).seconds
+        let readSeconds = (ContinuousClock.now - readStarted).timeInterval
         print("restore_read_only_records_per_s \(Int(Double(read) / readSeconds))")
 
         // The sla-timer's own restore path: every partition at once, as on an assignment.
@@ -161,7 +161,7 @@ struct SLATimerBench: AsyncParsableCommand {
             makeState: { SLATimerPartition(partition: $0, policy: .standard, metrics: metrics) })
         let started = ContinuousClock.now
         let restored = try await restorer.restore((0..<Int32(Self.partitions)).map { $0 }).map(\.changelogRecords).reduce(0, +)
-        let seconds = (ContinuousClock.now - started).seconds
+        let seconds = (ContinuousClock.now - started).timeInterval
         print("restore_records \(restored)")
         print("restore_seconds \(String(format: "%.3f", seconds))")
         print("restore_records_per_s \(Int(Double(restored) / seconds))")
@@ -180,16 +180,18 @@ struct SLATimerBench: AsyncParsableCommand {
               minor:    { firstResponse: 28s, warnAt: 0.5 }
             """)
         let producer = try KafkaProducer(configuration: bus.configuration, logger: logger)
+        let queries = try bus.makeQueries()
         let handedOver = HandOverTimes()
         let metrics = SLATimerMetrics()
         let joined = ReadinessFlag()
         let loop = StatefulProcessingLoop(
-            service: "sla-timer", bus: bus,
+            service: "sla-timer", bus: bus, queries: queries,
             // As the sla-timer runs: deadlines also ask how far intake has got (no intake runs
             // here, so it has always caught up; the figure includes the two requests).
             source: .init(group: "bench-sla-timer", inputs: [Topics.classified, Topics.activity],
                           changelog: Topics.slaTimerChangelog, output: Topics.slaEvents,
-                          upstream: SLATimerPartition.upstream),
+                          upstream: SLATimerPartition.upstream,
+                          gates: { _ in [LateInputGate(metrics: metrics)] }),
             publisher: TimedPublisher(inner: producer, times: handedOver), settings: ProcessingSettings(), joined: joined, logger: logger,
             makeState: { SLATimerPartition(partition: $0, policy: policy, metrics: metrics) })
         let running = Task { try await loop.run() }
@@ -235,6 +237,7 @@ struct SLATimerBench: AsyncParsableCommand {
         running.cancel()
         _ = try? await running.value
         await producer.close()
+        await queries.close()
         func percentile(_ values: [Double], _ p: Double) -> String {
             let sorted = values.sorted()
             guard !sorted.isEmpty else { return "n/a" }

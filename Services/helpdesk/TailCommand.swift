@@ -56,7 +56,7 @@ struct TailCommand: AsyncParsableCommand {
             }
         }
         let stopping = Task {
-            _ = await Signals.first(of: [SIGINT, SIGTERM])
+            _ = await waitForInterrupt()
             reading.cancel()
         }
         do {

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import MessageBus
 
@@ -16,8 +17,7 @@ final class ConsumerEventBuffer: @unchecked Sendable {
 
     private let condition = NSCondition()
     private let capacity: Int
-    private var events: [ConsumerEvent] = []
-    private var head = 0
+    private var events = Deque<ConsumerEvent>()
     private var closed = false
     private var revocation = Revocation.none
     private var waiter: CheckedContinuation<Void, Never>?
@@ -30,7 +30,7 @@ final class ConsumerEventBuffer: @unchecked Sendable {
     @discardableResult
     func push(_ event: ConsumerEvent) -> Bool {
         condition.lock()
-        while events.count - head >= capacity && !closed { condition.wait() }
+        while events.count >= capacity && !closed { condition.wait() }
         guard !closed else {
             condition.unlock()
             return false
@@ -51,11 +51,10 @@ final class ConsumerEventBuffer: @unchecked Sendable {
             return
         }
         let revoked = Set(partitions)
-        events = events[head...].filter { event in
-            if case .record(let record) = event { return !revoked.contains(record.topicPartition) }
-            return true
+        events.removeAll { event in
+            if case .record(let record) = event { return revoked.contains(record.topicPartition) }
+            return false
         }
-        head = 0
         events.append(.revoked(partitions))
         revocation = .queued
         let waiter = takeWaiter()
@@ -113,20 +112,14 @@ final class ConsumerEventBuffer: @unchecked Sendable {
             revocation = .acknowledged
             condition.broadcast()
         }
-        guard head < events.count else { return closed ? [] : nil }
+        guard !events.isEmpty else { return closed ? [] : nil }
         var batch = [ConsumerEvent]()
-        while head < events.count, batch.count < max {
-            let event = events[head]
-            head += 1
+        while batch.count < max, let event = events.popFirst() {
             batch.append(event)
             if case .revoked = event {
                 revocation = .delivered
                 break
             }
-        }
-        if head > 1024, head * 2 > events.count {
-            events.removeFirst(head)
-            head = 0
         }
         condition.broadcast()
         return batch
@@ -137,7 +130,7 @@ final class ConsumerEventBuffer: @unchecked Sendable {
     private func park(_ continuation: CheckedContinuation<Void, Never>) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        if Task.isCancelled || head < events.count || closed || revocation == .delivered { return false }
+        if Task.isCancelled || !events.isEmpty || closed || revocation == .delivered { return false }
         waiter = continuation
         return true
     }

@@ -17,6 +17,14 @@ public struct KafkaBus: MessageBus {
         try KafkaProducer(configuration: configuration, logger: logger)
     }
 
+    public func makeQueries() throws -> any BrokerQueries {
+        KafkaBrokerQueries(configuration: configuration, logger: logger)
+    }
+
+    public func tail(_ topic: String) async throws -> any TopicTail {
+        try await KafkaTopicTail(topic: topic, configuration: configuration, logger: logger)
+    }
+
     public func subscribe(group: String, topics: [String], instanceID: String?) async throws -> any GroupSubscription {
         try KafkaConsumer(configuration: configuration, group: group, topics: topics, instanceID: instanceID, logger: logger)
     }

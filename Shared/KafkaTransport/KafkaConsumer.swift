@@ -31,19 +31,9 @@ public final class KafkaConsumer: GroupSubscription {
     private let pollThread: Mutex<PollThread?> = Mutex(nil)
     private let blockingCalls = DispatchQueue(label: "kafka-consumer-blocking")
     private let logger: Logger
-    private let group: String
-    /// The client's settings before its group's, for its `KafkaQueryClient`s.
-    private let configuration: KafkaConfiguration
-    private let queryClients = Mutex<[String: KafkaQueryClient]>([:])
-    /// Questions to the broker, one at a time, apart from the commits on `blockingCalls`.
-    private let queries = DispatchQueue(label: "kafka-consumer-queries")
-    private let queryTimeoutMilliseconds: Int32
 
     public init(configuration: KafkaConfiguration, group: String, topics: [String], instanceID: String? = nil,
-                logger: Logger, bufferCapacity: Int = 4096, queryTimeoutMilliseconds: Int32 = 2000) throws {
-        self.queryTimeoutMilliseconds = queryTimeoutMilliseconds
-        self.group = group
-        self.configuration = configuration
+                logger: Logger, bufferCapacity: Int = 4096) throws {
         var configuration = configuration.withDefaults(Self.defaults).setting("group.id", group)
         if let instanceID { configuration = configuration.setting("group.instance.id", instanceID) }
         let buffer = ConsumerEventBuffer(capacity: bufferCapacity)
@@ -135,46 +125,6 @@ public final class KafkaConsumer: GroupSubscription {
         }
     }
 
-    /// Another group's commits, asked through a `KafkaQueryClient` of that group.
-    public func committed(_ partitions: [TopicPartition], ofGroup group: String) async throws -> [TopicPartition: Int64] {
-        guard !partitions.isEmpty else { return [:] }
-        let timeout = queryTimeoutMilliseconds
-        return try await query(as: group) { try $0.committed(partitions, timeoutMilliseconds: timeout) }
-    }
-
-    /// Asked through a `KafkaQueryClient`, so that no fetch held by the broker delays the
-    /// answer; bounded, so that a loop asking during an outage soon hears that it cannot know.
-    public func endOffsets(of partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
-        guard !partitions.isEmpty else { return [:] }
-        let timeout = queryTimeoutMilliseconds
-        return try await query(as: group) { try $0.endOffsets(partitions, timeoutMilliseconds: timeout) }
-    }
-
-    /// Asked through the query client too, bounded the same way.
-    public func partitionCount(of topic: String) async throws -> Int {
-        let timeout = queryTimeoutMilliseconds
-        return try await query(as: group) { try $0.partitionCount(of: topic, timeoutMilliseconds: timeout) }
-    }
-
-    /// Runs a question on the query client of `group`, made on first use and closed with this consumer.
-    private func query<T: Sendable>(
-        as group: String, _ body: @escaping @Sendable (KafkaQueryClient) throws -> T
-    ) async throws -> T {
-        guard running.value else { throw BusError.closed }
-        return try await offloaded(queries) { [self] in
-            let client = try queryClients.withLock { clients in
-                if let client = clients[group] { return client }
-                // Checked under the lock that `close` takes the clients under: a client made
-                // after that would never be closed.
-                guard running.value else { throw BusError.closed }
-                let client = try KafkaQueryClient(group: group, configuration: configuration, logger: logger)
-                clients[group] = client
-                return client
-            }
-            return try body(client)
-        }
-    }
-
     /// Leaves the group and destroys the client. Call after the last commit.
     public func close() async throws {
         closing.set(true)
@@ -183,11 +133,6 @@ public final class KafkaConsumer: GroupSubscription {
         buffer.close()
         let thread = pollThread.withLock { $0.take() }
         await thread?.join()
-        let clients = queryClients.withLock { clients in
-            defer { clients.removeAll() }
-            return Array(clients.values)
-        }
-        if !clients.isEmpty { _ = try? await offloaded(queries) { for client in clients { client.close() } } }
     }
 }
 

@@ -13,14 +13,7 @@ enum KafkaPartitionReader {
         _ partition: TopicPartition, from offset: Int64, configuration: KafkaConfiguration, logger: Logger,
         _ body: ([ConsumerRecord]) throws -> Void
     ) async throws -> Int64 {
-        // librdkafka's assign needs a group id even though this client never joins the group.
-        let handle = try RdKafkaHandle(
-            kind: .consumer,
-            configuration: configuration.withoutGroupProperties.withDefaults([
-                "enable.auto.commit": "false", "enable.auto.offset.store": "false", "enable.partition.eof": "true",
-                "fetch.wait.max.ms": "10",
-            ]).setting("group.id", "helpdesk-partition-reader"),
-            callbacks: ClientCallbacks(logger: logger, health: ClientHealth()))
+        let handle = try RdKafkaHandle.groupLessReader(configuration: configuration, group: "helpdesk-partition-reader", logger: logger)
         let queue = DispatchQueue(label: "kafka-partition-reader")
         defer {
             queue.async {
@@ -83,5 +76,19 @@ enum KafkaPartitionReader {
             reachedEnd = atEnd
         }
         return end
+    }
+}
+
+extension RdKafkaHandle {
+    /// A consumer client that is assigned partitions and never joins a group or commits: it
+    /// reports the end of each partition it reaches. librdkafka's assign needs a group id all the same.
+    static func groupLessReader(configuration: KafkaConfiguration, group: String, logger: Logger) throws -> RdKafkaHandle {
+        try RdKafkaHandle(
+            kind: .consumer,
+            configuration: configuration.withoutGroupProperties.withDefaults([
+                "enable.auto.commit": "false", "enable.auto.offset.store": "false", "enable.partition.eof": "true",
+                "fetch.wait.max.ms": "10",
+            ]).setting("group.id", group),
+            callbacks: ClientCallbacks(logger: logger, health: ClientHealth()))
     }
 }

@@ -22,6 +22,7 @@ public final class KafkaProducer: RecordPublisher {
     private let running = AtomicFlag(true)
     private let pollThread: Mutex<PollThread?> = Mutex(nil)
     public let health: ClientHealth
+    public var isReachable: Bool { health.isReachable }
 
     public init(configuration: KafkaConfiguration, logger: Logger) throws {
         let health = ClientHealth()

@@ -48,6 +48,7 @@ final class RdKafkaHandle: @unchecked Sendable {
         self.pointer = rk
         self.callbacks = callbacks
         self.retainedCallbacks = retained
+        KafkaClients.count(clientID: configuration.properties["client.id"] ?? "")
     }
 
     private static func text(_ buffer: [CChar]) -> String {
@@ -59,6 +60,17 @@ final class RdKafkaHandle: @unchecked Sendable {
         rd_kafka_destroy(pointer)
         retainedCallbacks.release()
     }
+}
+
+/// How many librdkafka clients this process has made, per `client.id`: a test checks that
+/// requests make none.
+public enum KafkaClients {
+    private static let made = Mutex<[String: Int]>([:])
+
+    static func count(clientID: String) { made.withLock { $0[clientID, default: 0] += 1 } }
+
+    /// Clients made so far with this `client.id` (every service sets its name as its default).
+    public static func madeSoFar(clientID: String) -> Int { made.withLock { $0[clientID] ?? 0 } }
 }
 
 /// Receives librdkafka's callbacks for one client. Subclasses add what their client needs.

@@ -63,6 +63,16 @@ public final class InMemoryBroker: MessageBus {
 
     public func makePublisher() throws -> any RecordPublisher { Publisher(broker: self) }
 
+    public func makeQueries() throws -> any BrokerQueries { Queries(broker: self) }
+
+    public func tail(_ topic: String) async throws -> any TopicTail {
+        _ = try await partitionCount(of: topic)
+        return Tail(broker: self, topic: topic, id: state.withLock { state in
+            defer { state.nextTailID += 1 }
+            return state.nextTailID
+        })
+    }
+
     /// Fault injection: while unreachable, group members are handed no events (records are
     /// still stored, and rebalances still happen), and their commits and offset queries fail
     /// with `BusError.unavailable`, as for consumers cut off from their broker. Publishing is
@@ -164,6 +174,112 @@ public final class InMemoryBroker: MessageBus {
         func close() async {}
     }
 
+    /// Answers from the broker's state, or `BusError.unavailable` while it is unreachable.
+    private struct Queries: BrokerQueries {
+        let broker: InMemoryBroker
+
+        func committed(_ partitions: [TopicPartition], ofGroup group: String) async throws -> [TopicPartition: Int64] {
+            try broker.state.withLock { state in
+                try state.checkReachable()
+                let committed = state.groups[group]?.committed ?? [:]
+                return committed.filter { partitions.contains($0.key) }
+            }
+        }
+
+        func endOffsets(of partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+            try broker.state.withLock { state in
+                try state.checkReachable()
+                var ends = [TopicPartition: Int64]()
+                for partition in partitions {
+                    guard let log = state.topics[partition.topic], partition.partition >= 0,
+                        Int(partition.partition) < log.partitions.count
+                    else { throw BusError.unknownTopic("\(partition)") }
+                    ends[partition] = Int64(log.partitions[Int(partition.partition)].count)
+                }
+                return ends
+            }
+        }
+
+        func partitionCount(of topic: String) async throws -> Int {
+            try broker.state.withLock { state in
+                try state.checkReachable()
+                guard let log = state.topics[topic] else { throw BusError.unknownTopic(topic) }
+                return log.partitions.count
+            }
+        }
+
+        func close() async {}
+    }
+
+    /// Follows a topic from its start; waits for appends like a group member does.
+    private final class Tail: TopicTail {
+        let broker: InMemoryBroker
+        let topic: String
+        let id: Int
+        private let positions = Mutex<[Int64]>([])
+
+        init(broker: InMemoryBroker, topic: String, id: Int) {
+            self.broker = broker
+            self.topic = topic
+            self.id = id
+        }
+
+        func next(max: Int) async throws -> TailBatch {
+            for attempt in 0..<2 {
+                try Task.checkCancellation()
+                let batch = read(max: max)
+                if !batch.records.isEmpty || attempt == 1 { return batch }
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        let resumeNow = broker.state.withLock { state -> Bool in
+                            if Task.isCancelled || state.reachable && hasRecords(state) { return true }
+                            state.tailWaiters[id] = continuation
+                            return false
+                        }
+                        if resumeNow { continuation.resume() }
+                    }
+                } onCancel: {
+                    broker.state.withLock { $0.tailWaiters.removeValue(forKey: id) }.map { [$0] }?.resumeAll()
+                }
+            }
+            return read(max: max)
+        }
+
+        private func hasRecords(_ state: BrokerState) -> Bool {
+            let partitions = state.topics[topic]?.partitions ?? []
+            return positions.withLock { positions in
+                partitions.indices.contains { $0 >= positions.count || positions[$0] < partitions[$0].count }
+            }
+        }
+
+        private func read(max: Int) -> TailBatch {
+            broker.state.withLock { state in
+                let partitions = state.topics[topic]?.partitions ?? []
+                return positions.withLock { positions in
+                    if positions.count < partitions.count {
+                        positions += Array(repeating: 0, count: partitions.count - positions.count)
+                    }
+                    // While the broker is unreachable, nothing new arrives.
+                    guard state.reachable else { return TailBatch(records: [], reached: [:]) }
+                    var records = [ConsumerRecord]()
+                    var reached = [TopicPartition: Int64]()
+                    for (index, log) in partitions.enumerated() {
+                        let start = Int(positions[index])
+                        let end = min(log.count, start + Swift.max(0, max - records.count))
+                        records += log[start..<end]
+                        positions[index] = Int64(end)
+                        reached[TopicPartition(topic, Int32(index))] = Int64(end)
+                    }
+                    return TailBatch(records: records, reached: reached)
+                }
+            }
+        }
+
+        func close() async {
+            broker.state.withLock { $0.tailWaiters.removeValue(forKey: id) }.map { [$0] }?.resumeAll()
+        }
+    }
+
     private struct Member: GroupSubscription {
         let broker: InMemoryBroker
         let group: String
@@ -216,37 +332,7 @@ public final class InMemoryBroker: MessageBus {
         }
 
         func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
-            try await committed(partitions, ofGroup: group)
-        }
-
-        func committed(_ partitions: [TopicPartition], ofGroup group: String) async throws -> [TopicPartition: Int64] {
-            try broker.state.withLock { state in
-                try state.checkReachable()
-                let committed = state.groups[group]?.committed ?? [:]
-                return committed.filter { partitions.contains($0.key) }
-            }
-        }
-
-        func endOffsets(of partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
-            try broker.state.withLock { state in
-                try state.checkReachable()
-                var ends = [TopicPartition: Int64]()
-                for partition in partitions {
-                    guard let log = state.topics[partition.topic], partition.partition >= 0,
-                        Int(partition.partition) < log.partitions.count
-                    else { throw BusError.unknownTopic("\(partition)") }
-                    ends[partition] = Int64(log.partitions[Int(partition.partition)].count)
-                }
-                return ends
-            }
-        }
-
-        func partitionCount(of topic: String) async throws -> Int {
-            try broker.state.withLock { state in
-                try state.checkReachable()
-                guard let log = state.topics[topic] else { throw BusError.unknownTopic(topic) }
-                return log.partitions.count
-            }
+            try await Queries(broker: broker).committed(partitions, ofGroup: group)
         }
 
         func close() async throws {
@@ -316,13 +402,16 @@ private struct BrokerState {
     var topics: [String: TopicLog] = [:]
     var groups: [String: GroupState] = [:]
     var reachable = true
+    var tailWaiters: [Int: Waiter] = [:]
+    var nextTailID = 0
 
     func checkReachable() throws {
         guard reachable else { throw BusError.unavailable("the broker is unreachable") }
     }
 
     mutating func takeAllWaiters() -> [Waiter] {
-        var waiters = [Waiter]()
+        var waiters = Array(tailWaiters.values)
+        tailWaiters.removeAll()
         for group in groups.keys {
             for member in groups[group]!.members.keys {
                 if let waiter = groups[group]!.members[member]!.takeWaiter() { waiters.append(waiter) }

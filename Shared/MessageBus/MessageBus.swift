@@ -5,9 +5,13 @@ public protocol RecordPublisher: Sendable {
     func publish(_ records: [OutgoingRecord]) async throws -> [DeliveryReceipt]
     /// Waits for outstanding deliveries and releases the client.
     func close() async
+    /// Whether the client reaches its brokers now (readiness, and what the HTTP APIs accept).
+    var isReachable: Bool { get }
 }
 
 extension RecordPublisher {
+    public var isReachable: Bool { true }
+
     @discardableResult
     public func publish(_ record: OutgoingRecord) async throws -> DeliveryReceipt {
         try await publish([record])[0]
@@ -25,18 +29,6 @@ public protocol GroupSubscription: Sendable {
     func commit(_ offsets: [TopicPartition: Int64]) async throws
     /// The group's committed offsets for these partitions (partitions without one are absent).
     func committed(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64]
-    /// Another group's committed offsets for these partitions (partitions without one are
-    /// absent), asked of the broker now. Throws `BusError.unavailable` when the broker does not
-    /// answer in time.
-    func committed(_ partitions: [TopicPartition], ofGroup group: String) async throws -> [TopicPartition: Int64]
-    /// The partitions' end offsets, asked of the broker now (never a cached value): every
-    /// record stored before the call has an offset below its partition's end. Throws
-    /// `BusError.unavailable` when the broker does not answer in time.
-    func endOffsets(of partitions: [TopicPartition]) async throws -> [TopicPartition: Int64]
-    /// The topic's partition count, asked of the broker now: partitions added since the
-    /// subscription began are counted. Throws `BusError.unavailable` when the broker does not
-    /// answer in time, `BusError.unknownTopic` when there is no such topic.
-    func partitionCount(of topic: String) async throws -> Int
     /// Leaves the group. Uncommitted records go to whoever gets their partitions next.
     func close() async throws
 }
@@ -46,9 +38,50 @@ extension GroupSubscription {
     public var events: ConsumerEvents { ConsumerEvents(subscription: self) }
 }
 
+/// Questions about the cluster, asked of the broker now (never a cached value). One long-lived
+/// client per service answers them all: the firing gates' checks and the HTTP reads.
+public protocol BrokerQueries: Sendable {
+    /// A group's committed offsets for these partitions (partitions without one are absent).
+    /// Throws `BusError.unavailable` when the broker does not answer in time.
+    func committed(_ partitions: [TopicPartition], ofGroup group: String) async throws -> [TopicPartition: Int64]
+    /// The partitions' end offsets: every record stored before the call has an offset below its
+    /// partition's end. Throws `BusError.unavailable` when the broker does not answer in time.
+    func endOffsets(of partitions: [TopicPartition]) async throws -> [TopicPartition: Int64]
+    /// The topic's partition count: partitions added since the client began are counted. Throws
+    /// `BusError.unavailable` when the broker does not answer in time, `BusError.unknownTopic`
+    /// when there is no such topic.
+    func partitionCount(of topic: String) async throws -> Int
+    /// Releases the client; questions asked afterwards throw `BusError.closed`.
+    func close() async
+}
+
+/// Every partition of a topic, read from its start and followed as records arrive, outside any
+/// group (nothing is committed): a read model's source.
+public protocol TopicTail: Sendable {
+    /// The next records, in order per partition, and how far each partition has been read: waits
+    /// until there are records or up to about a tenth of a second (an empty batch then).
+    func next(max: Int) async throws -> TailBatch
+    func close() async
+}
+
+public struct TailBatch: Sendable {
+    public var records: [ConsumerRecord]
+    /// Per partition, the offset of the next record to read, as far as this batch goes.
+    public var reached: [TopicPartition: Int64]
+
+    public init(records: [ConsumerRecord], reached: [TopicPartition: Int64]) {
+        self.records = records
+        self.reached = reached
+    }
+}
+
 /// A broker: Kafka, or the in-memory double used by fast tests.
 public protocol MessageBus: Sendable {
     func makePublisher() throws -> any RecordPublisher
+    /// The service's one client for questions about the cluster; the caller closes it.
+    func makeQueries() throws -> any BrokerQueries
+    /// Follows every partition of `topic` from its start; the caller closes it.
+    func tail(_ topic: String) async throws -> any TopicTail
     func subscribe(group: String, topics: [String], instanceID: String?) async throws -> any GroupSubscription
     func partitionCount(of topic: String) async throws -> Int
     /// Reads one partition outside any group, from `offset` up to its end as it was when the

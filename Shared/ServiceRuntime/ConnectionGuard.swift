@@ -8,7 +8,11 @@ import NIOHTTPTypes
 /// arrive within `headerTimeout` of the connection opening or of the previous response, its
 /// body within `bodyTimeout` of the header, or the connection is closed. A response written
 /// before the request's body was read (a 401, 413 or 415 refuses without reading it) closes the
-/// connection, with `Connection: close`, instead of reading the rest of the body.
+/// connection, with `Connection: close`, instead of reading the rest of the body: the response is
+/// sent and the sending side shut, then what the client still sends is discarded for up to
+/// `lingerTimeout` before the connection closes (a "lingering close", as nginx's). Closing at once
+/// with unread bytes in the socket would have the kernel reset the connection, and a client still
+/// sending could lose the response.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -21,6 +25,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Between a request's header and the end of its body.
     private var readingBody = false
     private var closeAfterResponse = false
+    /// The response is out and the sending side shut: what arrives now is discarded.
+    private var lingering = false
+    static let lingerTimeout = TimeAmount.seconds(2)
 
     init(headerTimeout: TimeAmount, bodyTimeout: TimeAmount) {
         self.headerTimeout = headerTimeout
@@ -43,7 +50,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) { disarm() }
 
+    /// While lingering, the client's end of input ends the wait.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if lingering, let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if lingering { return }
         switch unwrapInboundIn(data) {
         case .head:
             readingBody = true
@@ -70,10 +87,18 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             break
         case .end:
             if closeAfterResponse {
-                disarm()
                 let written = promise ?? context.eventLoop.makePromise()
                 let channel = context.channel
-                written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+                if readingBody {
+                    lingering = true
+                    arm(Self.lingerTimeout, context)
+                    written.futureResult.whenComplete { _ in
+                        channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+                    }
+                } else {
+                    disarm()
+                    written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+                }
                 context.write(data, promise: written)
                 return
             }

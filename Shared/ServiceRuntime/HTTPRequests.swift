@@ -42,20 +42,6 @@ public enum APIFailure {
     }
 }
 
-/// Credentials presented with a request.
-public enum PresentedCredential {
-    /// The value of `Authorization: Bearer <value>`, or of the fallback header when given.
-    public static func bearer(in request: Request, orHeader fallback: String? = nil) -> String? {
-        var presented = request.headers[.authorization].flatMap { value -> String? in
-            guard value.lowercased().hasPrefix("bearer ") else { return nil }
-            return String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        }
-        if presented == nil, let fallback, let name = HTTPField.Name(fallback) { presented = request.headers[name] }
-        guard let presented, !presented.isEmpty else { return nil }
-        return presented
-    }
-}
-
 /// Secrets (API keys, bearer tokens) and what each one grants. A lookup compares the presented
 /// secret with every configured one, in full, so its time does not depend on which secret (if
 /// any) matched or where it differed. Secrets are never logged.

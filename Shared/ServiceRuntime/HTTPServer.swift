@@ -6,7 +6,7 @@ import Prometheus
 /// The operational endpoints every service serves: `/healthz` (the process is alive),
 /// `/readyz` (connected and assigned; 503 names what is missing) and `/metrics`.
 public enum OperationalRoutes {
-    public static func add(to router: Router<some RequestContext>, readiness: Readiness, registry: PrometheusCollectorRegistry) {
+    public static func add<Context: RequestContext>(to router: Router<Context>, readiness: Readiness, registry: PrometheusCollectorRegistry) {
         router.get("healthz") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
@@ -14,11 +14,12 @@ public enum OperationalRoutes {
             let failing = readiness.failing()
             let body = failing.isEmpty
                 ? #"{"status":"ready"}"#
-                : #"{"status":"not ready","failing":["# + failing.map { "\"\($0)\"" }.joined(separator: ",") + "]}"
+                : #"{"status":"not ready","failing":["# + failing.map { "\"\($0.name)\"" }.joined(separator: ",") + "]}"
             return Response(
                 status: failing.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: body)))
         }
+        for path in ["healthz", "readyz", "metrics"] { MethodRefusal.refuseOthers(on: router, RouterPath(path), allowing: [.get]) }
         router.get("metrics") { _, _ -> Response in
             var buffer = [UInt8]()
             buffer.reserveCapacity(16 * 1024)
@@ -33,19 +34,20 @@ public enum OperationalRoutes {
 /// Builds a service's router: the operational routes plus whatever API the service adds.
 public func buildRouter(
     readiness: Readiness, registry: PrometheusCollectorRegistry,
-    addRoutes: (Router<BasicRequestContext>) -> Void = { _ in }
-) -> Router<BasicRequestContext> {
-    let router = Router()
+    addRoutes: (Router<ServiceRequestContext>) -> Void = { _ in }
+) -> Router<ServiceRequestContext> {
+    let router = Router(context: ServiceRequestContext.self)
     // Requests by route, method and status (hb_requests, http_server_request_duration).
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: EmptySegmentRefusal())
+    router.add(middleware: APIFailureMiddleware())
     OperationalRoutes.add(to: router, readiness: readiness, registry: registry)
     addRoutes(router)
     return router
 }
 
 public func buildApplication(
-    router: Router<BasicRequestContext>, host: String, port: Int, serviceName: String, limits: HTTPLimits = HTTPLimits(),
+    router: Router<ServiceRequestContext>, host: String, port: Int, serviceName: String, limits: HTTPLimits = HTTPLimits(),
     logger: Logger
 ) -> some ApplicationProtocol {
     Application(

@@ -95,7 +95,7 @@ public struct PartitionRestorer: Sendable {
             }
             let elapsed = ContinuousClock.now - started
             Timer(label: "helpdesk_state_restore_seconds", dimensions: [("service", service)])
-                .recordNanoseconds(elapsed.nanoseconds)
+                .recordSeconds(elapsed.timeInterval)
             Counter(label: "helpdesk_state_records_restored_total", dimensions: [("service", service)])
                 .increment(by: Int64(restored))
             logger.info("partition restored", metadata: [

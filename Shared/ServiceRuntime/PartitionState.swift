@@ -34,10 +34,14 @@ public protocol PartitionState: AnyObject {
 public struct PartitionEffects: Sendable, Equatable {
     public var records: [OutgoingRecord]
     public var changedKeys: [String]
+    /// When the handled input says it happened (an event's `at`), for gates that measure how late
+    /// input arrives; nil when it says nothing.
+    public var eventTime: Date?
 
-    public init(records: [OutgoingRecord] = [], changedKeys: [String] = []) {
+    public init(records: [OutgoingRecord] = [], changedKeys: [String] = [], eventTime: Date? = nil) {
         self.records = records
         self.changedKeys = changedKeys
+        self.eventTime = eventTime
     }
 
     public static let none = PartitionEffects()

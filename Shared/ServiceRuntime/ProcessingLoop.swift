@@ -51,10 +51,10 @@ public struct ProcessingLoop: Service {
     }
 
     public func run() async throws {
-        let subscription = try await bus.subscribe(group: source.group, topics: source.topics, instanceID: source.instanceID)
-        var metrics = LoopMetrics(service: service)
-        logger.info("consuming", metadata: ["group": "\(source.group)", "topics": "\(source.topics)"])
-        do {
+        try await asMember(
+            of: source.group, topics: source.topics, instanceID: source.instanceID, bus: bus, joined: joined, logger: logger
+        ) { subscription in
+            var metrics = LoopMetrics(service: service)
             // Graceful shutdown interrupts only the wait for records: a batch in hand is
             // finished, published and committed before the loop ends.
             while !Task.isShuttingDownGracefully {
@@ -62,16 +62,7 @@ public struct ProcessingLoop: Service {
                 if batch.isEmpty { break }
                 try await handle(batch, subscription: subscription, metrics: &metrics)
             }
-        } catch is CancellationError {
-            // Shutting down while waiting for records: nothing is in flight.
-        } catch {
-            logger.error("processing stopped", metadata: ["error": "\(error)"])
-            try? await subscription.close()
-            throw error
         }
-        joined.set(false)
-        try await subscription.close()
-        logger.info("consumer closed", metadata: ["group": "\(source.group)"])
     }
 
     private var handling: RecordHandling {

@@ -3,7 +3,7 @@ import KafkaTransport
 import Logging
 
 /// What every service reads from its environment. Service-specific settings are read by the
-/// service itself from the same `EnvironmentReader`.
+/// service itself from the same `SettingsReader`.
 public struct ServiceConfiguration: Sendable {
     public var serviceName: String
     public var httpHost: String
@@ -15,7 +15,7 @@ public struct ServiceConfiguration: Sendable {
 
     public static let defaultBootstrapServers = "localhost:9092"
 
-    public init(serviceName: String, reader: EnvironmentReader, defaultHTTPPort: Int = 8080) {
+    public init(serviceName: String, reader: SettingsReader, defaultHTTPPort: Int = 8080) {
         self.serviceName = serviceName
         // Loopback unless told otherwise: compose sets HTTP_HOST=0.0.0.0 inside its containers.
         httpHost = reader.string("HTTP_HOST", default: "127.0.0.1")

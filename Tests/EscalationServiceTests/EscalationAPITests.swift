@@ -38,7 +38,8 @@ func withEscalationAPI(
     let repository = TestEscalations()
     let tokens = try EscalationTokens.parse(
         "\(engineerToken)=engineer:\(eve.name), \(managerToken)=manager:\(max.name),\(agentToken)=agent:sam@support.example")
-    let router = Router()
+    let router = Router(context: ServiceRequestContext.self)
+    router.add(middleware: APIFailureMiddleware())
     let ids = Atomic<Int>(0)
     EscalationAPI(tokens: tokens, repository: repository, sink: sink, now: { monday },
                   newCommandID: { "cmd-\(ids.add(1, ordering: .relaxed).newValue)" }).addRoutes(to: router)

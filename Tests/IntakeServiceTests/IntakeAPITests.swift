@@ -15,7 +15,8 @@ let mailKey = "mail-key-0123456789abcdef"
 
 func withAPI(_ body: @escaping @Sendable (any TestClientProtocol, TestSink) async throws -> Void) async throws {
     let sink = TestSink()
-    let router = Router()
+    let router = Router(context: ServiceRequestContext.self)
+    router.add(middleware: APIFailureMiddleware())
     IntakeAPI(keys: try APIKeys.parse("crm=\(crmKey),mail=\(mailKey)"), sink: sink, eligibility: .sample).addRoutes(to: router)
     try await Application(router: router).test(.router) { client in try await body(client, sink) }
 }
@@ -153,6 +154,20 @@ struct IntakeAPITests {
         }
     }
 
+    @Test func otherMethodsAre405NamingTheAllowedOne() async throws {
+        try await withAPI { client, sink in
+            for (method, uri, allowed) in [(HTTPRequest.Method.put, "/v1/tickets", "POST"), (.get, "/v1/tickets", "POST"),
+                                           (.delete, "/v1/tickets/crm/CRM-1/messages", "POST"), (.post, "/openapi.yaml", "GET")] {
+                try await client.execute(uri: uri, method: method) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                    #expect(response.headers[.allow] == allowed)
+                    #expect(String(buffer: response.body).contains("method_not_allowed"))
+                }
+            }
+            #expect(sink.broker.records(in: Topics.inbound).isEmpty)
+        }
+    }
+
     @Test func theOpenAPIDocumentIsServedAndMatchesDocs() async throws {
         let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
@@ -224,7 +239,8 @@ struct IntakeHostileInputTests {
     }
 
     @Test func aChunkedBodyOver256KiBIs413WithoutInternals() async throws {
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
+        router.add(middleware: APIFailureMiddleware())
         IntakeAPI(keys: try APIKeys.parse("crm=\(crmKey)"), sink: TestSink(), eligibility: .sample).addRoutes(to: router)
         try await Application(router: router).test(.live) { client in
             let connection = try RawConnection(port: try #require(client.port))

@@ -149,26 +149,28 @@ struct BrokerContractTests {
         #expect(Set(rest).isDisjoint(with: done))
     }
 
-    @Test("a member's end offsets are the broker's at the time of asking", arguments: allBackends)
+    @Test("end offsets are the broker's at the time of asking", arguments: allBackends)
     func endOffsetsAreAskedOfTheBroker(backend: any ContractBackend) async throws {
         let broker = try await backend.start(autoCreateTopics: true)
         defer { broker.stop() }
         let topic = uniqueTopic("ends")
         try broker.createTopic(topic, 3)
         let subscription = try await broker.bus.subscribe(group: "ends", topics: [topic])
+        let queries = try broker.bus.makeQueries()
         let partitions = (0..<3).map { TopicPartition(topic, Int32($0)) }
-        #expect(try await subscription.endOffsets(of: partitions) == Dictionary(uniqueKeysWithValues: partitions.map { ($0, 0) }))
+        #expect(try await queries.endOffsets(of: partitions) == Dictionary(uniqueKeysWithValues: partitions.map { ($0, 0) }))
         let publisher = try broker.bus.makePublisher()
         let receipts = try await publisher.publish((0..<30).map { OutgoingRecord(topic: topic, key: nil, value: [UInt8($0)], partition: Int32($0 % 2)) })
         await publisher.close()
         #expect(receipts.count == 30)
         // Asked again at once, before this member has read anything: the answer is not a cached one.
-        #expect(try await subscription.endOffsets(of: partitions) == [partitions[0]: 15, partitions[1]: 15, partitions[2]: 0])
-        #expect(try await subscription.endOffsets(of: []) == [:])
+        #expect(try await queries.endOffsets(of: partitions) == [partitions[0]: 15, partitions[1]: 15, partitions[2]: 0])
+        #expect(try await queries.endOffsets(of: []) == [:])
         try await subscription.close()
+        await queries.close()
     }
 
-    @Test("a member cannot learn end offsets while its broker is down, and can again after",
+    @Test("end offsets cannot be learnt while the broker is down, and can again after",
           arguments: allBackends.filter { $0.features.contains(.brokerOutage) })
     func endOffsetsFailDuringAnOutage(backend: any ContractBackend) async throws {
         let broker = try await backend.start(autoCreateTopics: true)
@@ -177,21 +179,21 @@ struct BrokerContractTests {
         try broker.createTopic(topic, 1)
         let publisher = try broker.bus.makePublisher()
         _ = try await publisher.publish(OutgoingRecord(topic: topic, key: "k", value: [1]))
-        let subscription = try await broker.bus.subscribe(group: "ends-outage", topics: [topic])
+        let queries = try broker.bus.makeQueries()
         let partition = TopicPartition(topic, 0)
-        #expect(try await subscription.endOffsets(of: [partition]) == [partition: 1])
+        #expect(try await queries.endOffsets(of: [partition]) == [partition: 1])
         broker.brokerDown()
-        await #expect(throws: BusError.self) { try await subscription.endOffsets(of: [partition]) }
+        await #expect(throws: BusError.self) { try await queries.endOffsets(of: [partition]) }
         broker.brokerUp()
         _ = try await publisher.publish(OutgoingRecord(topic: topic, key: "k", value: [2]))
         await publisher.close()
         try await eventually("the broker answers again", timeout: 30) {
-            (try? await subscription.endOffsets(of: [partition])) == [partition: 2]
+            (try? await queries.endOffsets(of: [partition])) == [partition: 2]
         }
-        try await subscription.close()
+        await queries.close()
     }
 
-    @Test("a member reads another group's commits as the broker has them now", arguments: allBackends)
+    @Test("another group's commits are read as the broker has them now", arguments: allBackends)
     func anotherGroupsCommitsAreAskedOfTheBroker(backend: any ContractBackend) async throws {
         let broker = try await backend.start(autoCreateTopics: true)
         defer { broker.stop() }
@@ -203,7 +205,7 @@ struct BrokerContractTests {
         let publisher = try broker.bus.makePublisher()
         _ = try await publisher.publish((0..<6).map { OutgoingRecord(topic: upstreamTopic, key: nil, value: [UInt8($0)], partition: 0) })
         await publisher.close()
-        let downstream = try await broker.bus.subscribe(group: uniqueTopic("downstream-group"), topics: [ownTopic])
+        let downstream = try broker.bus.makeQueries()
         let upstreamGroup = uniqueTopic("upstream-group")
         #expect(try await downstream.committed(partitions, ofGroup: upstreamGroup) == [:], "a group that never committed")
 
@@ -219,10 +221,10 @@ struct BrokerContractTests {
         try await upstream.stop()
         // Commits outlive the members that made them.
         #expect(try await downstream.committed(partitions, ofGroup: upstreamGroup) == [partitions[0]: 6, partitions[1]: 0])
-        try await downstream.close()
+        await downstream.close()
     }
 
-    @Test("a member cannot learn another group's commits while its broker is down",
+    @Test("another group's commits cannot be learnt while the broker is down",
           arguments: allBackends.filter { $0.features.contains(.brokerOutage) })
     func anotherGroupsCommitsFailDuringAnOutage(backend: any ContractBackend) async throws {
         let broker = try await backend.start(autoCreateTopics: true)
@@ -234,26 +236,26 @@ struct BrokerContractTests {
         let upstream = Member(try await broker.bus.subscribe(group: upstreamGroup, topics: [topic]))
         try await eventually("upstream owns the partition") { await upstream.log.assignedNow == [partition] }
         try await upstream.subscription.commit([partition: 0])
-        let downstream = try await broker.bus.subscribe(group: uniqueTopic("commits-outage-downstream"), topics: [uniqueTopic("other")])
+        let downstream = try broker.bus.makeQueries()
         #expect(try await downstream.committed([partition], ofGroup: upstreamGroup) == [partition: 0])
         try await expectUnanswered(whileDown: broker, thenAgain: [partition: 0]) {
             try await downstream.committed([partition], ofGroup: upstreamGroup)
         }
         try await upstream.stop()
-        try await downstream.close()
+        await downstream.close()
     }
 
-    @Test("a member counts a topic's partitions as the broker has them, and cannot while it is down",
+    @Test("a topic's partitions are counted as the broker has them, and cannot be while it is down",
           arguments: allBackends.filter { $0.features.contains(.brokerOutage) })
     func partitionsAreCountedByTheBroker(backend: any ContractBackend) async throws {
         let broker = try await backend.start(autoCreateTopics: true)
         defer { broker.stop() }
         let counted = uniqueTopic("counted")
         try broker.createTopic(counted, 3)
-        let member = try await broker.bus.subscribe(group: uniqueTopic("counting"), topics: [uniqueTopic("own")])
-        #expect(try await member.partitionCount(of: counted) == 3, "a topic the member does not read")
-        try await expectUnanswered(whileDown: broker, thenAgain: 3) { try await member.partitionCount(of: counted) }
-        try await member.close()
+        let queries = try broker.bus.makeQueries()
+        #expect(try await queries.partitionCount(of: counted) == 3)
+        try await expectUnanswered(whileDown: broker, thenAgain: 3) { try await queries.partitionCount(of: counted) }
+        await queries.close()
     }
 
     @Test("partitions added to a topic are counted at once, and its readers are assigned them",
@@ -266,7 +268,9 @@ struct BrokerContractTests {
         let reader = Member(try await broker.bus.subscribe(group: uniqueTopic("growing-readers"), topics: [topic]))
         try await eventually("the reader owns both partitions") { await reader.log.assignedNow.count == 2 }
         broker.addPartitions(topic, 4)
-        #expect(try await reader.subscription.partitionCount(of: topic) == 4)
+        let queries = try broker.bus.makeQueries()
+        #expect(try await queries.partitionCount(of: topic) == 4)
+        await queries.close()
         try await eventually("the reader owns all four") {
             await reader.log.assignedNow == Set((0..<4).map { TopicPartition(topic, Int32($0)) })
         }
@@ -480,5 +484,47 @@ struct PartitionReadContractTests {
         await #expect(throws: BusError.self) {
             _ = try await broker.bus.readPartition(TopicPartition(topic, 7), from: 0) { _ in }
         }
+    }
+}
+
+@Suite("topic tail contract", .serialized)
+struct TopicTailContractTests {
+    @Test("a tail reads every partition from its start, then what arrives, and says how far it got", arguments: allBackends)
+    func aTailFollowsTheTopic(backend: any ContractBackend) async throws {
+        let broker = try await backend.start(autoCreateTopics: true)
+        defer { broker.stop() }
+        let topic = uniqueTopic("tail")
+        try broker.createTopic(topic, 3)
+        let publisher = try broker.bus.makePublisher()
+        _ = try await publisher.publish((0..<30).map { OutgoingRecord(topic: topic, key: "k\($0)", value: [UInt8($0)], partition: Int32($0 % 3)) })
+        let tail = try await broker.bus.tail(topic)
+        /// Reads until `done` holds of what was read, in batches of at most `max`.
+        @Sendable func read(
+            _ records: [ConsumerRecord], _ reached: [TopicPartition: Int64], max: Int,
+            until done: @escaping @Sendable ([ConsumerRecord], [TopicPartition: Int64]) -> Bool
+        ) async throws -> ([ConsumerRecord], [TopicPartition: Int64]) {
+            try await within(30, "the tail reads") {
+                var (records, reached) = (records, reached)
+                while !done(records, reached) {
+                    let batch = try await tail.next(max: max)
+                    #expect(batch.records.count <= max)
+                    records += batch.records
+                    reached.merge(batch.reached) { Swift.max($0, $1) }
+                }
+                return (records, reached)
+            }
+        }
+        var (records, reached) = try await read([], [:], max: 7) { records, _ in records.count == 30 }
+        _ = try await publisher.publish(OutgoingRecord(topic: topic, key: "late", value: [99], partition: 1))
+        await publisher.close()
+        (records, reached) = try await read(records, reached, max: 100) { records, reached in
+            records.count == 31 && reached[TopicPartition(topic, 1)] == 11
+        }
+        for partition in 0..<3 {
+            let offsets = records.filter { $0.partition == Int32(partition) }.map(\.offset)
+            #expect(offsets == offsets.sorted(), "in order per partition")
+        }
+        #expect(Set(records.map(\.keyString)).count == 31)
+        await tail.close()
     }
 }

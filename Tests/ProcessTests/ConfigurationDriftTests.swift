@@ -7,9 +7,9 @@ import Testing
 struct ConfigurationDriftTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Variables the services read through `EnvironmentReader`, found in their source.
+    /// Variables the services read through `SettingsReader`, found in their source.
     static func variablesReadByServices() throws -> Set<String> {
-        var names: Set<String> = ["LOG_LEVEL"]  // EnvironmentReader.logLevel()'s default name
+        var names: Set<String> = ["LOG_LEVEL"]  // SettingsReader.logLevel()'s default name
         let pattern = try NSRegularExpression(pattern: #"\b(?:string|int|optionalString|logLevel)\(\s*"([A-Z][A-Z0-9_]+)""#)
         for folder in ["Shared/ServiceRuntime", "Services/intake", "Services/classifier", "Services/sla-timer", "Services/escalation"] {
             let directory = root.appendingPathComponent(folder)

@@ -1,6 +1,7 @@
 import Foundation
 import HelpdeskModel
 import MessageBus
+import PropertyBased
 import SLATimerService
 import Testing
 import TestSupport
@@ -70,8 +71,10 @@ struct LateInputHoldTests {
 struct SLATimerLateInputTests {
     @Test func aClassificationPublishedAfterItsDeadlineWaitsForTheReplyBehindIt() throws {
         // The standard policy's shortest target is an hour; input that late is held in full here.
-        let driver = PartitionDriver(SLATimerPartition(partition: 0, policy: .standard, metrics: SLATimerMetrics(),
-                                                       lateInput: .init(threshold: .seconds(2), maxHold: .seconds(7_200))))
+        let metrics = SLATimerMetrics()
+        let driver = PartitionDriver(
+            SLATimerPartition(partition: 0, policy: .standard, metrics: metrics),
+            gates: [LateInputGate(.init(threshold: .seconds(2), maxHold: .seconds(7_200)), metrics: metrics)])
         let opened = at("2026-03-09T15:00:00Z")  // Monday 09:00 MDT: critical, due an hour later
         let deadline = at("2026-03-09T16:00:00Z")
         let answered = TicketInputs("CRM-ANSWERED")
@@ -80,7 +83,7 @@ struct SLATimerLateInputTests {
         _ = try driver.handle(answered.classified(.critical, openedAt: opened), publishedAt: deadline.addingTimeInterval(8))
         _ = try driver.handle(unanswered.classified(.critical, openedAt: opened), publishedAt: deadline.addingTimeInterval(8.2))
         #expect(driver.fire(deadline.addingTimeInterval(8.25)).isEmpty, "the deadlines wait for input still on its way")
-        #expect(driver.state.nextDeadline == deadline.addingTimeInterval(11))
+        #expect(driver.nextWake == deadline.addingTimeInterval(11))
 
         // The reply the customer got at the opening arrives a moment later.
         let met = try driver.handle(answered.agentReply(at: opened), publishedAt: deadline.addingTimeInterval(8.28))
@@ -92,16 +95,58 @@ struct SLATimerLateInputTests {
         let breached = try #require(fired.first { $0.eventType == SLABreached.type })
         #expect(breached.envelope.ticketId == unanswered.ticketId)
         #expect(breached.envelope.at == deadline)
-        #expect(driver.state.nextDeadline == nil)
+        #expect(driver.nextWake == nil)
     }
 
     @Test func inputOnTimeLeavesDeadlinesOnTime() throws {
-        let driver = PartitionDriver()
+        let metrics = SLATimerMetrics()
+        let driver = PartitionDriver(SLATimerPartition(partition: 0, policy: .standard, metrics: metrics),
+                                     gates: [LateInputGate(metrics: metrics)])
         let ticket = TicketInputs("CRM-1")
         let opened = at("2026-03-09T15:00:00Z")
         _ = try driver.handle(ticket.classified(.critical, openedAt: opened), publishedAt: opened.addingTimeInterval(1.5))
-        #expect(driver.state.nextDeadline == at("2026-03-09T15:45:00Z"), "the warning")
+        #expect(driver.nextWake == at("2026-03-09T15:45:00Z"), "the warning")
         #expect(types(driver.fire(at("2026-03-09T15:45:00Z"))).first == "sla.events:sla.warning")
         #expect(types(driver.fire(at("2026-03-09T16:00:00Z"))).first == "sla.events:sla.breached")
+    }
+}
+
+/// The hold alone, as a firing gate: random records on time and late, time passing. A deadline
+/// passes the gate only once it is at least as far in the past as every late record still
+/// holding (published less than the threshold ago, counted up to the longest hold) was late.
+@Suite("late-input gate: properties")
+struct LateInputGatePropertyTests {
+    @Test func aDeadlinePassesOnlyOnceTheLateInputStillHoldingHasPassedIt() async {
+        // Per step: how late the next record is, in tenths of a second (0 = time passes instead).
+        let steps = Gen.int(in: 0...200).array(of: 1...150)
+        await propertyCheck(count: 400, input: steps) { script in
+            let settings = LateInputHold.Settings(threshold: .seconds(2), maxHold: .seconds(15))
+            var gate = LateInputGate(settings, metrics: SLATimerMetrics())
+            // Time in whole tenths of a second, so that sums are exact where the expiry is compared.
+            var nowTenths = 10_000
+            var now: Double { Double(nowTenths) / 10 }
+            var late: [(publishedAt: Double, lateness: Double)] = []
+            for (index, tenths) in script.enumerated() {
+                if tenths == 0 || index % 3 == 0 {
+                    nowTenths += tenths % 40
+                } else {
+                    let lateness = Double(tenths) / 10
+                    let published = Date(timeIntervalSince1970: now)
+                    gate.read(ConsumerRecord(topic: "tickets.activity", partition: 0, offset: Int64(index), key: nil, value: nil,
+                                             headers: [], timestamp: published),
+                              eventTime: published.addingTimeInterval(-lateness))
+                    if lateness > 2 { late.append((now, min(lateness, 15))) }
+                }
+                let date = Date(timeIntervalSince1970: now)
+                let limit = gate.limit(now: date).timeIntervalSince1970
+                let holding = late.filter { now < ($0.publishedAt.rounded(.down) + 1) + 2 }
+                // (Dates keep seconds since 2001: a microsecond covers the conversions.)
+                #expect(limit <= now + 1e-6)
+                #expect(holding.allSatisfy { limit <= now - $0.lateness + 1e-6 })
+                // A deadline the gate lets through now is released no later than now.
+                let deadline = Date(timeIntervalSince1970: limit)
+                if let release = gate.wakeAt(for: deadline, now: date) { #expect(release <= date.addingTimeInterval(1e-6)) }
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HelpdeskModel
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import MessageBus
 import ServiceRuntime
@@ -14,8 +15,9 @@ struct SLAStatusTests {
     static let auth: HTTPFields = [.authorization: "Bearer \(token)"]
 
     @Test func readingAClockNeedsAToken() async throws {
-        let router = Router()
-        SLAStatusController(bus: InMemoryBroker(), policy: .standard, tokens: NamedSecrets([("board", Self.token)]))
+        let router = Router(context: ServiceRequestContext.self)
+        router.add(middleware: APIFailureMiddleware())
+        SLAStatusController(clocks: NoClocks(), policy: .standard, tokens: NamedSecrets([("board", Self.token)]))
             .addRoutes(to: router)
         try await Application(router: router).test(.router) { client in
             for (headers, code) in [([:], "missing_token"), ([.authorization: "Bearer \(Self.token)x"], "invalid_token")] as [(HTTPFields, String)] {
@@ -38,8 +40,14 @@ struct SLAStatusTests {
         _ = try await broker.makePublisher().publish(OutgoingRecord(
             topic: Topics.slaTimerChangelog, key: key, value: driver.state.changelogValue(forKey: key)))
 
-        let router = Router()
-        SLAStatusController(bus: broker, policy: .standard, tokens: NamedSecrets([("board", Self.token)]),
+        let view = ChangelogView(topic: Topics.slaTimerChangelog, bus: broker, queries: try broker.makeQueries(),
+                                 logger: Logger(label: "test"))
+        let following = Task { try await view.run() }
+        defer { following.cancel() }
+        try await eventually("the view follows the changelog") { view.isFollowing }
+        let router = Router(context: ServiceRequestContext.self)
+        router.add(middleware: APIFailureMiddleware())
+        SLAStatusController(clocks: ChangelogClocks(view: view), policy: .standard, tokens: NamedSecrets([("board", Self.token)]),
                             now: { at("2026-01-13T16:50:00Z") }).addRoutes(to: router)
         try await Application(router: router).test(.router) { client in
             try await client.execute(uri: "/v1/sla/\(key)", method: .get, headers: Self.auth) { response in
@@ -60,4 +68,8 @@ struct SLAStatusTests {
             }
         }
     }
+}
+
+struct NoClocks: SLAClockRepository {
+    func changelogValue(of ticketId: String) async throws -> [UInt8]? { nil }
 }

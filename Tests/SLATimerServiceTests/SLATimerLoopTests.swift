@@ -17,7 +17,8 @@ final class SLATimerHarness: StatefulServiceHarness, @unchecked Sendable {
         super.init(
             service: SLATimerPartition.service,
             source: .init(group: ConsumerGroups.slaTimer, inputs: [Topics.classified, Topics.activity],
-                          changelog: Topics.slaTimerChangelog, output: Topics.slaEvents, upstream: upstream),
+                          changelog: Topics.slaTimerChangelog, output: Topics.slaEvents, upstream: upstream,
+                          gates: { _ in [LateInputGate(metrics: metrics)] }),
             otherTopics: [Topics.notifications], start: start, partitions: partitions,
             makeState: { SLATimerPartition(partition: $0, policy: .standard, metrics: metrics) })
     }
@@ -337,7 +338,7 @@ struct SLATimerLoopTests {
         broker.createTopic(Topics.classified, partitions: 6)
         broker.createTopic(Topics.activity, partitions: 4)
         let loop = StatefulProcessingLoop(
-            service: "sla-timer", bus: broker,
+            service: "sla-timer", bus: broker, queries: try broker.makeQueries(),
             source: .init(group: "sla-timer", inputs: [Topics.classified, Topics.activity],
                           changelog: Topics.slaTimerChangelog, output: Topics.slaEvents),
             publisher: try broker.makePublisher(), settings: ProcessingSettings(), logger: Logger(label: "test"),

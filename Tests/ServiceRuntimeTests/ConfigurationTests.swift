@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func defaultsApplyAndEveryBadValueIsReported() {
-        let fine = EnvironmentReader([:])
+        let fine = SettingsReader([:])
         let defaults = ServiceConfiguration(serviceName: "intake", reader: fine, defaultHTTPPort: 8081)
         #expect(defaults.httpPort == 8081)
         #expect(defaults.logLevel == .info)
@@ -37,7 +37,7 @@ import Testing
         #expect(defaults.kafka.properties["client.id"] == "intake")
         #expect(throws: Never.self) { try fine.validate() }
 
-        let bad = EnvironmentReader(["HTTP_PORT": "eighty", "LOG_LEVEL": "loud", "PROCESSING_MAX_ATTEMPTS": "0"])
+        let bad = SettingsReader(["HTTP_PORT": "eighty", "LOG_LEVEL": "loud", "PROCESSING_MAX_ATTEMPTS": "0"])
         _ = ServiceConfiguration(serviceName: "intake", reader: bad)
         #expect(throws: ConfigurationError(problems: [
             "HTTP_PORT=eighty is not a whole number in 0...65535",

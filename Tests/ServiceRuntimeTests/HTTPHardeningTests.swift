@@ -10,7 +10,7 @@ import Testing
 import TestSupport
 
 func hardenedApplication(maxConnections: Int = 512) -> some ApplicationProtocol {
-    let router = Router()
+    let router = Router(context: ServiceRequestContext.self)
     router.post("echo") { request, _ -> Response in
         do {
             guard request.headers[.authorization] == "Bearer right" else {

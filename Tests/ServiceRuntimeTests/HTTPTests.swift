@@ -9,8 +9,8 @@ import Testing
     @Test func healthReadinessAndMetrics() async throws {
         let readiness = Readiness()
         let joined = ReadinessFlag()
-        readiness.add("kafka-group-joined") { joined.isSet }
-        readiness.add("kafka-reachable") { true }
+        readiness.add(.kafkaGroupJoined) { joined.isSet }
+        readiness.add(.kafkaReachable) { true }
         let registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)
         Counter(label: "helpdesk_records_in_total", dimensions: [("topic", "tickets.inbound")], factory: factory).increment(by: 3)

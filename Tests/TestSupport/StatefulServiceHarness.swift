@@ -32,7 +32,8 @@ open class StatefulServiceHarness: @unchecked Sendable {
         var logger = Logger(label: "\(service)-\(name)")
         logger.logLevel = .warning
         let loop = StatefulProcessingLoop(
-            service: service, bus: broker, source: source, publisher: try publisher ?? broker.makePublisher(),
+            service: service, bus: broker, queries: try broker.makeQueries(), source: source,
+            publisher: try publisher ?? broker.makePublisher(),
             settings: ProcessingSettings(maxBatch: 50, maxAttempts: 3, retryBackoff: .milliseconds(1)),
             clock: clock, logger: logger, makeState: makeState)
         return Task { try? await loop.run() }

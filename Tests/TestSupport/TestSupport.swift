@@ -72,18 +72,34 @@ public struct TicketInputs: Sendable {
 /// Feeds records to a partition state as the loop would, with increasing offsets per topic.
 public final class PartitionDriver<State: PartitionState> {
     public let state: State
+    /// The partition's own firing gates, as the loop runs them (input completeness aside).
+    public private(set) var gates: [any FiringGate]
     private var offsets: [String: Int64] = [:]
 
-    public init(_ state: State) { self.state = state }
+    public init(_ state: State, gates: [any FiringGate] = []) {
+        self.state = state
+        self.gates = gates
+    }
 
     /// `publishedAt` is the record's broker timestamp: when its producer published it.
     public func handle(_ record: OutgoingRecord, publishedAt: Date = Date(timeIntervalSince1970: 0)) throws -> [OutgoingRecord] {
         let offset = offsets[record.topic, default: 0]
         offsets[record.topic] = offset + 1
-        return try state.handle(consumed(record, offset: offset, publishedAt: publishedAt)).records
+        let input = consumed(record, offset: offset, publishedAt: publishedAt)
+        let effects = try state.handle(input)
+        for index in gates.indices { gates[index].read(input, eventTime: effects.eventTime) }
+        return effects.records
     }
 
-    public func fire(_ now: Date) -> [OutgoingRecord] { state.fire(now: now).records }
+    /// Fires what is due at `now`, as far as the gates let it.
+    public func fire(_ now: Date) -> [OutgoingRecord] {
+        state.fire(now: gates.reduce(now) { min($0, $1.limit(now: now)) }).records
+    }
+
+    /// When the next deadline may fire if no more input arrives.
+    public var nextWake: Date? {
+        state.nextDeadline.map { deadline in gates.reduce(deadline) { max($0, $1.wakeAt(for: deadline, now: deadline) ?? .distantFuture) } }
+    }
 }
 
 public func consumed(

@@ -3,6 +3,7 @@ import HelpdeskModel
 import MessageBus
 import Metrics
 import ServiceRuntime
+import DequeModule
 import Synchronization
 
 /// `tickets.received` → `tickets.classified`, or `docs.feedback` for documentation errors.
@@ -14,6 +15,7 @@ public struct ClassifierProcessor: RecordProcessor {
     /// Where customers report documentation errors: the answer to a ticket routed there.
     let documentationForm: String
     let recent: RecentIDs
+    let metrics = ClassifierMetrics()
 
     public init(classifier: Classifier, documentationForm: String = SLAPolicy.standardDocumentationForm, rememberedIDs: Int = 100_000) {
         self.classifier = classifier
@@ -29,7 +31,7 @@ public struct ClassifierProcessor: RecordProcessor {
             throw UnprocessableRecord(code: "invalid_event", reason: "not a ticket.received event: \(error)")
         }
         guard recent.insert(event.eventId) else {
-            Counter(label: "helpdesk_classifier_duplicates_total").increment()
+            metrics.duplicates.increment()
             return []
         }
         let ticket = event.payload
@@ -50,7 +52,7 @@ public struct ClassifierProcessor: RecordProcessor {
         }
         let requester = ticket.requester?.email
         if result.route == .docs {
-            Counter(label: "helpdesk_classifier_routed_to_docs_total").increment()
+            metrics.routedToDocs.increment()
             return [
                 output(Topics.docsFeedback, TicketRoutedToDocs(subject: ticket.subject, reason: result.docsReason ?? "documentation")),
                 notify(.customer, recipient: requester, severity: nil, subject: "Your ticket \(event.externalId) went to the documentation team",
@@ -58,7 +60,7 @@ public struct ClassifierProcessor: RecordProcessor {
                            + "documentation team handles rather than support. Please use the documentation form at \(documentationForm)."),
             ]
         }
-        Counter(label: "helpdesk_classifier_classified_total", dimensions: [("severity", result.severity.name)]).increment()
+        metrics.classified[result.severity]?.increment()
         var outputs = [output(Topics.classified, TicketClassified(
             severity: result.severity, signals: result.signals, confidence: result.confidence,
             reportedSeverity: result.reportedSeverity, disagreesWithReporter: result.disagreesWithReporter,
@@ -82,11 +84,20 @@ public struct ClassifierProcessor: RecordProcessor {
 }
 
 /// The most recent event ids, bounded: the oldest is forgotten first.
+/// The classifier's metric handles, made once.
+struct ClassifierMetrics: Sendable {
+    let duplicates = Counter(label: "helpdesk_classifier_duplicates_total")
+    let routedToDocs = Counter(label: "helpdesk_classifier_routed_to_docs_total")
+    let classified = Dictionary(uniqueKeysWithValues: Severity.allCases.map {
+        ($0, Counter(label: "helpdesk_classifier_classified_total", dimensions: [("severity", $0.name)]))
+    })
+}
+
 final class RecentIDs: Sendable {
     private struct State {
         var members = Set<EventID>()
-        var order: [EventID] = []
-        var next = 0
+        /// Oldest first.
+        var order = Deque<EventID>()
     }
     private let state = Mutex(State())
     private let capacity: Int
@@ -97,13 +108,8 @@ final class RecentIDs: Sendable {
     func insert(_ id: EventID) -> Bool {
         state.withLock { state in
             guard state.members.insert(id).inserted else { return false }
-            if state.order.count < capacity {
-                state.order.append(id)
-            } else {
-                state.members.remove(state.order[state.next])
-                state.order[state.next] = id
-                state.next = (state.next + 1) % capacity
-            }
+            state.order.append(id)
+            if state.order.count > capacity, let oldest = state.order.popFirst() { state.members.remove(oldest) }
             return true
         }
     }

@@ -10,15 +10,15 @@ public protocol EscalationRepository: Sendable {
     func escalation(of ticketId: TicketID) async throws -> TicketEscalation?
 }
 
-/// The ticket's latest record in the compacted `escalation.changelog` (its partition only):
-/// any instance answers, whoever owns the ticket. It trails the owner by one flush.
+/// The ticket's latest record in the compacted `escalation.changelog`, kept by the instance's
+/// `ChangelogView`: any instance answers, whoever owns the ticket. It trails the owner by one flush.
 public struct ChangelogEscalations: EscalationRepository {
-    let bus: any MessageBus
+    let view: ChangelogView
 
-    public init(bus: any MessageBus) { self.bus = bus }
+    public init(view: ChangelogView) { self.view = view }
 
     public func escalation(of ticketId: TicketID) async throws -> TicketEscalation? {
-        guard let value = try await bus.latestValue(forKey: ticketId.rawValue, in: Topics.escalationChangelog)?.value else { return nil }
+        guard let value = try await view.latest(forKey: ticketId.rawValue) else { return nil }
         return try WireJSON.decode(TicketEscalation.self, from: value)
     }
 }
@@ -79,33 +79,37 @@ public struct EscalationAPI: Sendable {
         Route(path: "de-escalate", fields: [], required: []) { _, actor in .deEscalate(by: actor) },
     ]
 
-    public func addRoutes(to router: Router<some RequestContext>) {
-        router.get("v1/escalations/:ticketId") { request, context in
-            await respond {
-                _ = try authenticate(request)
-                let ticket = try await known(try PathParameter.decoded("ticketId", in: context))
-                return try JSONReply.value(EscalationStatus(ticket))
-            }
+    public func addRoutes(to router: Router<ServiceRequestContext>) {
+        let tokens = self.tokens
+        MethodRefusal.refuseOthers(on: router, "v1/escalations/:ticketId", allowing: [.get])
+        for route in Self.routes {
+            MethodRefusal.refuseOthers(on: router, RouterPath("v1/escalations/:ticketId/\(route.path)"), allowing: [.post])
+        }
+        let escalations = router.group("v1/escalations").add(middleware: SecretAuthenticator.bearerTokens { presented in
+            tokens.actor(for: presented).map { Caller(name: $0.name, role: $0.role.rawValue) }
+        })
+        escalations.get(":ticketId") { _, context in
+            let ticket = try await known(try PathParameter.decoded("ticketId", in: context))
+            return try JSONReply.value(EscalationStatus(ticket))
         }
         for route in Self.routes {
-            router.post("v1/escalations/:ticketId/\(route.path)") { request, context in
-                await respond { try await accept(request, ticketId: try PathParameter.decoded("ticketId", in: context), route: route) }
+            escalations.post(":ticketId/\(route.path)") { request, context in
+                try await accept(request, ticketId: try PathParameter.decoded("ticketId", in: context), route: route,
+                                 actor: try Self.actor(context))
             }
         }
     }
 
-    private func respond(_ body: () async throws -> Response) async -> Response {
-        do {
-            return try await body()
-        } catch let refusal as HTTPRefusal {
-            return refusal.response
-        } catch {
-            return APIFailure.response(for: error, logger: logger)
+    /// The authenticated caller as the actor of its commands.
+    private static func actor(_ context: ServiceRequestContext) throws -> EscalationActor {
+        let caller = try context.requireIdentity()
+        guard let role = caller.role.flatMap(EscalationActor.Role.init(rawValue:)) else {
+            throw HTTPRefusal(.unauthorized, "invalid_token", "The token is not valid.")
         }
+        return EscalationActor(caller.name, role: role)
     }
 
-    private func accept(_ request: Request, ticketId: String, route: Route) async throws -> Response {
-        let actor = try authenticate(request)
+    private func accept(_ request: Request, ticketId: String, route: Route, actor: EscalationActor) async throws -> Response {
         guard route.openToAgents || actor.runsEscalations else {
             throw HTTPRefusal(.forbidden, "forbidden", "A token with role \(actor.role.rawValue) may not \(route.path); "
                 + "only engineers and managers may.")
@@ -202,16 +206,6 @@ public struct EscalationAPI: Sendable {
         }
         guard errors.isEmpty else { throw HTTPRefusal.invalidFields(errors) }
         return fields
-    }
-
-    private func authenticate(_ request: Request) throws -> EscalationActor {
-        guard let presented = PresentedCredential.bearer(in: request) else {
-            throw HTTPRefusal(.unauthorized, "missing_token", "Send a token as \"Authorization: Bearer <token>\".")
-        }
-        guard let actor = tokens.actor(for: presented) else {
-            throw HTTPRefusal(.unauthorized, "invalid_token", "The token is not valid.")
-        }
-        return actor
     }
 
     private func known(_ ticketId: String) async throws -> TicketEscalation {

@@ -30,25 +30,26 @@ public struct IntakeAPI: Sendable {
         self.now = now
     }
 
-    public func addRoutes(to router: Router<some RequestContext>) {
-        router.post("v1/tickets") { request, context in
-            await respond { try await accept(request, kind: .opened, path: nil) }
-        }
-        router.post("v1/tickets/:source/:externalId/messages") { request, context in
-            await respond { try await accept(request, kind: .message, path: try pathIdentity(context)) }
-        }
-        router.post("v1/tickets/:source/:externalId/severity") { request, context in
-            await respond { try await accept(request, kind: .severityChanged, path: try pathIdentity(context)) }
-        }
-        router.post("v1/tickets/:source/:externalId/status") { request, context in
-            await respond { try await accept(request, kind: .statusChanged, path: try pathIdentity(context)) }
-        }
-        router.post("v1/tickets/:source/:externalId/assignment") { request, context in
-            await respond { try await accept(request, kind: .assigned, path: try pathIdentity(context)) }
+    public func addRoutes(to router: Router<ServiceRequestContext>) {
+        let keys = self.keys
+        MethodRefusal.refuseOthers(on: router, "v1/tickets", allowing: [.post])
+        MethodRefusal.refuseOthers(on: router, "openapi.yaml", allowing: [.get])
+        let tickets = router.group("v1/tickets").add(middleware: SecretAuthenticator(
+            lookup: { keys.source(for: $0).map { Caller(name: $0) } }, fallbackHeader: "X-API-Key",
+            missing: HTTPRefusal(.unauthorized, "missing_api_key",
+                                 "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"."),
+            invalid: HTTPRefusal(.unauthorized, "invalid_api_key", "The API key is not valid.")))
+        tickets.post { request, context in try await accept(request, context, kind: .opened, path: nil) }
+        for (path, kind) in [("messages", InboundMessage.Kind.message), ("severity", .severityChanged), ("status", .statusChanged),
+                             ("assignment", .assigned)] {
+            MethodRefusal.refuseOthers(on: router, RouterPath("v1/tickets/:source/:externalId/\(path)"), allowing: [.post])
+            tickets.post(":source/:externalId/\(path)") { request, context in
+                try await accept(request, context, kind: kind, path: try pathIdentity(context))
+            }
         }
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"],
-                     body: .init(byteBuffer: ByteBuffer(string: IntakeOpenAPI.document)))
+                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
         }
     }
 
@@ -56,19 +57,17 @@ public struct IntakeAPI: Sendable {
         (try PathParameter.decoded("source", in: context), try PathParameter.decoded("externalId", in: context))
     }
 
-    private func respond(_ body: () async throws -> (TicketID, EventID)) async -> Response {
-        do {
-            let (ticketId, eventId) = try await body()
-            return JSONReply.make(.accepted, ["ticketId": .string(ticketId.rawValue), "eventId": .string(eventId.rawValue)])
-        } catch let refusal as HTTPRefusal {
-            return refusal.response
-        } catch {
-            return APIFailure.response(for: error, logger: logger)
-        }
+    /// 202 with the ticket's id and the id of the event intake will emit for the request.
+    private func accept(
+        _ request: Request, _ context: ServiceRequestContext, kind: InboundMessage.Kind, path: (String, String)?
+    ) async throws -> Response {
+        let (ticketId, eventId) = try await accept(request, kind: kind, path: path, keySource: try context.requireIdentity().name)
+        return JSONReply.make(.accepted, ["ticketId": .string(ticketId.rawValue), "eventId": .string(eventId.rawValue)])
     }
 
-    private func accept(_ request: Request, kind: InboundMessage.Kind, path: (String, String)?) async throws -> (TicketID, EventID) {
-        let keySource = try authenticate(request)
+    private func accept(
+        _ request: Request, kind: InboundMessage.Kind, path: (String, String)?, keySource: String
+    ) async throws -> (TicketID, EventID) {
         var members = try await JSONRequestBody.object(of: request, maxBytes: Self.maxBodyBytes)
         var pathErrors = [FieldError]()
         if let (source, externalId) = path {
@@ -107,16 +106,5 @@ public struct IntakeAPI: Sendable {
             headers: [RecordHeader("content-type", "application/json"), RecordHeader("helpdesk-via", "intake-http")]))
         let eventId = IntakeProcessor.eventID(for: message, cause: IntakeProcessor.cause(of: receipt), eligibility: eligibility)
         return (message.ticketId, eventId)
-    }
-
-    /// The key's source. Accepts `Authorization: Bearer <key>` or `X-API-Key: <key>`.
-    private func authenticate(_ request: Request) throws -> String {
-        guard let presented = PresentedCredential.bearer(in: request, orHeader: "X-API-Key") else {
-            throw HTTPRefusal(.unauthorized, "missing_api_key", "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".")
-        }
-        guard let source = keys.source(for: presented) else {
-            throw HTTPRefusal(.unauthorized, "invalid_api_key", "The API key is not valid.")
-        }
-        return source
     }
 }

@@ -1,29 +1,26 @@
 import Foundation
+import HeapModule
 import HelpdeskModel
 
-/// The deadlines of one partition's clocks, earliest first (a binary min-heap). Entries are
-/// not removed when a clock's deadline moves: a stale entry is recognised and skipped when it
-/// comes up, which keeps every update O(log n).
+/// The deadlines of one partition's clocks, earliest first (swift-collections' `Heap`). Entries
+/// are not removed when a clock's deadline moves: a stale entry is recognised and skipped when
+/// it comes up, which keeps every update O(log n).
 struct DeadlineQueue {
-    private struct Entry {
+    private struct Entry: Comparable {
         let seconds: Int64
         let ticket: TicketID
+
+        static func < (lhs: Entry, rhs: Entry) -> Bool { lhs.seconds < rhs.seconds }
+        static func == (lhs: Entry, rhs: Entry) -> Bool { lhs.seconds == rhs.seconds }
     }
 
-    private var heap: [Entry] = []
+    private var heap = Heap<Entry>()
 
     var count: Int { heap.count }
-    var earliest: Date? { heap.first.map { Date(timeIntervalSince1970: TimeInterval($0.seconds)) } }
+    var earliest: Date? { heap.min.map { Date(timeIntervalSince1970: TimeInterval($0.seconds)) } }
 
     mutating func insert(_ deadline: Date, for ticket: TicketID) {
-        heap.append(Entry(seconds: deadline.epochSeconds, ticket: ticket))
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].seconds < heap[parent].seconds else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
+        heap.insert(Entry(seconds: deadline.epochSeconds, ticket: ticket))
     }
 
     /// Removes and returns the tickets whose entries are due at or before `now`, with the
@@ -31,29 +28,12 @@ struct DeadlineQueue {
     mutating func popDue(_ now: Date) -> [(ticket: TicketID, due: Date)] {
         let limit = now.epochSeconds
         var due = [(ticket: TicketID, due: Date)]()
-        while let first = heap.first, first.seconds <= limit {
+        while let first = heap.min, first.seconds <= limit {
             due.append((first.ticket, Date(timeIntervalSince1970: TimeInterval(first.seconds))))
-            removeFirst()
+            heap.removeMin()
         }
         return due
     }
 
-    mutating func removeAll() { heap.removeAll() }
-
-    private mutating func removeFirst() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < heap.count, heap[left].seconds < heap[smallest].seconds { smallest = left }
-            if right < heap.count, heap[right].seconds < heap[smallest].seconds { smallest = right }
-            guard smallest != parent else { return }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
-    }
+    mutating func removeAll() { heap = Heap() }
 }

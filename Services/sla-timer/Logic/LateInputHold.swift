@@ -1,5 +1,7 @@
 import Foundation
 import HelpdeskModel
+import MessageBus
+import ServiceRuntime
 
 /// How long a partition's deadlines wait for input that is running late: an event-time
 /// watermark measured from the input itself.
@@ -104,5 +106,27 @@ public struct LateInputHold: Sendable, Equatable {
     /// When late input published in that second stops holding: the second's end plus the threshold.
     private static func expiry(of second: Second, threshold: TimeInterval) -> TimeInterval {
         TimeInterval(second.second + 1) + threshold
+    }
+}
+
+/// The late-input hold as one of a partition's firing gates: deadlines fire up to the watermark.
+public struct LateInputGate: FiringGate {
+    private(set) var hold: LateInputHold
+    let metrics: SLATimerMetrics
+
+    public init(_ settings: LateInputHold.Settings = .standard, metrics: SLATimerMetrics) {
+        hold = LateInputHold(settings)
+        self.metrics = metrics
+    }
+
+    public func limit(now: Date) -> Date { hold.watermark(at: now) }
+
+    public func wakeAt(for deadline: Date, now: Date) -> Date? { hold.release(of: deadline) }
+
+    /// Input published more than the threshold after its event time holds deadlines.
+    public mutating func read(_ record: ConsumerRecord, eventTime: Date?) {
+        hold.forget(upTo: record.timestamp)
+        guard let eventTime else { return }
+        if hold.read(publishedAt: record.timestamp, eventTime: eventTime) { metrics.readLateInput() }
     }
 }

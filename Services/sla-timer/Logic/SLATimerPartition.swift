@@ -14,19 +14,20 @@ public final class SLATimerPartition: PartitionState {
     /// Replies reach `tickets.activity` through intake: deadlines also wait for what intake has
     /// taken from `tickets.inbound` and not yet published. The defaults of `SLA_UPSTREAM_*`.
     public static let upstream = Upstream(topic: Topics.inbound, group: ConsumerGroups.intake)
+    /// Every topic the sla-timer reads or writes, the upstream's included.
+    public static let topics = [Topics.classified, Topics.activity, Topics.slaEvents, Topics.slaTimerChangelog,
+                                Topics.notifications, upstream.topic]
 
     let partition: Int32
     let policy: SLAPolicy
     let metrics: SLATimerMetrics
     private(set) var clocks: [TicketID: FirstResponseClock] = [:]
     private var deadlines = DeadlineQueue()
-    private var lateInput: LateInputHold
 
-    public init(partition: Int32, policy: SLAPolicy, metrics: SLATimerMetrics, lateInput: LateInputHold.Settings = .standard) {
+    public init(partition: Int32, policy: SLAPolicy, metrics: SLATimerMetrics) {
         self.partition = partition
         self.policy = policy
         self.metrics = metrics
-        self.lateInput = LateInputHold(lateInput)
     }
 
     public func clock(_ ticket: TicketID) -> FirstResponseClock? { clocks[ticket] }
@@ -60,7 +61,6 @@ public final class SLATimerPartition: PartitionState {
             throw UnprocessableRecord(code: "invalid_event", reason: "not an event: \(error)")
         }
         let envelope = document.envelope
-        if lateInput.read(publishedAt: record.timestamp, eventTime: envelope.at) { metrics.readLateInput() }
         let input: FirstResponseClock.Input?
         // Who the ticket's notifications go to, learnt beside the clock's own inputs.
         var people: (assignee: String?, requester: String?, reassigned: Bool)?
@@ -76,17 +76,17 @@ public final class SLATimerPartition: PartitionState {
                 input = nil
             case TicketMessagePosted.type:
                 let message = try document.event(TicketMessagePosted.self).payload
-                guard message.author.role == .agent, message.isPublic else { return .none }
+                guard message.author.role == .agent, message.isPublic else { return PartitionEffects(eventTime: envelope.at) }
                 input = .agentReplied(at: message.sentAt)
             case TicketSeverityChanged.type:
                 let event = try document.event(TicketSeverityChanged.self)
                 input = .severityChanged(to: event.payload.severity, at: event.payload.changedAt, eventId: event.eventId)
             case TicketStatusChanged.type:
                 let change = try document.event(TicketStatusChanged.self).payload
-                guard change.status.isResolved else { return .none }
+                guard change.status.isResolved else { return PartitionEffects(eventTime: envelope.at) }
                 input = .resolved(at: change.changedAt, status: change.status)
             default:
-                return .none
+                return PartitionEffects(eventTime: envelope.at)
             }
         } catch {
             throw UnprocessableRecord(code: "invalid_event", reason: "not a valid \(envelope.type) event: \(error)")
@@ -104,26 +104,25 @@ public final class SLATimerPartition: PartitionState {
         // classification) is state all the same: it goes to the changelog.
         var effects = effects(of: outputs, ticket: envelope.ticketId, inputAt: envelope.at)
         if changed, effects.changedKeys.isEmpty { effects.changedKeys = [envelope.ticketId.rawValue] }
+        effects.eventTime = envelope.at
         return effects
     }
 
+    /// `now` is as far as the partition's gates let timers fire (the late-input hold among them).
     public func fire(now: Date) -> PartitionEffects {
         var effects = PartitionEffects.none
-        // While input arrives late, only deadlines the late input has already passed are due.
-        lateInput.forget(upTo: now)
-        let watermark = lateInput.watermark(at: now)
-        for (ticket, due) in deadlines.popDue(watermark) {
+        for (ticket, due) in deadlines.popDue(now) {
             // Entries left behind by a moved deadline or a finished clock are skipped.
             guard let clock = clocks[ticket], clock.nextDeadline == due else { continue }
             metrics.fired(lateBy: now.timeIntervalSince(due))
             var outputs = [FirstResponseClock.Output]()
-            update(ticket) { outputs = $0!.apply(.tick(now: watermark), policy: policy) }
+            update(ticket) { outputs = $0!.apply(.tick(now: now), policy: policy) }
             effects += self.effects(of: outputs, ticket: ticket, inputAt: due)
         }
         return effects
     }
 
-    public var nextDeadline: Date? { deadlines.earliest.map { lateInput.release(of: $0) } }
+    public var nextDeadline: Date? { deadlines.earliest }
 
     public func changelogValue(forKey key: String) -> [UInt8]? {
         clocks[TicketID(rawValue: key)]?.changelogValue

@@ -7,3 +7,8 @@ extension Duration {
         return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }
+
+extension Duration {
+    /// The duration in whole milliseconds (rounded down), for settings given in milliseconds.
+    public var milliseconds: Int { Int(self / .milliseconds(1)) }
+}

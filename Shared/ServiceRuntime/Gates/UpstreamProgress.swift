@@ -34,7 +34,7 @@ public struct Upstream: Sendable, Equatable {
 /// acknowledged. So once its commits reach the upstream topic's end offsets asked at instant T,
 /// every record stored upstream before T has its outputs on the service's topics, and a check of
 /// those topics asked after that covers T. Pure: the loop asks the broker and the clock.
-struct UpstreamProgress {
+struct UpstreamProgress: FiringGate {
     let settings: Upstream
     /// The topic's partitions, as last counted. Kafka never takes partitions away, so a count
     /// only adds to them.
@@ -134,5 +134,63 @@ struct UpstreamProgress {
         through = max(through, asOf)
         pending = nil
         nextAskAt = nil
+    }
+}
+
+// MARK: FiringGate: the upstream completeness gate.
+
+extension UpstreamProgress {
+    func limit(now: Date) -> Date { covered(asOf: now) }
+
+    func wakeAt(for deadline: Date, now: Date) -> Date? {
+        deadline <= through ? deadline : wakeAt(for: deadline)
+    }
+
+    /// The topic's partition count when a recount is due (then the rest); its end offsets and
+    /// the group's commits; or the commits alone while the group is behind a pending check.
+    func questions(for deadline: Date, allowed: Date, now: Date) -> [BrokerQuestion]? {
+        guard deadline <= allowed, let question = question(for: deadline, now: now) else { return nil }
+        let commits = BrokerQuestion.committed(partitions, group: settings.group)
+        switch question {
+        case .commits: return [commits]
+        case .endsAndCommits:
+            return recountDue(now: now) ? [.partitionCount(topic: settings.topic)] : [.endOffsets(partitions), commits]
+        }
+    }
+
+    /// The answers to the questions asked (nothing has changed since): a count, the end offsets
+    /// and the commits, or the commits alone.
+    mutating func answered(_ answers: [BrokerAnswer], allowed: Date, now: Date) -> GateOutcome {
+        let group = settings.group
+        if pending == nil, recountDue(now: now) {
+            // A count the broker does not give holds no timer: the partitions known stand until
+            // the next recount, and the end offsets asked next meet the same broker.
+            let before = partitions.count
+            counted(try? answers[0].count(), at: now)
+            return partitions.count > before
+                ? .asking(message: "\(settings.topic) has \(partitions.count) partitions now; timers wait for \(group) on all of them")
+                : .asking(message: nil)
+        }
+        let answer: Answer
+        do {
+            answer = answers.count == 2
+                ? checked(ends: try answers[0].offsets(), committed: try answers[1].offsets(), asOf: now)
+                : polled(committed: try answers[0].offsets(), now: now)
+        } catch {
+            failed(retryAt: now.addingTimeInterval(InputProgress.retryInterval))
+            return .unanswered(error, what: "how far \(group) has got")
+        }
+        switch answer {
+        case .caughtUp: return .passed(label: "upstream_caught_up")
+        case .behind(let partitions):
+            return .waiting(label: "upstream_behind", message: "timers wait for \(group) until \(Self.describe(partitions))")
+        case .gaveUp(let partitions):
+            return .gaveUp(label: "upstream_gave_up", message: "timers stop waiting for \(group): still behind "
+                + "\(Self.describe(partitions)) after the longest wait (\(settings.maxWait))")
+        }
+    }
+
+    static func describe(_ ends: [TopicPartition: Int64]) -> String {
+        ends.map { "\($0.key)@\($0.value)" }.sorted().joined(separator: ", ")
     }
 }

@@ -10,7 +10,7 @@ import MessageBus
 /// records handled up to them. A deadline no check covers waits: for input that was waiting
 /// when the partition was assigned, for a consumer that lags, and while the broker cannot be
 /// reached, when no check can be made at all. Pure: the loop asks the broker and the clock.
-struct InputProgress {
+struct InputProgress: FiringGate {
     /// Every input record published before this instant has been handled.
     private(set) var readThrough = Date.distantPast
     /// The next offset to handle, per input partition.
@@ -20,8 +20,12 @@ struct InputProgress {
     /// After a check failed, the next is not made before this.
     private(set) var retryAt: Date?
 
+    /// The partition's input partitions, whose end offsets a check asks for.
+    let partitions: [TopicPartition]
+
     init(positions: [TopicPartition: Int64]) {
         self.positions = positions
+        partitions = positions.keys.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
     }
 
     var isWaitingForInput: Bool { pending != nil }
@@ -82,5 +86,39 @@ struct InputProgress {
     private mutating func complete(asOf: Date) {
         readThrough = max(readThrough, asOf)
         pending = nil
+    }
+}
+
+// MARK: FiringGate: the own-input completeness gate.
+
+extension InputProgress {
+    /// After the broker did not answer, the next check waits this long.
+    static let retryInterval: TimeInterval = 0.5
+
+    func limit(now: Date) -> Date { firingLimit(now: now) }
+
+    func wakeAt(for deadline: Date, now: Date) -> Date? { wakeAt(for: deadline) }
+
+    /// The end offsets of the partition's inputs. The check covers `allowed`: what the gates
+    /// before this one let through, asked before these end offsets.
+    func questions(for deadline: Date, allowed: Date, now: Date) -> [BrokerQuestion]? {
+        guard deadline <= allowed, needsCheck(for: deadline, now: now) else { return nil }
+        return [.endOffsets(partitions)]
+    }
+
+    mutating func answered(_ answers: [BrokerAnswer], allowed: Date, now: Date) -> GateOutcome {
+        let ends: [TopicPartition: Int64]
+        do {
+            ends = try answers[0].offsets()
+        } catch {
+            checkFailed(retryAt: now.addingTimeInterval(Self.retryInterval))
+            return .unanswered(error, what: "how far the input goes")
+        }
+        if checked(ends: ends, asOf: allowed) { return .passed(label: "read") }
+        return .waiting(label: "behind", message: "timers wait for the input until \(pendingDescription)")
+    }
+
+    mutating func read(_ record: ConsumerRecord, eventTime: Date?) {
+        _ = read(record.topicPartition, offset: record.offset)
     }
 }
