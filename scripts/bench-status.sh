@@ -7,7 +7,7 @@ source scripts/lib.sh
 ensure_system_packages
 helpdesk=$(release_helpdesk)
 out=$("$helpdesk" bench status --tickets "${STATUS_TICKETS:-100000}" --reads "${STATUS_READS:-2000}")
-value() { awk -v k="$2" '$1==k{print $2}' <<<"$out"; }
+value() { awk -v k="$1" '$1==k{print $2}' <<<"$out"; }
 echo
 echo "status reads, $(value status_tickets) tickets in the changelog"
 printf '%-44s %10s   %s\n' "GET /v1/sla/{id} p50 / p99 (ms)" "$(value status_http_p50_ms) / $(value status_http_p99_ms)" "$(value status_http_reads) reads over HTTP (target p99 ≤ 5)"

@@ -82,13 +82,19 @@ enum KafkaPartitionReader {
 extension RdKafkaHandle {
     /// A consumer client that is assigned partitions and never joins a group or commits: it
     /// reports the end of each partition it reaches. librdkafka's assign needs a group id all the same.
-    static func groupLessReader(configuration: KafkaConfiguration, group: String, logger: Logger) throws -> RdKafkaHandle {
-        try RdKafkaHandle(
+    /// `prefetchKilobytes` bounds what librdkafka fetches ahead of the reader (its default, 64 MiB,
+    /// when nil).
+    static func groupLessReader(
+        configuration: KafkaConfiguration, group: String, prefetchKilobytes: Int? = nil, logger: Logger
+    ) throws -> RdKafkaHandle {
+        var defaults = [
+            "enable.auto.commit": "false", "enable.auto.offset.store": "false", "enable.partition.eof": "true",
+            "fetch.wait.max.ms": "10",
+        ]
+        if let prefetchKilobytes { defaults["queued.max.messages.kbytes"] = String(prefetchKilobytes) }
+        return try RdKafkaHandle(
             kind: .consumer,
-            configuration: configuration.withoutGroupProperties.withDefaults([
-                "enable.auto.commit": "false", "enable.auto.offset.store": "false", "enable.partition.eof": "true",
-                "fetch.wait.max.ms": "10",
-            ]).setting("group.id", group),
+            configuration: configuration.withoutGroupProperties.withDefaults(defaults).setting("group.id", group),
             callbacks: ClientCallbacks(logger: logger, health: ClientHealth()))
     }
 }

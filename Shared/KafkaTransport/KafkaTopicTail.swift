@@ -12,7 +12,9 @@ final class KafkaTopicTail: TopicTail, @unchecked Sendable {
 
     init(topic: String, configuration: KafkaConfiguration, logger: Logger) async throws {
         self.topic = topic
-        let handle = try RdKafkaHandle.groupLessReader(configuration: configuration, group: "helpdesk-topic-tail", logger: logger)
+        // A changelog's updates are small and arrive a flush at a time: a short prefetch will do.
+        let handle = try RdKafkaHandle.groupLessReader(
+            configuration: configuration, group: "helpdesk-topic-tail", prefetchKilobytes: 2_048, logger: logger)
         self.handle = handle
         do {
             try await offloaded(queue) {

@@ -32,12 +32,16 @@ public struct ProcessingLoop: Service {
     let stall: StallWatch
     let logger: Logger
     let now: @Sendable () -> Date
+    /// The group membership a service hosts; nil: the loop joins and leaves by itself.
+    let membership: GroupMembership?
 
     public init(
         service: String, bus: any MessageBus, source: Source, publisher: any RecordPublisher,
         processor: any RecordProcessor, settings: ProcessingSettings, joined: ReadinessFlag = ReadinessFlag(),
-        stall: StallWatch = StallWatch(), logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+        stall: StallWatch = StallWatch(), membership: GroupMembership? = nil, logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.membership = membership
         self.stall = stall
         self.service = service
         self.bus = bus
@@ -51,9 +55,9 @@ public struct ProcessingLoop: Service {
     }
 
     public func run() async throws {
-        try await asMember(
-            of: source.group, topics: source.topics, instanceID: source.instanceID, bus: bus, joined: joined, logger: logger
-        ) { subscription in
+        let membership = self.membership ?? GroupMembership(
+            bus: bus, group: source.group, topics: source.topics, instanceID: source.instanceID, joined: joined, logger: logger)
+        try await membership.withSubscription { subscription in
             var metrics = LoopMetrics(service: service)
             // Graceful shutdown interrupts only the wait for records: a batch in hand is
             // finished, published and committed before the loop ends.
@@ -102,7 +106,7 @@ public struct ProcessingLoop: Service {
         _ = try await handling.publishUntilAcknowledged(outputs, metrics: &metrics)
         outputs.removeAll(keepingCapacity: true)
         let published = ContinuousClock.now
-        try await handling.commit(offsets, to: subscription)
+        try await handling.commit(offsets, to: subscription, metrics: metrics)
         offsets.removeAll(keepingCapacity: true)
         logger.trace("flushed", metadata: ["outputs": "\(outputCount)", "publish": "\(published - started)",
                                            "commit": "\(ContinuousClock.now - published)"])
@@ -119,6 +123,7 @@ struct LoopMetrics {
     private let assignedPartitions: Gauge
     private let assignments: Counter
     private let revocations: Counter
+    private let commitFailures: Counter
     private var assignedCount = 0
 
     init(service: String) {
@@ -127,6 +132,7 @@ struct LoopMetrics {
         assignedPartitions = Gauge(label: "helpdesk_assigned_partitions", dimensions: [("service", service)])
         assignments = Counter(label: "helpdesk_partition_assignments_total", dimensions: [("service", service)])
         revocations = Counter(label: "helpdesk_partition_revocations_total", dimensions: [("service", service)])
+        commitFailures = Counter(label: "helpdesk_commit_failures_total", dimensions: [("service", service)])
     }
 
     mutating func recordIn(_ topic: String) {
@@ -142,6 +148,8 @@ struct LoopMetrics {
     }
 
     func retried() { retries.increment() }
+
+    func commitFailed() { commitFailures.increment() }
 
     mutating func assigned(_ count: Int) {
         assignments.increment(by: Int64(count))

@@ -99,12 +99,12 @@ struct RecordHandling: Sendable {
     /// Commits offsets. A commit refused because the group is rebalancing (or the partition
     /// has moved) loses nothing: the output is already acknowledged, so the records are handed
     /// again to whoever owns them next, who skips or deduplicates them.
-    func commit(_ offsets: [TopicPartition: Int64], to subscription: any GroupSubscription) async throws {
+    func commit(_ offsets: [TopicPartition: Int64], to subscription: any GroupSubscription, metrics: LoopMetrics) async throws {
         guard !offsets.isEmpty else { return }
         do {
             try await subscription.commit(offsets)
         } catch BusError.commitFailed(let reason) {
-            Counter(label: "helpdesk_commit_failures_total", dimensions: [("service", service)]).increment()
+            metrics.commitFailed()
             logger.warning("committing offsets failed; the records will be redelivered and skipped",
                            metadata: ["reason": "\(reason)", "partitions": "\(offsets.count)"])
         }

@@ -126,23 +126,37 @@ public func buildService(
     readiness.add(.kafkaReachable) { publisher.isReachable }
     let stall = StallWatch(after: configuration.processing.stallAfter)
     readiness.add(.processingProgressing) { !stall.isStalled }
+    let bus = dependencies.bus
     let loop: any Service
+    let membership: GroupMembership
     switch parts.consumption {
     case .stateless(let source, let processor):
+        membership = GroupMembership(
+            bus: bus, group: source.group, topics: source.topics, instanceID: source.instanceID, joined: joined,
+            logger: logger, hosted: true)
         loop = ProcessingLoop(
-            service: name, bus: dependencies.bus, source: source, publisher: publisher, processor: processor,
-            settings: configuration.processing, joined: joined, stall: stall, logger: logger, now: dependencies.clock.now)
+            service: name, bus: bus, source: source, publisher: publisher, processor: processor,
+            settings: configuration.processing, joined: joined, stall: stall, membership: membership, logger: logger,
+            now: dependencies.clock.now)
     case .stateful(let source, let makeState):
+        membership = GroupMembership(
+            bus: bus, group: source.group, topics: source.inputs, instanceID: source.instanceID, joined: joined,
+            logger: logger, hosted: true
+        ) { try await StatefulProcessingLoop.checkCoPartitioning(source, of: name, on: bus) }
         loop = StatefulProcessingLoop(
-            service: name, bus: dependencies.bus, queries: queries, source: source, publisher: publisher,
-            settings: configuration.processing, clock: dependencies.clock, joined: joined, stall: stall, logger: logger,
-            makeState: makeState)
+            service: name, bus: bus, queries: queries, source: source, publisher: publisher,
+            settings: configuration.processing, clock: dependencies.clock, joined: joined, stall: stall,
+            membership: membership, logger: logger, makeState: makeState)
     }
     let router = buildRouter(readiness: readiness, registry: dependencies.registry, addRoutes: parts.routes)
     let application = buildApplication(
         router: router, host: configuration.httpHost, port: configuration.httpPort, serviceName: name,
         limits: configuration.httpLimits, logger: logger)
-    let clients: [any Service] = [ClosingService { await publisher.close() }, ClosingService { await queries.close() }]
+    // The Kafka clients: the producer and the queries close last, the consumer (the membership)
+    // once the loop and HTTP have stopped.
+    let clients: [any Service] = [
+        ClosingService { await publisher.close() }, ClosingService { await queries.close() }, membership,
+    ]
     let group = ServiceGroup(
         configuration: .init(
             services: (clients + [application] + parts.services).map { .init(service: $0) }

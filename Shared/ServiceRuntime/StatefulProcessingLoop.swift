@@ -63,12 +63,16 @@ public struct StatefulProcessingLoop: Service {
     let joined: ReadinessFlag
     let logger: Logger
     let makeState: @Sendable (Int32) -> any PartitionState
+    /// The group membership a service hosts; nil: the loop joins and leaves by itself.
+    let membership: GroupMembership?
 
     public init(
         service: String, bus: any MessageBus, queries: any BrokerQueries, source: Source, publisher: any RecordPublisher,
         settings: ProcessingSettings, clock: any WallClock = SystemWallClock(), joined: ReadinessFlag = ReadinessFlag(),
-        stall: StallWatch = StallWatch(), logger: Logger, makeState: @escaping @Sendable (Int32) -> any PartitionState
+        stall: StallWatch = StallWatch(), membership: GroupMembership? = nil, logger: Logger,
+        makeState: @escaping @Sendable (Int32) -> any PartitionState
     ) {
+        self.membership = membership
         self.service = service
         self.bus = bus
         self.queries = queries
@@ -82,7 +86,6 @@ public struct StatefulProcessingLoop: Service {
     }
 
     public func run() async throws {
-        try await checkCoPartitioning()
         var shared = [any FiringGate]()
         if let upstream = source.upstream {
             let count = try await queries.partitionCount(of: upstream.topic)
@@ -91,9 +94,11 @@ public struct StatefulProcessingLoop: Service {
         var work = OwnedPartitions(
             metrics: LoopMetrics(service: service),
             gates: FiringGates(shared: shared, queries: queries, service: service, logger: logger))
-        try await asMember(
-            of: source.group, topics: source.inputs, instanceID: source.instanceID, bus: bus, joined: joined, logger: logger
-        ) { subscription in
+        let (service, bus, source) = (self.service, self.bus, self.source)
+        let membership = self.membership ?? GroupMembership(
+            bus: bus, group: source.group, topics: source.inputs, instanceID: source.instanceID, joined: joined, logger: logger
+        ) { try await Self.checkCoPartitioning(source, of: service, on: bus) }
+        try await membership.withSubscription { subscription in
             // Graceful shutdown interrupts only the wait: work in hand is published, written
             // to the changelog and committed before the loop ends.
             while !Task.isShuttingDownGracefully {
@@ -113,7 +118,7 @@ public struct StatefulProcessingLoop: Service {
 
     /// Refuses to start when the topics read and written together have different partition
     /// counts: a ticket's input, events and state would then live in different partitions.
-    func checkCoPartitioning() async throws {
+    static func checkCoPartitioning(_ source: Source, of service: String, on bus: any MessageBus) async throws {
         var counts = [(String, Int)]()
         for topic in source.coPartitionedTopics { counts.append((topic, try await bus.partitionCount(of: topic))) }
         guard Set(counts.map(\.1)).count == 1 else {
@@ -235,7 +240,7 @@ public struct StatefulProcessingLoop: Service {
             partition.pending = .none
         }
         _ = try await handling.publishUntilAcknowledged(changelog, metrics: &work.metrics)
-        try await handling.commit(work.commits, to: subscription)
+        try await handling.commit(work.commits, to: subscription, metrics: work.metrics)
         work.commits.removeAll(keepingCapacity: true)
     }
 }

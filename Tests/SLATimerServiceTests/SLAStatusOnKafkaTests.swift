@@ -83,3 +83,43 @@ func eventually(_ what: String, timeout: Double, _ condition: () async -> Bool) 
         try await Task.sleep(for: .milliseconds(50))
     }
 }
+
+/// The sla-timer built through its seam on the in-memory broker and a virtual clock.
+@Suite("sla-timer through its build seam")
+struct SLATimerSeamTests {
+    @Test func topicsWithDifferentPartitionCountsStopTheServiceBeforeItJoins() async throws {
+        let broker = InMemoryBroker(defaultPartitions: 6)
+        broker.createTopic(Topics.classified, partitions: 6)
+        broker.createTopic(Topics.activity, partitions: 4)
+        let service = try buildSLATimer(ServiceDependencies(
+            serviceName: SLATimerPartition.service, defaultHTTPPort: 0, environment: ["HTTP_PORT": "0"], bus: broker,
+            clock: VirtualWallClock(Date(timeIntervalSince1970: 1_800_000_000))))
+        let error = await #expect(throws: ConfigurationError.self) { try await service.group.run() }
+        #expect(error?.description.contains("tickets.activity (4 partitions)") == true)
+        #expect(!service.readiness.passes(.kafkaGroupJoined))
+    }
+
+    @Test func aClassifiedTicketStartsItsClockAndTheServiceLeavesItsGroupOnShutdown() async throws {
+        let start = Date(timeIntervalSince1970: 1_773_072_000)  // 2026-03-09T16:00:00Z, a Monday 09:00 in Denver
+        let clock = VirtualWallClock(start)
+        let broker = InMemoryBroker(.init(defaultPartitions: 3, now: clock.now))
+        for topic in SLATimerPartition.topics { broker.createTopic(topic, partitions: 3) }
+        let service = try buildSLATimer(ServiceDependencies(
+            serviceName: SLATimerPartition.service, defaultHTTPPort: 0, environment: ["HTTP_PORT": "0"], bus: broker, clock: clock))
+        let group = service.group
+        let readiness = service.readiness
+        let running = Task { try await group.run() }
+        try await TestSupport.eventually("the sla-timer joins its group") { readiness.passes(.kafkaGroupJoined) }
+        _ = try await broker.makePublisher().publish(TicketInputs("CRM-1").classified(.critical, openedAt: start))
+        try await TestSupport.eventually("the clock starts") { !broker.records(in: Topics.slaEvents).isEmpty }
+        await group.triggerGracefulShutdown()
+        try await running.value
+        #expect(!readiness.passes(.kafkaGroupJoined), "the membership left the group")
+        // A second member now gets every partition at once: nobody else holds them.
+        let next = try await broker.subscribe(group: ConsumerGroups.slaTimer, topics: [Topics.classified, Topics.activity])
+        let events = try await next.poll(max: 10)
+        guard case .assigned(let partitions) = events.first else { Issue.record("no assignment: \(events)"); return }
+        #expect(partitions.count == 6, "both inputs' three partitions")
+        try await next.close()
+    }
+}

@@ -16,14 +16,17 @@ public struct IntakeProcessor: RecordProcessor {
     let eligibility: Eligibility
     let window: InstantWindow
     let now: @Sendable () -> Date
-    private let rejected: @Sendable (String) -> Void
+    /// `helpdesk_intake_rejected_total{reason}`, one handle per reason, made once.
+    private let rejected: [TicketRejected.Reason: Counter]
     private let lag: Timer
 
     public init(eligibility: Eligibility, window: InstantWindow = .standard, now: @escaping @Sendable () -> Date = Date.init) {
         self.eligibility = eligibility
         self.window = window
         self.now = now
-        rejected = { reason in Counter(label: "helpdesk_intake_rejected_total", dimensions: [("reason", reason)]).increment() }
+        rejected = Dictionary(uniqueKeysWithValues: TicketRejected.Reason.allCases.map {
+            ($0, Counter(label: "helpdesk_intake_rejected_total", dimensions: [("reason", $0.rawValue)]))
+        })
         lag = Timer(label: "helpdesk_intake_lag_seconds", preferredDisplayUnit: .seconds)
     }
 
@@ -48,7 +51,7 @@ public struct IntakeProcessor: RecordProcessor {
         }
         lag.recordInterval(since: record.timestamp, now: now)
         if case .opened(let ticket) = message, let (reason, _) = eligibility.refusal(for: ticket.organizationId) {
-            rejected(reason.rawValue)
+            rejected[reason]?.increment()
         }
         return Self.events(for: message, cause: Self.cause(of: record), receivedAt: receivedAt, eligibility: eligibility)
     }

@@ -31,9 +31,9 @@ struct FiringGates {
 
     /// An input record of `partition` read, with the event time its handling found (nil if none).
     mutating func read(_ record: ConsumerRecord, eventTime: Date?) {
-        guard var gates = owned[record.partition] else { return }
-        for index in gates.indices { gates[index].read(record, eventTime: eventTime) }
-        owned[record.partition] = gates
+        guard let count = owned[record.partition]?.count else { return }
+        // In place: a copy of the partition's gates per record would cost an allocation each.
+        for index in 0..<count { owned[record.partition]![index].read(record, eventTime: eventTime) }
     }
 
     /// Deadlines of `partition` at or before this instant may fire at `now`.
