@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds everything, runs every test suite
 # (unit, broker contract against the in-memory double and librdkafka's mock cluster, and
-# the cross-process tests with kcat).
+# the cross-process tests with kcat), then schemathesis against each service with an OpenAPI
+# document (scripts/schemathesis.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_system_packages
 swift build --build-tests
 swift test --skip-build
+./scripts/schemathesis.sh

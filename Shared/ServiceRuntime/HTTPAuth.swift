@@ -90,7 +90,8 @@ public struct APIFailureMiddleware<Context: RequestContext>: RouterMiddleware {
 /// 405 for the methods a path does not take, with `Allow` naming those it does: a client that
 /// sends `PUT /v1/tickets` learns it used the wrong method, not that the path does not exist.
 public enum MethodRefusal {
-    static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace]
+    /// The methods of RFC 9110, PATCH, and QUERY (the safe query method in IETF draft).
+    static let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace, HTTPRequest.Method("QUERY")!]
 
     /// Refuses every other method on `path` (registered on the router itself, so before any
     /// group's authentication).
