@@ -139,6 +139,8 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
             path: "Services/sla-timer/Logic",
+            // Served at /openapi.yaml as it is; docs/sla-timer.openapi.yaml links to it.
+            resources: [.embedInCode("openapi.yaml")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Schemathesis (PyPI) against each running service that has an OpenAPI document: today intake
-# (docs/openapi.yaml), on the development broker, with the debug build. Part of the test command.
+# Schemathesis (PyPI) against each running service that has an OpenAPI document: intake
+# (docs/openapi.yaml) and the sla-timer (docs/sla-timer.openapi.yaml), on the development broker,
+# with the debug build. Part of the test command.
 #
 # Two runs, because one constraint cannot be written in JSON Schema: an instant more than
 # INTAKE_MAX_PAST_HOURS (7 days) before receipt is refused with 422, so "any date-time" is not
@@ -24,27 +25,34 @@ if [ ! -x "$venv/bin/st" ]; then
     fi
     "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-[ -x .build/debug/intake ] || swift build --product intake
-[ -x .build/debug/helpdesk ] || swift build --product helpdesk
+for product in intake sla-timer helpdesk; do [ -x ".build/debug/$product" ] || swift build --product "$product"; done
 
 start_broker .build/debug/helpdesk --partitions 3
-port=${SCHEMATHESIS_INTAKE_PORT:-18081}
-key=schemathesis-key-0123456789
-KAFKA_BOOTSTRAP_SERVERS=$BOOTSTRAP HTTP_PORT=$port INTAKE_API_KEYS="crm=$key" LOG_LEVEL=error \
-    .build/debug/intake >/dev/null 2>&1 &
+intake_port=${SCHEMATHESIS_INTAKE_PORT:-18081}
+sla_port=${SCHEMATHESIS_SLA_PORT:-18083}
+secret=schemathesis-secret-0123456789
+export KAFKA_BOOTSTRAP_SERVERS=$BOOTSTRAP LOG_LEVEL=error
+HTTP_PORT=$intake_port INTAKE_API_KEYS="crm=$secret" .build/debug/intake >/dev/null 2>&1 &
 intake=$!
-trap 'kill $intake 2>/dev/null; wait $intake 2>/dev/null; stop_broker' EXIT
-for _ in $(seq 1 100); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ] && break
-    sleep 0.2
+HTTP_PORT=$sla_port SLA_API_TOKENS="schemathesis=$secret" .build/debug/sla-timer >/dev/null 2>&1 &
+sla=$!
+trap 'kill $intake $sla 2>/dev/null; wait $intake $sla 2>/dev/null; stop_broker' EXIT
+for port in "$intake_port" "$sla_port"; do
+    for _ in $(seq 1 150); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ] && break
+        sleep 0.2
+    done
 done
 
 run() {
-    SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/schemathesis "$venv/bin/st" run docs/openapi.yaml \
-        --url "http://127.0.0.1:$port" -H "Authorization: Bearer $key" --checks all --max-examples 100 \
+    local document=$1 port=$2; shift 2
+    SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/schemathesis "$venv/bin/st" run "$document" \
+        --url "http://127.0.0.1:$port" -H "Authorization: Bearer $secret" --checks all --max-examples 100 \
         --seed 1 --no-color "$@"
 }
 echo "schemathesis against intake: fuzzing, every check"
-run --phases examples,fuzzing
+run docs/openapi.yaml "$intake_port" --phases examples,fuzzing
 echo "schemathesis against intake: coverage, every check but the acceptance of schema-valid bodies"
-run --phases coverage --exclude-checks positive_data_acceptance
+run docs/openapi.yaml "$intake_port" --phases coverage --exclude-checks positive_data_acceptance
+echo "schemathesis against the sla-timer: every phase, every check"
+run docs/sla-timer.openapi.yaml "$sla_port"

@@ -29,6 +29,24 @@ struct SLAStatusTests {
         }
     }
 
+    @Test func theOpenAPIDocumentIsServedAsDocsHaveItAndOtherMethodsAre405() async throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/sla-timer.openapi.yaml")
+        let onDisk = try String(contentsOf: docs, encoding: .utf8)
+        let router = Router(context: ServiceRequestContext.self)
+        SLAStatusController(clocks: NoClocks(), policy: .standard, tokens: NamedSecrets([("board", Self.token)])).addRoutes(to: router)
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == onDisk)
+            }
+            try await client.execute(uri: "/v1/sla/tk_000000000000000000000000", method: .delete) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET")
+            }
+        }
+    }
+
     @Test func anyInstanceAnswersATicketsClockFromTheChangelog() async throws {
         let broker = InMemoryBroker(defaultPartitions: 6)
         broker.createTopic(Topics.slaTimerChangelog, partitions: 6)
