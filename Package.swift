@@ -157,6 +157,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Services/escalation/Logic",
+            // Served at /openapi.yaml as it is; docs/escalation.openapi.yaml links to it.
+            resources: [.embedInCode("openapi.yaml")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Schemathesis (PyPI) against each running service that has an OpenAPI document: intake
-# (docs/openapi.yaml) and the sla-timer (docs/sla-timer.openapi.yaml), on the development broker,
-# with the debug build. Part of the test command.
+# Schemathesis (PyPI) against each running service with an HTTP API, from its OpenAPI document:
+# intake (docs/openapi.yaml), the sla-timer (docs/sla-timer.openapi.yaml) and escalation
+# (docs/escalation.openapi.yaml), on the development broker, with the debug build. Part of the
+# test command.
 #
 # Two runs, because one constraint cannot be written in JSON Schema: an instant more than
 # INTAKE_MAX_PAST_HOURS (7 days) before receipt is refused with 422, so "any date-time" is not
@@ -25,19 +26,22 @@ if [ ! -x "$venv/bin/st" ]; then
     fi
     "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-for product in intake sla-timer helpdesk; do [ -x ".build/debug/$product" ] || swift build --product "$product"; done
+for product in intake sla-timer escalation helpdesk; do [ -x ".build/debug/$product" ] || swift build --product "$product"; done
 
 start_broker .build/debug/helpdesk --partitions 3
 intake_port=${SCHEMATHESIS_INTAKE_PORT:-18081}
 sla_port=${SCHEMATHESIS_SLA_PORT:-18083}
+escalation_port=${SCHEMATHESIS_ESCALATION_PORT:-18084}
 secret=schemathesis-secret-0123456789
 export KAFKA_BOOTSTRAP_SERVERS=$BOOTSTRAP LOG_LEVEL=error
 HTTP_PORT=$intake_port INTAKE_API_KEYS="crm=$secret" .build/debug/intake >/dev/null 2>&1 &
 intake=$!
 HTTP_PORT=$sla_port SLA_API_TOKENS="schemathesis=$secret" .build/debug/sla-timer >/dev/null 2>&1 &
 sla=$!
-trap 'kill $intake $sla 2>/dev/null; wait $intake $sla 2>/dev/null; stop_broker' EXIT
-for port in "$intake_port" "$sla_port"; do
+HTTP_PORT=$escalation_port ESCALATION_TOKENS="$secret=engineer:schemathesis" .build/debug/escalation >/dev/null 2>&1 &
+escalation=$!
+trap 'kill $intake $sla $escalation 2>/dev/null; wait $intake $sla $escalation 2>/dev/null; stop_broker' EXIT
+for port in "$intake_port" "$sla_port" "$escalation_port"; do
     for _ in $(seq 1 150); do
         [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ] && break
         sleep 0.2
@@ -56,3 +60,5 @@ echo "schemathesis against intake: coverage, every check but the acceptance of s
 run docs/openapi.yaml "$intake_port" --phases coverage --exclude-checks positive_data_acceptance
 echo "schemathesis against the sla-timer: every phase, every check"
 run docs/sla-timer.openapi.yaml "$sla_port"
+echo "schemathesis against escalation: every phase, every check"
+run docs/escalation.openapi.yaml "$escalation_port"

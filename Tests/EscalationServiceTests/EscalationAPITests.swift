@@ -61,6 +61,26 @@ let base = "/v1/escalations/\(known.ticketId.rawValue)"
 
 @Suite("Escalation HTTP API")
 struct EscalationAPITests {
+    @Test func theOpenAPIDocumentIsServedAsDocsHaveItAndOtherMethodsAre405() async throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/escalation.openapi.yaml")
+        let onDisk = try String(contentsOf: docs, encoding: .utf8)
+        try await withEscalationAPI { client, sink, _ in
+            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == onDisk)
+            }
+            for (method, uri, allowed) in [(HTTPRequest.Method.put, "/v1/escalations/\(known.ticketId.rawValue)", "GET"),
+                                           (.get, "/v1/escalations/\(known.ticketId.rawValue)/escalate", "POST")] {
+                try await client.execute(uri: uri, method: method) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                    #expect(response.headers[.allow] == allowed)
+                }
+            }
+            #expect(sink.broker.records(in: Topics.escalationCommands).isEmpty)
+        }
+    }
+
     @Test func anAcceptedCommandIsWrittenKeyedByTicketAndAnswered202() async throws {
         try await withEscalationAPI { client, sink, repository in
             try repository.put(known, requested)
