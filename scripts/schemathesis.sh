@@ -50,7 +50,8 @@ done
 
 run() {
     local document=$1 port=$2; shift 2
-    SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/schemathesis "$venv/bin/st" run "$document" \
+    SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/schemathesis \
+        "$venv/bin/st" --config-file scripts/schemathesis/schemathesis.toml run "$document" \
         --url "http://127.0.0.1:$port" -H "Authorization: Bearer $secret" --checks all --max-examples 100 \
         --seed 1 --no-color "$@"
 }
