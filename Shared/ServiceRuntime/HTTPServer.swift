@@ -69,3 +69,14 @@ struct EmptySegmentRefusal<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+/// `GET /openapi.yaml`: a service's OpenAPI document, served as it is (the package resource its
+/// docs/ file links to); other methods are 405.
+public enum OpenAPIRoute {
+    public static func add<Context: RequestContext>(_ document: [UInt8], to router: Router<Context>) {
+        MethodRefusal.refuseOthers(on: router, "openapi.yaml", allowing: [.get])
+        router.get("openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
+        }
+    }
+}

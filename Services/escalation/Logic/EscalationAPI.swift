@@ -82,11 +82,7 @@ public struct EscalationAPI: Sendable {
     public func addRoutes(to router: Router<ServiceRequestContext>) {
         let tokens = self.tokens
         MethodRefusal.refuseOthers(on: router, "v1/escalations/:ticketId", allowing: [.get])
-        MethodRefusal.refuseOthers(on: router, "openapi.yaml", allowing: [.get])
-        router.get("openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
-        }
+        OpenAPIRoute.add(PackageResources.openapi_yaml, to: router)
         for route in Self.routes {
             MethodRefusal.refuseOthers(on: router, RouterPath("v1/escalations/:ticketId/\(route.path)"), allowing: [.post])
         }

@@ -33,7 +33,6 @@ public struct IntakeAPI: Sendable {
     public func addRoutes(to router: Router<ServiceRequestContext>) {
         let keys = self.keys
         MethodRefusal.refuseOthers(on: router, "v1/tickets", allowing: [.post])
-        MethodRefusal.refuseOthers(on: router, "openapi.yaml", allowing: [.get])
         let tickets = router.group("v1/tickets").add(middleware: SecretAuthenticator(
             lookup: { keys.source(for: $0).map { Caller(name: $0) } }, fallbackHeader: "X-API-Key",
             missing: HTTPRefusal(.unauthorized, "missing_api_key",
@@ -47,10 +46,7 @@ public struct IntakeAPI: Sendable {
                 try await accept(request, context, kind: kind, path: try pathIdentity(context))
             }
         }
-        router.get("openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
-        }
+        OpenAPIRoute.add(PackageResources.openapi_yaml, to: router)
     }
 
     private func pathIdentity(_ context: some RequestContext) throws -> (String, String) {

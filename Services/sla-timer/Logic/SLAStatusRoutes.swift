@@ -39,11 +39,7 @@ public struct SLAStatusController: Sendable {
     public func addRoutes(to router: Router<ServiceRequestContext>) {
         let tokens = self.tokens
         MethodRefusal.refuseOthers(on: router, "v1/sla/:ticketId", allowing: [.get])
-        MethodRefusal.refuseOthers(on: router, "openapi.yaml", allowing: [.get])
-        router.get("openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
-        }
+        OpenAPIRoute.add(PackageResources.openapi_yaml, to: router)
         router.group("v1/sla")
             .add(middleware: SecretAuthenticator.bearerTokens { tokens.name(for: $0).map { Caller(name: $0) } })
             .get(":ticketId") { _, context in
