@@ -225,23 +225,22 @@ public final class InMemoryBroker: MessageBus {
         }
 
         func next(max: Int) async throws -> TailBatch {
-            for attempt in 0..<2 {
-                try Task.checkCancellation()
-                let batch = read(max: max)
-                if !batch.records.isEmpty || attempt == 1 { return batch }
-                await withTaskCancellationHandler {
-                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                        let resumeNow = broker.state.withLock { state -> Bool in
-                            if Task.isCancelled || state.reachable && hasRecords(state) { return true }
-                            state.tailWaiters[id] = continuation
-                            return false
-                        }
-                        if resumeNow { continuation.resume() }
+            try Task.checkCancellation()
+            let batch = read(max: max)
+            guard batch.records.isEmpty else { return batch }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = broker.state.withLock { state -> Bool in
+                        if Task.isCancelled || state.reachable && hasRecords(state) { return true }
+                        state.tailWaiters[id] = continuation
+                        return false
                     }
-                } onCancel: {
-                    broker.state.withLock { $0.tailWaiters.removeValue(forKey: id) }.map { [$0] }?.resumeAll()
+                    if resumeNow { continuation.resume() }
                 }
+            } onCancel: {
+                broker.state.withLock { $0.tailWaiters.removeValue(forKey: id) }.map { [$0] }?.resumeAll()
             }
+            try Task.checkCancellation()
             return read(max: max)
         }
 

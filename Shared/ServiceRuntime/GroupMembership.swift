@@ -65,17 +65,7 @@ public final class GroupMembership: Service, Sendable {
     /// Runs the loop's `body` with the group's subscription. Hosted, it waits for the membership
     /// to join; on its own, it joins, and leaves once `body` has ended, however it ended.
     func withSubscription(_ body: (any GroupSubscription) async throws -> Void) async throws {
-        guard !hosted else {
-            do {
-                try await body(try await lent())
-            } catch is CancellationError {
-            } catch {
-                logger.error("processing stopped", metadata: ["error": "\(error)"])
-                throw error
-            }
-            return
-        }
-        let subscription = try await join()
+        let subscription = hosted ? try await lent() : try await join()
         let outcome: Result<Void, any Error>
         do {
             try await body(subscription)
@@ -87,10 +77,13 @@ public final class GroupMembership: Service, Sendable {
             logger.error("processing stopped", metadata: ["error": "\(error)"])
             outcome = .failure(error)
         }
-        do {
-            try await leave(subscription)
-        } catch {
-            if case .success = outcome { throw error }
+        // Hosted, the membership leaves once the group shuts down, after this loop has ended.
+        if !hosted {
+            do {
+                try await leave(subscription)
+            } catch {
+                if case .success = outcome { throw error }
+            }
         }
         try outcome.get()
     }
