@@ -160,6 +160,15 @@ struct SLABench: AsyncParsableCommand {
 }
 
 /// A small deterministic generator, so benchmark inputs are the same on every run.
+extension Array where Element == Double {
+    /// The value at quantile `p` (0...1, nearest rank) of the values; nil when there are none.
+    func percentile(_ p: Double) -> Double? {
+        guard !isEmpty else { return nil }
+        let sorted = self.sorted()
+        return sorted[Swift.min(count - 1, Int(Double(count) * p))]
+    }
+}
+
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }

@@ -59,7 +59,7 @@ final class DevSupervisor: Sendable {
                 guard process.isRunning else {
                     throw CLIError("\(instance.name) exited with status \(process.exitStatus.map(String.init) ?? "?") before it was ready")
                 }
-                if LocalHTTP.status(port: instance.port!, path: "/readyz") == 200 {
+                if LoopbackHTTP.status(port: instance.port!, path: "/readyz") == 200 {
                     let elapsed = ContinuousClock.now - launched
                     let seconds = elapsed.timeInterval
                     output.write("helpdesk dev: \(instance.name) ready after \(String(format: "%.1f", seconds)) s")

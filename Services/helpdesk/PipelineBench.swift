@@ -132,7 +132,7 @@ struct PipelineBench: AsyncParsableCommand {
             latencies.append((arrived - sentAt).timeInterval * 1000)
         }
         latencies.sort()
-        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        func percentile(_ p: Double) -> Double { latencies.percentile(p) ?? 0 }
         print("tickets \(tickets)")
         print("throughput_per_s \(Int(throughput))")
         print("latency_rate_per_s \(Int(rate))")

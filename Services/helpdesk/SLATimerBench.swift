@@ -239,9 +239,7 @@ struct SLATimerBench: AsyncParsableCommand {
         await producer.close()
         await queries.close()
         func percentile(_ values: [Double], _ p: Double) -> String {
-            let sorted = values.sorted()
-            guard !sorted.isEmpty else { return "n/a" }
-            return String(format: "%.1f", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000)
+            values.percentile(p).map { String(format: "%.1f", $0 * 1000) } ?? "n/a"
         }
         let fired = handedOver.lags
         print("lag_timer_events \(lags.count)")

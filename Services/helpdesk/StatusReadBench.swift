@@ -7,10 +7,6 @@ import MessageBus
 import ServiceRuntime
 import SLATimerService
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `helpdesk bench status`: a status read (`GET /v1/sla/{id}`) with many tickets in the
 /// changelog, on the embedded broker. The sla-timer is built as `main` builds it and asked over
 /// HTTP on loopback (one keep-alive connection); the per-request path of earlier releases (a
@@ -82,8 +78,7 @@ struct StatusReadBench: AsyncParsableCommand {
         try await running.value
 
         func ms(_ values: [Double], _ p: Double) -> String {
-            let sorted = values.sorted()
-            return String(format: "%.2f", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000)
+            values.percentile(p).map { String(format: "%.2f", $0 * 1000) } ?? "n/a"
         }
         print("status_tickets \(keys.count)")
         print("status_ready_s \(String(format: "%.1f", ready))")
@@ -119,47 +114,4 @@ struct StatusReadBench: AsyncParsableCommand {
         await producer.close()
         return keys
     }
-}
-
-/// One keep-alive HTTP/1.1 connection on loopback, for timing requests without a client library's overhead.
-final class LoopbackHTTP {
-    private let socket: Int32
-
-    init(port: Int) throws {
-        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var one: Int32 = 1
-        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw CLIError("cannot connect to 127.0.0.1:\(port)") }
-    }
-
-    /// Sends a GET and reads the whole response; returns its status.
-    func get(_ path: String, bearer: String) throws -> Int {
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(bearer)\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ send(socket, $0.baseAddress, $0.count, 0) }) == request.count else {
-            throw CLIError("send failed")
-        }
-        var received = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { throw CLIError("the connection closed") }
-            received += buffer[..<count]
-            guard let headerEnd = received.firstRange(of: Array("\r\n\r\n".utf8)) else { continue }
-            let head = String(decoding: received[..<headerEnd.lowerBound], as: UTF8.self)
-            let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
-                .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
-            if received.count - headerEnd.upperBound >= length {
-                return Int(head.split(separator: " ")[1]) ?? 0
-            }
-        }
-    }
-
-    func close() { Glibc.close(socket) }
 }
