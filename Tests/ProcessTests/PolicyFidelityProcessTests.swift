@@ -12,15 +12,8 @@ struct PolicyFidelityProcessTests {
 
     @Test func earlySeverityChangesHoldOnlySupportedTicketsEscalateAndManagementHearsOfRequests() async throws {
         // Targets of hours: nothing breaches while the test runs.
-        let (broker, bootstrap, policyFile) = try await SLATimerProcessTests.startBroker(partitions: 6, policy: """
-            timezone: UTC
-            hours: { start: "00:00", end: "24:00" }
-            days: [sun, mon, tue, wed, thu, fri, sat]
-            severities:
-              critical: { firstResponse: 1h, warnAt: 0.75 }
-              major:    { firstResponse: 4h, warnAt: 0.75 }
-              minor:    { firstResponse: 8h, warnAt: 0.75 }
-            """)
+        let (broker, bootstrap, policyFile) = try await SLATimerProcessTests.startBroker(
+            partitions: 6, policy: SLATimerProcessTests.roundTheClockPolicy(critical: "1h", major: "4h", minor: "8h", warnAt: 0.75))
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
         let common = ["KAFKA_BOOTSTRAP_SERVERS": bootstrap, "LOG_LEVEL": "warning", "HELPDESK_POLICY_FILE": policyFile]
         let ports = (intake: freePort(), classifier: freePort(), timer: freePort())

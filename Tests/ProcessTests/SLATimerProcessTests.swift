@@ -8,15 +8,21 @@ import Testing
 struct SLATimerProcessTests {
     // Replies are dated a second after the tickets open. The shortest target leaves them 7 s to
     // reach the timer: enough even when the whole suite shares two busy cores.
-    static let policy = """
+    static let policy = roundTheClockPolicy(critical: "8s", major: "10s", minor: "12s", warnAt: 0.5)
+
+    /// A policy file's text: business hours round the clock (UTC, every day), these first-response
+    /// targets, and warnings at `warnAt` of each.
+    static func roundTheClockPolicy(critical: String, major: String, minor: String, warnAt: Double) -> String {
+        """
         timezone: UTC
         hours: { start: "00:00", end: "24:00" }
         days: [sun, mon, tue, wed, thu, fri, sat]
         severities:
-          critical: { firstResponse: 8s, warnAt: 0.5 }
-          major:    { firstResponse: 10s, warnAt: 0.5 }
-          minor:    { firstResponse: 12s, warnAt: 0.5 }
+          critical: { firstResponse: \(critical), warnAt: \(warnAt) }
+          major:    { firstResponse: \(major), warnAt: \(warnAt) }
+          minor:    { firstResponse: \(minor), warnAt: \(warnAt) }
         """
+    }
 
     struct Line: Decodable {
         let event: String
