@@ -269,6 +269,15 @@ struct EndToEndTests {
             return expected.isSubset(of: requested)
         }
         print("end to end: escalation requests complete \(ContinuousClock.now - catchUpStarted) after the terminal SLA events (+3 s)")
+        // The late replies reach the sla-timer after intake publishes them; a killed instance
+        // restores its partitions first. Wait until each is recorded, or the time is up (and
+        // invariant 3 names the tickets without one).
+        let lateReplies = Set(plans.filter { $0.support && $0.lateReply }.map(\.ticketId))
+        try await settle(within: slow ? 90 : 30) {
+            let recorded = Set(try await Self.read(Topics.slaEvents, bus: bus)
+                .filter { $0.eventType == SLARespondedAfterBreach.type }.compactMap(\.keyString))
+            return lateReplies.isSubset(of: recorded)
+        }
         if slow { try await Task.sleep(for: .seconds(5)) }
         var topics = [String: [ConsumerRecord]]()
         for topic in [Topics.inbound, Topics.received, Topics.rejected, Topics.activity, Topics.deadletter, Topics.classified,
