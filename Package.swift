@@ -47,6 +47,7 @@ let package = Package(
             name: "HelpdeskModel",
             dependencies: [.product(name: "Yams", package: "Yams")],
             path: "Shared/HelpdeskModel",
+            resources: [.embedInCode("Classification/classifier-rules.yaml"), .embedInCode("Classification/classifier-model.yaml")],
             swiftSettings: strict
         ),
         // Broker abstraction and its in-memory double.

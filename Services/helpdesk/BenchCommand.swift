@@ -186,7 +186,7 @@ struct ClassifyBench: AsyncParsableCommand {
         commandName: "classify", abstract: "Time the classifier on one core with ~2 KB descriptions.")
 
     @Option(help: "A labelled corpus whose tickets are used (descriptions padded to --size bytes).")
-    var corpus: String = "Tests/Fixtures/classification-corpus.jsonl"
+    var corpus: String = "Tests/Fixtures/classifier-dev.jsonl"
 
     @Option(help: "Description size in bytes.")
     var size: Int = 2048

@@ -2,33 +2,81 @@ import ArgumentParser
 import Foundation
 import HelpdeskModel
 
-/// `helpdesk classify`: the classifier the service runs, on one ticket or a labelled corpus.
+/// `helpdesk classify`: the classifier the service runs, on one ticket or a labelled file; and
+/// the fitting of its model.
 struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
-        abstract: "Classify one ticket.opened JSON from standard input, or evaluate a labelled corpus.",
+        abstract: "Classify one ticket.opened JSON from standard input, evaluate a labelled file, or fit the model.",
         discussion: """
             Prints the classification as JSON, with "route": "support" or "docs". With --evaluate FILE.jsonl
-            (lines of {"expect": critical|major|minor|docs, "ticket": {…}}) prints accuracy and a confusion matrix.
+            (lines of {"expect": critical|major|minor|docs, "ticket": {…}}) prints accuracy, precision and recall per
+            class, the confusion matrix and every critical ticket classified lower with its explanation. With
+            --fit FILE.jsonl fits the model's weights to the labelled tickets and prints the model YAML
+            (scripts/fit-classifier.sh writes the built-in one).
             """)
 
-    @Option(help: "Rules YAML (default: $CLASSIFIER_RULES_FILE, else the built-in rules).")
+    @Option(help: "Lexicon YAML (default: $CLASSIFIER_RULES_FILE, else the built-in lexicon).")
     var rules: String?
 
-    @Option(help: "A labelled corpus to evaluate instead of classifying standard input.")
+    @Option(help: "Model YAML (default: $CLASSIFIER_MODEL_FILE, else the built-in model).")
+    var model: String?
+
+    @Option(help: "A labelled file to evaluate instead of classifying standard input.")
     var evaluate: String?
 
+    @Option(help: "A labelled file to fit the model to; prints the model YAML.")
+    var fit: String?
+
+    @Option(help: "With --fit: the probability at which critical wins.")
+    var criticalAt: Double = ModelFit().criticalAt
+
+    @Option(help: "With --fit: print k-fold cross-validation figures on the file instead of the model.")
+    var crossValidate: Int?
+
+    @Option(help: "With --fit: the L2 penalty.")
+    var l2: Double = ModelFit().l2
+
+    @Option(help: "With --fit: how much more a critical example counts.")
+    var criticalWeight: Double = ModelFit().classWeights[0]
+
     func run() throws {
-        let classifier = Classifier(rules: try loadRules())
+        let settings = try ClassifierFiles(rules: rules, model: model)
+        if let fit {
+            let tickets = try labelled(fit)
+            var fitting = ModelFit()
+            fitting.criticalAt = criticalAt
+            fitting.l2 = l2
+            fitting.classWeights[0] = criticalWeight
+            let provenance = """
+                Fitted by scripts/fit-classifier.sh (helpdesk classify --fit) on \(URL(fileURLWithPath: fit).lastPathComponent),
+                \(tickets.count) tickets: logistic regression, L2 \(fitting.l2), critical examples weighted \
+                \(fitting.classWeights[0]), \(fitting.steps) steps, critical evidence ordered critical ≥ major ≥ minor ≥ docs,
+                minor evidence critical ≤ major ≤ minor.
+                Do not edit by hand: refit.
+                """
+            if let folds = crossValidate {
+                let results = fitting.crossValidate(ModelFit.examples(tickets, rules: settings.rules),
+                                                    features: Classifier.features(of: settings.rules),
+                                                    ordered: ModelFit.criticalEvidence(settings.rules),
+                                                    lowering: ModelFit.minorEvidence(settings.rules), folds: folds)
+                let correct = results.filter { $0.expected == $0.predicted }.count
+                let critical = results.filter { $0.expected == .critical }
+                let calledCritical = results.filter { $0.predicted == .critical }
+                print(String(format: "cross-validation (%d folds): accuracy %.1f%%, critical recall %.1f%%, critical precision %.1f%%",
+                             folds, Double(correct) / Double(results.count) * 100,
+                             Double(critical.filter { $0.predicted == .critical }.count) / Double(max(1, critical.count)) * 100,
+                             Double(calledCritical.filter { $0.expected == .critical }.count) / Double(max(1, calledCritical.count)) * 100))
+                return
+            }
+            print(fitting.fit(ModelFit.examples(tickets, rules: settings.rules), features: Classifier.features(of: settings.rules),
+                              ordered: ModelFit.criticalEvidence(settings.rules), lowering: ModelFit.minorEvidence(settings.rules),
+                              provenance: provenance).yaml, terminator: "")
+            return
+        }
+        let classifier = try settings.classifier()
         if let evaluate {
-            guard let text = try? String(contentsOfFile: evaluate, encoding: .utf8) else {
-                throw CLIError("cannot read \(evaluate)")
-            }
-            do {
-                print(try ClassifierEvaluation(classifier: classifier, jsonl: text).report)
-            } catch {
-                throw CLIError("\(evaluate): \(error)")
-            }
+            print(ClassifierEvaluation(classifier: classifier, tickets: try labelled(evaluate)).report)
             return
         }
         let input = Array(FileHandle.standardInput.readDataToEndOfFile())
@@ -44,12 +92,37 @@ struct ClassifyCommand: ParsableCommand {
         print(String(decoding: try encoder.encode(classifier.classify(ClassifierInput(ticket))), as: UTF8.self))
     }
 
-    private func loadRules() throws -> ClassificationRules {
-        guard let path = rules ?? ProcessInfo.processInfo.environment["CLASSIFIER_RULES_FILE"] else { return .standard }
+    private func labelled(_ path: String) throws -> [LabelledTicket] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("cannot read \(path)") }
         do {
-            return try ClassificationRules.load(file: path)
+            return try LabelledTicket.parse(jsonl: text)
         } catch {
-            throw CLIError("rules \(path): \(error)")
+            throw CLIError("\(path): \(error)")
         }
+    }
+}
+
+/// The lexicon and model files a command names, or the environment's, or the built-in ones.
+struct ClassifierFiles {
+    let rules: ClassificationRules
+    private let modelPath: String?
+
+    init(rules rulesPath: String?, model modelPath: String?) throws {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = rulesPath ?? environment["CLASSIFIER_RULES_FILE"] {
+            do { rules = try ClassificationRules.load(file: path) } catch { throw CLIError("rules \(path): \(error)") }
+        } else {
+            rules = .standard
+        }
+        self.modelPath = modelPath ?? environment["CLASSIFIER_MODEL_FILE"]
+    }
+
+    /// The lexicon with the model (the built-in one unless a file is named).
+    func classifier() throws -> Classifier {
+        var model = ClassifierModel.standard
+        if let path = modelPath {
+            do { model = try ClassifierModel.load(file: path) } catch { throw CLIError("model \(path): \(error)") }
+        }
+        do { return try Classifier(rules: rules, model: model) } catch { throw CLIError("model: \(error)") }
     }
 }

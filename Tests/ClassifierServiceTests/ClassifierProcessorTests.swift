@@ -64,7 +64,7 @@ struct ClassifierProcessorTests {
             "Typo in the API docs", category: .documentation, requester: Requester(email: "it-admin@acme.test"))))
         #expect(outputs.map(\.topic) == [Topics.docsFeedback, Topics.notifications])
         let event = try WireJSON.decode(Event<TicketRoutedToDocs>.self, from: outputs[0].value!)
-        #expect(event.payload.reason == "category is documentation")
+        #expect(event.payload.reason == #"reports a documentation mistake ("API docs", "Typo")"#)
         // The customer is told where the documentation form is.
         let told = try notification(outputs[1])
         #expect(told.audience == .customer && told.recipient == "it-admin@acme.test")

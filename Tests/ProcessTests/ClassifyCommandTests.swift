@@ -5,7 +5,7 @@ import Testing
 @Suite("helpdesk classify CLI")
 struct ClassifyCommandTests {
     func run(_ arguments: [String], stdin: String = "") throws -> (status: Int32, stdout: String, stderr: String) {
-        try runHelpdesk(arguments, stdin: stdin, unset: ["CLASSIFIER_RULES_FILE"])
+        try runHelpdesk(arguments, stdin: stdin, unset: ["CLASSIFIER_RULES_FILE", "CLASSIFIER_MODEL_FILE"])
     }
 
     @Test func classifiesOneTicketFromStandardInput() throws {
@@ -21,13 +21,31 @@ struct ClassifyCommandTests {
         #expect(docs.stdout.contains(#""route" : "docs""#))
     }
 
-    @Test func evaluatesTheCorpus() throws {
-        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/classification-corpus.jsonl").path
-        let result = try run(["classify", "--evaluate", corpus])
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    @Test func evaluatesALabelledFile() throws {
+        let result = try run(["classify", "--evaluate", Self.fixtures.appendingPathComponent("classifier-validation.jsonl").path])
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("accuracy "))
+        #expect(result.stdout.contains("class      precision  recall   tickets\ncritical   "))
         #expect(result.stdout.contains("expected \\ classified"))
+        #expect(result.stdout.contains("critical tickets classified lower: "))
+    }
+
+    /// The fitting script's command gives the committed model, and cross-validates.
+    @Test func fitsTheModelToTheDevelopmentSet() throws {
+        let development = Self.fixtures.appendingPathComponent("classifier-dev.jsonl").path
+        let fitted = try run(["classify", "--fit", development])
+        #expect(fitted.status == 0)
+        let committed = try String(contentsOf: Self.fixtures.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Shared/HelpdeskModel/Classification/classifier-model.yaml"), encoding: .utf8)
+        #expect(fitted.stdout == committed, "scripts/fit-classifier.sh was not run after a lexicon or data change")
+        let model = FileManager.default.temporaryDirectory.appendingPathComponent("model-\(UUID()).yaml").path
+        try fitted.stdout.write(toFile: model, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: model) }
+        let classified = try run(["classify", "--model", model], stdin: #"{"source":"crm","externalId":"1","organizationId":"acme","subject":"Nobody can log in"}"#)
+        #expect(classified.stdout.contains(#""severity" : "critical""#))
     }
 
     @Test func badInputIsOneLineAndNonZero() throws {
@@ -35,11 +53,11 @@ struct ClassifyCommandTests {
         #expect(result.status != 0)
         #expect(result.stderr == "helpdesk: standard input: organizationId: is required; subject: is required\n")
         let rules = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID()).yaml").path
-        try "weights: { structured: -1, text: 1, reporter: 0 }\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        try "negations: [not]\nweights: 1\n".write(toFile: rules, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: rules) }
         let badRules = try run(["classify", "--rules", rules], stdin: "{}")
         #expect(badRules.status != 0)
-        #expect(badRules.stderr.contains("weights.structured: must be a non-negative number"))
+        #expect(badRules.stderr.contains("weights: unknown key (expected negations, scopeBreaks, synonyms, quantities, signals, docs)"))
         #expect(badRules.stderr.split(separator: "\n").count == 1)
     }
 }

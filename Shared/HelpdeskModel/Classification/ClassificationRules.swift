@@ -1,30 +1,28 @@
 import Foundation
 import Yams
 
-/// One kind of evidence: which policy criterion it satisfies, which severity it points to,
-/// how much it weighs, and the phrases that reveal it in text.
+/// One kind of evidence: which policy criterion it satisfies, the severity the policy gives
+/// that criterion, and the phrases that reveal it in text.
 public struct SignalRule: Sendable, Equatable {
     public var name: String
     public var severity: Severity
     public var criterion: String
-    public var weight: Double
     public var phrases: [String]
     /// Longer phrases in which a phrase does not count ("broken link" is not a broken service).
     public var except: [String]
+    /// Pairs of phrase lists that count when a phrase of each occurs in one clause, within
+    /// eight words ("nobody in the London office can log in": `nobody` … `login`). A side may
+    /// be `"#majority"`: a number read as a majority ("all 40 stores").
+    public var together: [[[String]]] = []
+    /// Signals whose text evidence this one cancels ("was down yesterday, fine now": the outage
+    /// is over).
+    public var cancels: [String] = []
 }
 
-/// The classifier's rules and weights (`CLASSIFIER_RULES_FILE`; built-in default encodes
-/// the policy table).
+/// The classifier's lexicon (`CLASSIFIER_RULES_FILE`; built in: `classifier-rules.yaml`): how
+/// each policy criterion shows in words. How much each counts is the model's
+/// (`ClassifierModel`).
 public struct ClassificationRules: Sendable, Equatable {
-    public struct Weights: Sendable, Equatable {
-        /// Multiplier for evidence in the structured `impact` fields.
-        public var structured: Double
-        /// Multiplier for evidence in the subject and description.
-        public var text: Double
-        /// The vote of the requester's `reportedSeverity`.
-        public var reporter: Double
-    }
-
     public struct DocsRules: Sendable, Equatable {
         /// Words that name documentation ("docs", "kb article").
         public var subjects: [String]
@@ -32,13 +30,30 @@ public struct ClassificationRules: Sendable, Equatable {
         public var problems: [String]
     }
 
-    public var weights: Weights
-    public var defaultSeverity: Severity
+    public struct QuantityRules: Sendable, Equatable {
+        public var nouns: [String]
+        public var groups: [String]
+        public var totals: [String]
+        public var fillers: [String]
+        public var all: [String]
+    }
+
     public var negations: [String]
+    public var scopeBreaks: [String]
+    /// Canonical word → the words and phrases written as it.
+    public var synonyms: [(canonical: String, variants: [String])]
+    public var quantities: QuantityRules
     public var signals: [SignalRule]
     public var docs: DocsRules
 
-    /// Signals the structured impact fields produce; a rules file must define each.
+    public static func == (a: ClassificationRules, b: ClassificationRules) -> Bool {
+        a.negations == b.negations && a.scopeBreaks == b.scopeBreaks && a.quantities == b.quantities && a.signals == b.signals
+            && a.docs == b.docs && a.synonyms.map(\.canonical) == b.synonyms.map(\.canonical)
+            && a.synonyms.map(\.variants) == b.synonyms.map(\.variants)
+    }
+
+    /// Signals the structured impact fields and the numbers in a text produce; a rules file must
+    /// define each.
     public static let structuredSignals = [
         "serviceDown", "majorityUsers", "noWorkaround", "multipleUsers", "temporaryWorkaround", "installationsHalted",
         "fewUsers", "longTermWorkaround", "installationsImpaired", "cosmetic",
@@ -46,6 +61,7 @@ public struct ClassificationRules: Sendable, Equatable {
 
     public func signal(named name: String) -> SignalRule? { signals.first { $0.name == name } }
 
+    public static let standardYAML = String(decoding: PackageResources.classifier_rules_yaml, as: UTF8.self)
     public static let standard: ClassificationRules = try! load(yaml: standardYAML)
 
     public struct RulesError: Error, Equatable, CustomStringConvertible {
@@ -66,67 +82,101 @@ public struct ClassificationRules: Sendable, Equatable {
             throw RulesError(key: "", problem: "not valid YAML: \(error)")
         }
         guard let mapping = root?.mapping else { throw RulesError(key: "", problem: "must be a mapping") }
-        func entry(_ key: String) -> Node? { mapping[key] }
-        for key in mapping.keys.compactMap(\.scalar?.string)
-        where !["weights", "defaultSeverity", "negations", "signals", "docs"].contains(key) {
-            throw RulesError(key: key, problem: "unknown key (expected weights, defaultSeverity, negations, signals, docs)")
-        }
-        func number(_ node: Node?, _ key: String) throws(RulesError) -> Double {
-            guard let text = node?.scalar?.string, let value = Double(text), value >= 0, value.isFinite else {
-                throw RulesError(key: key, problem: "must be a non-negative number")
-            }
-            return value
+        let known = ["negations", "scopeBreaks", "synonyms", "quantities", "signals", "docs"]
+        for key in mapping.keys.compactMap(\.scalar?.string) where !known.contains(key) {
+            throw RulesError(key: key, problem: "unknown key (expected \(known.joined(separator: ", ")))")
         }
         func strings(_ node: Node?, _ key: String) throws(RulesError) -> [String] {
             guard let list = node?.sequence else { throw RulesError(key: key, problem: "must be a list of phrases") }
             var result = [String]()
             for (index, item) in list.enumerated() {
-                guard let text = item.scalar?.string, !PhraseIndex.wordHashes(text).isEmpty else {
+                guard let text = item.scalar?.string, !TextNormalizer.wordHashes(text).isEmpty else {
                     throw RulesError(key: "\(key)[\(index)]", problem: "must be a phrase with at least one word")
                 }
                 result.append(text)
             }
             return result
         }
-        guard let weightNode = entry("weights")?.mapping else { throw RulesError(key: "weights", problem: "is required") }
-        let weights = Weights(
-            structured: try number(weightNode["structured"], "weights.structured"),
-            text: try number(weightNode["text"], "weights.text"),
-            reporter: try number(weightNode["reporter"], "weights.reporter"))
-        let defaultText = entry("defaultSeverity")?.scalar?.string ?? "minor"
-        guard let defaultSeverity = Severity(parsing: defaultText) else {
-            throw RulesError(key: "defaultSeverity", problem: "\"\(defaultText)\" is not one of \(Severity.allowedSpellings)")
+        func fields(_ node: Node?, _ key: String, allowed: [String]) throws(RulesError) -> Node.Mapping {
+            guard let fields = node?.mapping else { throw RulesError(key: key, problem: "must be a mapping") }
+            for field in fields.keys.compactMap(\.scalar?.string) where !allowed.contains(field) {
+                throw RulesError(key: "\(key).\(field)", problem: "unknown key (expected \(allowed.joined(separator: ", ")))")
+            }
+            return fields
         }
-        let negations = try strings(entry("negations"), "negations")
-        guard let signalNodes = entry("signals")?.mapping else { throw RulesError(key: "signals", problem: "is required") }
+        let negations = try strings(mapping["negations"], "negations")
+        let scopeBreaks = mapping["scopeBreaks"] == nil ? [] : try strings(mapping["scopeBreaks"], "scopeBreaks")
+        var synonyms = [(canonical: String, variants: [String])]()
+        if let node = mapping["synonyms"] {
+            guard let entries = node.mapping else { throw RulesError(key: "synonyms", problem: "must be a mapping") }
+            for (word, list) in entries {
+                let canonical = word.scalar?.string ?? ""
+                guard TextNormalizer.wordHashes(canonical).count == 1 else {
+                    throw RulesError(key: "synonyms.\(canonical)", problem: "the canonical form must be one word")
+                }
+                let variants = try strings(list, "synonyms.\(canonical)")
+                for (index, variant) in variants.enumerated() where TextNormalizer.wordHashes(variant).count > 4 {
+                    throw RulesError(key: "synonyms.\(canonical)[\(index)]", problem: "must be at most four words")
+                }
+                synonyms.append((canonical, variants))
+            }
+        }
+        // Negations and scope breaks are single words once synonyms are applied.
+        var normalizer = TextNormalizer(synonyms: synonyms)
+        for (key, list) in [("negations", negations), ("scopeBreaks", scopeBreaks)] {
+            for (index, entry) in list.enumerated() where normalizer.internPhrase(entry).count != 1 {
+                throw RulesError(key: "\(key)[\(index)]", problem: "\"\(entry)\" must be one word (or a synonym of one)")
+            }
+        }
+        let quantityKeys = ["nouns", "groups", "totals", "fillers", "all"]
+        let quantityNode = try fields(mapping["quantities"], "quantities", allowed: quantityKeys)
+        var quantityLists = [String: [String]]()
+        for key in quantityKeys { quantityLists[key] = try strings(quantityNode[key], "quantities.\(key)") }
+        let quantities = QuantityRules(nouns: quantityLists["nouns"]!, groups: quantityLists["groups"]!,
+                                       totals: quantityLists["totals"]!, fillers: quantityLists["fillers"]!,
+                                       all: quantityLists["all"]!)
+        guard let signalNodes = mapping["signals"]?.mapping else { throw RulesError(key: "signals", problem: "is required") }
         var signals = [SignalRule]()
         for (nameNode, node) in signalNodes {
             let name = nameNode.scalar?.string ?? ""
             let key = "signals.\(name)"
-            guard let fields = node.mapping else { throw RulesError(key: key, problem: "must be a mapping") }
-            let severityText = fields["severity"]?.scalar?.string ?? ""
+            let entry = try fields(node, key, allowed: ["severity", "criterion", "phrases", "except", "together", "cancels"])
+            let severityText = entry["severity"]?.scalar?.string ?? ""
             guard let severity = Severity(parsing: severityText) else {
                 throw RulesError(key: "\(key).severity", problem: "\"\(severityText)\" is not one of \(Severity.allowedSpellings)")
             }
-            guard let criterion = fields["criterion"]?.scalar?.string, !criterion.isEmpty else {
+            guard let criterion = entry["criterion"]?.scalar?.string, !criterion.isEmpty else {
                 throw RulesError(key: "\(key).criterion", problem: "is required")
             }
-            let phrases = fields["phrases"] == nil ? [] : try strings(fields["phrases"], "\(key).phrases")
-            let except = fields["except"] == nil ? [] : try strings(fields["except"], "\(key).except")
-            for field in fields.keys.compactMap(\.scalar?.string)
-            where !["severity", "criterion", "weight", "phrases", "except"].contains(field) {
-                throw RulesError(key: "\(key).\(field)", problem: "unknown key (expected severity, criterion, weight, phrases, except)")
+            let phrases = entry["phrases"] == nil ? [] : try strings(entry["phrases"], "\(key).phrases")
+            let except = entry["except"] == nil ? [] : try strings(entry["except"], "\(key).except")
+            var together = [[[String]]]()
+            if let pairs = entry["together"] {
+                guard let list = pairs.sequence else { throw RulesError(key: "\(key).together", problem: "must be a list of pairs of lists") }
+                for (index, pair) in list.enumerated() {
+                    guard let sides = pair.sequence, sides.count == 2 else {
+                        throw RulesError(key: "\(key).together[\(index)]", problem: "must be a pair of phrase lists")
+                    }
+                    together.append([try strings(sides[0], "\(key).together[\(index)][0]"),
+                                     try strings(sides[1], "\(key).together[\(index)][1]")])
+                }
             }
-            signals.append(SignalRule(name: name, severity: severity, criterion: criterion,
-                                      weight: try number(fields["weight"], "\(key).weight"), phrases: phrases, except: except))
+            let cancels = entry["cancels"] == nil ? [] : try strings(entry["cancels"], "\(key).cancels")
+            signals.append(SignalRule(name: name, severity: severity, criterion: criterion, phrases: phrases, except: except,
+                                      together: together, cancels: cancels))
+        }
+        for signal in signals {
+            for (index, name) in signal.cancels.enumerated() where !signals.contains(where: { $0.name == name }) {
+                throw RulesError(key: "signals.\(signal.name).cancels[\(index)]", problem: "\"\(name)\" is not a signal")
+            }
         }
         for name in structuredSignals where !signals.contains(where: { $0.name == name }) {
             throw RulesError(key: "signals.\(name)", problem: "is required (the impact fields produce it)")
         }
-        guard let docsNode = entry("docs")?.mapping else { throw RulesError(key: "docs", problem: "is required") }
+        let docsNode = try fields(mapping["docs"], "docs", allowed: ["subjects", "problems"])
         let docs = DocsRules(subjects: try strings(docsNode["subjects"], "docs.subjects"),
                              problems: try strings(docsNode["problems"], "docs.problems"))
-        return ClassificationRules(weights: weights, defaultSeverity: defaultSeverity, negations: negations,
+        return ClassificationRules(negations: negations, scopeBreaks: scopeBreaks, synonyms: synonyms, quantities: quantities,
                                    signals: signals, docs: docs)
     }
 

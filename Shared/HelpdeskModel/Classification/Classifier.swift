@@ -14,6 +14,8 @@ public struct Classification: Sendable, Equatable, Encodable {
     public var docsReason: String?
     /// Why a ticket filed as documentation is a support ticket all the same, when it is.
     public var supportReason: String?
+    /// The model's probability of each class (critical, major, minor, docs).
+    public var probabilities: [String: Double]
 }
 
 /// What the classifier reads of a ticket.
@@ -35,67 +37,254 @@ public struct ClassifierInput: Sendable {
 }
 
 /// Decides a ticket's severity the way a support engineer applying the policy table would,
-/// and says why. Pure: rules in, classification out.
+/// and says why. Pure: lexicon and model in, classification out.
 ///
-/// Every signal votes for its severity with its weight, times the weight of where it was found
-/// (structured impact fields count more than words); the requester's own view adds a smaller
-/// vote, so it settles close calls but never outweighs evidence. The most-voted severity wins;
-/// a tie goes to the more urgent one. Confidence is the winner's share of all votes.
+/// 1. **Evidence.** Each policy criterion is a signal, found in the impact fields or in the
+///    text: the lexicon's phrases (any inflection or synonym, not negated), and numbers read as
+///    how many are affected ("3 of 900 users", "all 12 clinics"). Each signal names the
+///    criterion and quotes the words that triggered it.
+/// 2. **Weighing.** The model scores each class from the signals, the category and the
+///    reporter's severity; critical wins as soon as its probability reaches `criticalAt`.
+/// 3. **Route.** A ticket the model finds to be documentation feedback goes to the documentation
+///    channel; one with service impact is support, whatever its category.
+///
+/// With no evidence at all, the reporter's severity applies (minor without one), and a
+/// ticket filed as documentation goes to the documentation channel.
 public struct Classifier: Sendable {
     public let rules: ClassificationRules
+    public let model: ClassifierModel
+    /// Every feature the model reads, in a fixed order.
+    public let features: [String]
+
+    private let normalizer: TextNormalizer
     private let index: PhraseIndex
+    /// Each signal's pairs of phrase lists.
+    private let pairs: [(signal: Int, pair: PhraseIndex.Pair)]
+    /// Sides of pairs that a number read as a majority also satisfies.
+    private let majoritySides: Set<Int>
+    /// Per signal, the signals whose text evidence it cancels.
+    private let cancelled: [[Int]]
+    static let majorityMarker = "#majority"
+    private let quantities: QuantityReader
+    private let weights: [[Double]]
+    private let signalIndex: [String: Int]
+    private let structuredIndex: [String: Int]
+    private let structuredOffset: Int
+    private let combinationOffset: Int
+    private let unavailableSignals: [Int]
+    private let impairedSignals: [Int]
+    /// majorityUsers, multipleUsers, fewUsers.
+    private let scopeSignals: [Int]
     private var docsSubjectGroup: Int { rules.signals.count }
     private var docsProblemGroup: Int { rules.signals.count + 1 }
 
-    public init(rules: ClassificationRules = .standard) {
+    /// The built-in lexicon and model.
+    public init() {
+        try! self.init(rules: .standard, model: .standard)
+    }
+
+    /// A lexicon and a model that must agree: every feature the lexicon makes has weights, and
+    /// every weight is for such a feature.
+    public init(rules: ClassificationRules, model: ClassifierModel = .standard) throws(ClassificationRules.RulesError) {
         self.rules = rules
+        self.model = model
+        var normalizer = TextNormalizer(synonyms: rules.synonyms)
+        // The phrase index sizes its tables by the vocabulary: it interns last.
+        quantities = QuantityReader(
+            nouns: rules.quantities.nouns, groups: rules.quantities.groups, totals: rules.quantities.totals,
+            fillers: rules.quantities.fillers, all: rules.quantities.all, negations: rules.negations, normalizer: &normalizer)
+        var sides = [[String]](), pairs = [(signal: Int, pair: PhraseIndex.Pair)]()
+        var majoritySides = Set<Int>()
+        for (number, signal) in rules.signals.enumerated() {
+            for together in signal.together {
+                pairs.append((number, PhraseIndex.Pair(first: sides.count, second: sides.count + 1)))
+                for side in together {
+                    if side.contains(Self.majorityMarker) { majoritySides.insert(sides.count) }
+                    sides.append(side.filter { $0 != Self.majorityMarker })
+                }
+            }
+        }
+        self.pairs = pairs
+        self.majoritySides = majoritySides
+        cancelled = rules.signals.map { signal in signal.cancels.compactMap { name in rules.signals.firstIndex { $0.name == name } } }
         index = PhraseIndex(
             groups: rules.signals.map(\.phrases) + [rules.docs.subjects, rules.docs.problems],
-            except: rules.signals.map(\.except), negations: rules.negations)
+            except: rules.signals.map(\.except), sides: sides, negations: rules.negations, scopeBreaks: rules.scopeBreaks,
+            normalizer: &normalizer)
+        self.normalizer = normalizer
+        let features = Self.features(of: rules)
+        for feature in features where model.weights[feature] == nil {
+            throw ClassificationRules.RulesError(
+                key: "weights.\(feature)", problem: "the model has no weights for it (refit: scripts/fit-classifier.sh)")
+        }
+        for feature in model.weights.keys.sorted() where !features.contains(feature) {
+            throw ClassificationRules.RulesError(key: "weights.\(feature)", problem: "no such feature in the rules")
+        }
+        self.features = features
+        weights = features.map { model.weights[$0]! }
+        let signalIndex = Dictionary(uniqueKeysWithValues: rules.signals.enumerated().map { ($1.name, $0) })
+        self.signalIndex = signalIndex
+        structuredIndex = Dictionary(uniqueKeysWithValues: ClassificationRules.structuredSignals.enumerated().map { ($1, $0) })
+        structuredOffset = rules.signals.count
+        combinationOffset = rules.signals.count + ClassificationRules.structuredSignals.count
+        unavailableSignals = ["serviceDown", "accessBlocked", "operationsDisrupted"].compactMap { signalIndex[$0] }
+        impairedSignals = ["degraded", "installationsHalted", "restrictedOperation"].compactMap { signalIndex[$0] }
+        scopeSignals = ["majorityUsers", "multipleUsers", "fewUsers"].map { signalIndex[$0]! }
+    }
+
+    /// The features a lexicon makes: each signal found in text, each impact signal, the docs
+    /// evidence, the category and the reporter's severity.
+    public static func features(of rules: ClassificationRules) -> [String] {
+        rules.signals.map { "text.\($0.name)" } + ClassificationRules.structuredSignals.map { "impact.\($0)" }
+            + Self.combinations.map { "scope.\($0.scope).\($0.kind)" }
+            + ["text.docsMistake", "text.docsTerm"]
+            + ["incident", "question", "documentation"].map { "category.\($0)" }
+            + Severity.allCases.map { "reported.\($0.name)" }
+    }
+
+    /// How many are affected, crossed with how badly: the policy's criteria combine ("a
+    /// majority of users" and "service unavailable" is critical, a majority with a slow service
+    /// is major), which a sum of single signals cannot say.
+    static let combinations = ["majority", "multiple", "few", "unstated"].flatMap { scope in
+        ["unavailable", "impaired"].map { (scope: scope, kind: $0) }
+    }
+
+    /// The combination feature's offset among `combinations` for the signals found (by flag).
+    private func combination(_ found: [Bool]) -> Int? {
+        let kind: Int
+        if unavailableSignals.contains(where: { found[$0] }) {
+            kind = 0
+        } else if impairedSignals.contains(where: { found[$0] }) {
+            kind = 1
+        } else {
+            return nil
+        }
+        let scope = scopeSignals.firstIndex { found[$0] } ?? 3
+        return scope * 2 + kind
+    }
+
+    /// What the classifier found, before weighing.
+    public struct Evidence: Sendable {
+        public var signals: [ClassificationSignal]
+        /// Indices into `Classifier.features`, ascending.
+        public var active: [Int]
+        /// The documentation words found ("kb article", "outdated"), if any.
+        public var docsTerm: String?
+        public var docsProblem: String?
+    }
+
+    /// The names of the active features.
+    public func featureNames(_ evidence: Evidence) -> [String] { evidence.active.map { features[$0] } }
+
+    public func evidence(_ input: ClassifierInput) -> Evidence {
+        let signalCount = rules.signals.count
+        // Per signal: found in text; per feature: active.
+        var inText = [Bool](repeating: false, count: signalCount)
+        var active = [Bool](repeating: false, count: features.count)
+        var signals = structuredSignals(input.impact)
+        for signal in signals { active[structuredOffset + structuredIndex[signal.signal]!] = true }
+        var docsTerm: String?, docsProblem: String?
+        func add(_ number: Int, _ place: String, _ quoted: String) {
+            inText[number] = true
+            let rule = rules.signals[number]
+            signals.append(ClassificationSignal(signal: rule.name, criterion: rule.criterion, severity: rule.severity,
+                                                foundIn: "\(place): \"\(quoted)\""))
+        }
+        for (place, text) in [("subject", input.subject), ("description", input.description ?? "")] where !text.isEmpty {
+            let tokens = normalizer.tokens(text)
+            var (found, sides) = index.scan(tokens)
+            let reading = quantities.read(tokens)
+            if !majoritySides.isEmpty, !reading.majorities.isEmpty {
+                for majority in reading.majorities {
+                    let clause = tokens[..<majority.first].reduce(0) { $0 + ($1.id == Token.boundary ? 1 : 0) }
+                    let match = PhraseIndex.Match(phrase: 0, first: majority.first, last: majority.last, clause: clause)
+                    for side in majoritySides { sides[side].append(match) }
+                }
+            }
+            func quote(_ first: Int, _ last: Int) -> String {
+                let utf8 = text.utf8
+                let from = utf8.index(utf8.startIndex, offsetBy: Int(tokens[first].start))
+                let to = utf8.index(utf8.startIndex, offsetBy: Int(tokens[last].end))
+                return String(decoding: utf8[from..<to], as: UTF8.self)
+            }
+            for number in 0..<signalCount where !inText[number] {
+                guard let match = found[number] else { continue }
+                add(number, place, quote(match.first, match.last))
+            }
+            for (number, pair) in pairs where !inText[number] {
+                guard let span = PhraseIndex.together(pair, in: sides) else { continue }
+                add(number, place, quote(span.first, span.last))
+            }
+            if let reading = reading.broadest, !inText[scopeSignals[2 - reading.scope.rawValue]] {
+                add(scopeSignals[2 - reading.scope.rawValue], place, quote(reading.first, reading.last))
+            }
+            if docsTerm == nil, let match = found[docsSubjectGroup] { docsTerm = quote(match.first, match.last) }
+            if docsProblem == nil, let match = found[docsProblemGroup] { docsProblem = quote(match.first, match.last) }
+        }
+        // "Was down yesterday, fine now": what is over no longer counts.
+        for number in 0..<signalCount where inText[number] && !cancelled[number].isEmpty {
+            for other in cancelled[number] where inText[other] {
+                inText[other] = false
+                let name = rules.signals[other].name
+                signals.removeAll { $0.signal == name && !$0.foundIn.hasPrefix("impact.") }
+            }
+        }
+        var found = inText
+        for signal in signals where signal.foundIn.hasPrefix("impact.") { found[signalIndex[signal.signal]!] = true }
+        for number in 0..<signalCount where inText[number] { active[number] = true }
+        if let combination = combination(found) { active[combinationOffset + combination] = true }
+        if docsTerm != nil { active[combinationOffset + Self.combinations.count + (docsProblem != nil ? 0 : 1)] = true }
+        let tail = combinationOffset + Self.combinations.count + 2
+        if let category = input.category { active[tail + ["incident", "question", "documentation"].firstIndex(of: category.rawValue)!] = true }
+        if let reported = input.reportedSeverity { active[tail + 3 + reported.level - 1] = true }
+        signals.sort { ($0.severity.level, $0.signal, $0.foundIn) < ($1.severity.level, $1.signal, $1.foundIn) }
+        return Evidence(signals: signals, active: active.indices.filter { active[$0] }, docsTerm: docsTerm, docsProblem: docsProblem)
     }
 
     public func classify(_ input: ClassifierInput) -> Classification {
-        var signals = structuredSignals(input.impact)
-        let inSubject = index.scan(input.subject)
-        let inDescription = index.scan(input.description ?? "")
-        for (group, rule) in rules.signals.enumerated() where !signals.contains(where: { $0.signal == rule.name }) {
-            if let phrase = inSubject[group] {
-                signals.append(ClassificationSignal(signal: rule.name, criterion: rule.criterion, severity: rule.severity,
-                                                    foundIn: "subject: \"\(rule.phrases[phrase])\""))
-            } else if let phrase = inDescription[group] {
-                signals.append(ClassificationSignal(signal: rule.name, criterion: rule.criterion, severity: rule.severity,
-                                                    foundIn: "description: \"\(rule.phrases[phrase])\""))
+        let evidence = evidence(input)
+        var scores = model.bias
+        for feature in evidence.active {
+            let row = weights[feature]
+            for k in scores.indices { scores[k] += row[k] }
+        }
+        let probabilities = ClassifierModel.probabilities(scores: scores)
+        var label = model.decide(probabilities)
+        let nothingFound = evidence.signals.isEmpty && evidence.docsTerm == nil
+        if nothingFound {
+            label = input.category == .documentation ? .docs
+                : input.reportedSeverity.map { [.critical, .major, .minor][$0.level - 1] } ?? .minor
+        }
+        let severity: Severity = [.critical, .major, .minor, .minor][label.rawValue]
+        let route: Classification.Route = label == .docs ? .docs : .support
+        let impact = evidence.signals.filter { $0.severity != .minor }.map(\.signal)
+        var docsReason: String?
+        if route == .docs {
+            if let term = evidence.docsTerm, let problem = evidence.docsProblem {
+                docsReason = "reports a documentation mistake (\"\(term)\", \"\(problem)\")"
+            } else if input.category == .documentation {
+                docsReason = "category is documentation"
+            } else {
+                docsReason = "reads as documentation feedback\(evidence.docsTerm.map { " (\"\($0)\")" } ?? ""), with no service impact"
             }
         }
-
-        var votes: [Severity: Double] = [:]
-        for signal in signals {
-            let rule = rules.signal(named: signal.signal)!
-            let place = signal.foundIn.hasPrefix("impact.") ? rules.weights.structured : rules.weights.text
-            votes[signal.severity, default: 0] += rule.weight * place
+        var supportReason: String?
+        if input.category == .documentation, route == .support {
+            supportReason = impact.isEmpty
+                ? "filed as documentation, but it reads as a support request"
+                : "filed as documentation, but it reports service impact (\(Array(Set(impact)).sorted().joined(separator: ", "))): a support ticket"
         }
-        if let reported = input.reportedSeverity { votes[reported, default: 0] += rules.weights.reporter }
-        let total = votes.values.reduce(0, +)
-        let severity = Severity.allCases.max { a, b in
-            let (va, vb) = (votes[a] ?? 0, votes[b] ?? 0)
-            return va != vb ? va < vb : a < b
-        }!
-        let decided = total == 0 ? rules.defaultSeverity : severity
-        let confidence = total == 0 ? 0.2 : ((votes[decided] ?? 0) / total * 100).rounded() / 100
-
         let contact = input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? ""
-        // Impact beats category: any critical or major signal makes it a support ticket.
-        let impact = signals.filter { $0.severity != .minor }.map(\.signal)
-        let docsReason = impact.isEmpty ? docsRouting(input, found: [inSubject, inDescription]) : nil
-        let supportReason = input.category == .documentation && !impact.isEmpty
-            ? "filed as documentation, but it reports service impact (\(impact.joined(separator: ", "))): a support ticket"
-            : nil
+        let confidence = nothingFound ? 0.2 : (probabilities[label.rawValue] * 100).rounded() / 100
         return Classification(
-            route: docsReason == nil ? .support : .docs, severity: decided,
-            signals: signals.sorted { ($0.severity.level, $0.signal) < ($1.severity.level, $1.signal) },
-            confidence: confidence, reportedSeverity: input.reportedSeverity,
-            disagreesWithReporter: input.reportedSeverity.map { $0 != decided } ?? false,
-            needsDedicatedContact: decided == .critical && contact.isEmpty, docsReason: docsReason, supportReason: supportReason)
+            route: route, severity: severity, signals: evidence.signals, confidence: confidence,
+            reportedSeverity: input.reportedSeverity,
+            disagreesWithReporter: route == .support && input.reportedSeverity.map { $0 != severity } ?? false,
+            needsDedicatedContact: route == .support && severity == .critical && contact.isEmpty,
+            docsReason: docsReason, supportReason: supportReason,
+            probabilities: Dictionary(uniqueKeysWithValues: ClassifierModel.Label.allCases.map {
+                ($0.name, (probabilities[$0.rawValue] * 1000).rounded() / 1000)
+            }))
     }
 
     private func structuredSignals(_ impact: Impact?) -> [ClassificationSignal] {
@@ -125,16 +314,5 @@ public struct Classifier: Sendable {
                 ClassificationSignal(signal: name, criterion: $0.criterion, severity: $0.severity, foundIn: field)
             }
         }
-    }
-
-    /// Documentation errors go to the documentation channel: the `documentation` category, or
-    /// text that names documentation and a mistake in it. Asked only of a ticket that reports no
-    /// service impact (an outage, users locked out is support, whatever it was filed as).
-    private func docsRouting(_ input: ClassifierInput, found: [[Int?]]) -> String? {
-        if input.category == .documentation { return "category is documentation" }
-        guard let term = found.lazy.compactMap({ $0[docsSubjectGroup] }).first,
-            let problem = found.lazy.compactMap({ $0[docsProblemGroup] }).first
-        else { return nil }
-        return "reports a documentation mistake (\"\(rules.docs.subjects[term])\", \"\(rules.docs.problems[problem])\")"
     }
 }

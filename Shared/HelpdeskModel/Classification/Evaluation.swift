@@ -1,23 +1,8 @@
-/// Accuracy of the classifier on a labelled corpus (`{"expect": …, "ticket": {…}}` lines),
-/// with a confusion matrix. Labels: `critical`, `major`, `minor`, or `docs` for tickets that
-/// belong in the documentation channel.
-public struct ClassifierEvaluation: Sendable {
-    public static let labels = ["critical", "major", "minor", "docs"]
-
-    public struct Miss: Sendable {
-        public let line: Int
-        public let expected: String
-        public let actual: String
-        public let subject: String
-    }
-
-    public private(set) var total = 0
-    public private(set) var correct = 0
-    /// matrix[expected][actual]
-    public private(set) var matrix: [String: [String: Int]] = [:]
-    public private(set) var misses: [Miss] = []
-
-    public var accuracy: Double { total == 0 ? 0 : Double(correct) / Double(total) }
+/// A labelled ticket: `{"expect": critical|major|minor|docs, "ticket": {…ticket.opened…}}`.
+public struct LabelledTicket: Sendable {
+    public let line: Int
+    public let label: ClassifierModel.Label
+    public let ticket: TicketOpened
 
     public struct LineError: Error, CustomStringConvertible {
         public let line: Int
@@ -25,7 +10,9 @@ public struct ClassifierEvaluation: Sendable {
         public var description: String { "line \(line): \(problem)" }
     }
 
-    public init(classifier: Classifier, jsonl: String) throws(LineError) {
+    /// The tickets of a JSON Lines file; blank lines are skipped, any other bad line is an error.
+    public static func parse(jsonl: String) throws(LineError) -> [LabelledTicket] {
+        var tickets = [LabelledTicket]()
         for (index, line) in jsonl.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
             guard !line.allSatisfy(\.isWhitespace) else { continue }
@@ -36,7 +23,7 @@ public struct ClassifierEvaluation: Sendable {
                 throw LineError(line: number, problem: "not JSON: \(error)")
             }
             guard case .object(let members) = document, case .string(let expected)? = members["expect"],
-                Self.labels.contains(expected), let ticket = members["ticket"]
+                let label = ClassifierModel.Label(name: expected), let ticket = members["ticket"]
             else {
                 throw LineError(line: number, problem: "expected {\"expect\": critical|major|minor|docs, \"ticket\": {…}}")
             }
@@ -47,29 +34,105 @@ public struct ClassifierEvaluation: Sendable {
                 throw LineError(line: number, problem: "ticket: \(error)")
             }
             guard case .opened(let opened) = message else { throw LineError(line: number, problem: "ticket must be ticket.opened") }
-            let result = classifier.classify(ClassifierInput(opened))
+            tickets.append(LabelledTicket(line: number, label: label, ticket: opened))
+        }
+        return tickets
+    }
+}
+
+/// How the classifier does on labelled tickets: accuracy, precision and recall per class, the
+/// confusion matrix, and every critical ticket classified lower, with its explanation.
+public struct ClassifierEvaluation: Sendable {
+    public static let labels = ClassifierModel.Label.allCases.map(\.name)
+
+    public struct Miss: Sendable {
+        public let line: Int
+        public let externalId: String
+        public let expected: String
+        public let actual: String
+        public let subject: String
+        public let classification: Classification
+    }
+
+    public private(set) var total = 0
+    public private(set) var correct = 0
+    /// matrix[expected][actual]
+    public private(set) var matrix: [String: [String: Int]] = [:]
+    public private(set) var misses: [Miss] = []
+
+    public var accuracy: Double { total == 0 ? 0 : Double(correct) / Double(total) }
+
+    /// Of the tickets labelled `label`, the share classified so (1 when there are none).
+    public func recall(_ label: String) -> Double {
+        let row = matrix[label] ?? [:]
+        let all = row.values.reduce(0, +)
+        return all == 0 ? 1 : Double(row[label] ?? 0) / Double(all)
+    }
+
+    /// Of the tickets classified `label`, the share labelled so (1 when there are none).
+    public func precision(_ label: String) -> Double {
+        let all = Self.labels.reduce(0) { $0 + (matrix[$1]?[label] ?? 0) }
+        return all == 0 ? 1 : Double(matrix[label]?[label] ?? 0) / Double(all)
+    }
+
+    /// Critical tickets classified major, minor or docs.
+    public var criticalClassifiedLower: [Miss] { misses.filter { $0.expected == "critical" } }
+
+    public typealias LineError = LabelledTicket.LineError
+
+    public init(classifier: Classifier, jsonl: String) throws(LineError) {
+        self.init(classifier: classifier, tickets: try LabelledTicket.parse(jsonl: jsonl))
+    }
+
+    public init(classifier: Classifier, tickets: [LabelledTicket]) {
+        for labelled in tickets {
+            let result = classifier.classify(ClassifierInput(labelled.ticket))
             let actual = result.route == .docs ? "docs" : result.severity.name
+            let expected = labelled.label.name
             total += 1
             matrix[expected, default: [:]][actual, default: 0] += 1
             if actual == expected {
                 correct += 1
             } else {
-                misses.append(Miss(line: number, expected: expected, actual: actual, subject: opened.subject))
+                misses.append(Miss(line: labelled.line, externalId: labelled.ticket.externalId, expected: expected, actual: actual,
+                                   subject: labelled.ticket.subject, classification: result))
             }
         }
     }
 
-    /// Accuracy, the confusion matrix and the misses, for people.
+    /// How a verdict came about, on one line: the probabilities and each signal with its words.
+    public static func explain(_ classification: Classification) -> String {
+        let odds = labels.map { "\($0) \(String(format: "%.2f", classification.probabilities[$0] ?? 0))" }.joined(separator: ", ")
+        let signals = classification.signals.map { "\($0.signal) (\($0.foundIn))" }
+        return "[\(odds)] " + (signals.isEmpty ? "no signal" : signals.joined(separator: "; "))
+    }
+
+    /// Accuracy, precision and recall, the confusion matrix and the misses, for people.
     public var report: String {
+        func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
         var lines = [String(format: "accuracy %.1f%% (%d of %d)", accuracy * 100, correct, total), "",
-                     "expected \\ classified  " + Self.labels.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined()]
+                     "class      precision  recall   tickets"]
+        for label in Self.labels {
+            let count = (matrix[label] ?? [:]).values.reduce(0, +)
+            lines.append(label.padding(toLength: 11, withPad: " ", startingAt: 0)
+                         + percent(precision(label)).padding(toLength: 11, withPad: " ", startingAt: 0)
+                         + percent(recall(label)).padding(toLength: 9, withPad: " ", startingAt: 0) + String(count))
+        }
+        lines += ["", "expected \\ classified  " + Self.labels.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined()]
         for expected in Self.labels {
             let row = Self.labels.map { String(matrix[expected]?[$0] ?? 0).padding(toLength: 9, withPad: " ", startingAt: 0) }
             lines.append(expected.padding(toLength: 23, withPad: " ", startingAt: 0) + row.joined())
         }
-        if !misses.isEmpty {
-            lines.append("")
-            lines += misses.map { "line \($0.line): expected \($0.expected), classified \($0.actual): \($0.subject)" }
+        let lower = criticalClassifiedLower
+        lines += ["", "critical tickets classified lower: \(lower.count)"]
+        for miss in lower {
+            lines.append("  line \(miss.line) \(miss.externalId): classified \(miss.actual): \(miss.subject)")
+            lines.append("    \(Self.explain(miss.classification))")
+        }
+        let others = misses.filter { $0.expected != "critical" }
+        if !others.isEmpty {
+            lines += ["", "other misses: \(others.count)"]
+            lines += others.map { "  line \($0.line) \($0.externalId): expected \($0.expected), classified \($0.actual): \($0.subject)" }
         }
         return lines.joined(separator: "\n")
     }

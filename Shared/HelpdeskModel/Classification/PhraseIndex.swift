@@ -1,201 +1,146 @@
-/// Finds which of many phrase groups occur in a text, in one pass over its words.
+/// Finds which of many phrase groups occur in a tokenized text, in one pass over its tokens.
 ///
-/// Words are compared case-insensitively, without punctuation ("can't" is "cant"), and with
-/// a plural's `s`/`es` removed (`users` matches `user`). A phrase preceded within three words
-/// by a negation ("not down", "no outage") does not count, nor does one inside a longer
-/// phrase its group excepts ("broken link" is not a broken service). Words are hashed, not
-/// copied, so a 2 KB description costs a few microseconds.
+/// A phrase does not count when a negation ("not", "no", "never", and every word the rules
+/// rewrite to them: "isn't", "doesn't", "won't" …) stands within four words before it in the
+/// same clause: "not down", "no outage", "isn't unavailable", but "the API is not responding,
+/// and nobody can log in" keeps "nobody can log in" (the comma and "and" end the negation's
+/// reach). Nor does a phrase count inside a longer phrase its group excepts ("broken link" is
+/// not a broken service).
 struct PhraseIndex: Sendable {
+    struct Match: Sendable, Equatable {
+        /// The phrase's number in its group.
+        let phrase: Int
+        /// Token range of the match.
+        let first: Int
+        let last: Int
+        /// Which clause of the text it is in.
+        var clause: Int = 0
+    }
+
+    /// Two groups whose phrases count together when both occur in one clause, close enough.
+    struct Pair: Sendable {
+        let first: Int
+        let second: Int
+    }
+
+    static let pairReach = 8
+
     private struct Phrase: Sendable {
         let group: Int
         let number: Int
         let tokens: [Int32]
     }
 
-    private let vocabulary: VocabularyTable
-    /// Phrases by their first token.
-    private let startingWith: [[Phrase]]
+    /// Phrases sorted by their first token; those starting with token t are
+    /// `phrases[firstPhrase[t]..<firstPhrase[t + 1]]` (one flat array: no nested array per word).
+    private let phrases: [Phrase]
+    private let firstPhrase: [Int32]
     /// Excepted phrases by group.
     private let excepted: [[[Int32]]]
     private let isNegation: [Bool]
+    private let endsNegation: [Bool]
     private let groupCount: Int
-    private let negationReach = 3
+    /// Groups whose every occurrence is kept (the sides of pairs), from this index on.
+    private let firstSideGroup: Int
+    static let negationReach = 4
 
-    /// `groups[g]` are the phrases of group g; `except[g]` the longer phrases in which they do not count.
-    init(groups: [[String]], except: [[String]], negations: [String]) {
-        var vocabulary = [UInt64: Int32]()
-        func ids(_ phrase: String) -> [Int32] {
-            Self.wordHashes(phrase).map { hash in
-                if let id = vocabulary[hash] { return id }
-                let id = Int32(vocabulary.count)
-                vocabulary[hash] = id
-                return id
-            }
-        }
+    /// `groups[g]` are the phrases of group g; `except[g]` the longer phrases in which they do
+    /// not count. Interns every word in `normalizer` (rebuilt before returning).
+    /// `sides` are further groups whose every occurrence `scan` reports, for pairs.
+    init(groups: [[String]], except: [[String]], sides: [[String]] = [], negations: [String], scopeBreaks: [String],
+         normalizer: inout TextNormalizer) {
         var phrases = [Phrase]()
-        for (group, list) in groups.enumerated() {
+        for (group, list) in (groups + sides).enumerated() {
             for (number, text) in list.enumerated() {
-                let tokens = ids(text)
+                let tokens = normalizer.internPhrase(text)
                 if !tokens.isEmpty { phrases.append(Phrase(group: group, number: number, tokens: tokens)) }
             }
         }
-        let exceptTokens = except.map { $0.map(ids) }
-        let negationIDs = negations.map(ids).compactMap { $0.count == 1 ? $0[0] : nil }
-        var startingWith = Array(repeating: [Phrase](), count: vocabulary.count)
-        for phrase in phrases { startingWith[Int(phrase.tokens[0])].append(phrase) }
-        var isNegation = Array(repeating: false, count: vocabulary.count)
+        let exceptTokens = except.map { $0.map { normalizer.internPhrase($0) } }
+        // One word each (after synonyms: "in case" may be written as "if").
+        let negationIDs = negations.map { normalizer.internPhrase($0) }.compactMap { $0.count == 1 ? $0[0] : nil }
+        let breakIDs = scopeBreaks.map { normalizer.internPhrase($0) }.compactMap { $0.count == 1 ? $0[0] : nil }
+        normalizer.rebuild()
+        let sorted = phrases.filter { $0.tokens[0] >= 0 }.sorted { ($0.tokens[0], $0.group, $0.number) < ($1.tokens[0], $1.group, $1.number) }
+        var firstPhrase = [Int32](repeating: 0, count: normalizer.vocabularySize + 1)
+        for phrase in sorted { firstPhrase[Int(phrase.tokens[0]) + 1] += 1 }
+        for id in 0..<normalizer.vocabularySize { firstPhrase[id + 1] += firstPhrase[id] }
+        var isNegation = Array(repeating: false, count: normalizer.vocabularySize)
         for id in negationIDs { isNegation[Int(id)] = true }
-        self.vocabulary = VocabularyTable(vocabulary)
-        self.startingWith = startingWith
+        var endsNegation = Array(repeating: false, count: normalizer.vocabularySize)
+        for id in breakIDs { endsNegation[Int(id)] = true }
+        self.phrases = sorted
+        self.firstPhrase = firstPhrase
         self.excepted = exceptTokens + Array(repeating: [], count: max(0, groups.count - exceptTokens.count))
         self.isNegation = isNegation
-        self.groupCount = groups.count
+        self.endsNegation = endsNegation
+        self.groupCount = groups.count + sides.count
+        self.firstSideGroup = groups.count
     }
 
-    /// For each group, the number of its first phrase found in the text (nil if none).
-    func scan(_ text: String) -> [Int?] {
-        var tokens = [Int32]()
-        var text = text
-        text.withUTF8 { bytes in
-            tokens.reserveCapacity(bytes.count / 5)
-            Self.forEachWord(bytes) { tokens.append(vocabulary[$0]) }
-        }
-        var found = [Int?](repeating: nil, count: groupCount)
-        for start in tokens.indices where tokens[start] >= 0 {
-            for phrase in startingWith[Int(tokens[start])] where found[phrase.group] == nil {
-                guard occurs(phrase.tokens, in: tokens, at: start), !negated(tokens, before: start),
-                    !excepted[phrase.group].contains(where: { covers($0, tokens, start, phrase.tokens.count) })
+    /// For each group, its first phrase found in the tokens (nil if none); for each side group,
+    /// every occurrence.
+    func scan(_ tokens: [Token]) -> (first: [Match?], sides: [[Match]]) {
+        var found = [Match?](repeating: nil, count: firstSideGroup)
+        var sides = [[Match]](repeating: [], count: groupCount - firstSideGroup)
+        var clause = 0
+        for start in tokens.indices {
+            let id = tokens[start].id
+            if id == Token.boundary { clause += 1 }
+            guard id >= 0, Int(id) + 1 < firstPhrase.count else { continue }
+            let (from, to) = (Int(firstPhrase[Int(id)]), Int(firstPhrase[Int(id) + 1]))
+            guard from < to else { continue }
+            for candidate in from..<to {
+                let phrase = phrases[candidate]
+                let isSide = phrase.group >= firstSideGroup
+                guard isSide || found[phrase.group] == nil, occurs(phrase.tokens, in: tokens, at: start),
+                    !negated(tokens, before: start),
+                    isSide || !excepted[phrase.group].contains(where: { covers($0, tokens, start, phrase.tokens.count) })
                 else { continue }
-                found[phrase.group] = phrase.number
+                let match = Match(phrase: phrase.number, first: start, last: start + phrase.tokens.count - 1, clause: clause)
+                if isSide { sides[phrase.group - firstSideGroup].append(match) } else { found[phrase.group] = match }
             }
         }
-        return found
+        return (found, sides)
     }
 
-    private func occurs(_ phrase: [Int32], in tokens: [Int32], at start: Int) -> Bool {
+    /// The first place both sides of `pair` occur in one clause, within `pairReach` words.
+    static func together(_ pair: Pair, in sides: [[Match]]) -> (first: Int, last: Int)? {
+        for a in sides[pair.first] {
+            for b in sides[pair.second] where a.clause == b.clause && abs(a.first - b.first) <= pairReach && a.first != b.first {
+                return (min(a.first, b.first), max(a.last, b.last))
+            }
+        }
+        return nil
+    }
+
+    private func occurs(_ phrase: [Int32], in tokens: [Token], at start: Int) -> Bool {
         guard start + phrase.count <= tokens.count else { return false }
-        for offset in 1..<max(1, phrase.count) where tokens[start + offset] != phrase[offset] { return false }
+        for offset in 1..<max(1, phrase.count) where tokens[start + offset].id != phrase[offset] { return false }
         return true
     }
 
-    private func negated(_ tokens: [Int32], before start: Int) -> Bool {
-        for index in max(0, start - negationReach)..<start where tokens[index] >= 0 && isNegation[Int(tokens[index])] {
-            return true
+    /// Whether a negation stands within reach before `start`, in the same clause.
+    func negated(_ tokens: [Token], before start: Int) -> Bool {
+        var index = start - 1
+        while index >= 0, index >= start - Self.negationReach {
+            let id = tokens[index].id
+            if id == Token.boundary { return false }
+            if id >= 0, Int(id) < isNegation.count {
+                if endsNegation[Int(id)] { return false }
+                if isNegation[Int(id)] { return true }
+            }
+            index -= 1
         }
         return false
     }
 
     /// Whether an occurrence of `outer` spans the match at [start, start + length).
-    private func covers(_ outer: [Int32], _ tokens: [Int32], _ start: Int, _ length: Int) -> Bool {
+    private func covers(_ outer: [Int32], _ tokens: [Token], _ start: Int, _ length: Int) -> Bool {
         let earliest = max(0, start + length - outer.count)
         let latest = min(start, tokens.count - outer.count)
         guard earliest <= latest else { return false }
-        for begin in earliest...latest where occurs(outer, in: tokens, at: begin) && tokens[begin] == outer[0] { return true }
+        for begin in earliest...latest where tokens[begin].id == outer[0] && occurs(outer, in: tokens, at: begin) { return true }
         return false
-    }
-
-    // MARK: Words
-
-    /// The FNV-1a hash of each word's compared form: lower-cased ASCII, apostrophes dropped,
-    /// a plural ending removed.
-    static func wordHashes(_ text: String) -> [UInt64] {
-        var hashes = [UInt64]()
-        var text = text
-        text.withUTF8 { forEachWord($0) { hashes.append($0) } }
-        return hashes
-    }
-
-    @inline(__always)
-    private static func forEachWord(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UInt64) -> Void) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { word in
-            var length = 0
-            var index = 0
-            func finish() {
-                if length > 0 { body(stemmedHash(word, length)) }
-                length = 0
-            }
-            while index < bytes.count {
-                var byte = bytes[index]
-                index += 1
-                if byte == 0x27 { continue }  // '
-                if byte == 0xE2, index + 1 < bytes.count, bytes[index] == 0x80, bytes[index + 1] == 0x99 {  // ’
-                    index += 2
-                    continue
-                }
-                let isWordByte = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
-                    || byte >= 0x80
-                if isWordByte {
-                    if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
-                    if length < 64 {
-                        word[length] = byte
-                        length += 1
-                    }
-                } else {
-                    finish()
-                }
-            }
-            finish()
-        }
-    }
-
-    private static func stemmedHash(_ word: UnsafeMutableBufferPointer<UInt8>, _ length: Int) -> UInt64 {
-        var end = length
-        var extra: UInt8?
-        func endsWith(_ suffix: StaticString) -> Bool {
-            let count = suffix.utf8CodeUnitCount
-            guard length >= count else { return false }
-            return suffix.withUTF8Buffer { s in (0..<count).allSatisfy { word[length - count + $0] == s[$0] } }
-        }
-        if length > 3 {
-            if endsWith("ies") {
-                end = length - 3
-                extra = 0x79  // y
-            } else if endsWith("sses") || endsWith("shes") || endsWith("ches") || endsWith("xes") {
-                end = length - 2
-            } else if endsWith("s"), !endsWith("ss"), !endsWith("us") {
-                end = length - 1
-            }
-        }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for i in 0..<end { hash = (hash ^ UInt64(word[i])) &* 0x100_0000_01b3 }
-        if let extra { hash = (hash ^ UInt64(extra)) &* 0x100_0000_01b3 }
-        return hash
-    }
-}
-
-/// Word hash → token id, open addressing: the classifier looks up every word of every text.
-private struct VocabularyTable: Sendable {
-    private let keys: [UInt64]
-    private let values: [Int32]
-    private let mask: Int
-
-    init(_ vocabulary: [UInt64: Int32]) {
-        var capacity = 16
-        while capacity < vocabulary.count * 4 { capacity <<= 1 }
-        var keys = [UInt64](repeating: 0, count: capacity)
-        var values = [Int32](repeating: -1, count: capacity)
-        for (hash, id) in vocabulary {
-            var slot = Int(truncatingIfNeeded: Self.nonZero(hash)) & (capacity - 1)
-            while keys[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
-            keys[slot] = Self.nonZero(hash)
-            values[slot] = id
-        }
-        self.keys = keys
-        self.values = values
-        mask = capacity - 1
-    }
-
-    @inline(__always) private static func nonZero(_ hash: UInt64) -> UInt64 { hash == 0 ? 1 : hash }
-
-    /// The id of a word, or -1 when no phrase uses it.
-    @inline(__always) subscript(hash: UInt64) -> Int32 {
-        let key = Self.nonZero(hash)
-        var slot = Int(truncatingIfNeeded: key) & mask
-        while true {
-            let candidate = keys[slot]
-            if candidate == key { return values[slot] }
-            if candidate == 0 { return -1 }
-            slot = (slot + 1) & mask
-        }
     }
 }

@@ -1,0 +1,118 @@
+import Foundation
+import Yams
+
+/// How much each piece of evidence counts: a linear model over the classifier's features (a
+/// signal found in the text, an impact field, the category, the reporter's severity) with
+/// one score per class, turned into probabilities (softmax). Fitted on the development set by
+/// `helpdesk classify --fit` (`scripts/fit-classifier.sh`) and committed as data
+/// (`classifier-model.yaml`), or set by hand in a file of the same shape
+/// (`CLASSIFIER_MODEL_FILE`).
+///
+/// Asymmetric by design: critical wins as soon as its probability reaches `criticalAt`, well
+/// below an even share, because a critical ticket run on an 8-hour clock is the worst error.
+public struct ClassifierModel: Sendable, Equatable {
+    public enum Label: Int, Sendable, CaseIterable, Comparable {
+        case critical, major, minor, docs
+        public var name: String { ["critical", "major", "minor", "docs"][rawValue] }
+        public init?(name: String) {
+            guard let label = Self.allCases.first(where: { $0.name == name }) else { return nil }
+            self = label
+        }
+        public static func < (a: Label, b: Label) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// Critical wins when its probability reaches this.
+    public var criticalAt: Double
+    /// Per class, in `Label` order.
+    public var bias: [Double]
+    /// Feature name → per class weights, in `Label` order.
+    public var weights: [String: [Double]]
+    /// Where the weights came from (kept in the file's header).
+    public var provenance: String
+
+    public init(criticalAt: Double, bias: [Double], weights: [String: [Double]], provenance: String = "") {
+        self.criticalAt = criticalAt
+        self.bias = bias
+        self.weights = weights
+        self.provenance = provenance
+    }
+
+    public static let standardYAML = String(decoding: PackageResources.classifier_model_yaml, as: UTF8.self)
+    public static let standard: ClassifierModel = try! load(yaml: standardYAML)
+
+    /// Probabilities per class, in `Label` order, for the active features.
+    public static func probabilities(scores: [Double]) -> [Double] {
+        let top = scores.max() ?? 0
+        let exps = scores.map { Foundation.exp($0 - top) }
+        let sum = exps.reduce(0, +)
+        return exps.map { $0 / sum }
+    }
+
+    /// The decision: critical at `criticalAt`, else the most probable of the others.
+    public func decide(_ probabilities: [Double]) -> Label {
+        if probabilities[Label.critical.rawValue] >= criticalAt { return .critical }
+        return [Label.major, .minor, .docs].max { probabilities[$0.rawValue] < probabilities[$1.rawValue] }!
+    }
+
+    public static func load(yaml text: String) throws(ClassificationRules.RulesError) -> ClassifierModel {
+        typealias RulesError = ClassificationRules.RulesError
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw RulesError(key: "", problem: "not valid YAML: \(error)")
+        }
+        guard let mapping = root?.mapping else { throw RulesError(key: "", problem: "must be a mapping") }
+        for key in mapping.keys.compactMap(\.scalar?.string) where !["criticalAt", "bias", "weights"].contains(key) {
+            throw RulesError(key: key, problem: "unknown key (expected criticalAt, bias, weights)")
+        }
+        func row(_ node: Node?, _ key: String) throws(RulesError) -> [Double] {
+            guard let fields = node?.mapping else {
+                throw RulesError(key: key, problem: "must map critical, major, minor and docs to numbers")
+            }
+            var values = [Double](repeating: 0, count: Label.allCases.count)
+            for (name, value) in fields {
+                guard let label = Label(name: name.scalar?.string ?? "") else {
+                    throw RulesError(key: "\(key).\(name.scalar?.string ?? "")", problem: "unknown class (expected critical, major, minor, docs)")
+                }
+                guard let number = value.scalar.flatMap({ Double($0.string) }), number.isFinite else {
+                    throw RulesError(key: "\(key).\(label.name)", problem: "must be a number")
+                }
+                values[label.rawValue] = number
+            }
+            return values
+        }
+        guard let threshold = mapping["criticalAt"]?.scalar.flatMap({ Double($0.string) }), threshold > 0, threshold <= 1 else {
+            throw RulesError(key: "criticalAt", problem: "must be a number in (0, 1]")
+        }
+        let bias = try row(mapping["bias"], "bias")
+        guard let weightNodes = mapping["weights"]?.mapping else { throw RulesError(key: "weights", problem: "is required") }
+        var weights = [String: [Double]]()
+        for (name, node) in weightNodes {
+            let feature = name.scalar?.string ?? ""
+            weights[feature] = try row(node, "weights.\(feature)")
+        }
+        let header = text.split(separator: "\n").prefix { $0.hasPrefix("#") }.map { String($0.dropFirst(2)) }
+        return ClassifierModel(criticalAt: threshold, bias: bias, weights: weights, provenance: header.joined(separator: "\n"))
+    }
+
+    public static func load(file path: String) throws(ClassificationRules.RulesError) -> ClassifierModel {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ClassificationRules.RulesError(key: "", problem: "cannot read model file \(path)")
+        }
+        return try load(yaml: text)
+    }
+
+    /// The model as YAML, features in a stable order, weights to three decimals.
+    public var yaml: String {
+        func row(_ values: [Double]) -> String {
+            "{ " + Label.allCases.map { "\($0.name): \(String(format: "%.3f", values[$0.rawValue]))" }.joined(separator: ", ") + " }"
+        }
+        var lines = provenance.split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)" }
+        lines.append("criticalAt: \(criticalAt)")
+        lines.append("bias: \(row(bias))")
+        lines.append("weights:")
+        for feature in weights.keys.sorted() { lines.append("  \(feature): \(row(weights[feature]!))") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

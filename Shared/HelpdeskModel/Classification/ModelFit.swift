@@ -1,0 +1,131 @@
+import Foundation
+
+/// Fits a `ClassifierModel` to labelled tickets: multinomial logistic regression over the
+/// classifier's binary features, with an L2 penalty (few examples, many features) and a
+/// heavier weight on critical examples (missing one is the worst error). Full-batch gradient
+/// descent from zero for a fixed number of steps: the same data always gives the same model.
+public struct ModelFit: Sendable {
+    public struct Example: Sendable {
+        public var features: [String]
+        public var label: ClassifierModel.Label
+        public init(features: [String], label: ClassifierModel.Label) {
+            self.features = features
+            self.label = label
+        }
+    }
+
+    public var l2 = 0.005
+    public var steps = 3000
+    public var rate = 0.5
+    /// Per class, in `Label` order.
+    public var classWeights = [2.5, 1.0, 1.0, 1.0]
+    public var criticalAt = 0.3
+
+    public init() {}
+
+    /// k-fold cross-validation on the examples (fold = index mod k): each example predicted by
+    /// a model fitted without it. How hyperparameters are chosen without the held-out set.
+    public func crossValidate(_ examples: [Example], features: [String], ordered: Set<String> = [], lowering: Set<String> = [],
+                              folds: Int)
+        -> [(expected: ClassifierModel.Label, predicted: ClassifierModel.Label)] {
+        var results = [(expected: ClassifierModel.Label, predicted: ClassifierModel.Label)]()
+        for fold in 0..<folds {
+            let training = examples.enumerated().filter { $0.offset % folds != fold }.map(\.element)
+            let model = fit(training, features: features, ordered: ordered, lowering: lowering, provenance: "")
+            for (offset, example) in examples.enumerated() where offset % folds == fold {
+                var scores = model.bias
+                for feature in example.features {
+                    guard let row = model.weights[feature] else { continue }
+                    for k in scores.indices { scores[k] += row[k] }
+                }
+                results.append((example.label, model.decide(ClassifierModel.probabilities(scores: scores))))
+            }
+        }
+        return results
+    }
+
+    /// The closest non-increasing sequence (least squares): pool adjacent violators.
+    static func nonIncreasing(_ values: [Double]) -> [Double] {
+        var blocks = [(sum: Double, count: Int)]()
+        for value in values {
+            blocks.append((value, 1))
+            while blocks.count > 1, blocks[blocks.count - 2].sum / Double(blocks[blocks.count - 2].count)
+                < blocks[blocks.count - 1].sum / Double(blocks[blocks.count - 1].count) {
+                let last = blocks.removeLast()
+                blocks[blocks.count - 1].sum += last.sum
+                blocks[blocks.count - 1].count += last.count
+            }
+        }
+        return blocks.flatMap { Array(repeating: $0.sum / Double($0.count), count: $0.count) }
+    }
+
+    /// The features that carry critical evidence (the policy's critical criteria), which the fit
+    /// keeps ordered.
+    public static func criticalEvidence(_ rules: ClassificationRules) -> Set<String> {
+        Set(rules.signals.filter { $0.severity == .critical }.flatMap { signal in
+            ["text.\(signal.name)"] + (ClassificationRules.structuredSignals.contains(signal.name) ? ["impact.\(signal.name)"] : [])
+        } + ["scope.majority.unavailable"])
+    }
+
+    /// The features that carry minor evidence (the policy's minor criteria: few users, cosmetic,
+    /// low impact, a past outage, the service still working), which the fit keeps from raising.
+    public static func minorEvidence(_ rules: ClassificationRules) -> Set<String> {
+        Set(rules.signals.filter { $0.severity == .minor }.flatMap { signal in
+            ["text.\(signal.name)"] + (ClassificationRules.structuredSignals.contains(signal.name) ? ["impact.\(signal.name)"] : [])
+        })
+    }
+
+    /// The examples a labelled file gives for a lexicon: each ticket's features and label.
+    public static func examples(_ tickets: [LabelledTicket], rules: ClassificationRules) -> [Example] {
+        let features = Classifier.features(of: rules)
+        let blank = ClassifierModel(criticalAt: 1, bias: [0, 0, 0, 0],
+                                    weights: Dictionary(uniqueKeysWithValues: features.map { ($0, [0.0, 0, 0, 0]) }))
+        let classifier = try! Classifier(rules: rules, model: blank)
+        return tickets.map { Example(features: classifier.featureNames(classifier.evidence(ClassifierInput($0.ticket))), label: $0.label) }
+    }
+
+    /// Fits weights for `features`. Each of `ordered` keeps critical ≥ major ≥ minor ≥ docs, so
+    /// that adding that evidence to a ticket never lowers its verdict; each of `lowering` keeps
+    /// critical ≤ major ≤ minor and major ≤ docs, so that adding it never raises the severity.
+    public func fit(_ examples: [Example], features: [String], ordered: Set<String> = [], lowering: Set<String> = [],
+                    provenance: String) -> ClassifierModel {
+        let classes = ClassifierModel.Label.allCases.count
+        let index = Dictionary(uniqueKeysWithValues: features.enumerated().map { ($1, $0) })
+        let isOrdered = features.map(ordered.contains)
+        let isLowering = features.map(lowering.contains)
+        let rows = examples.map { example in example.features.compactMap { index[$0] } }
+        var bias = [Double](repeating: 0, count: classes)
+        var weights = [[Double]](repeating: [Double](repeating: 0, count: classes), count: features.count)
+        let totalWeight = examples.reduce(0) { $0 + classWeights[$1.label.rawValue] }
+        guard totalWeight > 0 else { return ClassifierModel(criticalAt: criticalAt, bias: bias, weights: [:], provenance: provenance) }
+        for _ in 0..<steps {
+            var biasGradient = [Double](repeating: 0, count: classes)
+            var gradient = [[Double]](repeating: [Double](repeating: 0, count: classes), count: features.count)
+            for (example, active) in zip(examples, rows) {
+                var scores = bias
+                for feature in active { for k in 0..<classes { scores[k] += weights[feature][k] } }
+                let probabilities = ClassifierModel.probabilities(scores: scores)
+                let weight = classWeights[example.label.rawValue] / totalWeight
+                for k in 0..<classes {
+                    let error = (probabilities[k] - (k == example.label.rawValue ? 1 : 0)) * weight
+                    biasGradient[k] += error
+                    for feature in active { gradient[feature][k] += error }
+                }
+            }
+            for k in 0..<classes { bias[k] -= rate * biasGradient[k] }
+            for feature in features.indices {
+                for k in 0..<classes { weights[feature][k] -= rate * (gradient[feature][k] + l2 * weights[feature][k]) }
+                if isOrdered[feature] { weights[feature] = Self.nonIncreasing(weights[feature]) }
+                if isLowering[feature] {
+                    let rising = Self.nonIncreasing(weights[feature][0..<3].reversed()).reversed()
+                    weights[feature] = Array(rising) + [max(weights[feature][3], rising[rising.index(after: rising.startIndex)])]
+                }
+            }
+        }
+        let rounded = { (value: Double) in (value * 1000).rounded() / 1000 }
+        return ClassifierModel(
+            criticalAt: criticalAt, bias: bias.map(rounded),
+            weights: Dictionary(uniqueKeysWithValues: features.enumerated().map { ($1, weights[$0].map(rounded)) }),
+            provenance: provenance)
+    }
+}

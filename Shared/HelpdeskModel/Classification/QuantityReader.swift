@@ -1,0 +1,159 @@
+/// Reads how many are affected from numbers in a text: "3 of 900 users", "1 in 10 orders"
+/// (a share), "40%", "all 12 clinics", "two people in accounting", "two stores" (a count). A
+/// share of half or more is a majority; a tenth or more, ten or more people, three or more
+/// people, or any number of sites or teams is several; fewer is few. A total ("of our 900
+/// users", "we have 40 stores") is not a count of the affected.
+struct QuantityReader: Sendable {
+    enum Scope: Int, Sendable, Comparable {
+        case few, multiple, majority
+        static func < (a: Scope, b: Scope) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    struct Reading: Sendable, Equatable {
+        let scope: Scope
+        /// Token range of the words read.
+        let first: Int
+        let last: Int
+    }
+
+    private let of: Int32
+    private let inWord: Int32
+    private let can: Int32
+    private let out: Int32
+    private let percent: Int32
+    private let all: WordSet
+    /// Words after which a number is a total, not the affected ("our", "have", "total").
+    private let totals: WordSet
+    /// Words between "of" and a total ("our", "the", "about").
+    private let fillers: WordSet
+    private let nouns: WordSet
+    private let groups: WordSet
+    /// A number word's value by id (NaN for other words).
+    private let numberWords: [Double]
+    private let negations: WordSet
+
+    static let numberWordValues: [(String, Double)] = [
+        ("one", 1), ("two", 2), ("three", 3), ("four", 4), ("five", 5), ("six", 6), ("seven", 7), ("eight", 8), ("nine", 9),
+        ("ten", 10), ("eleven", 11), ("twelve", 12), ("fifteen", 15), ("twenty", 20), ("thirty", 30), ("forty", 40),
+        ("fifty", 50), ("hundred", 100), ("hundreds", 100), ("thousand", 1000), ("dozen", 12), ("dozens", 24),
+    ]
+
+    init(nouns: [String], groups: [String], totals: [String], fillers: [String], all: [String], negations: [String],
+         normalizer: inout TextNormalizer) {
+        func ids(_ words: [String]) -> [Int32] { words.flatMap { normalizer.internPhrase($0) } }
+        of = normalizer.internPhrase("of").first!
+        inWord = normalizer.internPhrase("in").first!
+        can = normalizer.internPhrase("can").first!
+        out = normalizer.internPhrase("out").first!
+        percent = normalizer.internPhrase("percent").first!
+        let sets = [all, totals, fillers, nouns, groups, negations].map(ids)
+        var numberIDs = [(Int32, Double)]()
+        for (word, value) in Self.numberWordValues {
+            if let id = normalizer.internPhrase(word).first { numberIDs.append((id, value)) }
+        }
+        let size = normalizer.vocabularySize
+        (self.all, self.totals, self.fillers) = (WordSet(sets[0], size), WordSet(sets[1], size), WordSet(sets[2], size))
+        (self.nouns, self.groups, self.negations) = (WordSet(sets[3], size), WordSet(sets[4], size), WordSet(sets[5], size))
+        var numberWords = [Double](repeating: .nan, count: size)
+        for (id, value) in numberIDs { numberWords[Int(id)] = value }
+        self.numberWords = numberWords
+        normalizer.rebuild()
+    }
+
+    @inline(__always) private func value(_ token: Token) -> Double? {
+        if token.id == Token.number { return token.value }
+        guard token.id >= 0, Int(token.id) < numberWords.count else { return nil }
+        let value = numberWords[Int(token.id)]
+        return value.isNaN ? nil : value
+    }
+
+    /// The broadest scope the numbers in the tokens state, with where, and every place that
+    /// states a majority.
+    func read(_ tokens: [Token]) -> (broadest: Reading?, majorities: [Reading]) {
+        var best: Reading?
+        var majorities = [Reading]()
+        func offer(_ scope: Scope, _ first: Int, _ last: Int) {
+            let reading = Reading(scope: scope, first: first, last: last)
+            if scope == .majority { majorities.append(reading) }
+            if best == nil || scope > best!.scope { best = reading }
+        }
+        for index in tokens.indices {
+            // all (our) users, every store, the entire team
+            if all.contains(tokens[index].id), index == 0 || !negations.contains(tokens[index - 1].id) {
+                var noun = index + 1
+                while noun < tokens.count, noun <= index + 3, tokens[noun].id != Token.boundary, value(tokens[noun]) == nil {
+                    if nouns.contains(tokens[noun].id) || groups.contains(tokens[noun].id) {
+                        // "all users can sign in" says what works.
+                        if noun + 1 >= tokens.count || tokens[noun + 1].id != can { offer(.majority, index, noun) }
+                        break
+                    }
+                    noun += 1
+                }
+            }
+            guard let amount = value(tokens[index]) else { continue }
+            if index > 0, negations.contains(tokens[index - 1].id) { continue }
+            // N % (of …)
+            if index + 1 < tokens.count, tokens[index + 1].id == percent {
+                offer(Self.share(amount / 100, affected: amount), index, index + 1)
+                continue
+            }
+            // N (out) of (our|the|about …) M, N in M
+            var next = index + 1
+            if next < tokens.count, tokens[next].id == out { next += 1 }
+            if next < tokens.count, tokens[next].id == of || (tokens[next].id == inWord && next + 1 < tokens.count
+                                                              && value(tokens[next + 1]) != nil) {
+                var total = next + 1
+                while total < tokens.count, total <= next + 3, fillers.contains(tokens[total].id) || totals.contains(tokens[total].id) {
+                    total += 1
+                }
+                if total < tokens.count, let whole = value(tokens[total]), whole > 0 {
+                    let unit = total + 1 < tokens.count && (nouns.contains(tokens[total + 1].id) || groups.contains(tokens[total + 1].id))
+                    offer(Self.share(amount / whole, affected: amount), index, total + (unit ? 1 : 0))
+                    continue
+                }
+            }
+            let before = index > 0 ? tokens[index - 1].id : Token.boundary
+            // all N (stores)
+            if all.contains(before) {
+                offer(.majority, index - 1, index)
+                continue
+            }
+            // A total: "of our 900 users", "we have 40 stores".
+            if totals.contains(before) || before == of { continue }
+            // N (adjective) (adjective) users; N stores
+            var noun = index + 1
+            while noun < tokens.count, noun <= index + 3 {
+                if nouns.contains(tokens[noun].id) {
+                    offer(amount >= 3 ? .multiple : .few, index, noun)
+                    break
+                }
+                if groups.contains(tokens[noun].id) {
+                    offer(.multiple, index, noun)
+                    break
+                }
+                if tokens[noun].id == Token.boundary || tokens[noun].id == Token.number { break }
+                noun += 1
+            }
+        }
+        return (best, majorities)
+    }
+
+    static func share(_ fraction: Double, affected: Double) -> Scope {
+        if fraction >= 0.5 { return .majority }
+        if fraction >= 0.1 || affected >= 10 { return .multiple }
+        return .few
+    }
+}
+
+/// Word ids as flags: a membership test per word of every ticket, without hashing.
+struct WordSet: Sendable {
+    private let flags: [Bool]
+
+    init(_ ids: [Int32], _ size: Int) {
+        var flags = [Bool](repeating: false, count: size)
+        for id in ids where id >= 0 { flags[Int(id)] = true }
+        self.flags = flags
+    }
+
+    @inline(__always) func contains(_ id: Int32) -> Bool { id >= 0 && Int(id) < flags.count && flags[Int(id)] }
+}

@@ -1,0 +1,338 @@
+/// One word of a text as the classifier compares it, with where it was in the text.
+struct Token: Sendable {
+    /// A vocabulary id (≥ 0), or one of the markers below.
+    var id: Int32
+    /// Byte range in the text, for quoting the words that triggered a signal.
+    var start: Int32
+    var end: Int32
+    /// The value of a number (`Token.number`); 0 otherwise.
+    var value: Double
+
+    /// A word no rule uses.
+    static let unknown: Int32 = -1
+    /// The end of a clause: `. , ; : ! ?`, a bracket, a dash or an ellipsis (not a line break:
+    /// whitespace never changes a verdict).
+    static let boundary: Int32 = -2
+    /// A number written in digits ("3", "2,000", "99.5").
+    static let number: Int32 = -3
+}
+
+/// Turns text into tokens: words lower-cased, apostrophes dropped ("can't" is "cant"),
+/// inflections removed by a light stemmer ("crashed", "crashes", "crashing" are "crash"), and
+/// the rules' synonyms rewritten to one canonical word ("can't", "unable to", "not able to" are
+/// "cannot"; "sign in", "log on" are "login"). Phrases and texts go through the same steps, so
+/// a phrase matches every inflection and synonym of its words.
+///
+/// Words are hashed, not copied: a 2 KB description costs a few microseconds.
+struct TextNormalizer: Sendable {
+    private struct Rewrite: Sendable {
+        let tail: [Int32]
+        let canonical: Int32
+    }
+
+    private var vocabulary: [UInt64: Int32] = [:]
+    private var table = VocabularyTable([:])
+    /// Rewrites by their first word, longest first.
+    private var rewrites: [[Rewrite]] = []
+    private var rewriteSources: [(words: [UInt64], canonical: UInt64)] = []
+
+    /// `synonyms[canonical]` are the words and phrases (up to four words) written as `canonical`.
+    init(synonyms: [(canonical: String, variants: [String])]) {
+        for (canonical, variants) in synonyms {
+            guard let target = Self.wordHashes(canonical).first else { continue }
+            for variant in variants {
+                let words = Self.wordHashes(variant)
+                if !words.isEmpty, words != [target] { rewriteSources.append((words, target)) }
+            }
+        }
+        for source in rewriteSources {
+            _ = intern(source.canonical)
+            for word in source.words { _ = intern(word) }
+        }
+        rebuild()
+    }
+
+    /// The id of a word (adding it to the vocabulary); the words of rules are interned before
+    /// any text is read.
+    mutating func intern(_ hash: UInt64) -> Int32 {
+        if let id = vocabulary[hash] { return id }
+        let id = Int32(vocabulary.count)
+        vocabulary[hash] = id
+        return id
+    }
+
+    /// The tokens of a rule's phrase, interning its words (call `rebuild()` after the last one).
+    mutating func internPhrase(_ phrase: String) -> [Int32] {
+        var tokens = Self.wordHashes(phrase).map { Token(id: intern($0), start: 0, end: 0, value: 0) }
+        rewrite(&tokens)
+        return tokens.map(\.id)
+    }
+
+    /// Makes interned words visible to `tokens(_:)`.
+    mutating func rebuild() {
+        table = VocabularyTable(vocabulary)
+        var rewrites = Array(repeating: [Rewrite](), count: vocabulary.count)
+        for source in rewriteSources {
+            let ids = source.words.map { vocabulary[$0]! }
+            rewrites[Int(ids[0])].append(Rewrite(tail: Array(ids.dropFirst()), canonical: vocabulary[source.canonical]!))
+        }
+        self.rewrites = rewrites.map { $0.sorted { $0.tail.count > $1.tail.count } }
+    }
+
+    var vocabularySize: Int { vocabulary.count }
+
+    /// The id of a word as written in a rule, if the rules use it.
+    func id(of word: String) -> Int32? {
+        guard let hash = Self.wordHashes(word).first else { return nil }
+        let id = table[hash]
+        return id >= 0 ? id : nil
+    }
+
+    /// The text's tokens, synonyms rewritten.
+    func tokens(_ text: String) -> [Token] {
+        var tokens = [Token]()
+        var text = text
+        text.withUTF8 { bytes in
+            tokens.reserveCapacity(bytes.count / 5 + 1)
+            Self.forEachWord(bytes) { hash, start, end, value in
+                switch hash {
+                case Self.boundaryHash:
+                    if tokens.last?.id != Token.boundary { tokens.append(Token(id: Token.boundary, start: start, end: end, value: 0)) }
+                case Self.numberHash:
+                    tokens.append(Token(id: Token.number, start: start, end: end, value: value))
+                default:
+                    tokens.append(Token(id: table[hash], start: start, end: end, value: 0))
+                }
+            }
+        }
+        rewrite(&tokens)
+        return tokens
+    }
+
+    private func rewrite(_ tokens: inout [Token]) {
+        guard !rewrites.isEmpty else { return }
+        var read = 0, write = 0
+        while read < tokens.count {
+            var token = tokens[read]
+            read += 1
+            if token.id >= 0, Int(token.id) < rewrites.count {
+                for candidate in rewrites[Int(token.id)] where read + candidate.tail.count <= tokens.count {
+                    var matches = true
+                    for (offset, id) in candidate.tail.enumerated() where tokens[read + offset].id != id {
+                        matches = false
+                        break
+                    }
+                    guard matches else { continue }
+                    if let last = candidate.tail.indices.last { token.end = tokens[read + last].end }
+                    read += candidate.tail.count
+                    token.id = candidate.canonical
+                    break
+                }
+            }
+            tokens[write] = token
+            write += 1
+        }
+        tokens.removeLast(tokens.count - write)
+    }
+
+    // MARK: Words
+
+    static let boundaryHash: UInt64 = 1
+    static let numberHash: UInt64 = 2
+
+    /// The hash of each word's compared form (no markers): lower-cased, apostrophes dropped,
+    /// stemmed, "%" read as "percent".
+    static func wordHashes(_ text: String) -> [UInt64] {
+        var hashes = [UInt64]()
+        var text = text
+        text.withUTF8 {
+            forEachWord($0) { hash, _, _, _ in
+                if hash != boundaryHash { hashes.append(hash) }
+            }
+        }
+        return hashes
+    }
+
+    private static let percentHash: UInt64 = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 72) { word in
+        word.initialize(repeating: 0)
+        for (index, byte) in "percent".utf8.enumerated() { word[index] = byte }
+        return stemmedHash(word, 7)
+    }
+
+    /// Calls `body` with each word's hash and byte range, `boundaryHash` at the end of a
+    /// clause, and `numberHash` with the value for a number written in digits.
+    @inline(__always)
+    static func forEachWord(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Int32, Int32, Double) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 72) { word in
+            word.initialize(repeating: 0)
+            var length = 0
+            var start = 0
+            var digitsOnly = true
+            var index = 0
+            func finish(at end: Int) {
+                if length > 0 {
+                    if digitsOnly {
+                        var value = 0.0, scale = 0.0
+                        for i in 0..<length {
+                            if word[i] == 0x2E { scale = 1 } else {
+                                let digit = Double(word[i] - 0x30)
+                                if scale == 0 { value = value * 10 + digit } else { scale /= 10; value += digit * scale }
+                            }
+                        }
+                        body(numberHash, Int32(start), Int32(end), value)
+                    } else {
+                        body(stemmedHash(word, length), Int32(start), Int32(end), 0)
+                    }
+                }
+                length = 0
+                digitsOnly = true
+            }
+            while index < bytes.count {
+                var byte = bytes[index]
+                // Most bytes are ASCII letters: the fast path.
+                let lower = byte | 0x20
+                if lower >= 0x61 && lower <= 0x7A {
+                    if length == 0 { start = index }
+                    digitsOnly = false
+                    if length < 64 {
+                        word[length] = lower
+                        length += 1
+                    }
+                    index += 1
+                    continue
+                }
+                let at = index
+                index += 1
+                if byte == 0x27 { continue }  // '
+                if byte == 0xE2, index + 1 < bytes.count, bytes[index] == 0x80 {
+                    let third = bytes[index + 1]
+                    index += 2
+                    if third == 0x99 || third == 0x98 { continue }  // ’ ‘
+                    finish(at: at)
+                    if third == 0x93 || third == 0x94 || third == 0xA6 { body(boundaryHash, Int32(at), Int32(index), 0) }  // – — …
+                    continue
+                }
+                let isLetter = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || byte >= 0x80
+                let isDigit = byte >= 0x30 && byte <= 0x39
+                if isLetter || isDigit {
+                    if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
+                    if length == 0 { start = at }
+                    if isLetter { digitsOnly = false }
+                    if length < 64 {
+                        word[length] = byte
+                        length += 1
+                    }
+                    continue
+                }
+                // "2,000" and "99.5" are one number.
+                if (byte == 0x2C || byte == 0x2E), length > 0, digitsOnly, index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                    if byte == 0x2E, length < 64 {
+                        word[length] = 0x2E
+                        length += 1
+                    }
+                    continue
+                }
+                finish(at: at)
+                switch byte {
+                case 0x25:  // %
+                    body(percentHash, Int32(at), Int32(index), 0)
+                case 0x2E, 0x2C, 0x3B, 0x3A, 0x21, 0x3F, 0x28, 0x29, 0x5B, 0x5D:  // . , ; : ! ? ( ) [ ]
+                    body(boundaryHash, Int32(at), Int32(index), 0)
+                default:
+                    break
+                }
+            }
+            finish(at: bytes.count)
+        }
+    }
+
+    /// A 64-bit hash of the word's stem: plural and verb endings removed ("-s", "-es", "-ies", "-ed",
+    /// "-ing", then a doubled final consonant), so most inflections share one hash. A final
+    /// "e" stays ("note" must not become "not"): "time" and "timed" are listed apart.
+    private static func stemmedHash(_ word: UnsafeMutableBufferPointer<UInt8>, _ length: Int) -> UInt64 {
+        // Byte comparisons written out: this runs for every word of every ticket.
+        let a: UInt8 = 0x61, c: UInt8 = 0x63, d: UInt8 = 0x64, e: UInt8 = 0x65, g: UInt8 = 0x67, h: UInt8 = 0x68
+        let i: UInt8 = 0x69, l: UInt8 = 0x6C, n: UInt8 = 0x6E, o: UInt8 = 0x6F, s: UInt8 = 0x73, u: UInt8 = 0x75
+        let x: UInt8 = 0x78, z: UInt8 = 0x7A
+        var end = length
+        var addY = false
+        if end > 4, word[end - 3] == i, word[end - 2] == e, word[end - 1] == s || word[end - 1] == d {
+            end -= 3  // -ies, -ied → -y
+            addY = true
+        } else if end > 4, word[end - 2] == e, word[end - 1] == s,
+            (word[end - 3] == x) || ((word[end - 3] == s || word[end - 3] == h) && (word[end - 4] == s || word[end - 4] == c || word[end - 4] == s))
+                || (word[end - 3] == h && word[end - 4] == c) {
+            end -= 2  // -sses, -shes, -ches, -xes
+        } else if end > 3, word[end - 1] == s, word[end - 2] != s, word[end - 2] != u, word[end - 2] != i {
+            end -= 1
+        }
+        if !addY {
+            var stripped = false
+            if end >= 6, word[end - 3] == i, word[end - 2] == n, word[end - 1] == g {
+                end -= 3
+                stripped = true
+            } else if end >= 5, word[end - 2] == e, word[end - 1] == d {
+                end -= 2
+                stripped = true
+            }
+            // stopped → stop, but installed → install
+            if stripped, end >= 2 {
+                let last = word[end - 1]
+                if last == word[end - 2], last != a, last != e, last != i, last != o, last != u, last != l, last != s, last != z {
+                    end -= 1
+                }
+            }
+        }
+        if addY {
+            word[end] = 0x79  // y
+            end += 1
+        }
+        // Eight bytes at a time (the buffer has room past the word; bytes past `end` are masked).
+        let raw = UnsafeRawPointer(word.baseAddress!)
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(end)
+        var index = 0
+        while index < end {
+            var chunk = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let remaining = end - index
+            if remaining < 8 { chunk &= (1 << UInt64(remaining * 8)) &- 1 }
+            hash = (hash ^ chunk) &* 0xFF51_AFD7_ED55_8CCD
+            hash ^= hash >> 29
+            index += 8
+        }
+        return hash < 3 ? hash + 3 : hash
+    }
+}
+
+/// Word hash → token id, open addressing: the classifier looks up every word of every text.
+struct VocabularyTable: Sendable {
+    private let keys: [UInt64]
+    private let values: [Int32]
+    private let mask: Int
+
+    init(_ vocabulary: [UInt64: Int32]) {
+        var capacity = 16
+        while capacity < vocabulary.count * 4 { capacity <<= 1 }
+        var keys = [UInt64](repeating: 0, count: capacity)
+        var values = [Int32](repeating: -1, count: capacity)
+        for (hash, id) in vocabulary {
+            var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+            while keys[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+            keys[slot] = hash
+            values[slot] = id
+        }
+        self.keys = keys
+        self.values = values
+        mask = capacity - 1
+    }
+
+    /// The id of a word, or -1 when no rule uses it.
+    @inline(__always) subscript(hash: UInt64) -> Int32 {
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let candidate = keys[slot]
+            if candidate == hash { return values[slot] }
+            if candidate == 0 { return -1 }
+            slot = (slot + 1) & mask
+        }
+    }
+}
