@@ -51,7 +51,7 @@ struct ClassifyCommand: ParsableCommand {
             let provenance = """
                 Fitted by scripts/fit-classifier.sh (helpdesk classify --fit) on \(URL(fileURLWithPath: fit).lastPathComponent),
                 \(tickets.count) tickets: logistic regression, L2 \(fitting.l2), critical examples weighted \
-                \(fitting.classWeights[0]), \(fitting.steps) steps, critical evidence ordered critical ≥ major ≥ minor ≥ docs,
+                \(fitting.classWeights[0]), \(fitting.steps) steps, reporter vote \(fitting.reporterVote) (set, not fitted), critical evidence ordered critical ≥ major ≥ minor ≥ docs,
                 minor evidence critical ≤ major ≤ minor.
                 Do not edit by hand: refit.
                 """

@@ -74,7 +74,8 @@ public struct ClassificationRules: Sendable, Equatable {
         }
     }
 
-    public static func load(yaml text: String) throws(RulesError) -> ClassificationRules {
+    /// The top-level mapping of a YAML file whose keys must be among `known`.
+    static func mapping(yaml text: String, known: [String]) throws(RulesError) -> Node.Mapping {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -82,10 +83,14 @@ public struct ClassificationRules: Sendable, Equatable {
             throw RulesError(key: "", problem: "not valid YAML: \(error)")
         }
         guard let mapping = root?.mapping else { throw RulesError(key: "", problem: "must be a mapping") }
-        let known = ["negations", "scopeBreaks", "synonyms", "quantities", "signals", "docs"]
         for key in mapping.keys.compactMap(\.scalar?.string) where !known.contains(key) {
             throw RulesError(key: key, problem: "unknown key (expected \(known.joined(separator: ", ")))")
         }
+        return mapping
+    }
+
+    public static func load(yaml text: String) throws(RulesError) -> ClassificationRules {
+        let mapping = try mapping(yaml: text, known: ["negations", "scopeBreaks", "synonyms", "quantities", "signals", "docs"])
         func strings(_ node: Node?, _ key: String) throws(RulesError) -> [String] {
             guard let list = node?.sequence else { throw RulesError(key: key, problem: "must be a list of phrases") }
             var result = [String]()

@@ -132,14 +132,14 @@ public struct Classifier: Sendable {
         scopeSignals = ["majorityUsers", "multipleUsers", "fewUsers"].map { signalIndex[$0]! }
     }
 
-    /// The features a lexicon makes: each signal found in text, each impact signal, the docs
-    /// evidence, the category and the reporter's severity.
+    /// The features a lexicon makes: each signal found in text, each impact signal, scope ×
+    /// harm, the docs evidence and the category. (The reporter's severity is a fixed vote,
+    /// `ClassifierModel.reporterVote`, not a fitted feature.)
     public static func features(of rules: ClassificationRules) -> [String] {
         rules.signals.map { "text.\($0.name)" } + ClassificationRules.structuredSignals.map { "impact.\($0)" }
             + Self.combinations.map { "scope.\($0.scope).\($0.kind)" }
             + ["text.docsMistake", "text.docsTerm"]
             + ["incident", "question", "documentation"].map { "category.\($0)" }
-            + Severity.allCases.map { "reported.\($0.name)" }
     }
 
     /// How many are affected, crossed with how badly: the policy's criteria combine ("a
@@ -236,7 +236,6 @@ public struct Classifier: Sendable {
         if docsTerm != nil { active[combinationOffset + Self.combinations.count + (docsProblem != nil ? 0 : 1)] = true }
         let tail = combinationOffset + Self.combinations.count + 2
         if let category = input.category { active[tail + ["incident", "question", "documentation"].firstIndex(of: category.rawValue)!] = true }
-        if let reported = input.reportedSeverity { active[tail + 3 + reported.level - 1] = true }
         signals.sort { ($0.severity.level, $0.signal, $0.foundIn) < ($1.severity.level, $1.signal, $1.foundIn) }
         return Evidence(signals: signals, active: active.indices.filter { active[$0] }, docsTerm: docsTerm, docsProblem: docsProblem)
     }
@@ -248,6 +247,8 @@ public struct Classifier: Sendable {
             let row = weights[feature]
             for k in scores.indices { scores[k] += row[k] }
         }
+        // The reporter's own view: a small, hand-set vote that settles close calls.
+        if let reported = input.reportedSeverity { scores[reported.level - 1] += model.reporterVote }
         let probabilities = ClassifierModel.probabilities(scores: scores)
         var label = model.decide(probabilities)
         let nothingFound = evidence.signals.isEmpty && evidence.docsTerm == nil

@@ -23,6 +23,9 @@ public struct ClassifierModel: Sendable, Equatable {
 
     /// Critical wins when its probability reaches this.
     public var criticalAt: Double
+    /// Added to the score of the reporter's own severity: set by hand, not fitted (a fitted
+    /// vote would learn a corpus's habits, such as reporters who overstate).
+    public var reporterVote: Double
     /// Per class, in `Label` order.
     public var bias: [Double]
     /// Feature name → per class weights, in `Label` order.
@@ -30,8 +33,10 @@ public struct ClassifierModel: Sendable, Equatable {
     /// Where the weights came from (kept in the file's header).
     public var provenance: String
 
-    public init(criticalAt: Double, bias: [Double], weights: [String: [Double]], provenance: String = "") {
+    public init(criticalAt: Double, reporterVote: Double = 0.3, bias: [Double], weights: [String: [Double]],
+                provenance: String = "") {
         self.criticalAt = criticalAt
+        self.reporterVote = reporterVote
         self.bias = bias
         self.weights = weights
         self.provenance = provenance
@@ -56,16 +61,7 @@ public struct ClassifierModel: Sendable, Equatable {
 
     public static func load(yaml text: String) throws(ClassificationRules.RulesError) -> ClassifierModel {
         typealias RulesError = ClassificationRules.RulesError
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            throw RulesError(key: "", problem: "not valid YAML: \(error)")
-        }
-        guard let mapping = root?.mapping else { throw RulesError(key: "", problem: "must be a mapping") }
-        for key in mapping.keys.compactMap(\.scalar?.string) where !["criticalAt", "bias", "weights"].contains(key) {
-            throw RulesError(key: key, problem: "unknown key (expected criticalAt, bias, weights)")
-        }
+        let mapping = try ClassificationRules.mapping(yaml: text, known: ["criticalAt", "reporterVote", "bias", "weights"])
         func row(_ node: Node?, _ key: String) throws(RulesError) -> [Double] {
             guard let fields = node?.mapping else {
                 throw RulesError(key: key, problem: "must map critical, major, minor and docs to numbers")
@@ -85,6 +81,13 @@ public struct ClassifierModel: Sendable, Equatable {
         guard let threshold = mapping["criticalAt"]?.scalar.flatMap({ Double($0.string) }), threshold > 0, threshold <= 1 else {
             throw RulesError(key: "criticalAt", problem: "must be a number in (0, 1]")
         }
+        var reporterVote = 0.0
+        if let node = mapping["reporterVote"] {
+            guard let vote = node.scalar.flatMap({ Double($0.string) }), vote >= 0, vote.isFinite else {
+                throw RulesError(key: "reporterVote", problem: "must be a non-negative number")
+            }
+            reporterVote = vote
+        }
         let bias = try row(mapping["bias"], "bias")
         guard let weightNodes = mapping["weights"]?.mapping else { throw RulesError(key: "weights", problem: "is required") }
         var weights = [String: [Double]]()
@@ -93,7 +96,8 @@ public struct ClassifierModel: Sendable, Equatable {
             weights[feature] = try row(node, "weights.\(feature)")
         }
         let header = text.split(separator: "\n").prefix { $0.hasPrefix("#") }.map { String($0.dropFirst(2)) }
-        return ClassifierModel(criticalAt: threshold, bias: bias, weights: weights, provenance: header.joined(separator: "\n"))
+        return ClassifierModel(criticalAt: threshold, reporterVote: reporterVote, bias: bias, weights: weights,
+                               provenance: header.joined(separator: "\n"))
     }
 
     public static func load(file path: String) throws(ClassificationRules.RulesError) -> ClassifierModel {
@@ -110,6 +114,7 @@ public struct ClassifierModel: Sendable, Equatable {
         }
         var lines = provenance.split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)" }
         lines.append("criticalAt: \(criticalAt)")
+        lines.append("reporterVote: \(reporterVote)")
         lines.append("bias: \(row(bias))")
         lines.append("weights:")
         for feature in weights.keys.sorted() { lines.append("  \(feature): \(row(weights[feature]!))") }

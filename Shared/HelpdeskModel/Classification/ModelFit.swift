@@ -8,9 +8,12 @@ public struct ModelFit: Sendable {
     public struct Example: Sendable {
         public var features: [String]
         public var label: ClassifierModel.Label
-        public init(features: [String], label: ClassifierModel.Label) {
+        /// The reporter's severity, whose fixed vote the fit takes as given.
+        public var reported: Severity?
+        public init(features: [String], label: ClassifierModel.Label, reported: Severity? = nil) {
             self.features = features
             self.label = label
+            self.reported = reported
         }
     }
 
@@ -20,6 +23,7 @@ public struct ModelFit: Sendable {
     /// Per class, in `Label` order.
     public var classWeights = [2.5, 1.0, 1.0, 1.0]
     public var criticalAt = 0.3
+    public var reporterVote = 0.3
 
     public init() {}
 
@@ -38,6 +42,7 @@ public struct ModelFit: Sendable {
                     guard let row = model.weights[feature] else { continue }
                     for k in scores.indices { scores[k] += row[k] }
                 }
+                if let reported = example.reported { scores[reported.level - 1] += model.reporterVote }
                 results.append((example.label, model.decide(ClassifierModel.probabilities(scores: scores))))
             }
         }
@@ -59,8 +64,8 @@ public struct ModelFit: Sendable {
         return blocks.flatMap { Array(repeating: $0.sum / Double($0.count), count: $0.count) }
     }
 
-    /// The features that carry critical evidence (the policy's critical criteria), which the fit
-    /// keeps ordered.
+    /// The features that carry critical evidence (the policy's critical criteria, a majority that
+    /// cannot get in), which the fit keeps ordered.
     public static func criticalEvidence(_ rules: ClassificationRules) -> Set<String> {
         Set(rules.signals.filter { $0.severity == .critical }.flatMap { signal in
             ["text.\(signal.name)"] + (ClassificationRules.structuredSignals.contains(signal.name) ? ["impact.\(signal.name)"] : [])
@@ -81,7 +86,10 @@ public struct ModelFit: Sendable {
         let blank = ClassifierModel(criticalAt: 1, bias: [0, 0, 0, 0],
                                     weights: Dictionary(uniqueKeysWithValues: features.map { ($0, [0.0, 0, 0, 0]) }))
         let classifier = try! Classifier(rules: rules, model: blank)
-        return tickets.map { Example(features: classifier.featureNames(classifier.evidence(ClassifierInput($0.ticket))), label: $0.label) }
+        return tickets.map {
+            Example(features: classifier.featureNames(classifier.evidence(ClassifierInput($0.ticket))), label: $0.label,
+                    reported: $0.ticket.reportedSeverity)
+        }
     }
 
     /// Fits weights for `features`. Each of `ordered` keeps critical ≥ major ≥ minor ≥ docs, so
@@ -97,13 +105,16 @@ public struct ModelFit: Sendable {
         var bias = [Double](repeating: 0, count: classes)
         var weights = [[Double]](repeating: [Double](repeating: 0, count: classes), count: features.count)
         let totalWeight = examples.reduce(0) { $0 + classWeights[$1.label.rawValue] }
-        guard totalWeight > 0 else { return ClassifierModel(criticalAt: criticalAt, bias: bias, weights: [:], provenance: provenance) }
+        guard totalWeight > 0 else {
+            return ClassifierModel(criticalAt: criticalAt, reporterVote: reporterVote, bias: bias, weights: [:], provenance: provenance)
+        }
         for _ in 0..<steps {
             var biasGradient = [Double](repeating: 0, count: classes)
             var gradient = [[Double]](repeating: [Double](repeating: 0, count: classes), count: features.count)
             for (example, active) in zip(examples, rows) {
                 var scores = bias
                 for feature in active { for k in 0..<classes { scores[k] += weights[feature][k] } }
+                if let reported = example.reported { scores[reported.level - 1] += reporterVote }
                 let probabilities = ClassifierModel.probabilities(scores: scores)
                 let weight = classWeights[example.label.rawValue] / totalWeight
                 for k in 0..<classes {
@@ -124,7 +135,7 @@ public struct ModelFit: Sendable {
         }
         let rounded = { (value: Double) in (value * 1000).rounded() / 1000 }
         return ClassifierModel(
-            criticalAt: criticalAt, bias: bias.map(rounded),
+            criticalAt: criticalAt, reporterVote: reporterVote, bias: bias.map(rounded),
             weights: Dictionary(uniqueKeysWithValues: features.enumerated().map { ($1, weights[$0].map(rounded)) }),
             provenance: provenance)
     }

@@ -32,9 +32,17 @@ struct PhraseIndex: Sendable {
     }
 
     /// Phrases sorted by their first token; those starting with token t are
-    /// `phrases[firstPhrase[t]..<firstPhrase[t + 1]]` (one flat array: no nested array per word).
-    private let phrases: [Phrase]
+    /// `entries[firstPhrase[t]..<firstPhrase[t + 1]]`, plain values (group, number, tokens at
+    /// `pool[offset..<offset + count]`): one flat table, no reference counting per word.
     private let firstPhrase: [Int32]
+    private struct Entry: Sendable {
+        let group: Int32
+        let number: Int32
+        let offset: Int32
+        let count: Int32
+    }
+    private let entries: [Entry]
+    private let pool: [Int32]
     /// Excepted phrases by group.
     private let excepted: [[[Int32]]]
     private let isNegation: [Bool]
@@ -69,8 +77,15 @@ struct PhraseIndex: Sendable {
         for id in negationIDs { isNegation[Int(id)] = true }
         var endsNegation = Array(repeating: false, count: normalizer.vocabularySize)
         for id in breakIDs { endsNegation[Int(id)] = true }
-        self.phrases = sorted
         self.firstPhrase = firstPhrase
+        var pool = [Int32](), entries = [Entry]()
+        for phrase in sorted {
+            entries.append(Entry(group: Int32(phrase.group), number: Int32(phrase.number), offset: Int32(pool.count),
+                                 count: Int32(phrase.tokens.count)))
+            pool += phrase.tokens
+        }
+        self.pool = pool
+        self.entries = entries
         self.excepted = exceptTokens + Array(repeating: [], count: max(0, groups.count - exceptTokens.count))
         self.isNegation = isNegation
         self.endsNegation = endsNegation
@@ -91,14 +106,24 @@ struct PhraseIndex: Sendable {
             let (from, to) = (Int(firstPhrase[Int(id)]), Int(firstPhrase[Int(id) + 1]))
             guard from < to else { continue }
             for candidate in from..<to {
-                let phrase = phrases[candidate]
-                let isSide = phrase.group >= firstSideGroup
-                guard isSide || found[phrase.group] == nil, occurs(phrase.tokens, in: tokens, at: start),
-                    !negated(tokens, before: start),
-                    isSide || !excepted[phrase.group].contains(where: { covers($0, tokens, start, phrase.tokens.count) })
+                let entry = entries[candidate]
+                let group = Int(entry.group), count = Int(entry.count)
+                let isSide = group >= firstSideGroup
+                guard isSide || found[group] == nil, start + count <= tokens.count else { continue }
+                var matches = true
+                var offset = 1
+                while offset < count {
+                    if tokens[start + offset].id != pool[Int(entry.offset) + offset] {
+                        matches = false
+                        break
+                    }
+                    offset += 1
+                }
+                guard matches, !negated(tokens, before: start),
+                    isSide || excepted[group].isEmpty || !excepted[group].contains(where: { covers($0, tokens, start, count) })
                 else { continue }
-                let match = Match(phrase: phrase.number, first: start, last: start + phrase.tokens.count - 1, clause: clause)
-                if isSide { sides[phrase.group - firstSideGroup].append(match) } else { found[phrase.group] = match }
+                let match = Match(phrase: Int(entry.number), first: start, last: start + count - 1, clause: clause)
+                if isSide { sides[group - firstSideGroup].append(match) } else { found[group] = match }
             }
         }
         return (found, sides)

@@ -106,7 +106,7 @@ struct QuantityReader: Sendable {
                 while total < tokens.count, total <= next + 3, fillers.contains(tokens[total].id) || totals.contains(tokens[total].id) {
                     total += 1
                 }
-                if total < tokens.count, let whole = value(tokens[total]), whole > 0 {
+                if total < tokens.count, let whole = value(tokens[total]), whole > 0, amount <= whole {
                     let unit = total + 1 < tokens.count && (nouns.contains(tokens[total + 1].id) || groups.contains(tokens[total + 1].id))
                     offer(Self.share(amount / whole, affected: amount), index, total + (unit ? 1 : 0))
                     continue
