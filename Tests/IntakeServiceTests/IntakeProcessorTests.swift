@@ -161,7 +161,8 @@ struct IntakeLoopTests {
             processor: IntakeProcessor(eligibility: .sample), settings: ProcessingSettings(maxBatch: 7, retryBackoff: .zero),
             logger: .init(label: "test"))
         let task = Task { try await loop.run() }
-        let deadline = ContinuousClock.now + .seconds(20)
+        // Generous: the loop stops waiting as soon as all 60 are out; a busy test machine is slow.
+        let deadline = ContinuousClock.now + .seconds(60)
         while broker.records(in: Topics.received).count + broker.records(in: Topics.rejected).count
             + broker.records(in: Topics.deadletter).count < 60, ContinuousClock.now < deadline
         {

@@ -33,19 +33,27 @@ struct ClassifyCommandTests {
         #expect(result.stdout.contains("critical tickets classified lower: "))
     }
 
-    /// The fitting script's command gives the committed model, and cross-validates.
-    @Test func fitsTheModelToTheDevelopmentSet() throws {
-        let development = Self.fixtures.appendingPathComponent("classifier-dev.jsonl").path
-        let fitted = try run(["classify", "--fit", development])
+    /// The fitting script's command: a model from a labelled file, usable with --model.
+    /// (That the committed model is the development set's fit is a unit test.)
+    @Test func fitsAModelThatClassifyUses() throws {
+        let labelled = FileManager.default.temporaryDirectory.appendingPathComponent("labelled-\(UUID()).jsonl").path
+        let lines = (0..<8).map { i in
+            let (label, subject) = [("critical", "Nobody can log in, no workaround"), ("major", "Exports are slow for several users"),
+                                    ("minor", "Typo on the settings page"), ("docs", "The KB article on exports is outdated")][i % 4]
+            return #"{"expect":"\#(label)","ticket":{"source":"crm","externalId":"F-\#(i)","organizationId":"acme","subject":"\#(subject)"}}"#
+        }
+        try lines.joined(separator: "\n").write(toFile: labelled, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: labelled) }
+        let fitted = try run(["classify", "--fit", labelled])
         #expect(fitted.status == 0)
-        let committed = try String(contentsOf: Self.fixtures.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Shared/HelpdeskModel/Classification/classifier-model.yaml"), encoding: .utf8)
-        #expect(fitted.stdout == committed, "scripts/fit-classifier.sh was not run after a lexicon or data change")
+        #expect(fitted.stdout.hasPrefix("# Fitted by scripts/fit-classifier.sh"))
         let model = FileManager.default.temporaryDirectory.appendingPathComponent("model-\(UUID()).yaml").path
         try fitted.stdout.write(toFile: model, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: model) }
         let classified = try run(["classify", "--model", model], stdin: #"{"source":"crm","externalId":"1","organizationId":"acme","subject":"Nobody can log in"}"#)
         #expect(classified.stdout.contains(#""severity" : "critical""#))
+        let crossValidated = try run(["classify", "--fit", labelled, "--cross-validate", "2"])
+        #expect(crossValidated.stdout.hasPrefix("cross-validation (2 folds): accuracy "))
     }
 
     @Test func badInputIsOneLineAndNonZero() throws {

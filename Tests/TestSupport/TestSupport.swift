@@ -193,3 +193,11 @@ public func member(_ value: JSONValue, _ key: String) -> JSONValue? {
     return nil
 }
 
+
+/// Runs CPU-heavy test work (seconds of classifying, a model fit) on a dispatch thread, so that
+/// it does not hold the cooperative pool's few threads while other suites' loops need them.
+public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}

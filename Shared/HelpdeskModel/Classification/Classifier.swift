@@ -73,6 +73,7 @@ public struct Classifier: Sendable {
     private let combinationOffset: Int
     private let unavailableSignals: [Int]
     private let impairedSignals: [Int]
+    private let slowSignals: [Int]
     /// majorityUsers, multipleUsers, fewUsers.
     private let scopeSignals: [Int]
     private var docsSubjectGroup: Int { rules.signals.count }
@@ -129,6 +130,7 @@ public struct Classifier: Sendable {
         combinationOffset = rules.signals.count + ClassificationRules.structuredSignals.count
         unavailableSignals = ["serviceDown", "accessBlocked", "operationsDisrupted"].compactMap { signalIndex[$0] }
         impairedSignals = ["degraded", "installationsHalted", "restrictedOperation"].compactMap { signalIndex[$0] }
+        slowSignals = ["slowOrIntermittent"].compactMap { signalIndex[$0] }
         scopeSignals = ["majorityUsers", "multipleUsers", "fewUsers"].map { signalIndex[$0]! }
     }
 
@@ -142,11 +144,11 @@ public struct Classifier: Sendable {
             + ["incident", "question", "documentation"].map { "category.\($0)" }
     }
 
-    /// How many are affected, crossed with how badly: the policy's criteria combine ("a
-    /// majority of users" and "service unavailable" is critical, a majority with a slow service
-    /// is major), which a sum of single signals cannot say.
+    /// How many are affected, crossed with how badly (unavailable, failing, slow): the policy's
+    /// criteria combine ("a majority of users" and "service unavailable" is critical, a
+    /// majority with a slow service is major), which a sum of single signals cannot say.
     static let combinations = ["majority", "multiple", "few", "unstated"].flatMap { scope in
-        ["unavailable", "impaired"].map { (scope: scope, kind: $0) }
+        ["unavailable", "failing", "slow"].map { (scope: scope, kind: $0) }
     }
 
     /// The combination feature's offset among `combinations` for the signals found (by flag).
@@ -156,11 +158,13 @@ public struct Classifier: Sendable {
             kind = 0
         } else if impairedSignals.contains(where: { found[$0] }) {
             kind = 1
+        } else if slowSignals.contains(where: { found[$0] }) {
+            kind = 2
         } else {
             return nil
         }
         let scope = scopeSignals.firstIndex { found[$0] } ?? 3
-        return scope * 2 + kind
+        return scope * 3 + kind
     }
 
     /// What the classifier found, before weighing.
