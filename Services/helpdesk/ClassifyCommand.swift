@@ -56,6 +56,9 @@ struct ClassifyCommand: ParsableCommand {
                 Do not edit by hand: refit.
                 """
             if let folds = crossValidate {
+                guard folds >= 2, folds <= tickets.count else {
+                    throw CLIError("--cross-validate: \(folds) folds; it takes 2 to \(tickets.count) (the number of tickets)")
+                }
                 let results = fitting.crossValidate(ModelFit.examples(tickets, rules: settings.rules),
                                                     features: Classifier.features(of: settings.rules),
                                                     ordered: ModelFit.criticalEvidence(settings.rules),

@@ -207,7 +207,7 @@ struct ClassifierSignalTests {
         #expect(found(text, signal) == "subject: \"\(words)\"", "\(text): \(classifier.classify(ClassifierInput(subject: text)).signals)")
     }
 
-    @Test(arguments: ["we have 900 users and one of them sees it", "of our 40 stores, one has a typo"])
+    @Test(arguments: ["we have 900 users and one of them sees it", "of our 40 stores, one has a typo", "0% of users affected"])
     func aTotalIsNotACountOfTheAffected(text: String) {
         #expect(!signals(text).contains("majorityUsers") && !signals(text).contains("multipleUsers"), "\(text)")
     }
@@ -227,6 +227,13 @@ struct ClassifierSignalTests {
         #expect(found?.severity == severity)
         #expect(found?.foundIn.hasPrefix("impact.") == true)
         #expect(found?.criterion.isEmpty == false)
+    }
+
+    @Test(arguments: [("Getting 503 on every page", "serviceDown"), ("Login gives 401", "accessBlocked"),
+                      ("I noted the portal is down", "serviceDown"), ("The portal is\u{00A0}down", "serviceDown"),
+                      ("The VPN is not slow - it is down", "serviceDown")])
+    func numbersNonBreakingSpacesAndDashesAreRead(text: String, signal: String) {
+        #expect(signals(text).contains(signal), "\(text)")
     }
 
     @Test(arguments: ["The service is not down", "No outage, just slow menus", "It isn't unavailable", "There was never an outage",
@@ -348,7 +355,11 @@ struct ClassifierModelTests {
     @Test(arguments: [
         ("criticalAt: 2\nbias: {}\nweights: {}\n", "criticalAt: must be a number in (0, 1]"),
         ("criticalAt: 0.3\nbias: { urgent: 1 }\nweights: {}\n", "bias.urgent: unknown class (expected critical, major, minor, docs)"),
-        ("criticalAt: 0.3\nbias: {}\nweights: { text.typo: { minor: lots } }\n", "weights.text.typo.minor: must be a number"),
+        ("criticalAt: 0.3\nbias: { critical: 0, major: 0, minor: 0, docs: 0 }\nweights: { text.typo: { minor: lots } }\n",
+         "weights.text.typo.minor: must be a number between -1000 and 1000"),
+        ("criticalAt: 0.3\nbias: { critical: 0, major: 0, minor: 0, docs: 0 }\nweights: { text.typo: { critical: 1e308 } }\n",
+         "weights.text.typo.critical: must be a number between -1000 and 1000"),
+        ("criticalAt: 0.3\nbias: { critical: 0.5 }\nweights: {}\n", "bias.major: is required (critical, major, minor and docs each need a number)"),
     ])
     func invalidModelsAreRefusedWithTheKey(yaml: String, message: String) {
         #expect(throws: ClassificationRules.RulesError.self) { try ClassifierModel.load(yaml: yaml) }

@@ -66,17 +66,21 @@ public struct ClassifierModel: Sendable, Equatable {
             guard let fields = node?.mapping else {
                 throw RulesError(key: key, problem: "must map critical, major, minor and docs to numbers")
             }
-            var values = [Double](repeating: 0, count: Label.allCases.count)
+            var values = [Double?](repeating: nil, count: Label.allCases.count)
             for (name, value) in fields {
                 guard let label = Label(name: name.scalar?.string ?? "") else {
                     throw RulesError(key: "\(key).\(name.scalar?.string ?? "")", problem: "unknown class (expected critical, major, minor, docs)")
                 }
-                guard let number = value.scalar.flatMap({ Double($0.string) }), number.isFinite else {
-                    throw RulesError(key: "\(key).\(label.name)", problem: "must be a number")
+                // Bounded, so that no sum of weights overflows into a NaN probability.
+                guard let number = value.scalar.flatMap({ Double($0.string) }), number.isFinite, abs(number) <= 1000 else {
+                    throw RulesError(key: "\(key).\(label.name)", problem: "must be a number between -1000 and 1000")
                 }
                 values[label.rawValue] = number
             }
-            return values
+            if let missing = Label.allCases.first(where: { values[$0.rawValue] == nil }) {
+                throw RulesError(key: "\(key).\(missing.name)", problem: "is required (critical, major, minor and docs each need a number)")
+            }
+            return values.map { $0! }
         }
         guard let threshold = mapping["criticalAt"]?.scalar.flatMap({ Double($0.string) }), threshold > 0, threshold <= 1 else {
             throw RulesError(key: "criticalAt", problem: "must be a number in (0, 1]")

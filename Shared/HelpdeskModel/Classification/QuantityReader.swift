@@ -61,7 +61,7 @@ struct QuantityReader: Sendable {
     }
 
     @inline(__always) private func value(_ token: Token) -> Double? {
-        if token.id == Token.number { return token.value }
+        if !token.value.isNaN { return token.value }
         guard token.id >= 0, Int(token.id) < numberWords.count else { return nil }
         let value = numberWords[Int(token.id)]
         return value.isNaN ? nil : value
@@ -90,7 +90,8 @@ struct QuantityReader: Sendable {
                     noun += 1
                 }
             }
-            guard let amount = value(tokens[index]) else { continue }
+            // "0 users", "0%": nobody affected is no evidence of scope.
+            guard let amount = value(tokens[index]), amount > 0 else { continue }
             if index > 0, negations.contains(tokens[index - 1].id) { continue }
             // N % (of …)
             if index + 1 < tokens.count, tokens[index + 1].id == percent {
@@ -131,7 +132,7 @@ struct QuantityReader: Sendable {
                     offer(.multiple, index, noun)
                     break
                 }
-                if tokens[noun].id == Token.boundary || tokens[noun].id == Token.number { break }
+                if tokens[noun].id == Token.boundary || !tokens[noun].value.isNaN { break }
                 noun += 1
             }
         }

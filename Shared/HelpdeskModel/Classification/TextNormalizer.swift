@@ -5,7 +5,7 @@ struct Token: Sendable {
     /// Byte range in the text, for quoting the words that triggered a signal.
     var start: Int32
     var end: Int32
-    /// The value of a number (`Token.number`); 0 otherwise.
+    /// The value of a number written in digits; NaN for any other token.
     var value: Double
 
     /// A word no rule uses.
@@ -13,7 +13,8 @@ struct Token: Sendable {
     /// The end of a clause: `. , ; : ! ?`, a bracket, a dash or an ellipsis (not a line break:
     /// whitespace never changes a verdict).
     static let boundary: Int32 = -2
-    /// A number written in digits ("3", "2,000", "99.5").
+    /// A number written in digits ("3", "2,000", "99.5") that no rule names ("503" is a word of
+    /// the lexicon, with its value too).
     static let number: Int32 = -3
 }
 
@@ -63,7 +64,7 @@ struct TextNormalizer: Sendable {
 
     /// The tokens of a rule's phrase, interning its words (call `rebuild()` after the last one).
     mutating func internPhrase(_ phrase: String) -> [Int32] {
-        var tokens = Self.wordHashes(phrase).map { Token(id: intern($0), start: 0, end: 0, value: 0) }
+        var tokens = Self.wordHashes(phrase).map { Token(id: intern($0), start: 0, end: 0, value: .nan) }
         rewrite(&tokens)
         return tokens.map(\.id)
     }
@@ -95,13 +96,11 @@ struct TextNormalizer: Sendable {
         text.withUTF8 { bytes in
             tokens.reserveCapacity(bytes.count / 5 + 1)
             Self.forEachWord(bytes) { hash, start, end, value in
-                switch hash {
-                case Self.boundaryHash:
-                    if tokens.last?.id != Token.boundary { tokens.append(Token(id: Token.boundary, start: start, end: end, value: 0)) }
-                case Self.numberHash:
-                    tokens.append(Token(id: Token.number, start: start, end: end, value: value))
-                default:
-                    tokens.append(Token(id: table[hash], start: start, end: end, value: 0))
+                if hash == Self.boundaryHash {
+                    if tokens.last?.id != Token.boundary { tokens.append(Token(id: Token.boundary, start: start, end: end, value: .nan)) }
+                } else {
+                    let id = table[hash]
+                    tokens.append(Token(id: id < 0 && !value.isNaN ? Token.number : id, start: start, end: end, value: value))
                 }
             }
         }
@@ -138,7 +137,6 @@ struct TextNormalizer: Sendable {
     // MARK: Words
 
     static let boundaryHash: UInt64 = 1
-    static let numberHash: UInt64 = 2
 
     /// The hash of each word's compared form (no markers): lower-cased, apostrophes dropped,
     /// stemmed, "%" read as "percent".
@@ -159,8 +157,12 @@ struct TextNormalizer: Sendable {
         return stemmedHash(word, 7)
     }
 
-    /// Calls `body` with each word's hash and byte range, `boundaryHash` at the end of a
-    /// clause, and `numberHash` with the value for a number written in digits.
+    /// Calls `body` with each word's hash, byte range and, for a number written in digits, its
+    /// value (NaN for other words); `boundaryHash` at the end of a clause.
+    @inline(__always) private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
     @inline(__always)
     static func forEachWord(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Int32, Int32, Double) -> Void) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 72) { word in
@@ -179,9 +181,9 @@ struct TextNormalizer: Sendable {
                                 if scale == 0 { value = value * 10 + digit } else { scale /= 10; value += digit * scale }
                             }
                         }
-                        body(numberHash, Int32(start), Int32(end), value)
+                        body(stemmedHash(word, length), Int32(start), Int32(end), value)
                     } else {
-                        body(stemmedHash(word, length), Int32(start), Int32(end), 0)
+                        body(stemmedHash(word, length), Int32(start), Int32(end), .nan)
                     }
                 }
                 length = 0
@@ -203,13 +205,18 @@ struct TextNormalizer: Sendable {
                 }
                 let at = index
                 index += 1
+                if byte == 0xC2, index < bytes.count, bytes[index] == 0xA0 {  // no-break space
+                    index += 1
+                    finish(at: at)
+                    continue
+                }
                 if byte == 0x27 { continue }  // '
                 if byte == 0xE2, index + 1 < bytes.count, bytes[index] == 0x80 {
                     let third = bytes[index + 1]
                     index += 2
                     if third == 0x99 || third == 0x98 { continue }  // ’ ‘
                     finish(at: at)
-                    if third == 0x93 || third == 0x94 || third == 0xA6 { body(boundaryHash, Int32(at), Int32(index), 0) }  // – — …
+                    if third == 0x93 || third == 0x94 || third == 0xA6 { body(boundaryHash, Int32(at), Int32(index), .nan) }  // – — …
                     continue
                 }
                 let isLetter = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || byte >= 0x80
@@ -235,9 +242,11 @@ struct TextNormalizer: Sendable {
                 finish(at: at)
                 switch byte {
                 case 0x25:  // %
-                    body(percentHash, Int32(at), Int32(index), 0)
+                    body(percentHash, Int32(at), Int32(index), .nan)
                 case 0x2E, 0x2C, 0x3B, 0x3A, 0x21, 0x3F, 0x28, 0x29, 0x5B, 0x5D:  // . , ; : ! ? ( ) [ ]
-                    body(boundaryHash, Int32(at), Int32(index), 0)
+                    body(boundaryHash, Int32(at), Int32(index), .nan)
+                case 0x2D where at > 0 && index < bytes.count && isSpace(bytes[at - 1]) && isSpace(bytes[index]):  // " - "
+                    body(boundaryHash, Int32(at), Int32(index), .nan)
                 default:
                     break
                 }
@@ -268,10 +277,11 @@ struct TextNormalizer: Sendable {
         }
         if !addY {
             var stripped = false
-            if end >= 6, word[end - 3] == i, word[end - 2] == n, word[end - 1] == g {
+            // The stem keeps four letters at least: "noted" and "noting" must not become "not".
+            if end >= 7, word[end - 3] == i, word[end - 2] == n, word[end - 1] == g {
                 end -= 3
                 stripped = true
-            } else if end >= 5, word[end - 2] == e, word[end - 1] == d {
+            } else if end >= 6, word[end - 2] == e, word[end - 1] == d {
                 end -= 2
                 stripped = true
             }
