@@ -59,17 +59,13 @@ struct ClassifyCommand: ParsableCommand {
                 guard folds >= 2, folds <= tickets.count else {
                     throw CLIError("--cross-validate: \(folds) folds; it takes 2 to \(tickets.count) (the number of tickets)")
                 }
-                let results = fitting.crossValidate(ModelFit.examples(tickets, rules: settings.rules),
-                                                    features: Classifier.features(of: settings.rules),
-                                                    ordered: ModelFit.criticalEvidence(settings.rules),
-                                                    lowering: ModelFit.minorEvidence(settings.rules), folds: folds)
-                let correct = results.filter { $0.expected == $0.predicted }.count
-                let critical = results.filter { $0.expected == .critical }
-                let calledCritical = results.filter { $0.predicted == .critical }
+                let evaluation = ClassifierEvaluation(outcomes: fitting.crossValidate(
+                    ModelFit.examples(tickets, rules: settings.rules), features: Classifier.features(of: settings.rules),
+                    ordered: ModelFit.criticalEvidence(settings.rules), lowering: ModelFit.minorEvidence(settings.rules),
+                    folds: folds))
                 print(String(format: "cross-validation (%d folds): accuracy %.1f%%, critical recall %.1f%%, critical precision %.1f%%",
-                             folds, Double(correct) / Double(results.count) * 100,
-                             Double(critical.filter { $0.predicted == .critical }.count) / Double(max(1, critical.count)) * 100,
-                             Double(calledCritical.filter { $0.expected == .critical }.count) / Double(max(1, calledCritical.count)) * 100))
+                             folds, evaluation.accuracy * 100, evaluation.recall("critical") * 100,
+                             evaluation.precision("critical") * 100))
                 return
             }
             print(fitting.fit(ModelFit.examples(tickets, rules: settings.rules), features: Classifier.features(of: settings.rules),

@@ -141,7 +141,7 @@ public struct Classifier: Sendable {
         rules.signals.map { "text.\($0.name)" } + ClassificationRules.structuredSignals.map { "impact.\($0)" }
             + Self.combinations.map { "scope.\($0.scope).\($0.kind)" }
             + ["text.docsMistake", "text.docsTerm"]
-            + ["incident", "question", "documentation"].map { "category.\($0)" }
+            + TicketCategory.allCases.map { "category.\($0.rawValue)" }
     }
 
     /// How many are affected, crossed with how badly (unavailable, failing, slow): the policy's
@@ -201,7 +201,7 @@ public struct Classifier: Sendable {
             if !majoritySides.isEmpty, !reading.majorities.isEmpty {
                 for majority in reading.majorities {
                     let clause = tokens[..<majority.first].reduce(0) { $0 + ($1.id == Token.boundary ? 1 : 0) }
-                    let match = PhraseIndex.Match(phrase: 0, first: majority.first, last: majority.last, clause: clause)
+                    let match = PhraseIndex.Match(first: majority.first, last: majority.last, clause: clause)
                     for side in majoritySides { sides[side].append(match) }
                 }
             }
@@ -239,28 +239,22 @@ public struct Classifier: Sendable {
         if let combination = combination(found) { active[combinationOffset + combination] = true }
         if docsTerm != nil { active[combinationOffset + Self.combinations.count + (docsProblem != nil ? 0 : 1)] = true }
         let tail = combinationOffset + Self.combinations.count + 2
-        if let category = input.category { active[tail + ["incident", "question", "documentation"].firstIndex(of: category.rawValue)!] = true }
+        if let category = input.category { active[tail + TicketCategory.allCases.firstIndex(of: category)!] = true }
         signals.sort { ($0.severity.level, $0.signal, $0.foundIn) < ($1.severity.level, $1.signal, $1.foundIn) }
         return Evidence(signals: signals, active: active.indices.filter { active[$0] }, docsTerm: docsTerm, docsProblem: docsProblem)
     }
 
     public func classify(_ input: ClassifierInput) -> Classification {
         let evidence = evidence(input)
-        var scores = model.bias
-        for feature in evidence.active {
-            let row = weights[feature]
-            for k in scores.indices { scores[k] += row[k] }
-        }
-        // The reporter's own view: a small, hand-set vote that settles close calls.
-        if let reported = input.reportedSeverity { scores[reported.level - 1] += model.reporterVote }
-        let probabilities = ClassifierModel.probabilities(scores: scores)
+        let probabilities = ClassifierModel.probabilities(
+            scores: model.scores(rows: evidence.active.map { weights[$0] }, reported: input.reportedSeverity))
         var label = model.decide(probabilities)
         let nothingFound = evidence.signals.isEmpty && evidence.docsTerm == nil
         if nothingFound {
             label = input.category == .documentation ? .docs
-                : input.reportedSeverity.map { [.critical, .major, .minor][$0.level - 1] } ?? .minor
+                : input.reportedSeverity.map(ClassifierModel.Label.init(severity:)) ?? .minor
         }
-        let severity: Severity = [.critical, .major, .minor, .minor][label.rawValue]
+        let severity = label.severity
         let route: Classification.Route = label == .docs ? .docs : .support
         let impact = evidence.signals.filter { $0.severity != .minor }.map(\.signal)
         var docsReason: String?

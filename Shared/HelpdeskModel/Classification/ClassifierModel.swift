@@ -19,6 +19,11 @@ public struct ClassifierModel: Sendable, Equatable {
             self = label
         }
         public static func < (a: Label, b: Label) -> Bool { a.rawValue < b.rawValue }
+
+        public init(severity: Severity) { self = [.critical, .major, .minor][severity.level - 1] }
+
+        /// The severity a verdict of this class runs (documentation runs no clock: minor).
+        public var severity: Severity { [.critical, .major, .minor, .minor][rawValue] }
     }
 
     /// Critical wins when its probability reaches this.
@@ -45,7 +50,21 @@ public struct ClassifierModel: Sendable, Equatable {
     public static let standardYAML = String(decoding: PackageResources.classifier_model_yaml, as: UTF8.self)
     public static let standard: ClassifierModel = try! load(yaml: standardYAML)
 
-    /// Probabilities per class, in `Label` order, for the active features.
+    /// Scores per class, in `Label` order: the bias, each active feature's weights, and the
+    /// reporter's hand-set vote for its own severity.
+    public func scores(rows: [[Double]], reported: Severity?) -> [Double] {
+        var scores = bias
+        for row in rows { for k in scores.indices { scores[k] += row[k] } }
+        if let reported { scores[Label(severity: reported).rawValue] += reporterVote }
+        return scores
+    }
+
+    /// The verdict for the named features (unknown names count for nothing).
+    public func decide(features: [String], reported: Severity? = nil) -> Label {
+        decide(Self.probabilities(scores: scores(rows: features.compactMap { weights[$0] }, reported: reported)))
+    }
+
+    /// Probabilities per class, in `Label` order, from the scores.
     public static func probabilities(scores: [Double]) -> [Double] {
         let top = scores.max() ?? 0
         let exps = scores.map { Foundation.exp($0 - top) }

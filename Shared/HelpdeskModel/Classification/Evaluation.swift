@@ -89,15 +89,25 @@ public struct ClassifierEvaluation: Sendable {
             let result = classifier.classify(ClassifierInput(labelled.ticket))
             let actual = result.route == .docs ? "docs" : result.severity.name
             let expected = labelled.label.name
-            total += 1
-            matrix[expected, default: [:]][actual, default: 0] += 1
-            if actual == expected {
-                correct += 1
-            } else {
+            if !record(expected: expected, actual: actual) {
                 misses.append(Miss(line: labelled.line, externalId: labelled.ticket.externalId, expected: expected, actual: actual,
                                    subject: labelled.ticket.subject, classification: result))
             }
         }
+    }
+
+    /// Figures for verdicts made elsewhere (cross-validation), with no misses to explain.
+    public init(outcomes: [(expected: ClassifierModel.Label, predicted: ClassifierModel.Label)]) {
+        for outcome in outcomes { record(expected: outcome.expected.name, actual: outcome.predicted.name) }
+    }
+
+    /// Counts one verdict; whether it was right.
+    @discardableResult
+    private mutating func record(expected: String, actual: String) -> Bool {
+        total += 1
+        matrix[expected, default: [:]][actual, default: 0] += 1
+        if actual == expected { correct += 1 }
+        return actual == expected
     }
 
     /// How a verdict came about, on one line: the probabilities and each signal with its words.

@@ -37,13 +37,7 @@ public struct ModelFit: Sendable {
             let training = examples.enumerated().filter { $0.offset % folds != fold }.map(\.element)
             let model = fit(training, features: features, ordered: ordered, lowering: lowering, provenance: "")
             for (offset, example) in examples.enumerated() where offset % folds == fold {
-                var scores = model.bias
-                for feature in example.features {
-                    guard let row = model.weights[feature] else { continue }
-                    for k in scores.indices { scores[k] += row[k] }
-                }
-                if let reported = example.reported { scores[reported.level - 1] += model.reporterVote }
-                results.append((example.label, model.decide(ClassifierModel.probabilities(scores: scores))))
+                results.append((example.label, model.decide(features: example.features, reported: example.reported)))
             }
         }
         return results
@@ -67,15 +61,18 @@ public struct ModelFit: Sendable {
     /// The features that carry critical evidence (the policy's critical criteria, a majority that
     /// cannot get in), which the fit keeps ordered.
     public static func criticalEvidence(_ rules: ClassificationRules) -> Set<String> {
-        Set(rules.signals.filter { $0.severity == .critical }.flatMap { signal in
-            ["text.\(signal.name)"] + (ClassificationRules.structuredSignals.contains(signal.name) ? ["impact.\(signal.name)"] : [])
-        } + ["scope.majority.unavailable"])
+        features(of: rules, severity: .critical).union(["scope.majority.unavailable"])
     }
 
     /// The features that carry minor evidence (the policy's minor criteria: few users, cosmetic,
     /// low impact, a past outage, the service still working), which the fit keeps from raising.
     public static func minorEvidence(_ rules: ClassificationRules) -> Set<String> {
-        Set(rules.signals.filter { $0.severity == .minor }.flatMap { signal in
+        features(of: rules, severity: .minor)
+    }
+
+    /// The text and impact features of the signals whose criterion has `severity`.
+    private static func features(of rules: ClassificationRules, severity: Severity) -> Set<String> {
+        Set(rules.signals.filter { $0.severity == severity }.flatMap { signal in
             ["text.\(signal.name)"] + (ClassificationRules.structuredSignals.contains(signal.name) ? ["impact.\(signal.name)"] : [])
         })
     }
@@ -114,7 +111,7 @@ public struct ModelFit: Sendable {
             for (example, active) in zip(examples, rows) {
                 var scores = bias
                 for feature in active { for k in 0..<classes { scores[k] += weights[feature][k] } }
-                if let reported = example.reported { scores[reported.level - 1] += reporterVote }
+                if let reported = example.reported { scores[ClassifierModel.Label(severity: reported).rawValue] += reporterVote }
                 let probabilities = ClassifierModel.probabilities(scores: scores)
                 let weight = classWeights[example.label.rawValue] / totalWeight
                 for k in 0..<classes {

@@ -8,8 +8,6 @@
 /// not a broken service).
 struct PhraseIndex: Sendable {
     struct Match: Sendable, Equatable {
-        /// The phrase's number in its group.
-        let phrase: Int
         /// Token range of the match.
         let first: Int
         let last: Int
@@ -32,12 +30,11 @@ struct PhraseIndex: Sendable {
     }
 
     /// Phrases sorted by their first token; those starting with token t are
-    /// `entries[firstPhrase[t]..<firstPhrase[t + 1]]`, plain values (group, number, tokens at
+    /// `entries[firstPhrase[t]..<firstPhrase[t + 1]]`, plain values (group, tokens at
     /// `pool[offset..<offset + count]`): one flat table, no reference counting per word.
     private let firstPhrase: [Int32]
     private struct Entry: Sendable {
         let group: Int32
-        let number: Int32
         let offset: Int32
         let count: Int32
     }
@@ -80,8 +77,7 @@ struct PhraseIndex: Sendable {
         self.firstPhrase = firstPhrase
         var pool = [Int32](), entries = [Entry]()
         for phrase in sorted {
-            entries.append(Entry(group: Int32(phrase.group), number: Int32(phrase.number), offset: Int32(pool.count),
-                                 count: Int32(phrase.tokens.count)))
+            entries.append(Entry(group: Int32(phrase.group), offset: Int32(pool.count), count: Int32(phrase.tokens.count)))
             pool += phrase.tokens
         }
         self.pool = pool
@@ -122,7 +118,7 @@ struct PhraseIndex: Sendable {
                 guard matches, !negated(tokens, before: start),
                     isSide || excepted[group].isEmpty || !excepted[group].contains(where: { covers($0, tokens, start, count) })
                 else { continue }
-                let match = Match(phrase: Int(entry.number), first: start, last: start + count - 1, clause: clause)
+                let match = Match(first: start, last: start + count - 1, clause: clause)
                 if isSide { sides[group - firstSideGroup].append(match) } else { found[group] = match }
             }
         }

@@ -82,13 +82,6 @@ struct TextNormalizer: Sendable {
 
     var vocabularySize: Int { vocabulary.count }
 
-    /// The id of a word as written in a rule, if the rules use it.
-    func id(of word: String) -> Int32? {
-        guard let hash = Self.wordHashes(word).first else { return nil }
-        let id = table[hash]
-        return id >= 0 ? id : nil
-    }
-
     /// The text's tokens, synonyms rewritten.
     func tokens(_ text: String) -> [Token] {
         var tokens = [Token]()
