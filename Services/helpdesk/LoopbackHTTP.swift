@@ -1,4 +1,5 @@
 import Foundation
+import ServiceRuntime
 
 #if canImport(Glibc)
 import Glibc
@@ -11,26 +12,18 @@ final class LoopbackHTTP {
 
     /// `timeout` bounds each send and receive; nil waits as long as it takes.
     init(port: Int, timeout: Duration? = nil) throws {
-        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw CLIError("cannot open a socket") }
-        if let timeout {
-            var interval = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
-            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
+        let connected = connectLoopback(port: port) { socket in
+            if let timeout {
+                var interval = timeval(tv_sec: Int(timeout.components.seconds),
+                                       tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+                setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
+                setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
+            }
+            var one: Int32 = 1
+            setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         }
-        var one: Int32 = 1
-        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            Glibc.close(socket)
-            throw CLIError("cannot connect to 127.0.0.1:\(port)")
-        }
+        guard case .success(let socket) = connected else { throw CLIError("cannot connect to 127.0.0.1:\(port)") }
+        self.socket = socket
     }
 
     /// The status of `GET path` on a new connection, or nil when nothing answers within 2 s.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ServiceRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,15 +11,10 @@ public final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
     public init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        switch connectLoopback(port: port) {
+        case .success(let socket): fd = socket
+        case .failure(let error): throw HarnessError("connect failed: \(error.errno)")
         }
-        guard connected == 0 else { throw HarnessError("connect failed: \(errno)") }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
