@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "classifier", targets: ["classifier"]),
         .executable(name: "sla-timer", targets: ["sla-timer"]),
         .executable(name: "escalation", targets: ["escalation"]),
+        .executable(name: "notifier", targets: ["notifier"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // Already built for HummingbirdTesting and NIOSSL: the notifier's webhooks and their HMAC.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev (Ubuntu's librdkafka-dev in the Docker image).
@@ -41,6 +45,13 @@ let package = Package(
             path: "Shared/CRdKafka",
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
+        ),
+        // libcurl from Debian's libcurl4-openssl-dev: the notifier's SMTP client.
+        .systemLibrary(
+            name: "CCurl",
+            path: "Shared/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         // Pure domain model: no I/O.
         .target(
@@ -168,10 +179,35 @@ let package = Package(
             path: "Services/escalation/Main",
             swiftSettings: strict
         ),
+        .target(
+            name: "NotifierService",
+            dependencies: [
+                "HelpdeskModel", "MessageBus", "ServiceRuntime", "CCurl",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Services/notifier/Logic",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "notifier",
+            dependencies: ["NotifierService", "ServiceRuntime", "HelpdeskModel"],
+            path: "Services/notifier/Main",
+            swiftSettings: strict
+        ),
         // Fixtures the service test suites share.
         .target(
             name: "TestSupport",
-            dependencies: ["HelpdeskModel", "MessageBus", "ServiceRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HelpdeskModel", "MessageBus", "ServiceRuntime", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),
@@ -228,8 +264,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "NotifierServiceTests",
+            dependencies: [
+                "NotifierService", "HelpdeskModel", "MessageBus", "ServiceRuntime", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "ProcessTests",
-            dependencies: ["MessageBus", "HelpdeskModel", "KafkaTransport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "MessageBus", "HelpdeskModel", "KafkaTransport", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
     ]

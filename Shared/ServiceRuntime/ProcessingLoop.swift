@@ -147,6 +147,13 @@ struct LoopMetrics {
         counter(&deadLetters, "helpdesk_deadletters_total", [("service", service), ("reason", code)], key: code).increment()
     }
 
+    /// Makes the output counters' handles ahead, without counting.
+    mutating func prepare(outputs topics: [String]) {
+        for topic in topics {
+            _ = counter(&outbound, "helpdesk_records_out_total", [("service", service), ("topic", topic)], key: topic)
+        }
+    }
+
     func retried() { retries.increment() }
 
     func commitFailed() { commitFailures.increment() }

@@ -61,6 +61,8 @@ public struct ServiceContext: Sendable {
 public enum Consumption: Sendable {
     case stateless(ProcessingLoop.Source, any RecordProcessor)
     case stateful(StatefulProcessingLoop.Source, makeState: @Sendable (Int32) -> any PartitionState)
+    /// Records handled concurrently, each in its own time (`ConcurrentProcessingLoop`).
+    case concurrent(ProcessingLoop.Source, any RecordProcessor, ConcurrencySettings, outputs: [String])
 }
 
 /// What a service contributes: how it consumes, HTTP routes, and any further long-running
@@ -138,6 +140,14 @@ public func buildService(
             service: name, bus: bus, source: source, publisher: publisher, processor: processor,
             settings: configuration.processing, joined: joined, stall: stall, membership: membership, logger: logger,
             now: dependencies.clock.now)
+    case .concurrent(let source, let processor, let concurrency, let outputs):
+        membership = GroupMembership(
+            bus: bus, group: source.group, topics: source.topics, instanceID: source.instanceID, joined: joined,
+            logger: logger, hosted: true)
+        loop = ConcurrentProcessingLoop(
+            service: name, source: source, publisher: publisher, processor: processor, settings: configuration.processing,
+            concurrency: concurrency, outputTopics: outputs, joined: joined, stall: stall, membership: membership,
+            logger: logger, now: dependencies.clock.now)
     case .stateful(let source, let makeState):
         membership = GroupMembership(
             bus: bus, group: source.group, topics: source.inputs, instanceID: source.instanceID, joined: joined,

@@ -158,7 +158,7 @@ import Testing
         try roundTrip(EscalationDeEscalated(by: "eve"))
         try roundTrip(EscalationDeEscalationRefused(by: "eve", missing: [.actionPlanConfirmed]))
         try roundTrip(EscalationCommandRefused(command: "evaluate", by: "eve", reason: "r"))
-        try roundTrip(Notification(audience: .escalationEngineer, recipient: "eve", severity: nil, subject: "s", text: "t", causedBy: EventID.derive(["x"])))
-        try roundTrip(Notification(audience: .management, severity: .critical, subject: "s", text: "t", causedBy: EventID.derive(["x"])))
+        try roundTrip(Notification(audience: .escalationEngineer, kind: .escalationAssigned, recipient: "eve", severity: nil, subject: "s", text: "t", causedBy: EventID.derive(["x"])))
+        try roundTrip(Notification(audience: .management, kind: nil, severity: .critical, subject: "s", text: "t", causedBy: EventID.derive(["x"])))
     }
 }

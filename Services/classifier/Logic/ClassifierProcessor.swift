@@ -43,10 +43,11 @@ public struct ClassifierProcessor: RecordProcessor {
             return OutgoingRecord(event: out, topic: topic, producer: Self.service)
         }
         /// A person told something about this ticket, on `notifications`; ids derive from the input's.
-        func notify(_ audience: HelpdeskModel.Notification.Audience, recipient: String?, severity: Severity?, subject: String,
+        func notify(_ audience: HelpdeskModel.Notification.Audience, _ kind: HelpdeskModel.Notification.Kind, recipient: String?, severity: Severity?, subject: String,
                     text: String) -> OutgoingRecord {
             let notification = HelpdeskModel.Notification(
-                audience: audience, recipient: recipient, severity: severity, subject: subject, text: text, causedBy: event.eventId)
+                audience: audience, kind: kind, recipient: recipient, severity: severity, subject: subject, text: text,
+                causedBy: event.eventId)
             return .notification(notification, ticketId: event.ticketId, source: event.source, externalId: event.externalId,
                                  at: event.at, producer: Self.service)
         }
@@ -55,7 +56,7 @@ public struct ClassifierProcessor: RecordProcessor {
             metrics.routedToDocs.increment()
             return [
                 output(Topics.docsFeedback, TicketRoutedToDocs(subject: ticket.subject, reason: result.docsReason ?? "documentation")),
-                notify(.customer, recipient: requester, severity: nil, subject: "Your ticket \(event.externalId) went to the documentation team",
+                notify(.customer, .documentationRouted, recipient: requester, severity: nil, subject: "Your ticket \(event.externalId) went to the documentation team",
                        text: "Ticket \(event.externalId) (\"\(ticket.subject.prefix(200))\") reports a documentation error, which the "
                            + "documentation team handles rather than support. Please use the documentation form at \(documentationForm)."),
             ]
@@ -69,12 +70,12 @@ public struct ClassifierProcessor: RecordProcessor {
         // A critical ticket needs a dedicated customer resource who stays available.
         if result.needsDedicatedContact {
             outputs.append(notify(
-                .customer, recipient: requester, severity: result.severity,
+                .customer, .dedicatedContactNeeded, recipient: requester, severity: result.severity,
                 subject: "Ticket \(event.externalId) is critical: who is your dedicated contact?",
                 text: "Ticket \(event.externalId) is classified critical. Our policy needs a dedicated contact on your side who "
                     + "stays available while we work on it: reply with their name, e-mail and phone number."))
             outputs.append(notify(
-                .assignee, recipient: ticket.assignee, severity: result.severity,
+                .assignee, .dedicatedContactNeeded, recipient: ticket.assignee, severity: result.severity,
                 subject: "Critical ticket \(event.externalId) has no dedicated customer contact",
                 text: "Ticket \(event.externalId) is classified critical and names no dedicated customer contact; the customer"
                     + (requester.map { " (\($0))" } ?? "") + " was asked for one."))

@@ -309,7 +309,7 @@ public final class EscalationPartition: PartitionState {
     private func customerTold(_ refusal: EscalationRequestRefused, eventId: EventID, ticket: TicketEscalation, at: Date) -> OutgoingRecord {
         let customer = refusal.via == .ccReply && refusal.by.contains("@") ? refusal.by : ticket.requester
         let notification = HelpdeskModel.Notification(
-            audience: .customer, recipient: customer, severity: ticket.severity,
+            audience: .customer, kind: .escalationRefused, recipient: customer, severity: ticket.severity,
             subject: "Your escalation request for ticket \(ticket.externalId)", text: refusal.message, causedBy: eventId)
         return .notification(notification, ticketId: ticket.ticketId, source: ticket.source, externalId: ticket.externalId,
                              at: at, producer: Self.service, byRecipient: true)
@@ -346,29 +346,33 @@ public final class EscalationPartition: PartitionState {
     private func notifications(about event: Escalation.Event, eventId: EventID, ticket: TicketEscalation, at: Date) -> [OutgoingRecord] {
         var records = [OutgoingRecord]()
         let name = "\(ticket.externalId) (\(ticket.source))"
-        func notify(_ audience: HelpdeskModel.Notification.Audience, recipient: String? = nil, subject: String, text: String) {
+        func notify(
+            _ audience: HelpdeskModel.Notification.Audience, _ kind: HelpdeskModel.Notification.Kind, recipient: String? = nil,
+            subject: String, text: String
+        ) {
             let notification = HelpdeskModel.Notification(
-                audience: audience, recipient: recipient, severity: ticket.severity, subject: subject, text: text, causedBy: eventId)
+                audience: audience, kind: kind, recipient: recipient, severity: ticket.severity, subject: subject, text: text,
+                causedBy: eventId)
             records.append(.notification(notification, ticketId: ticket.ticketId, source: ticket.source,
                                          externalId: ticket.externalId, at: at, producer: Self.service, byRecipient: true))
         }
         switch event {
         case .requested(let requested):
             // By escalating, the issue is brought to management's attention: at the request.
-            notify(.supportLead, subject: "Escalation requested: \(ticket.externalId)",
+            notify(.supportLead, .escalationRequested, subject: "Escalation requested: \(ticket.externalId)",
                    text: "\(requested.by) asked to escalate ticket \(name) (via \(requested.via.rawValue)); assign an escalation engineer.")
-            notify(.management, subject: "Escalation requested: \(ticket.externalId)",
+            notify(.management, .escalationRequested, subject: "Escalation requested: \(ticket.externalId)",
                    text: "\(requested.by) asked to escalate ticket \(name) (via \(requested.via.rawValue)); "
                        + "the support lead assigns an escalation engineer.")
         case .evaluating(let evaluating):
-            notify(.escalationEngineer, recipient: evaluating.engineer, subject: "Escalation assigned to you: \(ticket.externalId)",
+            notify(.escalationEngineer, .escalationAssigned, recipient: evaluating.engineer, subject: "Escalation assigned to you: \(ticket.externalId)",
                    text: "\(evaluating.by) assigned you to evaluate the escalation of ticket \(name).")
         case .escalated(let escalated):
-            notify(.management, subject: "Ticket escalated: \(ticket.externalId)",
+            notify(.management, .escalated, subject: "Ticket escalated: \(ticket.externalId)",
                    text: "\(escalated.by) escalated ticket \(name)"
                        + (ticket.escalation.engineer.map { "; escalation engineer: \($0)." } ?? "."))
         case .deEscalated(let deEscalated):
-            notify(.management, subject: "Ticket de-escalated: \(ticket.externalId)",
+            notify(.management, .deEscalated, subject: "Ticket de-escalated: \(ticket.externalId)",
                    text: "\(deEscalated.by) de-escalated ticket \(name); the action plan, troubleshooting and the parties' agreement are recorded.")
         case .conditionRecorded, .deEscalationRefused:
             break

@@ -218,15 +218,18 @@ public final class SLATimerPartition: PartitionState {
         for output: FirstResponseClock.Output, eventId: EventID, at: Date, clock: FirstResponseClock
     ) -> [OutgoingRecord] {
         let severity: Severity, audiences: [HelpdeskModel.Notification.Audience], subject: String, text: String
+        let kind: HelpdeskModel.Notification.Kind
         switch output {
         case .warning(let payload, _, _, let firedUnder):
             severity = firedUnder
+            kind = .slaWarning
             audiences = policy.target(for: severity).notifyOnWarning
             subject = "First response due soon: \(clock.externalId)"
             text = "\(severity.name.capitalized) ticket \(clock.externalId) (\(clock.source)) needs a first response by "
                 + "\(ISO8601.format(payload.dueAt)); \(payload.remainingSeconds / 60) business minutes remain."
         case .breached(let payload, _):
             severity = payload.severity
+            kind = .slaBreached
             audiences = policy.target(for: severity).notifyOnBreach
             subject = "First-response deadline breached: \(clock.externalId)"
             text = "\(severity.name.capitalized) ticket \(clock.externalId) (\(clock.source)) had no first "
@@ -237,7 +240,8 @@ public final class SLATimerPartition: PartitionState {
         return audiences.map { audience in
             let recipient = audience == .assignee ? clock.assignee : audience == .customer ? clock.requester : nil
             let notification = HelpdeskModel.Notification(
-                audience: audience, recipient: recipient, severity: severity, subject: subject, text: text, causedBy: eventId)
+                audience: audience, kind: kind, recipient: recipient, severity: severity, subject: subject, text: text,
+                causedBy: eventId)
             return .notification(notification, ticketId: clock.ticketId, source: clock.source, externalId: clock.externalId,
                                  at: at, producer: Self.service)
         }

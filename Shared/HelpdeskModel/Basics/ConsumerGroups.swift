@@ -5,4 +5,5 @@ public enum ConsumerGroups {
     public static let classifier = "classifier"
     public static let slaTimer = "sla-timer"
     public static let escalation = "escalation"
+    public static let notifier = "notifier"
 }

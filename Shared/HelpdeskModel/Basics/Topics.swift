@@ -8,6 +8,10 @@ public enum Topics {
     public static let slaEvents = "sla.events"
     public static let escalationEvents = "escalation.events"
     public static let notifications = "notifications"
+    /// The notifier's audit: every delivery made (`notification.delivered`).
+    public static let notificationsDelivered = "notifications.delivered"
+    /// The notifier's permanent failures (`notification.failed`).
+    public static let notificationsFailed = "notifications.failed"
     public static let docsFeedback = "docs.feedback"
     public static let rejected = "tickets.rejected"
     public static let deadletter = "deadletter"
@@ -16,7 +20,7 @@ public enum Topics {
 
     public static let all = [
         inbound, received, classified, activity, escalationCommands, slaEvents, escalationEvents, notifications,
-        docsFeedback, rejected, deadletter, slaTimerChangelog, escalationChangelog,
+        notificationsDelivered, notificationsFailed, docsFeedback, rejected, deadletter, slaTimerChangelog, escalationChangelog,
     ]
     /// Compacted: the latest record per ticket is the state.
     public static let compacted: Set<String> = [slaTimerChangelog, escalationChangelog]

@@ -97,11 +97,18 @@ public struct EscalationRequestRefused: EventPayload {
     }
 }
 
-/// `notifications`: something a person should be told, for an outside notifier to deliver.
+/// `notifications`: something a person should be told; the notifier delivers it.
 public struct Notification: EventPayload {
     public static let type = "notification"
-    public enum Audience: String, WireEnum { case assignee, supportLead, escalationEngineer, management, customer }
+    public enum Audience: String, WireEnum, CaseIterable { case assignee, supportLead, escalationEngineer, management, customer }
+    /// What happened, for routing (`kinds:` in the notifier's routes file).
+    public enum Kind: String, WireEnum, CaseIterable {
+        case slaWarning, slaBreached, documentationRouted, dedicatedContactNeeded, escalationRequested,
+             escalationRefused, escalationAssigned, escalated, deEscalated
+    }
     public var audience: Audience
+    /// Absent on records written before the notifier existed.
+    public var kind: Kind?
     /// The person, when the audience is one named person (the assigned escalation engineer).
     public var recipient: String?
     public var severity: Severity?
@@ -110,9 +117,11 @@ public struct Notification: EventPayload {
     public var causedBy: EventID
 
     public init(
-        audience: Audience, recipient: String? = nil, severity: Severity?, subject: String, text: String, causedBy: EventID
+        audience: Audience, kind: Kind?, recipient: String? = nil, severity: Severity?, subject: String, text: String,
+        causedBy: EventID
     ) {
         self.audience = audience
+        self.kind = kind
         self.recipient = recipient
         self.severity = severity
         self.subject = subject
