@@ -5,7 +5,8 @@ import Synchronization
 
 /// A real HTTP server on loopback that receives webhooks and answers as each path is scripted:
 /// `/ok` 200; `/flaky/N` 500 for the first N requests of each `webhook-id`, then 200;
-/// `/bad` 400; `/hang` holds the request for a minute; `/later` 429 with `Retry-After: 1` once per id.
+/// `/bad` 400; `/hang` holds the request for a minute; `/later` 429 with `Retry-After: 1` once per id;
+/// `/slow` 200 after 10 ms.
 public final class WebhookReceiver: Sendable {
     public struct Received: Sendable {
         public var path: String
@@ -47,6 +48,7 @@ public final class WebhookReceiver: Sendable {
             }
             log.entries.withLock { $0.append(Received(path: path, headers: headers, body: Array(buffer: body), status: status)) }
             if path == "/hang" { try await Task.sleep(for: .seconds(60)) }
+            if path == "/slow" { try await Task.sleep(for: .milliseconds(10)) }
             return Response(status: .init(code: status), headers: responseHeaders)
         }
         let bound = AsyncStream<Int>.makeStream()
