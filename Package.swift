@@ -98,6 +98,7 @@ let package = Package(
             name: "helpdesk",
             dependencies: [
                 "HelpdeskModel", "MessageBus", "KafkaTransport", "ServiceRuntime", "SLATimerService",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

@@ -5,7 +5,8 @@ BOOTSTRAP=${KAFKA_BOOTSTRAP_SERVERS:-kafka:9092}
 PARTITIONS=${TOPIC_PARTITIONS:-6}
 REPLICATION=${TOPIC_REPLICATION:-1}
 topics=(tickets.inbound tickets.received tickets.classified tickets.activity escalation.commands sla.events
-        escalation.events notifications docs.feedback tickets.rejected deadletter)
+        escalation.events notifications notifications.delivered notifications.failed docs.feedback tickets.rejected
+        deadletter)
 for topic in "${topics[@]}"; do
     /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$BOOTSTRAP" --create --if-not-exists --topic "$topic" \
         --partitions "$PARTITIONS" --replication-factor "$REPLICATION"

@@ -47,6 +47,11 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Added to every service's HTTP port (to run beside another stack).")
     var portOffset = 0
 
+    @Option(help: ArgumentHelp(
+        "Deliver the notifier's e-mail through this SMTP server (smtp://host:port) with compose's routes file.",
+        discussion: "Without it, every notification is written to the notifier's log."))
+    var smtp: String?
+
     @Option(help: "Seconds to wait for every service to be ready.")
     var readyTimeout = 120
 
@@ -54,6 +59,9 @@ struct DevCommand: AsyncParsableCommand {
         _ = try scaleCounts()
         _ = try settings()
         guard (0...50_000).contains(portOffset) else { throw ValidationError("--port-offset must be between 0 and 50000") }
+        if let smtp, !(smtp.hasPrefix("smtp://") || smtp.hasPrefix("smtps://")) {
+            throw ValidationError("--smtp takes an smtp:// or smtps:// URL, not \"\(smtp)\"")
+        }
     }
 
     func settings() throws -> [String: String] {
@@ -119,6 +127,14 @@ struct DevCommand: AsyncParsableCommand {
             // fetches of a long run took the CPU the sla-timer needs to fire thousands of
             // deadlines due at the same second within 1 s.
             overrides["KAFKA_FETCH_WAIT_MAX_MS"] = environment["KAFKA_FETCH_WAIT_MAX_MS"] ?? Self.embeddedBrokerFetchWait
+            // The notifier: compose's routes and SMTP server with --smtp; otherwise every
+            // notification to its log (empty settings read as unset).
+            if let smtp {
+                overrides["NOTIFIER_SMTP_URL"] = smtp
+            } else {
+                overrides["NOTIFIER_SMTP_URL"] = ""
+                overrides["NOTIFIER_ROUTES_FILE"] = ""
+            }
             overrides.merge(try settings()) { _, set in set }
             instances = plan.instances(bootstrap: bootstrap, scale: try scaleCounts(), portOffset: portOffset, overrides: overrides)
             let services = DevSupervisor(plan: plan, bootstrap: bootstrap, portOffset: portOffset, overrides: overrides,
@@ -200,6 +216,12 @@ struct DevCommand: AsyncParsableCommand {
         if let timer = first("sla-timer"), let port = timer.port {
             lines.append("  a ticket's clock:        http://127.0.0.1:\(port)/v1/sla/{ticketId}  or  \(helpdesk) sla status crm/DEMO-1")
             lines.append("  sla reader tokens:       \(timer.environment["SLA_API_TOKENS"] ?? "none")  (name=token)")
+        }
+        if first("notifier") != nil {
+            lines.append("  notifications:           "
+                + (smtp.map { "e-mailed through \($0) per compose/config/notifier-routes.yaml, and in the notifier's log" }
+                    ?? "in the notifier's log (lines \"[notifier] … notification\"); --smtp URL e-mails them"))
+            lines.append("  deliveries:              \(helpdesk) tail notifications.delivered notifications.failed --bootstrap-servers \(bootstrap)")
         }
         lines.append("  metrics:")
         for instance in instances {

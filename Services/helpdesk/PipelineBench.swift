@@ -3,6 +3,7 @@ import Foundation
 import HelpdeskModel
 import KafkaTransport
 import MessageBus
+import ServiceRuntime
 import Synchronization
 
 /// `helpdesk bench pipeline`: against running services, the throughput of `tickets.inbound` →
@@ -11,15 +12,27 @@ import Synchronization
 struct PipelineBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
-        abstract: "Measure inbound → received (or → sla.started) throughput and latency through running services.")
+        abstract: "Measure inbound → received (or → sla.started) throughput and latency through running services, or notifications → delivered through a notifier.")
 
     enum Stage: String, ExpressibleByArgument {
-        case received, started
-        var topic: String { self == .received ? Topics.received : Topics.slaEvents }
-        var eventType: String? { self == .received ? nil : SLAStarted.type }
+        case received, started, delivered
+        var topic: String {
+            switch self {
+            case .received: Topics.received
+            case .started: Topics.slaEvents
+            case .delivered: Topics.notificationsDelivered
+            }
+        }
+        var eventType: String? {
+            switch self {
+            case .received: nil
+            case .started: SLAStarted.type
+            case .delivered: NotificationDelivered.type
+            }
+        }
     }
 
-    @Option(help: "Where a ticket has arrived: received (intake) or started (its first-response clock).")
+    @Option(help: "Where a ticket has arrived: received (intake), started (its first-response clock), or delivered (a notification about it, published to notifications, delivered by a notifier on one channel).")
     var until: Stage = .received
 
     @OptionGroup var kafka: KafkaOptions
@@ -158,6 +171,15 @@ struct PipelineBench: AsyncParsableCommand {
     /// A benchmark ticket, and the id its events carry in `ce_subject`, which `arrivals` now waits for.
     private func ticket(run: String, index: Int, expectedBy arrivals: Arrivals) -> (record: OutgoingRecord, ticketId: String) {
         let externalId = "B\(run)-\(index)"
+        if until == .delivered {
+            let ticketId = TicketID(source: "bench", externalId: externalId)
+            arrivals.expect(ticketId.rawValue)
+            let notification = HelpdeskModel.Notification(
+                audience: .supportLead, kind: .slaWarning, severity: .major, subject: "First response due soon: \(externalId)",
+                text: Self.description, causedBy: EventID.derive(["bench", externalId]))
+            return (.notification(notification, ticketId: ticketId, source: "bench", externalId: externalId, at: Date(),
+                                  producer: "bench"), ticketId.rawValue)
+        }
         let body = #"{"type":"ticket.opened","source":"bench","externalId":"\#(externalId)","organizationId":"acme","subject":"Benchmark ticket \#(index)","description":"\#(Self.description)","impact":{"usersAffected":"few","workaround":"temporary"}}"#
         let ticketId = TicketID(source: "bench", externalId: externalId).rawValue
         arrivals.expect(ticketId)
