@@ -194,6 +194,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Services/notifier/Logic",
+            // Served at /openapi.yaml as it is; docs/notifier.openapi.yaml links to it.
+            resources: [.embedInCode("openapi.yaml")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -9,4 +9,5 @@ cd "$(dirname "$0")/.."
 ./scripts/bench-classify.sh
 ./scripts/bench-sla-timer.sh
 ./scripts/bench-status.sh
+./scripts/bench-notifier.sh
 ./scripts/bench-pipeline.sh

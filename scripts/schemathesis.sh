@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Schemathesis (PyPI) against each running service with an HTTP API, from its OpenAPI document:
-# intake (docs/openapi.yaml), the sla-timer (docs/sla-timer.openapi.yaml) and escalation
-# (docs/escalation.openapi.yaml), on the development broker, with the debug build. Part of the
+# intake (docs/openapi.yaml), the sla-timer (docs/sla-timer.openapi.yaml), escalation
+# (docs/escalation.openapi.yaml) and the notifier's operational endpoints
+# (docs/notifier.openapi.yaml), on the development broker, with the debug build. Part of the
 # test command.
 #
 # Two runs, because one constraint cannot be written in JSON Schema: an instant more than
@@ -26,12 +27,13 @@ if [ ! -x "$venv/bin/st" ]; then
     fi
     "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-for product in intake sla-timer escalation helpdesk; do [ -x ".build/debug/$product" ] || swift build --product "$product"; done
+for product in intake sla-timer escalation notifier helpdesk; do [ -x ".build/debug/$product" ] || swift build --product "$product"; done
 
 start_broker .build/debug/helpdesk --partitions 3
 intake_port=${SCHEMATHESIS_INTAKE_PORT:-18081}
 sla_port=${SCHEMATHESIS_SLA_PORT:-18083}
 escalation_port=${SCHEMATHESIS_ESCALATION_PORT:-18084}
+notifier_port=${SCHEMATHESIS_NOTIFIER_PORT:-18085}
 secret=schemathesis-secret-0123456789
 export KAFKA_BOOTSTRAP_SERVERS=$BOOTSTRAP LOG_LEVEL=error
 HTTP_PORT=$intake_port INTAKE_API_KEYS="crm=$secret" .build/debug/intake >/dev/null 2>&1 &
@@ -40,8 +42,10 @@ HTTP_PORT=$sla_port SLA_API_TOKENS="schemathesis=$secret" .build/debug/sla-timer
 sla=$!
 HTTP_PORT=$escalation_port ESCALATION_TOKENS="$secret=engineer:schemathesis" .build/debug/escalation >/dev/null 2>&1 &
 escalation=$!
-trap 'kill $intake $sla $escalation 2>/dev/null; wait $intake $sla $escalation 2>/dev/null; stop_broker' EXIT
-for port in "$intake_port" "$sla_port" "$escalation_port"; do
+HTTP_PORT=$notifier_port .build/debug/notifier >/dev/null 2>&1 &
+notifier=$!
+trap 'kill $intake $sla $escalation $notifier 2>/dev/null; wait $intake $sla $escalation $notifier 2>/dev/null; stop_broker' EXIT
+for port in "$intake_port" "$sla_port" "$escalation_port" "$notifier_port"; do
     for _ in $(seq 1 150); do
         [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ] && break
         sleep 0.2
@@ -63,3 +67,5 @@ echo "schemathesis against the sla-timer: every phase, every check"
 run docs/sla-timer.openapi.yaml "$sla_port"
 echo "schemathesis against escalation: every phase, every check"
 run docs/escalation.openapi.yaml "$escalation_port"
+echo "schemathesis against the notifier: every phase, every check"
+run docs/notifier.openapi.yaml "$notifier_port"

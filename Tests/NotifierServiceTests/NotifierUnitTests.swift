@@ -253,3 +253,26 @@ struct DeliveryPolicyPropertyTests {
         }
     }
 }
+
+@Suite("notifier secrets")
+struct NotifierSecretTests {
+    @Test func credentialsInAnSMTPURLAreNeverShown() {
+        #expect(SMTPSettings.redacted("smtp://mailer:hunter2@relay.example:587") == "smtp://<redacted>@relay.example:587")
+        #expect(SMTPSettings.redacted("smtp://relay.example:25") == "smtp://relay.example:25")
+        #expect(throws: ConfigurationError.self) {
+            _ = try buildNotifier(ServiceDependencies(
+                serviceName: "notifier", defaultHTTPPort: 0, environment: ["NOTIFIER_SMTP_URL": "http://u:hunter2@relay.example"],
+                bus: InMemoryBroker()))
+        }
+        do {
+            _ = try buildNotifier(ServiceDependencies(
+                serviceName: "notifier", defaultHTTPPort: 0, environment: ["NOTIFIER_SMTP_URL": "http://u:hunter2@relay.example"],
+                bus: InMemoryBroker()))
+        } catch let error as ConfigurationError {
+            #expect(!error.description.contains("hunter2"))
+            #expect(error.description.contains("is not an smtp:// or smtps:// URL"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}

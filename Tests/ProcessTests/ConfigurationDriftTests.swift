@@ -11,7 +11,10 @@ struct ConfigurationDriftTests {
     static func variablesReadByServices() throws -> Set<String> {
         var names: Set<String> = ["LOG_LEVEL"]  // SettingsReader.logLevel()'s default name
         let pattern = try NSRegularExpression(pattern: #"\b(?:string|int|optionalString|logLevel)\(\s*"([A-Z][A-Z0-9_]+)""#)
-        for folder in ["Shared/ServiceRuntime", "Services/intake", "Services/classifier", "Services/sla-timer", "Services/escalation"] {
+        for folder in [
+            "Shared/ServiceRuntime", "Services/intake", "Services/classifier", "Services/sla-timer", "Services/escalation",
+            "Services/notifier",
+        ] {
             let directory = root.appendingPathComponent(folder)
             let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
                 .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" } ?? []
@@ -39,7 +42,8 @@ struct ConfigurationDriftTests {
             if topLevel == "services", line.hasPrefix("  "), !line.hasPrefix("   "), line.hasSuffix(":") {
                 block = "services." + line.trimmingCharacters(in: .whitespaces).dropLast()
             }
-            let ours = block == "x-helpdesk-env" || ["services.intake", "services.classifier", "services.sla-timer", "services.escalation"].contains(block)
+            let ours = block == "x-helpdesk-env" || ["services.intake", "services.classifier", "services.sla-timer", "services.escalation", "services.notifier"]
+                .contains(block)
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if ours, line.hasPrefix("  "), let colon = trimmed.firstIndex(of: ":"),
                 trimmed[..<colon].allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }), !trimmed[..<colon].isEmpty {

@@ -40,15 +40,16 @@ struct DevStackTests {
 
     @Test func theDemoFlowsToStartedClocksAndAnEscalationAndCtrlCLeavesNothingBehind() async throws {
         let bootstrapFile = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID()).bootstrap").path
+        let offset = Int.random(in: 1_000...20_000)
         let dev = try ChildProcess(Binaries.path("helpdesk"), [
-            "dev", "--demo", "--scale", "sla-timer=2", "--port-offset", String(Int.random(in: 1_000...20_000)),
+            "dev", "--demo", "--scale", "sla-timer=2", "--port-offset", String(offset),
             "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path,
             "--demo-file", Self.root.appendingPathComponent("demo/tickets.jsonl").path,
             "--bootstrap-file", bootstrapFile,
         ], environment: ["LOG_LEVEL": "warning"], mergeStandardError: true)
         try await Self.waitForStack(dev)
         let banner = dev.output.joined(separator: "\n")
-        for expected in ["intake API:", "intake API keys:", "escalation tokens:", "sla-timer-2", "/metrics"] {
+        for expected in ["intake API:", "intake API keys:", "escalation tokens:", "sla-timer-2", "/metrics", "notifications:"] {
             #expect(banner.contains(expected), "the banner names \(expected)")
         }
         let bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -62,8 +63,14 @@ struct DevStackTests {
         }
         #expect(board.split(separator: "\n").contains { $0.hasPrefix("crm/DEMO-1") && $0.contains("critical") }, "\(board)")
 
+        // The notifier writes every notification to its log (no --smtp): the escalation request
+        // told the support lead and management.
+        try await waitFor("the notifier delivers the escalation request's notifications", seconds: 30) {
+            let metrics = httpGet(8085 + offset, "/metrics")?.body ?? ""
+            return (metricValue(metrics, #"helpdesk_notifier_delivered_total{channel="log"}"#) ?? 0) >= 2
+        }
         let children = Self.children(of: dev.process.processIdentifier)
-        #expect(children.count == 6, "broker, intake, classifier, two sla-timers, escalation: \(children)")
+        #expect(children.count == 7, "broker, intake, classifier, two sla-timers, escalation, notifier: \(children)")
         kill(dev.process.processIdentifier, SIGINT)
         #expect(await dev.exitStatus() == 0)
         for child in children {

@@ -25,6 +25,12 @@ public struct SMTPSettings: Sendable, Equatable {
     public var caFile: String?
     public var timeout: Duration
 
+    /// The URL as logged: a password written into it (`smtp://user:secret@host`) is never shown.
+    public static func redacted(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+        return String(url[..<scheme.upperBound]) + "<redacted>" + String(url[at...])
+    }
+
     public init(
         url: String, from: String, username: String? = nil, password: String? = nil, tls: TLS = .optional,
         caFile: String? = nil, timeout: Duration = .seconds(30)

@@ -42,12 +42,13 @@ public func buildNotifier(
         let processor = NotifierProcessor(routes: routes, channels: channels, clock: clock, logger: context.logger)
         context.logger.info("routes", metadata: [
             "routes": "\(routes.routes.map(\.name))", "webhooks": "\(routes.webhooks.keys.sorted())",
-            "smtp": "\(settings.smtp.map { $0.url } ?? "none")"])
+            "smtp": "\(settings.smtp.map { SMTPSettings.redacted($0.url) } ?? "none")"])
         return ServiceParts(
             consumption: .concurrent(
                 .init(group: ConsumerGroups.notifier, topics: [Topics.notifications],
                       instanceID: context.configuration.kafka.properties["group.instance.id"]),
                 processor, settings.concurrency, outputs: [Topics.notificationsDelivered, Topics.notificationsFailed]),
+            routes: { router in OpenAPIRoute.add(PackageResources.openapi_yaml, to: router) },
             // The HTTP client closes once the loop has stopped delivering.
             services: [ClosingService { await webhookTransport.shutdown() }])
     }
@@ -74,7 +75,7 @@ struct NotifierSettings {
     init(reader: SettingsReader, routes: NotificationRoutes) {
         if let url = reader.optionalString("NOTIFIER_SMTP_URL") {
             if !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) {
-                reader.fail("NOTIFIER_SMTP_URL=\(url) is not an smtp:// or smtps:// URL")
+                reader.fail("NOTIFIER_SMTP_URL=\(SMTPSettings.redacted(url)) is not an smtp:// or smtps:// URL")
             }
             let from = reader.string("NOTIFIER_SMTP_FROM", default: Self.defaultFrom)
             if !MailAddress.isValid(from) { reader.fail("NOTIFIER_SMTP_FROM=\(from) is not an e-mail address") }
