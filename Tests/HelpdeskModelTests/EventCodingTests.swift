@@ -160,5 +160,14 @@ import Testing
         try roundTrip(EscalationCommandRefused(command: "evaluate", by: "eve", reason: "r"))
         try roundTrip(Notification(audience: .escalationEngineer, kind: .escalationAssigned, recipient: "eve", severity: nil, subject: "s", text: "t", causedBy: EventID.derive(["x"])))
         try roundTrip(Notification(audience: .management, kind: nil, severity: .critical, subject: "s", text: "t", causedBy: EventID.derive(["x"])))
+        let delivery = NotificationDelivery(notificationId: EventID.derive(["n"]), audience: .supportLead, kind: .slaBreached,
+                                            channel: .email, route: "leads", recipient: "lead@support.example", attempts: 2)
+        try roundTrip(NotificationDelivered(delivery, latencyMs: 120, deliveredAt: opened))
+        try roundTrip(NotificationFailed(delivery, code: "smtp_550", reason: "r", failedAt: opened))
+        // On the wire the delivery's fields sit flat beside the record's own.
+        let wire = String(decoding: try WireJSON.encode(Event(emittedBy: "t", causedBy: "c", ticketId: ticket, source: "crm",
+            externalId: "CRM-1042", at: opened, payload: NotificationFailed(delivery, code: "smtp_550", reason: "r", failedAt: opened))),
+            as: UTF8.self)
+        #expect(wire.contains(#""recipient":"lead@support.example""#) && wire.contains(#""code":"smtp_550""#) && !wire.contains("delivery"))
     }
 }

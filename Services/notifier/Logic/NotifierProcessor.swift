@@ -76,29 +76,29 @@ public struct NotifierProcessor: RecordProcessor {
         return zip(targets, outcomes).map { target, outcome in
             let recipient = target.recipient ?? ""
             let cause = "\(event.eventId.rawValue)/\(target.channel.rawValue)/\(EmailAddress.normalize(recipient))"
+            func output<P: EventPayload>(_ topic: String, _ payload: P) -> OutgoingRecord {
+                OutgoingRecord(event: Event(emittedBy: Self.service, causedBy: cause, ticketId: event.ticketId, source: event.source,
+                                            externalId: event.externalId, at: now, payload: payload),
+                               topic: topic, producer: Self.service)
+            }
+            func delivery(attempts: Int) -> NotificationDelivery {
+                NotificationDelivery(
+                    notificationId: event.eventId, audience: event.payload.audience, kind: event.payload.kind,
+                    channel: target.channel, route: target.route, recipient: recipient, attempts: attempts)
+            }
             switch outcome {
             case .delivered(let attempts):
                 let latency = max(0, Int(now.timeIntervalSince(record.timestamp) * 1000))
                 metrics.delivered(target.channel, latency: latency)
-                return OutgoingRecord(event: Event(
-                    emittedBy: Self.service, causedBy: cause, ticketId: event.ticketId, source: event.source,
-                    externalId: event.externalId, at: now, payload: NotificationDelivered(
-                        notificationId: event.eventId, audience: event.payload.audience, kind: event.payload.kind,
-                        channel: target.channel, route: target.route, recipient: recipient, attempts: attempts,
-                        latencyMs: latency, deliveredAt: now)),
-                    topic: Topics.notificationsDelivered, producer: Self.service)
+                return output(Topics.notificationsDelivered,
+                              NotificationDelivered(delivery(attempts: attempts), latencyMs: latency, deliveredAt: now))
             case .failed(let attempts, let code, let reason):
                 metrics.failed(target.channel, code: code)
                 logger.warning("a notification could not be delivered", metadata: [
                     "notification": "\(event.eventId.rawValue)", "channel": "\(target.channel.rawValue)",
                     "route": "\(target.route)", "code": "\(code)", "reason": "\(reason)"])
-                return OutgoingRecord(event: Event(
-                    emittedBy: Self.service, causedBy: cause, ticketId: event.ticketId, source: event.source,
-                    externalId: event.externalId, at: now, payload: NotificationFailed(
-                        notificationId: event.eventId, audience: event.payload.audience, kind: event.payload.kind,
-                        channel: target.channel, route: target.route, recipient: recipient, attempts: attempts, code: code,
-                        reason: reason, failedAt: now)),
-                    topic: Topics.notificationsFailed, producer: Self.service)
+                return output(Topics.notificationsFailed,
+                              NotificationFailed(delivery(attempts: attempts), code: code, reason: reason, failedAt: now))
             }
         }
     }
