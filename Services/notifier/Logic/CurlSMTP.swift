@@ -144,13 +144,10 @@ private final class Upload {
     }
 }
 
-/// An address as an SMTP envelope takes it: the mailbox alone, without a display name.
+/// An address as an SMTP envelope takes it: the mailbox alone, and never a line break or an
+/// angle bracket that could end the command.
 enum EmailAddressText {
     static func bare(_ text: String) -> String {
-        var address = Substring(text)
-        if let open = address.lastIndex(of: "<"), let close = address[open...].firstIndex(of: ">") {
-            address = address[address.index(after: open)..<close]
-        }
-        return address.trimmingCharacters(in: .whitespacesAndNewlines).filter { $0 != "\r" && $0 != "\n" && $0 != "<" && $0 != ">" }
+        EmailAddress.mailbox(text).filter { $0 != "\r" && $0 != "\n" && $0 != "<" && $0 != ">" }
     }
 }

@@ -114,8 +114,6 @@ public final class DeliveryLane: Sendable {
         metrics = LaneMetrics(lane: name)
     }
 
-    public var isOpen: Bool { state.withLock { $0.circuit.isOpen } }
-
     /// Runs one attempt when the circuit and a free slot allow, and reports its outcome to the circuit.
     public func attempt(_ body: () async -> DeliveryAttempt) async throws -> DeliveryAttempt {
         while true {

@@ -4,12 +4,16 @@ import Foundation
 public enum EmailAddress {
     /// `"A. Person" <Esc@Support.Example>` → `esc@support.example`: display name stripped,
     /// whitespace trimmed, lower-cased.
-    public static func normalize(_ text: String) -> String {
+    public static func normalize(_ text: String) -> String { mailbox(text).lowercased() }
+
+    /// `"A. Person" <Esc@Support.Example>` → `Esc@Support.Example`: the mailbox alone, as
+    /// written (an SMTP envelope's address).
+    public static func mailbox(_ text: String) -> String {
         var address = Substring(text)
         if let open = address.lastIndex(of: "<"), let close = address[open...].firstIndex(of: ">") {
             address = address[address.index(after: open)..<close]
         }
-        return address.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        return address.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Whether two addresses are the same mailbox, ignoring case, display names and a
