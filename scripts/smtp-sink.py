@@ -6,7 +6,8 @@ file: the notifier's tests use it, and so can you, to see the mails `helpdesk de
       [--auth USER:PASSWORD] [--tls-cert CERT --tls-key KEY]
 
 Prints `READY <port>` once it listens. Recipients whose local part starts with `reject` are
-refused with 550, `defer` with 451 (for the tests' failure paths). Each accepted message is
+refused with 550, `defer` with 451, and messages to `spam` refused after their data with 554
+(for the tests' failure paths). Each accepted message is
 `<n>.eml` in --dir, headed by `X-Envelope-From:` and `X-Envelope-To:` lines.
 """
 import argparse
@@ -37,6 +38,8 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if any(to.split("@")[0].lower().startswith("spam") for to in envelope.rcpt_tos):
+            return "554 5.7.1 message refused as spam"
         with self.lock:
             self.count += 1
             number = self.count
@@ -76,7 +79,8 @@ def main():
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user \
                 and auth_data.password.decode() == password
-            return AuthResult(success=ok)
+            # handled=False: aiosmtpd itself answers a refusal (535); True would leave the client waiting.
+            return AuthResult(success=ok, handled=False)
 
         options.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(args.tls_cert))
     controller = Controller(Sink(args.dir), hostname="127.0.0.1", port=port, **options)

@@ -20,6 +20,11 @@ typedef size_t (*hd_curl_read_callback)(char *buffer, size_t size, size_t count,
 static inline CURLcode hd_curl_set_read_function(CURL *handle, hd_curl_read_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
 }
+typedef int (*hd_curl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                                         curl_off_t ulnow);
+static inline CURLcode hd_curl_set_xferinfo_function(CURL *handle, hd_curl_xferinfo_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
 static inline CURLcode hd_curl_response_code(CURL *handle, long *code) {
     return curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, code);
 }

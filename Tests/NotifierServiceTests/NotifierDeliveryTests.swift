@@ -128,13 +128,16 @@ struct NotifierDeliveryTests {
             try await harness.publish(.customer, recipient: "reject@customer.example", cause: "a")
             try await harness.publish(.customer, recipient: nil, cause: "b")
             try await harness.publish(.customer, recipient: "defer@customer.example", cause: "c")
-            try await eventually("three failures") { harness.failed.count == 3 }
+            try await harness.publish(.customer, recipient: "spam@customer.example", cause: "d")
+            try await eventually("four failures") { harness.failed.count == 4 }
             let failed = Dictionary(uniqueKeysWithValues: harness.failed.map { ($0.recipient, $0) })
             #expect(failed["reject@customer.example"]?.code == "smtp_550")
             #expect(failed["reject@customer.example"]?.attempts == 1)
             #expect(failed[""]?.code == "no_address")
             #expect(failed["defer@customer.example"]?.code == "gave_up", "451 is retried until the attempts run out")
             #expect(failed["defer@customer.example"]?.attempts == 3)
+            #expect(failed["spam@customer.example"]?.code == "smtp_554", "a message refused after its data is refused for good")
+            #expect(failed["spam@customer.example"]?.attempts == 1)
             #expect(sink.messages.isEmpty)
         }
     }
@@ -263,6 +266,54 @@ struct NotifierDeliveryTests {
             try await eventually("the mail arrives over STARTTLS with AUTH") { sink.messages.count == 1 }
         }
         #expect(sink.messages.first?.contains("X-Envelope-To: lead@support.example") == true)
+        // A refused login is the relay's state, not this message's: retried (and the circuit's business), never smtp_535.
+        let wrongPassword = try Harness(routes: """
+            routes:
+              - { name: leads, audiences: [supportLead], email: [lead@support.example] }
+            """, environment: [
+                "NOTIFIER_SMTP_URL": sink.url, "NOTIFIER_SMTP_USERNAME": "mailer", "NOTIFIER_SMTP_PASSWORD": "wrong-pass",
+                "NOTIFIER_SMTP_CA_FILE": "\(directory)/cert.pem", "NOTIFIER_MAX_ATTEMPTS": "2", "NOTIFIER_RETRY_FIRST_MS": "10",
+            ])
+        try await wrongPassword.run {
+            try await wrongPassword.publish(.supportLead)
+            try await eventually("the delivery gives up") { wrongPassword.failed.count == 1 }
+            let failure = try #require(wrongPassword.failed.first)
+            #expect(failure.code == "gave_up")
+            #expect(failure.attempts == 2)
+            #expect(failure.reason.contains("535"))
+            #expect(!failure.reason.contains("wrong-pass"))
+        }
+        #expect(sink.messages.count == 1)
+    }
+
+    @Test func aDeadEndpointHoldsOnlyItsLaneAndTheOtherChannelsFlow() async throws {
+        // Window 6, lane capacity 2: without the lane bound, twelve notifications for a dead
+        // webhook would fill the window and stall the log channel behind them.
+        let harness = try Harness(routes: """
+            webhooks:
+              dead: { url: "http://127.0.0.1:1/never", format: slack }
+            routes:
+              - { name: chat, audiences: [management], webhooks: [dead] }
+              - { name: desk, audiences: [supportLead], log: true }
+            """, environment: [
+                "NOTIFIER_MAX_IN_FLIGHT": "6", "NOTIFIER_LANE_CAPACITY": "2", "NOTIFIER_CIRCUIT_THRESHOLD": "1",
+                "NOTIFIER_CIRCUIT_COOLDOWN_MS": "4000", "NOTIFIER_RETRY_FIRST_MS": "100", "NOTIFIER_GIVE_UP_AFTER_MS": "6000",
+            ])
+        try await harness.run {
+            for index in 0..<12 {
+                try await harness.publish(.management, cause: "dead-\(index)")
+                try await harness.publish(.supportLead, cause: "desk-\(index)")
+            }
+            try await eventually("every log delivery is made") { harness.delivered.count == 12 }
+            #expect(!harness.failed.contains { $0.code == "gave_up" },
+                    "the log deliveries did not wait for the held ones (those wait out the 4 s circuit first)")
+            try await eventually("every dead delivery has its outcome") { harness.failed.count == 12 }
+            let codes = Dictionary(grouping: harness.failed, by: \.code).mapValues(\.count)
+            #expect(codes == ["circuit_open": 10, "gave_up": 2], "only the lane's two waited for the dead endpoint")
+            let held = harness.failed.filter { $0.code == "gave_up" }
+            #expect(held.allSatisfy { $0.reason.contains("Connection refused") || $0.reason.contains("circuit") }, "\(held.map(\.reason))")
+            #expect(harness.failed.allSatisfy { $0.recipient == "dead" && $0.channel == .webhook })
+        }
     }
 
     /// The decoded base64 bodies of a multipart message's parts.

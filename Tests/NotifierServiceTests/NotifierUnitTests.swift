@@ -5,6 +5,7 @@ import MessageBus
 import PropertyBased
 import ServiceRuntime
 import Testing
+import TestSupport
 
 @Suite("notifier routes file")
 struct NotificationRoutesTests {
@@ -165,6 +166,24 @@ struct NotifierMessageTests {
         #expect(!message.html.contains("<two>"))
     }
 
+    @Test func aCancelledSendStopsWaitingOnTheRelay() async throws {
+        // An HTTP server never greets an SMTP client: the send waits until it is cancelled.
+        let silent = WebhookReceiver()
+        try await silent.start()
+        defer { silent.stop() }
+        let smtp = CurlSMTP(settings: SMTPSettings(
+            url: silent.url("").replacingOccurrences(of: "http://", with: "smtp://"), from: "helpdesk@support.example",
+            tls: .off, timeout: .seconds(60)))
+        let message = MailMessage(notification: event(subject: "s"), from: "helpdesk@support.example",
+                                  to: "lead@support.example", date: Date(timeIntervalSince1970: 0))
+        let started = ContinuousClock.now
+        let send = Task { await smtp.send(message) }
+        try await Task.sleep(for: .milliseconds(300))
+        send.cancel()
+        #expect(await send.value == .transient("SMTP: cancelled"))
+        #expect(ContinuousClock.now - started < .seconds(10), "not the 60 s timeout")
+    }
+
     @Test func aNonASCIISubjectIsAnEncodedWord() {
         let message = MailMessage(
             notification: event(subject: "Frühwarnung: Ticket T-9 läuft ab"), from: "helpdesk@support.example",
@@ -207,7 +226,7 @@ struct DeliveryPolicyPropertyTests {
         }
     }
 
-    enum Step: Int, CaseIterable { case ask, succeed, fail, waitASecond, waitAMinute }
+    enum Step: Int, CaseIterable { case ask, succeed, fail, abandon, waitASecond, waitAMinute }
 
     /// Whatever happens, the circuit lets no attempt through while open before its time, lets
     /// one probe at a time, and opens only after `threshold` failures in a row.
@@ -245,6 +264,13 @@ struct DeliveryPolicyPropertyTests {
                         #expect(circuit.isOpen)
                         probeOut = false
                     }
+                case .abandon:
+                    // A cancelled attempt: tells nothing of the endpoint, and frees a probe.
+                    let failures = circuit.consecutiveFailures
+                    circuit.abandoned()
+                    probeOut = false
+                    #expect(circuit.state != .probing)
+                    #expect(circuit.consecutiveFailures == failures)
                 case .waitASecond: now += 1
                 case .waitAMinute: now += 60
                 }
@@ -274,5 +300,147 @@ struct NotifierSecretTests {
         } catch {
             Issue.record("unexpected \(error)")
         }
+        #expect(SMTPSettings.redacted("smtp://mailer:p@ss@relay.example") == "smtp://<redacted>@relay.example",
+                "a password holding an @ is hidden whole")
+    }
+
+    /// Never posts: the settings are all that is built here.
+    struct NoWebhooks: WebhookTransport {
+        func post(_ request: WebhookRequest, to url: URL, timeout: Duration) async -> DeliveryAttempt { .transient("none") }
+        func shutdown() async {}
+    }
+
+    func problems(_ environment: [String: String]) -> String {
+        do {
+            _ = try buildNotifier(ServiceDependencies(
+                serviceName: "notifier", defaultHTTPPort: 0, environment: environment, bus: InMemoryBroker()),
+                webhooks: NoWebhooks())
+            return ""
+        } catch let error as ConfigurationError {
+            return error.description
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func credentialsGoOnlyInTheirOwnVariablesAndAlwaysOverTLS() {
+        let inURL = problems(["NOTIFIER_SMTP_URL": "smtp://mailer:p@ss@relay.example:587"])
+        #expect(inURL.contains("carries credentials; set NOTIFIER_SMTP_USERNAME and NOTIFIER_SMTP_PASSWORD"))
+        #expect(!inURL.contains("p@ss") && !inURL.contains("mailer"))
+        for tls in ["off", "optional"] {
+            let clear = problems(["NOTIFIER_SMTP_URL": "smtp://relay.example:587", "NOTIFIER_SMTP_USERNAME": "mailer",
+                                  "NOTIFIER_SMTP_PASSWORD": "hunter2-secret", "NOTIFIER_SMTP_TLS": tls])
+            #expect(clear.contains("could send the password in clear"), "NOTIFIER_SMTP_TLS=\(tls)")
+            #expect(!clear.contains("hunter2"))
+        }
+        #expect(problems(["NOTIFIER_SMTP_URL": "smtps://relay.example:465", "NOTIFIER_SMTP_USERNAME": "mailer",
+                          "NOTIFIER_SMTP_PASSWORD": "hunter2-secret", "NOTIFIER_SMTP_TLS": "off"]).isEmpty,
+                "smtps:// is TLS from the first byte")
+        #expect(problems(["NOTIFIER_SMTP_URL": "smtp://relay.example:587", "NOTIFIER_SMTP_USERNAME": "mailer",
+                          "NOTIFIER_SMTP_PASSWORD": "hunter2-secret"]).isEmpty, "a username makes TLS required by default")
+    }
+}
+
+@Suite("notifier lanes and SMTP replies")
+struct DeliveryLaneTests {
+    let far = Date.distantFuture
+
+    func lane(threshold: Int = 1, coolDown: Duration = .seconds(60), capacity: Int = 2) -> DeliveryLane {
+        DeliveryLane(name: "test", concurrency: 1, capacity: capacity,
+                     circuit: CircuitBreaker(threshold: threshold, coolDown: coolDown), clock: SystemWallClock())
+    }
+
+    @Test func aFullLaneBehindAnOpenCircuitTurnsNewDeliveriesAwayAtOnce() async throws {
+        let lane = lane()
+        #expect(try await lane.admit())
+        #expect(try await lane.admit())
+        let waiting = Task { try await lane.admit() }
+        try await Task.sleep(for: .milliseconds(20))
+        _ = try await lane.attempt(until: far) { .transient("refused") }
+        #expect(lane.circuitIsOpen)
+        #expect(try await waiting.value == false, "a delivery waiting for room is turned away when the circuit opens")
+        #expect(try await lane.admit() == false, "a full lane with an open circuit admits nothing")
+        lane.leave()
+        #expect(try await lane.admit(), "room made by a finished delivery is taken even while open")
+    }
+
+    @Test func aHealthyFullLaneMakesANewDeliveryWaitForRoom() async throws {
+        let lane = lane(capacity: 1)
+        #expect(try await lane.admit())
+        let waiting = Task { try await lane.admit() }
+        try await Task.sleep(for: .milliseconds(20))
+        lane.leave()
+        #expect(try await waiting.value)
+    }
+
+    @Test func waitingOnAnOpenCircuitCountsTowardGivingUp() async throws {
+        let lane = lane(coolDown: .seconds(60))
+        _ = try await lane.attempt(until: far) { .transient("refused") }
+        let started = ContinuousClock.now
+        let outcome = try await lane.attempt(until: Date() + 1) { .delivered }
+        #expect(outcome == nil, "the circuit stays open past the deadline: no attempt")
+        #expect(ContinuousClock.now - started < .seconds(1), "it says so at once rather than wait")
+    }
+
+    /// An attempt whose endpoint does not answer, cancelled while it waits.
+    func cancelledAttempt(on lane: DeliveryLane) async throws -> Task<DeliveryAttempt?, any Error> {
+        let attempt = Task {
+            try await lane.attempt(until: far) {
+                try? await Task.sleep(for: .seconds(30))
+                return .transient("cancelled")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        attempt.cancel()
+        return attempt
+    }
+
+    @Test func aCancelledProbeNeitherCountsNorLeavesTheCircuitWaiting() async throws {
+        let lane = lane(coolDown: .milliseconds(10))
+        _ = try await lane.attempt(until: far) { .transient("refused") }
+        try await Task.sleep(for: .milliseconds(20))
+        let probe = try await cancelledAttempt(on: lane)
+        await #expect(throws: CancellationError.self) { try await probe.value }
+        let next = Task { try await lane.attempt(until: far) { .delivered } }
+        let answer = Task {
+            try await Task.sleep(for: .seconds(5))
+            next.cancel()
+        }
+        #expect(try await next.value == .delivered, "the next attempt probes: the circuit is not stuck")
+        answer.cancel()
+        #expect(!lane.circuitIsOpen)
+    }
+
+    @Test func aCancelledAttemptIsNotHeldAgainstTheEndpoint() async throws {
+        let lane = lane(threshold: 2)
+        _ = try await lane.attempt(until: far) { .transient("refused") }
+        _ = try? await cancelledAttempt(on: lane).value
+        #expect(!lane.circuitIsOpen, "one real failure of two: still closed")
+    }
+
+    @Test func onlyARefusalOfThisMessageIsPermanent() {
+        #expect(SMTPFailure.outcome(reply: 550, detail: "RCPT failed: 550", fallback: "x")
+            == .permanent(code: "smtp_550", reason: "SMTP: RCPT failed: 550 (reply 550)"))
+        #expect(SMTPFailure.outcome(reply: 554, detail: "", fallback: "Weird server reply", afterData: true)
+            == .permanent(code: "smtp_554", reason: "SMTP: Weird server reply after the message (reply 554)"),
+            "the message refused after its data")
+        for (reply, detail) in [(535, ""), (553, "MAIL failed: 553"),
+                                (554, "Got unexpected smtp-server response: 554"), (451, "RCPT failed: 451"),
+                                (0, "Failed to connect to relay port 25")] {
+            guard case .transient = SMTPFailure.outcome(reply: reply, detail: detail, fallback: "x") else {
+                Issue.record("\(reply) \(detail) should be retried: it is the relay's state, not this message's")
+                continue
+            }
+        }
+    }
+
+    @Test func aDisplayNameIsQuotedOrEncodedAndTheAddressNever() {
+        #expect(MailMessage.addressHeader("lead@support.example") == "lead@support.example")
+        #expect(MailMessage.addressHeader("Help, Desk <helpdesk@support.example>") == "\"Help, Desk\" <helpdesk@support.example>")
+        #expect(MailMessage.addressHeader("\"Help \\ \"Desk\"\" <h@s.example>") == "\"Help \\\\ \\\"Desk\" <h@s.example>")
+        let encoded = MailMessage.addressHeader("Assistance Équipe <aide@support.example>")
+        #expect(encoded.hasPrefix("=?utf-8?B?") && encoded.hasSuffix("?= <aide@support.example>"))
+        #expect(encoded.allSatisfy { $0.isASCII })
+        #expect(MailMessage.addressHeader("Evil\r\nBcc: x@y.example <a@b.example>") == "\"Evil  Bcc: x@y.example\" <a@b.example>")
     }
 }

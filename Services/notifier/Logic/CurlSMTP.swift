@@ -25,10 +25,18 @@ public struct SMTPSettings: Sendable, Equatable {
     public var caFile: String?
     public var timeout: Duration
 
-    /// The URL as logged: a password written into it (`smtp://user:secret@host`) is never shown.
+    /// The URL as logged: whatever precedes its last `@` (`smtp://user:secret@host`) is never
+    /// shown, even when the secret itself holds an `@`.
     public static func redacted(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@") else { return url }
         return String(url[..<scheme.upperBound]) + "<redacted>" + String(url[at...])
+    }
+
+    /// Whether the URL carries credentials (`user:password@`); they belong in
+    /// `NOTIFIER_SMTP_USERNAME`/`NOTIFIER_SMTP_PASSWORD`, which force TLS.
+    public static func hasCredentials(_ url: String) -> Bool {
+        guard let scheme = url.range(of: "://") else { return false }
+        return url[scheme.upperBound...].contains("@")
     }
 
     public init(
@@ -64,13 +72,20 @@ public final class CurlSMTP: MailTransport {
         for handle in idle.withLock({ $0 }) { curl_easy_cleanup(handle.pointer) }
     }
 
+    /// Sends on the SMTP queue; a cancelled task aborts the transfer at libcurl's next
+    /// progress call (about once a second while it waits on the relay).
     public func send(_ message: MailMessage) async -> DeliveryAttempt {
-        await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: self.sendBlocking(message)) }
+        let abort = AbortFlag()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                queue.async { continuation.resume(returning: self.sendBlocking(message, abort: abort)) }
+            }
+        } onCancel: {
+            abort.raise()
         }
     }
 
-    private func sendBlocking(_ message: MailMessage) -> DeliveryAttempt {
+    private func sendBlocking(_ message: MailMessage, abort: AbortFlag) -> DeliveryAttempt {
         guard let handle = idle.withLock({ $0.popLast()?.pointer }) ?? curl_easy_init() else {
             return .transient("libcurl could not make a handle")
         }
@@ -81,6 +96,8 @@ public final class CurlSMTP: MailTransport {
         let upload = Upload(bytes: message.rendered())
         let box = Unmanaged.passRetained(upload)
         defer { box.release() }
+        let abortBox = Unmanaged.passRetained(abort)
+        defer { abortBox.release() }
         var recipients: UnsafeMutablePointer<curl_slist>? = nil
         recipients = curl_slist_append(recipients, "<\(EmailAddressText.bare(message.to))>")
         defer { curl_slist_free_all(recipients) }
@@ -96,6 +113,12 @@ public final class CurlSMTP: MailTransport {
             }
             hd_curl_set_pointer(handle, CURLOPT_READDATA, box.toOpaque())
             hd_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+            hd_curl_set_long(handle, CURLOPT_NOPROGRESS, 0)
+            hd_curl_set_xferinfo_function(handle) { userdata, _, _, _, _ in
+                guard let userdata else { return 0 }
+                return Unmanaged<AbortFlag>.fromOpaque(userdata).takeUnretainedValue().isRaised ? 1 : 0
+            }
+            hd_curl_set_pointer(handle, CURLOPT_XFERINFODATA, abortBox.toOpaque())
             let timeout = settings.timeout.milliseconds
             hd_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, min(timeout, 10_000))
             hd_curl_set_long(handle, CURLOPT_TIMEOUT_MS, timeout)
@@ -113,13 +136,33 @@ public final class CurlSMTP: MailTransport {
         var code = 0
         hd_curl_response_code(handle, &code)
         if result == CURLE_OK { return .delivered }
+        if result == CURLE_ABORTED_BY_CALLBACK { return .transient("SMTP: cancelled") }
         let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let reason = "SMTP: " + (detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail)
-            + (code > 0 ? " (reply \(code))" : "")
-        // The relay's last reply decides: 5xx for good (a refused address, a refused login), 4xx later.
-        if (500...599).contains(code) { return .permanent(code: "smtp_\(code)", reason: reason) }
-        return .transient(reason)
+        // libcurl names no step when the relay refuses the message after its data.
+        let afterData = detail.isEmpty && (result == CURLE_WEIRD_SERVER_REPLY || result == CURLE_RECV_ERROR)
+        return SMTPFailure.outcome(reply: code, detail: detail, fallback: String(cString: curl_easy_strerror(result)), afterData: afterData)
     }
+}
+
+/// What a failed SMTP exchange means for a delivery. Only a refusal of this message is for
+/// good: the recipient refused (`RCPT` 5xx), or the message refused after its data.
+/// Everything else (a refused login, a refused sender, a
+/// 5xx greeting, any 4xx, no answer) is the relay's state, the same for every message: it is
+/// retried, and it opens the lane's circuit.
+enum SMTPFailure {
+    static func outcome(reply: Int, detail: String, fallback: String, afterData: Bool = false) -> DeliveryAttempt {
+        let reason = "SMTP: " + (detail.isEmpty ? fallback : detail) + (afterData ? " after the message" : "")
+            + (reply > 0 ? " (reply \(reply))" : "")
+        let refusedForGood = (500...599).contains(reply) && (detail.hasPrefix("RCPT failed") || afterData)
+        return refusedForGood ? .permanent(code: "smtp_\(reply)", reason: reason) : .transient(reason)
+    }
+}
+
+/// Raised when the send's task is cancelled; libcurl's progress callback reads it.
+private final class AbortFlag: Sendable {
+    private let raised = Atomic(false)
+    var isRaised: Bool { raised.load(ordering: .relaxed) }
+    func raise() { raised.store(true, ordering: .relaxed) }
 }
 
 /// A libcurl easy handle kept between sends; used by one send at a time.

@@ -12,13 +12,16 @@ public struct RetryPolicy: Sendable, Equatable {
     public var maxAttempts: Int
     /// The longest `Retry-After` honoured.
     public var maxRetryAfter: Duration
+    /// How long after its first attempt a delivery is given up, waits on an open circuit included.
+    public var giveUpAfter: Duration
 
     public init(firstDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(300), maxAttempts: Int = 10,
-                maxRetryAfter: Duration = .seconds(3600)) {
+                maxRetryAfter: Duration = .seconds(3600), giveUpAfter: Duration = .seconds(900)) {
         self.firstDelay = firstDelay
         self.maxDelay = maxDelay
         self.maxAttempts = maxAttempts
         self.maxRetryAfter = maxRetryAfter
+        self.giveUpAfter = giveUpAfter
     }
 
     /// The wait after `attempt` failed: the receiver's `Retry-After` if it gave one, else
@@ -68,6 +71,12 @@ public struct CircuitBreaker: Sendable, Equatable {
         }
     }
 
+    /// The attempt was cancelled before its endpoint answered: it tells nothing, and a probe
+    /// that never finished must not leave the circuit waiting for it.
+    public mutating func abandoned() {
+        if case .probing = state { state = .open(until: .distantPast) }
+    }
+
     public mutating func succeeded() {
         state = .closed
         consecutiveFailures = 0
@@ -90,91 +99,152 @@ public struct CircuitBreaker: Sendable, Equatable {
     public var isOpen: Bool { if case .closed = state { false } else { true } }
 }
 
-/// One endpoint's lane (the SMTP relay, or one webhook): at most `concurrency` attempts at
-/// once, and a circuit that stops attempts to a dead endpoint. A slow or dead endpoint fills
-/// only its own lane; the others go on.
+/// One endpoint's lane (the SMTP relay, or one webhook). It holds at most `capacity`
+/// deliveries (each from admission to its outcome, retries included) and runs at most
+/// `concurrency` attempts at once; its circuit stops attempts to a dead endpoint. While the
+/// circuit is open a full lane turns new deliveries away at once, so a dead endpoint holds at
+/// most `capacity` notifications in hand and the others keep the rest of the window.
 public final class DeliveryLane: Sendable {
     public let name: String
-    let concurrency: Int
+    public let capacity: Int
     let clock: any WallClock
-    private struct State {
-        var running = 0
-        var waiting: [(id: Int, continuation: CheckedContinuation<Void, any Error>)] = []
-        var nextID = 0
-        var circuit: CircuitBreaker
-    }
-    private let state: Mutex<State>
+    private let circuit: Mutex<CircuitBreaker>
+    private let deliveries: AsyncSlots
+    private let attempts: AsyncSlots
     private let metrics: LaneMetrics
 
-    public init(name: String, concurrency: Int, circuit: CircuitBreaker, clock: any WallClock) {
+    public init(name: String, concurrency: Int, capacity: Int = 250, circuit: CircuitBreaker, clock: any WallClock) {
         self.name = name
-        self.concurrency = max(1, concurrency)
+        self.capacity = max(1, capacity)
         self.clock = clock
-        state = Mutex(State(circuit: circuit))
+        self.circuit = Mutex(circuit)
+        deliveries = AsyncSlots(limit: max(1, capacity))
+        attempts = AsyncSlots(limit: max(1, concurrency))
         metrics = LaneMetrics(lane: name)
     }
 
-    /// Runs one attempt when the circuit and a free slot allow, and reports its outcome to the circuit.
-    public func attempt(_ body: () async -> DeliveryAttempt) async throws -> DeliveryAttempt {
-        while true {
-            let (allowed, until) = state.withLock { $0.circuit.mayAttempt(at: clock.now()) }
-            if allowed { break }
-            if let until { try await clock.sleep(until: until) } else { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        try await acquire()
-        defer { release() }
-        let outcome = await body()
-        let now = clock.now()
-        state.withLock { state in
-            switch outcome {
-            case .delivered, .permanent: state.circuit.succeeded()  // the endpoint answered
-            case .transient: state.circuit.failed(at: now)
-            }
-            metrics.circuitOpen.record(state.circuit.isOpen ? 1 : 0)
-        }
-        return outcome
+    public var circuitIsOpen: Bool { circuit.withLock { $0.isOpen } }
+
+    /// Takes a delivery into the lane, waiting for room while the endpoint is healthy. False:
+    /// the lane is full and its circuit open; the delivery fails now rather than wait behind a
+    /// dead endpoint. An admitted delivery calls `leave` when it has its outcome.
+    public func admit() async throws -> Bool {
+        defer { metrics.deliveries.record(deliveries.used) }
+        if deliveries.tryAcquire() { return true }
+        if circuitIsOpen { return false }
+        return try await deliveries.acquire()
     }
 
-    private func acquire() async throws {
+    public func leave() {
+        deliveries.release()
+        metrics.deliveries.record(deliveries.used)
+    }
+
+    /// Runs one attempt once a slot is free and the circuit allows, and reports its outcome to
+    /// the circuit. Nil: the circuit would not allow one before `deadline`. A cancelled attempt
+    /// is not held against the endpoint.
+    public func attempt(until deadline: Date, _ body: () async -> DeliveryAttempt) async throws -> DeliveryAttempt? {
+        while true {
+            _ = try await attempts.acquire()
+            metrics.queued.record(attempts.waiting)
+            // Asked with the slot in hand: a probe granted here is certain to run.
+            let (allowed, until) = circuit.withLock { $0.mayAttempt(at: clock.now()) }
+            if allowed { break }
+            attempts.release()
+            let wake = until ?? clock.now().addingTimeInterval(0.02)
+            guard wake <= deadline else { return nil }
+            if let until { try await clock.sleep(until: until) } else { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        defer { attempts.release() }
+        let outcome = await body()
+        let now = clock.now()
+        let cancelled = Task.isCancelled
+        let open = circuit.withLock { circuit -> Bool in
+            switch outcome {
+            case _ where cancelled: circuit.abandoned()
+            case .delivered, .permanent: circuit.succeeded()  // the endpoint answered
+            case .transient: circuit.failed(at: now)
+            }
+            return circuit.isOpen
+        }
+        metrics.circuitOpen.record(open ? 1 : 0)
+        if cancelled { throw CancellationError() }
+        // A dead endpoint: deliveries waiting for room in this lane fail now instead.
+        if open { deliveries.turnAwayWaiters() }
+        return outcome
+    }
+}
+
+/// A counting semaphore with first-come waiters: `acquire` waits for a free slot (a
+/// cancelled wait throws; a waiter turned away gets false), `release` hands the slot on.
+final class AsyncSlots: Sendable {
+    private struct State {
+        var used = 0
+        var waiting: [(id: Int, continuation: CheckedContinuation<Bool, any Error>)] = []
+        var nextID = 0
+    }
+    let limit: Int
+    private let state = Mutex(State())
+
+    init(limit: Int) { self.limit = limit }
+
+    var used: Int { state.withLock { $0.used } }
+    var waiting: Int { state.withLock { $0.waiting.count } }
+
+    func tryAcquire() -> Bool {
+        state.withLock { state in
+            guard state.used < limit else { return false }
+            state.used += 1
+            return true
+        }
+    }
+
+    func acquire() async throws -> Bool {
         let id = state.withLock { state -> Int? in
-            if state.running < concurrency {
-                state.running += 1
+            if state.used < limit {
+                state.used += 1
                 return nil
             }
             state.nextID += 1
             return state.nextID
         }
-        guard let id else { return }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        guard let id else { return true }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
                 let cancelled = state.withLock { state -> Bool in
                     if Task.isCancelled { return true }
                     state.waiting.append((id, continuation))
-                    metrics.queued.record(state.waiting.count)
                     return false
                 }
                 if cancelled { continuation.resume(throwing: CancellationError()) }
             }
         } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            let waiter = state.withLock { state -> CheckedContinuation<Bool, any Error>? in
                 guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
-                defer { metrics.queued.record(state.waiting.count) }
                 return state.waiting.remove(at: index).continuation
             }
             waiter?.resume(throwing: CancellationError())
         }
     }
 
-    private func release() {
-        let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            // The slot passes to the first waiter, or is freed.
+    /// Frees a slot, or passes it to the first waiter.
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Bool, any Error>? in
             if state.waiting.isEmpty {
-                state.running -= 1
+                state.used -= 1
                 return nil
             }
-            defer { metrics.queued.record(state.waiting.count) }
             return state.waiting.removeFirst().continuation
         }
-        next?.resume()
+        next?.resume(returning: true)
+    }
+
+    /// Every waiter gets false.
+    func turnAwayWaiters() {
+        let waiters = state.withLock { state in
+            defer { state.waiting.removeAll() }
+            return state.waiting.map(\.continuation)
+        }
+        for waiter in waiters { waiter.resume(returning: false) }
     }
 }

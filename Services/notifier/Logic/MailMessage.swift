@@ -49,8 +49,8 @@ public struct MailMessage: Sendable, Equatable {
             ($0 ^ UInt64($1)) &* 1_099_511_628_211
         }, radix: 36)
         var lines = [
-            "From: \(Self.header(from))",
-            "To: \(Self.header(to))",
+            "From: \(Self.addressHeader(from))",
+            "To: \(Self.addressHeader(to))",
             "Subject: \(Self.encodedWord(subject))",
             "Date: \(Self.rfc5322Date(date))",
             "Message-ID: \(messageID)",
@@ -102,16 +102,24 @@ public struct MailMessage: Sendable, Equatable {
         return out
     }
 
-    /// A header value with no line breaks (no header injection); non-ASCII as an encoded word.
-    static func header(_ value: String) -> String {
-        let flat = value.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-        return flat.allSatisfy(\.isASCII) ? flat : encodedWord(flat)
+    /// An address header: the display name quoted, or an encoded word when it is not ASCII;
+    /// the address itself always as written (RFC 5322 §3.4, RFC 2047 §5).
+    static func addressHeader(_ value: String) -> String {
+        let address = EmailAddressText.bare(value)
+        guard let open = value.lastIndex(of: "<") else { return address }
+        let name = value[..<open].trimmingCharacters(in: .whitespaces)
+            .trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            .replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        guard !name.isEmpty else { return "<\(address)>" }
+        guard name.allSatisfy(\.isASCII) else { return "\(encodedWord(name, force: true)) <\(address)>" }
+        let quoted = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"\(quoted)\" <\(address)>"
     }
 
     /// RFC 2047: `=?utf-8?B?...?=` in pieces of at most 45 bytes, folded onto lines of their own.
-    static func encodedWord(_ value: String) -> String {
+    static func encodedWord(_ value: String, force: Bool = false) -> String {
         let flat = value.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-        if flat.allSatisfy({ $0.isASCII }) && flat.utf8.count <= 900 { return flat }
+        if !force && flat.allSatisfy({ $0.isASCII }) && flat.utf8.count <= 900 { return flat }
         var pieces = [String]()
         var piece = [UInt8]()
         for character in flat {

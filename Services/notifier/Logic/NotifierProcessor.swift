@@ -148,23 +148,36 @@ public struct NotifierProcessor: RecordProcessor {
                 return await transport.post(request, to: webhook.url, timeout: timeout)
             }
         }
+        guard try await lane.admit() else {
+            return .failed(attempts: 0, code: "circuit_open",
+                           reason: "\(lane.name) is not answering and \(lane.capacity) deliveries already wait for it")
+        }
+        defer { lane.leave() }
+        let giveUpAt = clock.now() + channels.retry.giveUpAfter.timeInterval
         var attempts = 0
+        var lastReason = "its circuit was open"
         while true {
+            guard let outcome = try await lane.attempt(until: giveUpAt, send) else {
+                return .failed(attempts: attempts, code: "gave_up",
+                               reason: "gave up after \(attempts) attempts in \(channels.retry.giveUpAfter): \(lastReason)")
+            }
             attempts += 1
-            switch try await lane.attempt(send) {
+            switch outcome {
             case .delivered:
                 return .delivered(attempts: attempts)
             case .permanent(let code, let reason):
                 return .failed(attempts: attempts, code: code, reason: reason)
             case .transient(let reason, let retryAfter):
                 metrics.retried(target.channel)
-                guard attempts < channels.retry.maxAttempts else {
+                lastReason = reason
+                let delay = channels.retry.delay(afterAttempt: attempts, retryAfter: retryAfter, jitter: Double.random(in: 0...1))
+                let retryAt = clock.now() + delay.timeInterval
+                guard attempts < channels.retry.maxAttempts, retryAt < giveUpAt else {
                     return .failed(attempts: attempts, code: "gave_up", reason: "gave up after \(attempts) attempts: \(reason)")
                 }
                 logger.debug("delivery failed, retrying", metadata: [
                     "notification": "\(event.eventId.rawValue)", "lane": "\(lane.name)", "attempt": "\(attempts)", "reason": "\(reason)"])
-                let delay = channels.retry.delay(afterAttempt: attempts, retryAfter: retryAfter, jitter: Double.random(in: 0...1))
-                try await clock.sleep(until: clock.now() + delay.timeInterval)
+                try await clock.sleep(until: retryAt)
             }
         }
     }
@@ -196,12 +209,14 @@ struct NotifierMetrics: Sendable {
     func retried(_ channel: DeliveryChannel) { retries[channel]?.increment() }
 }
 
-/// A lane's gauges: deliveries waiting for a slot, and whether its circuit is open.
+/// A lane's gauges: deliveries in it, attempts waiting for a slot, and whether its circuit is open.
 struct LaneMetrics: Sendable {
+    let deliveries: Gauge
     let queued: Gauge
     let circuitOpen: Gauge
 
     init(lane: String) {
+        deliveries = Gauge(label: "helpdesk_notifier_lane_deliveries", dimensions: [("lane", lane)])
         queued = Gauge(label: "helpdesk_notifier_lane_waiting", dimensions: [("lane", lane)])
         circuitOpen = Gauge(label: "helpdesk_notifier_circuit_open", dimensions: [("lane", lane)])
     }

@@ -25,11 +25,13 @@ public func buildNotifier(
     var lanes = [String: DeliveryLane]()
     if settings.smtp != nil || mail != nil {
         lanes[NotifierChannels.mailLane] = DeliveryLane(
-            name: NotifierChannels.mailLane, concurrency: settings.smtpConcurrency, circuit: circuit, clock: clock)
+            name: NotifierChannels.mailLane, concurrency: settings.smtpConcurrency, capacity: settings.laneCapacity, circuit: circuit,
+            clock: clock)
     }
     for name in routes.webhooks.keys {
         let lane = NotifierChannels.webhookLane(name)
-        lanes[lane] = DeliveryLane(name: lane, concurrency: settings.webhookConcurrency, circuit: circuit, clock: clock)
+        lanes[lane] = DeliveryLane(
+            name: lane, concurrency: settings.webhookConcurrency, capacity: settings.laneCapacity, circuit: circuit, clock: clock)
     }
     // Every setting is checked before the HTTP client exists: it must be shut down once made.
     try reader.validate()
@@ -66,6 +68,7 @@ struct NotifierSettings {
     var circuitThreshold: Int
     var circuitCoolDown: Duration
     var concurrency: ConcurrencySettings
+    var laneCapacity: Int
 
     /// The variable holding a webhook's signing secret: `chat-ops` → `NOTIFIER_WEBHOOK_CHAT_OPS_SECRET`.
     static func secretVariable(_ webhook: String) -> String {
@@ -77,6 +80,10 @@ struct NotifierSettings {
             if !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) {
                 reader.fail("NOTIFIER_SMTP_URL=\(SMTPSettings.redacted(url)) is not an smtp:// or smtps:// URL")
             }
+            if SMTPSettings.hasCredentials(url) {
+                reader.fail("NOTIFIER_SMTP_URL=\(SMTPSettings.redacted(url)) carries credentials; "
+                    + "set NOTIFIER_SMTP_USERNAME and NOTIFIER_SMTP_PASSWORD instead (they force TLS)")
+            }
             let from = reader.string("NOTIFIER_SMTP_FROM", default: Self.defaultFrom)
             if !MailAddress.isValid(from) { reader.fail("NOTIFIER_SMTP_FROM=\(from) is not an e-mail address") }
             let username = reader.optionalString("NOTIFIER_SMTP_USERNAME")
@@ -87,6 +94,10 @@ struct NotifierSettings {
                 if let value = SMTPSettings.TLS(rawValue: text) { tls = value } else {
                     reader.fail("NOTIFIER_SMTP_TLS=\(text) is not one of optional|required|off")
                 }
+            }
+            if username != nil && tls != .required && !url.hasPrefix("smtps://") {
+                reader.fail("NOTIFIER_SMTP_TLS=\(tls.rawValue) with NOTIFIER_SMTP_USERNAME could send the password in clear; "
+                    + "use required, or an smtps:// URL")
             }
             smtp = SMTPSettings(
                 url: url, from: from, username: username, password: password, tls: tls,
@@ -115,11 +126,15 @@ struct NotifierSettings {
         retry = RetryPolicy(
             firstDelay: .milliseconds(reader.int("NOTIFIER_RETRY_FIRST_MS", default: 1_000, range: 1...3_600_000)),
             maxDelay: .milliseconds(reader.int("NOTIFIER_RETRY_MAX_MS", default: 300_000, range: 1...86_400_000)),
-            maxAttempts: reader.int("NOTIFIER_MAX_ATTEMPTS", default: 10, range: 1...1_000))
+            maxAttempts: reader.int("NOTIFIER_MAX_ATTEMPTS", default: 10, range: 1...1_000),
+            giveUpAfter: .milliseconds(reader.int("NOTIFIER_GIVE_UP_AFTER_MS", default: 900_000, range: 1...86_400_000)))
         circuitThreshold = reader.int("NOTIFIER_CIRCUIT_THRESHOLD", default: 5, range: 1...1_000)
         circuitCoolDown = .milliseconds(reader.int("NOTIFIER_CIRCUIT_COOLDOWN_MS", default: 5_000, range: 1...3_600_000))
         concurrency = ConcurrencySettings(
             maxInFlight: reader.int("NOTIFIER_MAX_IN_FLIGHT", default: 1_000, range: 1...100_000),
             drainTimeout: .milliseconds(reader.int("NOTIFIER_DRAIN_MS", default: 10_000, range: 0...600_000)))
+        // What one dead endpoint may hold of the window; the rest stays for the others.
+        let window = concurrency.maxInFlight
+        laneCapacity = reader.int("NOTIFIER_LANE_CAPACITY", default: max(1, window / 4), range: 1...max(1, window))
     }
 }

@@ -79,7 +79,7 @@ public struct NotificationDelivered: EventPayload {
 public struct NotificationFailed: EventPayload {
     public static let type = "notification.failed"
     public var delivery: NotificationDelivery
-    /// Stable: `smtp_<reply>`, `http_<status>`, `no_address`, `bad_address`, `no_smtp`, `gave_up`.
+    /// Stable: `smtp_<reply>`, `http_<status>`, `no_address`, `bad_address`, `no_smtp`, `no_webhook`, `circuit_open`, `gave_up`.
     public var code: String
     public var reason: String
     public var failedAt: Date
