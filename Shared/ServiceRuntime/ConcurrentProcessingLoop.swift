@@ -87,8 +87,13 @@ public struct ConcurrentProcessingLoop: Service {
             // Stopping (shutdown or a failure): what is in hand may finish within the drain
             // timeout; everything before the oldest unfinished record is committed.
             await committer.stop()
-            try await drain(nil, tracker: tracker, subscription: subscription, metrics: metrics)
-            if let failure = failure ?? tracker.failure { throw failure }
+            let cause = failure ?? tracker.failure
+            do {
+                try await drain(nil, tracker: tracker, subscription: subscription, metrics: metrics)
+            } catch where cause != nil {
+                // The failure that stopped the loop is the one to report.
+            }
+            if let cause { throw cause }
         }
     }
 
@@ -204,7 +209,8 @@ final class PeriodicCommitter: Sendable {
             task = Task {
                 while !Task.isCancelled {
                     guard (try? await Task.sleep(for: interval)) != nil else { return }
-                    // A failed commit is retried at the next tick; finished records stay finished.
+                    // A commit that fails is logged by the commit itself; the next commit (a
+                    // tick later, or the drain's) carries the partitions further.
                     try? await commit()
                 }
             }

@@ -290,9 +290,12 @@ struct NotifierDeliveryTests {
         // Window 6, lane capacity 2: without the lane bound, twelve notifications for a dead
         // webhook would fill the window and stall the log channel behind them. (Giving up is
         // `waitingOnAnOpenCircuitCountsTowardGivingUp`'s business.)
+        let receiver = WebhookReceiver()
+        try await receiver.start()
+        defer { receiver.stop() }
         let harness = try Harness(routes: """
             webhooks:
-              dead: { url: "http://127.0.0.1:1/never", format: slack }
+              dead: { url: "\(receiver.url("/flaky/100000"))", format: slack }
             routes:
               - { name: chat, audiences: [management], webhooks: [dead] }
               - { name: desk, audiences: [supportLead], log: true }
@@ -314,6 +317,37 @@ struct NotifierDeliveryTests {
             #expect(codes == ["circuit_open": 10], "only the lane's two wait for the dead endpoint")
             #expect(harness.failed.allSatisfy { $0.recipient == "dead" && $0.channel == .webhook })
         }
+    }
+
+    @Test func aDeliveryGivesUpWhenItsTimeIsOutWhateverItsAttemptsLeft() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.start()
+        defer { receiver.stop() }
+        let harness = try Harness(routes: """
+            webhooks:
+              dead: { url: "\(receiver.url("/flaky/100000"))", format: slack }
+            routes:
+              - { name: chat, audiences: [management], webhooks: [dead] }
+            """, environment: [
+                "NOTIFIER_CIRCUIT_THRESHOLD": "1000", "NOTIFIER_RETRY_FIRST_MS": "200", "NOTIFIER_RETRY_MAX_MS": "200",
+                "NOTIFIER_MAX_ATTEMPTS": "1000", "NOTIFIER_GIVE_UP_AFTER_MS": "1500",
+            ])
+        try await harness.run {
+            let started = ContinuousClock.now
+            try await harness.publish(.management)
+            try await eventually("the delivery gives up") { harness.failed.count == 1 }
+            #expect(ContinuousClock.now - started < .seconds(20))
+            let failure = try #require(harness.failed.first)
+            #expect(failure.code == "gave_up")
+            #expect((2...16).contains(failure.attempts), "500s retried every 100-200 ms for 1.5 s, not 1000 times: \(failure.attempts)")
+            #expect(receiver.requests.count == failure.attempts)
+            #expect(failure.reason.hasPrefix("gave up after \(failure.attempts) attempts"))
+        }
+        let bad = try #require(throws: ConfigurationError.self) {
+            _ = try Harness(routes: "routes:\n  - { name: desk, audiences: [supportLead], log: true }\n",
+                            environment: ["NOTIFIER_GIVE_UP_AFTER_MS": "0"])
+        }
+        #expect(bad.description.contains("NOTIFIER_GIVE_UP_AFTER_MS"))
     }
 
     /// The decoded base64 bodies of a multipart message's parts.

@@ -418,6 +418,29 @@ struct DeliveryLaneTests {
         #expect(!lane.circuitIsOpen, "one real failure of two: still closed")
     }
 
+    @Test func aSlotFreedWhileAWaiterQueuesIsNeverMissed() async throws {
+        let slots = AsyncSlots(limit: 1)
+        let work = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<5_000 {
+                    group.addTask {
+                        _ = try await slots.acquire()
+                        slots.release()
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        // A lost wake-up would wait for ever: cancelled after 30 s, the waiters throw and the test fails.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            work.cancel()
+        }
+        defer { watchdog.cancel() }
+        try await work.value
+        #expect(slots.used == 0 && slots.waiting == 0)
+    }
+
     @Test func onlyARefusalOfThisMessageIsPermanent() {
         #expect(SMTPFailure.outcome(reply: 550, detail: "RCPT failed: 550", fallback: "x")
             == .permanent(code: "smtp_550", reason: "SMTP: RCPT failed: 550 (reply 550)"))
@@ -437,7 +460,9 @@ struct DeliveryLaneTests {
     @Test func aDisplayNameIsQuotedOrEncodedAndTheAddressNever() {
         #expect(MailMessage.addressHeader("lead@support.example") == "lead@support.example")
         #expect(MailMessage.addressHeader("Help, Desk <helpdesk@support.example>") == "\"Help, Desk\" <helpdesk@support.example>")
-        #expect(MailMessage.addressHeader("\"Help \\ \"Desk\"\" <h@s.example>") == "\"Help \\\\ \\\"Desk\" <h@s.example>")
+        #expect(MailMessage.addressHeader("\"Help \\\\ \\\"Desk\\\"\" <h@s.example>") == "\"Help \\\\ \\\"Desk\\\"\" <h@s.example>",
+                "a quoted name stays as it was quoted, not escaped twice")
+        #expect(MailMessage.addressHeader("Help \"Desk\" <h@s.example>") == "\"Help \\\"Desk\\\"\" <h@s.example>")
         let encoded = MailMessage.addressHeader("Assistance Équipe <aide@support.example>")
         #expect(encoded.hasPrefix("=?utf-8?B?") && encoded.hasSuffix("?= <aide@support.example>"))
         #expect(encoded.allSatisfy { $0.isASCII })

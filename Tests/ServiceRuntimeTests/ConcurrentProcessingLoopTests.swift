@@ -106,6 +106,12 @@ struct ConcurrentProcessingLoopTests {
         _ = try await broker.makePublisher().publish(["a", "poison", "b", "c"].map {
             OutgoingRecord(topic: "in", key: "k", value: Array($0.utf8), headers: [])
         })
+        // A regression would wait for records forever: cancelled after 30 s, it fails here instead.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            running.cancel()
+        }
+        defer { watchdog.cancel() }
         await #expect(throws: BusError.self, "the loop stops: the service restarts rather than lose the record") {
             try await running.value
         }

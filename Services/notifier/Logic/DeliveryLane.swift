@@ -12,7 +12,7 @@ public struct RetryPolicy: Sendable, Equatable {
     public var maxAttempts: Int
     /// The longest `Retry-After` honoured.
     public var maxRetryAfter: Duration
-    /// How long after its first attempt a delivery is given up, waits on an open circuit included.
+    /// How long after it starts a delivery is given up, waits for a slot or an open circuit included.
     public var giveUpAfter: Duration
 
     public init(firstDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(300), maxAttempts: Int = 10,
@@ -130,8 +130,6 @@ public final class DeliveryLane: Sendable {
     /// dead endpoint. An admitted delivery calls `leave` when it has its outcome.
     public func admit() async throws -> Bool {
         defer { metrics.deliveries.record(deliveries.used) }
-        if deliveries.tryAcquire() { return true }
-        if circuitIsOpen { return false }
         return try await deliveries.acquire()
     }
 
@@ -142,13 +140,24 @@ public final class DeliveryLane: Sendable {
 
     /// Runs one attempt once a slot is free and the circuit allows, and reports its outcome to
     /// the circuit. Nil: the circuit would not allow one before `deadline`. A cancelled attempt
-    /// is not held against the endpoint.
+    /// is not held against the endpoint; a cancelled probe lets the next attempt probe.
     public func attempt(until deadline: Date, _ body: () async -> DeliveryAttempt) async throws -> DeliveryAttempt? {
+        var probe = false
         while true {
+            metrics.queued.record(attempts.waiting + 1)
             _ = try await attempts.acquire()
             metrics.queued.record(attempts.waiting)
+            if Task.isCancelled {
+                attempts.release()
+                throw CancellationError()
+            }
             // Asked with the slot in hand: a probe granted here is certain to run.
-            let (allowed, until) = circuit.withLock { $0.mayAttempt(at: clock.now()) }
+            let (allowed, until) = circuit.withLock { circuit in
+                let wasOpen = circuit.isOpen
+                let answer = circuit.mayAttempt(at: clock.now())
+                probe = answer.allowed && wasOpen
+                return answer
+            }
             if allowed { break }
             attempts.release()
             let wake = until ?? clock.now().addingTimeInterval(0.02)
@@ -161,27 +170,29 @@ public final class DeliveryLane: Sendable {
         let cancelled = Task.isCancelled
         let open = circuit.withLock { circuit -> Bool in
             switch outcome {
-            case _ where cancelled: circuit.abandoned()
+            case _ where cancelled: if probe { circuit.abandoned() }
             case .delivered, .permanent: circuit.succeeded()  // the endpoint answered
             case .transient: circuit.failed(at: now)
             }
             return circuit.isOpen
         }
         metrics.circuitOpen.record(open ? 1 : 0)
+        // A dead endpoint: deliveries waiting for room in a full lane fail now, and so do new ones.
+        deliveries.turnAway(open)
         if cancelled { throw CancellationError() }
-        // A dead endpoint: deliveries waiting for room in this lane fail now instead.
-        if open { deliveries.turnAwayWaiters() }
         return outcome
     }
 }
 
-/// A counting semaphore with first-come waiters: `acquire` waits for a free slot (a
-/// cancelled wait throws; a waiter turned away gets false), `release` hands the slot on.
+/// A counting semaphore with first-come waiters: `acquire` takes a free slot or waits for one
+/// (a cancelled wait throws). While turning away, a caller that would wait gets false at once,
+/// and so does every waiter when turning away starts; `release` hands a slot on.
 final class AsyncSlots: Sendable {
     private struct State {
         var used = 0
         var waiting: [(id: Int, continuation: CheckedContinuation<Bool, any Error>)] = []
         var nextID = 0
+        var turningAway = false
     }
     let limit: Int
     private let state = Mutex(State())
@@ -190,14 +201,6 @@ final class AsyncSlots: Sendable {
 
     var used: Int { state.withLock { $0.used } }
     var waiting: Int { state.withLock { $0.waiting.count } }
-
-    func tryAcquire() -> Bool {
-        state.withLock { state in
-            guard state.used < limit else { return false }
-            state.used += 1
-            return true
-        }
-    }
 
     func acquire() async throws -> Bool {
         let id = state.withLock { state -> Int? in
@@ -211,12 +214,19 @@ final class AsyncSlots: Sendable {
         guard let id else { return true }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
-                let cancelled = state.withLock { state -> Bool in
-                    if Task.isCancelled { return true }
+                // Decided again under the lock that `release` and `turnAway` take: nothing freed
+                // or turned away since the first look is missed.
+                let now = state.withLock { state -> Result<Bool, any Error>? in
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    if state.used < limit {
+                        state.used += 1
+                        return .success(true)
+                    }
+                    if state.turningAway { return .success(false) }
                     state.waiting.append((id, continuation))
-                    return false
+                    return nil
                 }
-                if cancelled { continuation.resume(throwing: CancellationError()) }
+                if let now { continuation.resume(with: now) }
             }
         } onCancel: {
             let waiter = state.withLock { state -> CheckedContinuation<Bool, any Error>? in
@@ -239,9 +249,11 @@ final class AsyncSlots: Sendable {
         next?.resume(returning: true)
     }
 
-    /// Every waiter gets false.
-    func turnAwayWaiters() {
-        let waiters = state.withLock { state in
+    /// Starts (every waiter gets false) or stops turning away those who would wait.
+    func turnAway(_ on: Bool) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Bool, any Error>] in
+            state.turningAway = on
+            guard on else { return [] }
             defer { state.waiting.removeAll() }
             return state.waiting.map(\.continuation)
         }

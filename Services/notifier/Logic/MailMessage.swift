@@ -107,9 +107,18 @@ public struct MailMessage: Sendable, Equatable {
     static func addressHeader(_ value: String) -> String {
         let address = EmailAddressText.bare(value)
         guard let open = value.lastIndex(of: "<") else { return address }
-        let name = value[..<open].trimmingCharacters(in: .whitespaces)
-            .trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        var name = value[..<open].trimmingCharacters(in: .whitespaces)
             .replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        if name.count >= 2 && name.hasPrefix("\"") && name.hasSuffix("\"") {
+            // Already a quoted string: its escapes undone, so that they are not doubled.
+            var unquoted = "", escaped = false
+            for character in name.dropFirst().dropLast() {
+                if !escaped && character == "\\" { escaped = true; continue }
+                unquoted.append(character)
+                escaped = false
+            }
+            name = unquoted
+        }
         guard !name.isEmpty else { return "<\(address)>" }
         guard name.allSatisfy(\.isASCII) else { return "\(encodedWord(name, force: true)) <\(address)>" }
         let quoted = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
