@@ -293,11 +293,7 @@ struct NotifierDeliveryTests {
         let receiver = WebhookReceiver()
         try await receiver.start()
         defer { receiver.stop() }
-        let harness = try Harness(routes: """
-            webhooks:
-              dead: { url: "\(receiver.url("/flaky/100000"))", format: slack }
-            routes:
-              - { name: chat, audiences: [management], webhooks: [dead] }
+        let harness = try Harness(routes: Self.deadWebhookRoutes(receiver) + """
               - { name: desk, audiences: [supportLead], log: true }
             """, environment: [
                 "NOTIFIER_MAX_IN_FLIGHT": "6", "NOTIFIER_LANE_CAPACITY": "2", "NOTIFIER_CIRCUIT_THRESHOLD": "1",
@@ -323,12 +319,7 @@ struct NotifierDeliveryTests {
         let receiver = WebhookReceiver()
         try await receiver.start()
         defer { receiver.stop() }
-        let harness = try Harness(routes: """
-            webhooks:
-              dead: { url: "\(receiver.url("/flaky/100000"))", format: slack }
-            routes:
-              - { name: chat, audiences: [management], webhooks: [dead] }
-            """, environment: [
+        let harness = try Harness(routes: Self.deadWebhookRoutes(receiver), environment: [
                 "NOTIFIER_CIRCUIT_THRESHOLD": "1000", "NOTIFIER_RETRY_FIRST_MS": "200", "NOTIFIER_RETRY_MAX_MS": "200",
                 "NOTIFIER_MAX_ATTEMPTS": "1000", "NOTIFIER_GIVE_UP_AFTER_MS": "1500",
             ])
@@ -348,6 +339,17 @@ struct NotifierDeliveryTests {
                             environment: ["NOTIFIER_GIVE_UP_AFTER_MS": "0"])
         }
         #expect(bad.description.contains("NOTIFIER_GIVE_UP_AFTER_MS"))
+    }
+
+    /// Management notifications to a webhook that answers 500 every time.
+    static func deadWebhookRoutes(_ receiver: WebhookReceiver) -> String {
+        """
+        webhooks:
+          dead: { url: "\(receiver.url("/flaky/100000"))", format: slack }
+        routes:
+          - { name: chat, audiences: [management], webhooks: [dead] }
+
+        """
     }
 
     /// The decoded base64 bodies of a multipart message's parts.
