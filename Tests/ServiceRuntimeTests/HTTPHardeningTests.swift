@@ -9,7 +9,11 @@ import ServiceRuntime
 import Testing
 import TestSupport
 
-func hardenedApplication(maxConnections: Int = 512) -> some ApplicationProtocol {
+/// Short timeouts by default (the tests of the timeouts); a test of something else under a
+/// loaded CI machine passes generous ones, so that a timer never decides its outcome.
+func hardenedApplication(
+    maxConnections: Int = 512, headerTimeout: Duration = .milliseconds(300), bodyTimeout: Duration = .milliseconds(600)
+) -> some ApplicationProtocol {
     let router = Router(context: ServiceRequestContext.self)
     router.post("echo") { request, _ -> Response in
         do {
@@ -27,7 +31,7 @@ func hardenedApplication(maxConnections: Int = 512) -> some ApplicationProtocol 
     logger.logLevel = .critical
     return buildApplication(
         router: router, host: "127.0.0.1", port: 0, serviceName: "test",
-        limits: HTTPLimits(maxConnections: maxConnections, headerTimeout: .milliseconds(300), bodyTimeout: .milliseconds(600)),
+        limits: HTTPLimits(maxConnections: maxConnections, headerTimeout: headerTimeout, bodyTimeout: bodyTimeout),
         logger: logger)
 }
 
@@ -48,7 +52,8 @@ struct HTTPHardeningTests {
     }
 
     @Test func aRefusalClosesTheConnectionWithoutReadingTheBody() async throws {
-        try await hardenedApplication().test(.live) { client in
+        // Not the body timeout (600 ms here) but the refusal must close the connection.
+        try await hardenedApplication(headerTimeout: .seconds(30), bodyTimeout: .seconds(30)).test(.live) { client in
             let connection = try RawConnection(port: try #require(client.port))
             connection.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{\"a\":1")
             let (text, closed) = await connection.readToEnd()
