@@ -285,21 +285,10 @@ struct NotifierSecretTests {
     @Test func credentialsInAnSMTPURLAreNeverShown() {
         #expect(SMTPSettings.redacted("smtp://mailer:hunter2@relay.example:587") == "smtp://<redacted>@relay.example:587")
         #expect(SMTPSettings.redacted("smtp://relay.example:25") == "smtp://relay.example:25")
-        #expect(throws: ConfigurationError.self) {
-            _ = try buildNotifier(ServiceDependencies(
-                serviceName: "notifier", defaultHTTPPort: 0, environment: ["NOTIFIER_SMTP_URL": "http://u:hunter2@relay.example"],
-                bus: InMemoryBroker()))
-        }
-        do {
-            _ = try buildNotifier(ServiceDependencies(
-                serviceName: "notifier", defaultHTTPPort: 0, environment: ["NOTIFIER_SMTP_URL": "http://u:hunter2@relay.example"],
-                bus: InMemoryBroker()))
-        } catch let error as ConfigurationError {
-            #expect(!error.description.contains("hunter2"))
-            #expect(error.description.contains("is not an smtp:// or smtps:// URL"))
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
+        // Only a ConfigurationError's description names the problem this way.
+        let refused = problems(["NOTIFIER_SMTP_URL": "http://u:hunter2@relay.example"])
+        #expect(!refused.contains("hunter2"))
+        #expect(refused.contains("is not an smtp:// or smtps:// URL"))
         #expect(SMTPSettings.redacted("smtp://mailer:p@ss@relay.example") == "smtp://<redacted>@relay.example",
                 "a password holding an @ is hidden whole")
     }
