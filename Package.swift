@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "sla-timer", targets: ["sla-timer"]),
         .executable(name: "escalation", targets: ["escalation"]),
         .executable(name: "notifier", targets: ["notifier"]),
+        .executable(name: "history", targets: ["history"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,6 +38,11 @@ let package = Package(
         // Already built for HummingbirdTesting and NIOSSL: the notifier's webhooks and their HMAC.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // The history store's two databases: SQLite embedded, PostgreSQL for compose.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Already resolved through async-http-client and postgres-nio: PostgreSQL's TLS settings.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev (Ubuntu's librdkafka-dev in the Docker image).
@@ -204,11 +210,44 @@ let package = Package(
             path: "Services/notifier/Main",
             swiftSettings: strict
         ),
+        // The history store: one repository protocol, on SQLite (GRDB) and on PostgreSQL.
+        .target(
+            name: "HistoryStore",
+            dependencies: [
+                "HelpdeskModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/HistoryStore",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HistoryService",
+            dependencies: [
+                "HelpdeskModel", "HistoryStore", "MessageBus", "ServiceRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/history/Logic",
+            // Served at /openapi.yaml as it is; docs/history.openapi.yaml links to it.
+            resources: [.embedInCode("openapi.yaml")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "history",
+            dependencies: ["HistoryService", "ServiceRuntime", "HelpdeskModel"],
+            path: "Services/history/Main",
+            swiftSettings: strict
+        ),
         // Fixtures the service test suites share.
         .target(
             name: "TestSupport",
             dependencies: [
                 "HelpdeskModel", "MessageBus", "ServiceRuntime", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/TestSupport",
@@ -272,6 +311,15 @@ let package = Package(
                 "NotifierService", "HelpdeskModel", "MessageBus", "ServiceRuntime", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HistoryTests",
+            dependencies: [
+                "HistoryStore", "HistoryService", "HelpdeskModel", "MessageBus", "ServiceRuntime", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict

@@ -45,7 +45,7 @@ struct RecordHandling: Sendable {
 
     /// A retry's back-off. Graceful shutdown ends it: the batch in hand is then left
     /// uncommitted, to be handled again by whoever owns its partitions next.
-    private func pause(_ duration: Duration) async throws {
+    func pause(_ duration: Duration) async throws {
         try await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
         if Task.isShuttingDownGracefully { throw CancellationError() }
     }

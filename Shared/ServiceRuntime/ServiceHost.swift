@@ -63,6 +63,8 @@ public enum Consumption: Sendable {
     case stateful(StatefulProcessingLoop.Source, makeState: @Sendable (Int32) -> any PartitionState)
     /// Records handled concurrently, each in its own time (`ConcurrentProcessingLoop`).
     case concurrent(ProcessingLoop.Source, any RecordProcessor, ConcurrencySettings, outputs: [String])
+    /// Each poll's records kept together (`BatchProcessingLoop`): a projector's database writes.
+    case batched(ProcessingLoop.Source, any BatchProcessor)
 }
 
 /// What a service contributes: how it consumes, HTTP routes, and any further long-running
@@ -148,6 +150,13 @@ public func buildService(
             service: name, source: source, publisher: publisher, processor: processor, settings: configuration.processing,
             concurrency: concurrency, outputTopics: outputs, joined: joined, stall: stall, membership: membership,
             logger: logger, now: dependencies.clock.now)
+    case .batched(let source, let processor):
+        membership = GroupMembership(
+            bus: bus, group: source.group, topics: source.topics, instanceID: source.instanceID, joined: joined,
+            logger: logger, hosted: true)
+        loop = BatchProcessingLoop(
+            service: name, membership: membership, publisher: publisher, processor: processor,
+            settings: configuration.processing, joined: joined, stall: stall, logger: logger, now: dependencies.clock.now)
     case .stateful(let source, let makeState):
         membership = GroupMembership(
             bus: bus, group: source.group, topics: source.inputs, instanceID: source.instanceID, joined: joined,

@@ -47,7 +47,7 @@ struct FirstResponseClockTests {
         // A reply after the breach is recorded with how late it came, without a second terminal event.
         #expect(clock.apply(.agentReplied(at: at("2026-03-09T16:00:00Z")), policy: policy) == [
             .respondedAfterBreach(SLARespondedAfterBreach(dueAt: at("2026-03-09T15:30:00Z"), respondedAt: at("2026-03-09T16:00:00Z"),
-                                                          businessSecondsLate: 1800), cause: "respondedAfterBreach"),
+                                                          businessSecondsLate: 1800, businessSecondsUsed: 5400), cause: "respondedAfterBreach"),
         ])
         #expect(clock.apply(.agentReplied(at: at("2026-03-09T16:10:00Z")), policy: policy).isEmpty, "the first response only")
         #expect(clock.respondedAt == at("2026-03-09T16:00:00Z"))

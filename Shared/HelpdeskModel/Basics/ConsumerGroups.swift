@@ -6,4 +6,6 @@ public enum ConsumerGroups {
     public static let slaTimer = "sla-timer"
     public static let escalation = "escalation"
     public static let notifier = "notifier"
+    /// The history store's projector.
+    public static let history = "history"
 }

@@ -269,6 +269,12 @@ public struct BusinessCalendar: Sendable {
         return (LocalDate(dayNumber: day), local - day * 86_400, offset)
     }
 
+    /// The instant a local date begins (its first second that exists, across a DST change).
+    public func startOfDay(_ day: LocalDate) -> Date { date(zone.utc(fromLocal: day.dayNumber * 86_400)) }
+
+    /// The zone's identifier, e.g. `America/Denver`.
+    public var timeZoneIdentifier: String { timeZone.identifier }
+
     private func seconds(_ date: Date) -> Int64 { date.epochSeconds }
     private func date(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: Double(seconds)) }
 

@@ -95,12 +95,19 @@ public struct SLARespondedAfterBreach: EventPayload {
     public var respondedAt: Date
     /// Business time between the deadline and the response.
     public var businessSecondsLate: Int
+    /// Business time from the clock's start to the response, as `sla.met` gives it; absent on
+    /// records written before it was added.
+    public var businessSecondsUsed: Int?
 
-    public init(metric: SLAMetric = .firstResponse, dueAt: Date, respondedAt: Date, businessSecondsLate: Int) {
+    public init(
+        metric: SLAMetric = .firstResponse, dueAt: Date, respondedAt: Date, businessSecondsLate: Int,
+        businessSecondsUsed: Int? = nil
+    ) {
         self.metric = metric
         self.dueAt = ISO8601.wholeSeconds(dueAt)
         self.respondedAt = ISO8601.wholeSeconds(respondedAt)
         self.businessSecondsLate = businessSecondsLate
+        self.businessSecondsUsed = businessSecondsUsed
     }
 }
 

@@ -279,10 +279,11 @@ public struct FirstResponseClock: Sendable, Equatable {
     private func respondedAfterBreach(policy: SLAPolicy) -> [Output] {
         guard phase == .breached, let dueAt, let respondedAt else { return [] }
         let late = policy.calendar.businessElapsed(from: dueAt, to: respondedAt).components.seconds
+        let used = startedAt.map { policy.calendar.businessElapsed(from: $0, to: max(respondedAt, $0)).components.seconds }
         // A reply sent before the deadline but seen only after the breach fired (input later
         // than the late-input hold) is recorded as it was: 0 seconds late.
         return [.respondedAfterBreach(SLARespondedAfterBreach(dueAt: dueAt, respondedAt: respondedAt,
-                                                              businessSecondsLate: Int(late)),
+                                                              businessSecondsLate: Int(late), businessSecondsUsed: used.map { Int($0) }),
                                       cause: "respondedAfterBreach")]
     }
 

@@ -1,0 +1,126 @@
+import Foundation
+import HelpdeskModel
+
+/// The history store: tickets' current state and their timelines, behind one protocol with a
+/// SQLite (`SQLiteHistory`) and a PostgreSQL (`PostgresHistory`) implementation. Both pass the
+/// same contract suite (`HistoryContractTests`).
+public protocol HistoryRepository: Sendable {
+    /// Applies a batch of events in one transaction: each event not stored yet (by `eventId`)
+    /// joins its ticket's timeline and is folded into the ticket's row. Returns how many were
+    /// new. When this returns, the batch is durable; when it throws, nothing of it was written.
+    @discardableResult
+    func apply(_ events: [HistoryEvent]) async throws -> Int
+    /// A ticket's row and its timeline, in event-time order.
+    func ticket(_ ticketId: String) async throws -> TicketHistory?
+    /// Open tickets, the least time left first (no clock last), a page at a time.
+    func openTickets(_ query: OpenTicketQuery) async throws -> TicketPage
+    /// Tickets whose deadline passed unmet within `range`, by deadline.
+    func breaches(_ query: BreachQuery) async throws -> TicketPage
+    /// The closed clocks (met or breached) that started within `range`.
+    func attainmentSamples(startedIn range: Range<Date>) async throws -> [AttainmentSample]
+    /// Every ticket row, in ticket id order: what the rebuild test compares.
+    func allTickets() async throws -> [TicketRecord]
+    /// How many events the store holds.
+    func eventCount() async throws -> Int
+}
+
+/// A timeline entry: what happened, when, and the event as it came.
+public struct TimelineEntry: Sendable, Equatable {
+    public var eventId: String
+    public var type: String
+    public var at: Date
+    public var topic: String
+    public var summary: String
+    public var body: String
+
+    public init(eventId: String, type: String, at: Date, topic: String, summary: String, body: String) {
+        self.eventId = eventId
+        self.type = type
+        self.at = at
+        self.topic = topic
+        self.summary = summary
+        self.body = body
+    }
+}
+
+public struct TicketHistory: Sendable, Equatable {
+    public var ticket: TicketRecord
+    public var timeline: [TimelineEntry]
+
+    public init(ticket: TicketRecord, timeline: [TimelineEntry]) {
+        self.ticket = ticket
+        self.timeline = timeline
+    }
+}
+
+/// Where a page ends: the sort key and the ticket id of its last row. On the wire it is
+/// `<key>~<ticketId>`, opaque to callers.
+public struct PageCursor: Sendable, Equatable {
+    public var key: Int64
+    public var ticketId: String
+
+    public init(key: Int64, ticketId: String) {
+        self.key = key
+        self.ticketId = ticketId
+    }
+
+    public init?(token: String) {
+        guard let tilde = token.firstIndex(of: "~"), let key = Int64(token[..<tilde]) else { return nil }
+        let id = String(token[token.index(after: tilde)...])
+        guard !id.isEmpty, id.utf8.count <= 200 else { return nil }
+        self.init(key: key, ticketId: id)
+    }
+
+    public var token: String { "\(key)~\(ticketId)" }
+}
+
+public struct TicketPage: Sendable, Equatable {
+    public var tickets: [TicketRecord]
+    /// The cursor of the next page; nil on the last.
+    public var next: PageCursor?
+
+    public init(tickets: [TicketRecord], next: PageCursor?) {
+        self.tickets = tickets
+        self.next = next
+    }
+}
+
+public struct OpenTicketQuery: Sendable, Equatable {
+    public var severity: Severity?
+    public var clock: ClockState?
+    public var organizationId: String?
+    public var escalation: EscalationState?
+    public var limit: Int
+    public var after: PageCursor?
+
+    public static let maxLimit = 500
+
+    public init(
+        severity: Severity? = nil, clock: ClockState? = nil, organizationId: String? = nil, escalation: EscalationState? = nil,
+        limit: Int = 50, after: PageCursor? = nil
+    ) {
+        self.severity = severity
+        self.clock = clock
+        self.organizationId = organizationId
+        self.escalation = escalation
+        self.limit = limit
+        self.after = after
+    }
+}
+
+public struct BreachQuery: Sendable, Equatable {
+    public var range: Range<Date>
+    public var limit: Int
+    public var after: PageCursor?
+
+    public init(range: Range<Date>, limit: Int = 100, after: PageCursor? = nil) {
+        self.range = range
+        self.limit = limit
+        self.after = after
+    }
+}
+
+extension TicketRecord {
+    /// The open-ticket page's sort key: the deadline's epoch second; tickets without a clock last.
+    public var dueSortKey: Int64 { dueAt?.epochSeconds ?? Int64.max }
+}

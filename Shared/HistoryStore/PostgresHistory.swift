@@ -1,0 +1,234 @@
+import Foundation
+import HelpdeskModel
+import Logging
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// The history store in PostgreSQL (postgres-nio): for compose, and for running several
+/// projectors and readers on several machines. Projectors that own different partitions may
+/// fold events of one ticket at once: each batch locks its tickets' rows (in ticket id order,
+/// so two batches never wait on each other in a circle) before it reads them.
+public final class PostgresHistory: HistoryRepository {
+    private let client: PostgresClient
+    private let logger: Logger
+    /// The migration under way or done; a failed one is forgotten, so the next call tries again.
+    private let migration = Mutex<Task<Void, any Error>?>(nil)
+    /// Rows per multi-row statement: 34 columns × 1,000 stays under PostgreSQL's 65,535 binds.
+    static let rowsPerStatement = 1_000
+
+    /// A client for `url`; nothing connects until `run()` runs (a `Service` of the group) and
+    /// `migrate()` is called.
+    public init(url: String, logger: Logger) throws {
+        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// Runs the connection pool until cancelled.
+    public func run() async { await client.run() }
+
+    /// `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
+    static func configuration(_ text: String) throws -> PostgresClient.Configuration {
+        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql",
+              let host = url.host, !host.isEmpty, let user = url.user, !user.isEmpty
+        else {
+            throw HistoryStoreError.badURL("not a postgres://user[:password]@host[:port]/database URL")
+        }
+        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        let tls: PostgresClient.Configuration.TLS
+        switch url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer" {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require": tls = .require(.makeClientConfiguration())
+        case let other: throw HistoryStoreError.badURL("sslmode \(other): use disable, prefer or require")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: url.port ?? 5432, username: user, password: url.password,
+            database: database.isEmpty ? nil : database, tls: tls)
+        configuration.options.maximumConnections = 8
+        return configuration
+    }
+
+    /// Migrates once, before the first query: every method waits for it.
+    public func ready() async throws {
+        let task = migration.withLock { task in
+            if let task { return task }
+            let made = Task { try await self.migrate() }
+            task = made
+            return made
+        }
+        do {
+            try await task.value
+        } catch {
+            migration.withLock { if $0 == task { $0 = nil } }
+            throw error
+        }
+    }
+
+    /// Applies the migrations this build knows and the database lacks, in one transaction,
+    /// under an advisory lock so that instances starting together migrate once.
+    private func migrate() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(7215470419)", logger: self.logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                logger: self.logger)
+            var applied = -1
+            for try await version in try await connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                                                                logger: self.logger).decode(Int.self) {
+                applied = version
+            }
+            if let known = HistorySchema.migrations.last?.version, applied > known { throw HistoryStoreError.newerSchema(applied) }
+            for migration in HistorySchema.migrations where migration.version > applied {
+                for statement in migration.statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger) }
+                let now = Int64(Date().timeIntervalSince1970)
+                try await connection.query("INSERT INTO schema_migrations (version, applied_at) VALUES (\(migration.version), \(now))",
+                                           logger: self.logger)
+            }
+        }
+    }
+
+    public func apply(_ events: [HistoryEvent]) async throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        try await ready()
+        return try await client.withTransaction(logger: logger) { connection in
+            var inserted = Set<String>()
+            for chunk in Self.chunks(events) {
+                let sql = "INSERT INTO events (\(HistorySchema.eventColumns)) VALUES "
+                    + "\(Self.placeholders(rows: chunk.count, columns: HistorySchema.eventColumnCount)) "
+                    + "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+                for try await id in try await connection.query(
+                    Self.query(sql, chunk.flatMap(HistorySchema.eventValues)), logger: self.logger
+                ).decode(String.self) {
+                    inserted.insert(id)
+                }
+            }
+            // The first occurrence of each new id; a later copy in the same batch is a duplicate.
+            var new = [HistoryEvent]()
+            for event in events where inserted.remove(event.eventId) != nil { new.append(event) }
+            guard !new.isEmpty else { return 0 }
+            let ticketIds = Set(new.map(\.ticketId)).sorted()
+            // Every row exists before it is locked, so that two projectors never both create one.
+            let placeholders = new.reduce(into: [String: TicketRecord]()) { rows, event in
+                rows[event.ticketId] = rows[event.ticketId]
+                    ?? TicketRecord(ticketId: event.ticketId, source: event.source, externalId: event.externalId)
+            }
+            for chunk in Self.chunks(ticketIds) {
+                let sql = "INSERT INTO tickets (\(TicketColumns.names)) VALUES "
+                    + "\(Self.placeholders(rows: chunk.count, columns: TicketColumns.all.count)) ON CONFLICT (ticket_id) DO NOTHING"
+                try await connection.query(Self.query(sql, chunk.flatMap { TicketColumns.values(placeholders[$0]!) }),
+                                           logger: self.logger)
+            }
+            var existing = [String: TicketRecord]()
+            for chunk in Self.chunks(ticketIds) {
+                let sql = "\(HistorySchema.ticketSelect) WHERE ticket_id IN (\(Self.list(chunk.count))) ORDER BY ticket_id FOR UPDATE"
+                for try await row in try await connection.query(Self.query(sql, chunk.map { .text($0) }), logger: self.logger) {
+                    let record = try TicketColumns.record(try Self.values(row))
+                    existing[record.ticketId] = record
+                }
+            }
+            for chunk in Self.chunks(HistoryFold.rows(existing: existing, newEvents: new)) {
+                let sql = HistorySchema.ticketUpsert.replacingOccurrences(
+                    of: "VALUES (\(TicketColumns.all.map { _ in "?" }.joined(separator: ", ")))",
+                    with: "VALUES \(Self.placeholders(rows: chunk.count, columns: TicketColumns.all.count))")
+                try await connection.query(Self.query(sql, chunk.flatMap(TicketColumns.values)), logger: self.logger)
+            }
+            return new.count
+        }
+    }
+
+    public func ticket(_ ticketId: String) async throws -> TicketHistory? {
+        guard let record = try await tickets("\(HistorySchema.ticketSelect) WHERE ticket_id = ?", [.text(ticketId)]).first else {
+            return nil
+        }
+        let timeline = try await rows(HistorySchema.timelineSelect, [.text(ticketId)]).map(HistorySchema.timelineEntry)
+        return TicketHistory(ticket: record, timeline: timeline)
+    }
+
+    public func openTickets(_ query: OpenTicketQuery) async throws -> TicketPage {
+        let (sql, parameters) = HistorySchema.openTickets(query)
+        return HistorySchema.page(try await tickets(sql, parameters), limit: query.limit) { $0.dueSortKey }
+    }
+
+    public func breaches(_ query: BreachQuery) async throws -> TicketPage {
+        let (sql, parameters) = HistorySchema.breaches(query)
+        return HistorySchema.page(try await tickets(sql, parameters), limit: query.limit) { $0.dueAt?.epochSeconds ?? 0 }
+    }
+
+    public func attainmentSamples(startedIn range: Range<Date>) async throws -> [AttainmentSample] {
+        try await rows(HistorySchema.attainmentSelect, [.integer(range.lowerBound.epochSeconds), .integer(range.upperBound.epochSeconds)])
+            .compactMap(HistorySchema.attainmentSample)
+    }
+
+    public func allTickets() async throws -> [TicketRecord] {
+        try await tickets("\(HistorySchema.ticketSelect) ORDER BY ticket_id", [])
+    }
+
+    public func eventCount() async throws -> Int {
+        try await rows("SELECT COUNT(*) FROM events", []).first.flatMap { values -> Int? in
+            if case .integer(let count) = values.first { return Int(count) }
+            return nil
+        } ?? 0
+    }
+
+    private func tickets(_ sql: String, _ parameters: [SQLValue]) async throws -> [TicketRecord] {
+        try await rows(sql, parameters).map(TicketColumns.record)
+    }
+
+    private func rows(_ sql: String, _ parameters: [SQLValue]) async throws -> [[SQLValue]] {
+        try await ready()
+        var result = [[SQLValue]]()
+        for try await row in try await client.query(Self.query(sql, parameters), logger: logger) {
+            result.append(try Self.values(row))
+        }
+        return result
+    }
+
+    /// `sql` with its `?` marks numbered as PostgreSQL wants them (`$1`, `$2`, …) and `values` bound.
+    static func query(_ sql: String, _ values: [SQLValue]) -> PostgresQuery {
+        var numbered = ""
+        numbered.reserveCapacity(sql.utf8.count + values.count * 3)
+        var index = 0
+        for character in sql {
+            if character == "?" {
+                index += 1
+                numbered += "$\(index)"
+            } else {
+                numbered.append(character)
+            }
+        }
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
+            case .text(let text): bindings.append(text)
+            case .integer(let number): bindings.append(number)
+            case .real(let number): bindings.append(number)
+            case .null: bindings.appendNull()
+            }
+        }
+        return PostgresQuery(unsafeSQL: numbered, binds: bindings)
+    }
+
+    static func values(_ row: PostgresRow) throws -> [SQLValue] {
+        try row.map { cell -> SQLValue in
+            guard cell.bytes != nil else { return .null }
+            switch cell.dataType {
+            case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+            case .float4, .float8, .numeric: return .real(try cell.decode(Double.self))
+            default: return .text(try cell.decode(String.self))
+            }
+        }
+    }
+
+    private static func list(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+
+    /// `(?, ?), (?, ?)` for rows × columns.
+    private static func placeholders(rows: Int, columns: Int) -> String {
+        let row = "(\(list(columns)))"
+        return Array(repeating: row, count: rows).joined(separator: ", ")
+    }
+
+    private static func chunks<T>(_ items: [T]) -> [ArraySlice<T>] {
+        stride(from: 0, to: items.count, by: rowsPerStatement).map { items[$0..<min($0 + rowsPerStatement, items.count)] }
+    }
+}

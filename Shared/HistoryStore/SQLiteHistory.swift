@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+import HelpdeskModel
+
+/// The history store in a SQLite file (GRDB): the embedded default of `helpdesk dev` and of a
+/// single-machine install. WAL mode, so reads go on while the projector writes; every
+/// transaction is synced before `apply` returns. One projector process writes a file.
+public final class SQLiteHistory: HistoryRepository {
+    private let pool: DatabasePool
+
+    /// Opens (creating it and its folder if needed) and migrates the file at `path`.
+    public init(path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // Durable when a transaction returns, across a power loss too: offsets are
+            // committed to Kafka only after it.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in HistorySchema.migrations {
+            migrator.registerMigration("v\(migration.version)") { db in
+                for statement in migration.statements { try db.execute(sql: statement) }
+            }
+        }
+        return migrator
+    }
+
+    public func apply(_ events: [HistoryEvent]) async throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        return try await pool.write { db in
+            let insert = try db.cachedStatement(sql: HistorySchema.eventInsert)
+            var new = [HistoryEvent]()
+            new.reserveCapacity(events.count)
+            for event in events {
+                try insert.execute(arguments: Self.arguments(HistorySchema.eventValues(event)))
+                if db.changesCount > 0 { new.append(event) }
+            }
+            guard !new.isEmpty else { return 0 }
+            var existing = [String: TicketRecord]()
+            let select = try db.cachedStatement(sql: "\(HistorySchema.ticketSelect) WHERE ticket_id = ?")
+            for ticketId in Set(new.map(\.ticketId)) {
+                if let row = try Row.fetchOne(select, arguments: [ticketId]) {
+                    existing[ticketId] = try TicketColumns.record(Self.values(row))
+                }
+            }
+            let upsert = try db.cachedStatement(sql: HistorySchema.ticketUpsert)
+            for row in HistoryFold.rows(existing: existing, newEvents: new) {
+                try upsert.execute(arguments: Self.arguments(TicketColumns.values(row)))
+            }
+            return new.count
+        }
+    }
+
+    public func ticket(_ ticketId: String) async throws -> TicketHistory? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "\(HistorySchema.ticketSelect) WHERE ticket_id = ?", arguments: [ticketId])
+            else { return nil }
+            let timeline = try Row.fetchAll(db, sql: HistorySchema.timelineSelect, arguments: [ticketId])
+                .map { try HistorySchema.timelineEntry(Self.values($0)) }
+            return TicketHistory(ticket: try TicketColumns.record(Self.values(row)), timeline: timeline)
+        }
+    }
+
+    public func openTickets(_ query: OpenTicketQuery) async throws -> TicketPage {
+        let (sql, parameters) = HistorySchema.openTickets(query)
+        return HistorySchema.page(try await tickets(sql, parameters), limit: query.limit) { $0.dueSortKey }
+    }
+
+    public func breaches(_ query: BreachQuery) async throws -> TicketPage {
+        let (sql, parameters) = HistorySchema.breaches(query)
+        return HistorySchema.page(try await tickets(sql, parameters), limit: query.limit) { $0.dueAt?.epochSeconds ?? 0 }
+    }
+
+    public func attainmentSamples(startedIn range: Range<Date>) async throws -> [AttainmentSample] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: HistorySchema.attainmentSelect,
+                             arguments: [range.lowerBound.epochSeconds, range.upperBound.epochSeconds])
+                .compactMap { try HistorySchema.attainmentSample(Self.values($0)) }
+        }
+    }
+
+    public func allTickets() async throws -> [TicketRecord] {
+        try await tickets("\(HistorySchema.ticketSelect) ORDER BY ticket_id", [])
+    }
+
+    public func eventCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    }
+
+    private func tickets(_ sql: String, _ parameters: [SQLValue]) async throws -> [TicketRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: Self.arguments(parameters)).map { try TicketColumns.record(Self.values($0)) }
+        }
+    }
+
+    private static func arguments(_ values: [SQLValue]) -> StatementArguments {
+        StatementArguments(values.map { value -> DatabaseValue in
+            switch value {
+            case .text(let text): text.databaseValue
+            case .integer(let number): number.databaseValue
+            case .real(let number): number.databaseValue
+            case .null: .null
+            }
+        })
+    }
+
+    private static func values(_ row: Row) -> [SQLValue] {
+        row.databaseValues.map { value in
+            switch value.storage {
+            case .null: .null
+            case .int64(let number): .integer(number)
+            case .double(let number): .real(number)
+            case .string(let text): .text(text)
+            case .blob(let data): .text(String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import HelpdeskModel
+import PropertyBased
+import Testing
+import TestSupport
+
+/// The ticket row is a function of the events, not of the order the topics are read in: each
+/// topic's records of a ticket come in order, but topics interleave however the consumer
+/// polls them.
+@Suite("history: the ticket fold")
+struct TicketFoldPropertyTests {
+    /// Every topic's events of one ticket with a full life: received, classified, clock started,
+    /// warned, breached, answered late, re-prioritized, assigned, escalated with conditions, and
+    /// a notification delivered.
+    static func topicsOfOneTicket() -> [[HistoryEvent]] {
+        var ticket = TicketEvents("P-1")
+        let opened = at("2026-11-02T16:00:00Z")
+        let due = opened.addingTimeInterval(3_600)
+        let delivery = NotificationDelivery(notificationId: EventID(rawValue: "n-1"), audience: .supportLead, kind: .slaBreached,
+                                            channel: .email, route: "leads", recipient: "lead@support.example", attempts: 1)
+        return [
+            [ticket.received(at: opened)],
+            [ticket.classified(.critical, openedAt: opened, at: opened.addingTimeInterval(2))],
+            [ticket.started(.critical, at: opened, due: due),
+             ticket.event(SLAWarning(dueAt: due, remainingSeconds: 900), at: due.addingTimeInterval(-900), on: Topics.slaEvents),
+             ticket.breached(.critical, due: due),
+             ticket.lateResponse(at: due.addingTimeInterval(300), due: due, late: 300, used: 3_900)],
+            [ticket.severityChanged(.major, by: "sam", at: opened.addingTimeInterval(60)),
+             ticket.event(TicketAssigned(assignee: "bo", assignedBy: nil, assignedAt: opened), at: opened, on: Topics.activity),
+             ticket.status(.open, at: opened.addingTimeInterval(70))],
+            [ticket.event(EscalationRequested(by: "system", via: .slaBreach), at: due, on: Topics.escalationEvents),
+             ticket.event(EscalationEvaluating(engineer: "eve", by: "sam"), at: due, on: Topics.escalationEvents),
+             ticket.event(EscalationEscalated(by: "eve"), at: due, on: Topics.escalationEvents),
+             ticket.event(EscalationConditionRecorded(condition: .troubleshootingVerified, by: "eve", note: nil), at: due,
+                          on: Topics.escalationEvents),
+             ticket.event(EscalationDeEscalationRefused(by: "eve", missing: [.actionPlanConfirmed, .partiesAgreed]), at: due,
+                          on: Topics.escalationEvents)],
+            [ticket.event(NotificationDelivered(delivery, latencyMs: 40, deliveredAt: due), at: due, on: Topics.notificationsDelivered)],
+        ]
+    }
+
+    static func fold(_ events: [HistoryEvent]) -> TicketRecord {
+        var row = TicketRecord(ticketId: events[0].ticketId, source: "crm", externalId: "P-1")
+        for event in events { row.apply(event.fact, at: event.at) }
+        return row
+    }
+
+    /// Interleaves the topics: each choice takes the next event of one topic still holding some.
+    static func interleave(_ topics: [[HistoryEvent]], choices: [Int]) -> [HistoryEvent] {
+        var queues = topics
+        var result = [HistoryEvent]()
+        var choice = choices.makeIterator()
+        while queues.contains(where: { !$0.isEmpty }) {
+            let open = queues.indices.filter { !queues[$0].isEmpty }
+            let pick = open[(choice.next() ?? 0) % open.count]
+            result.append(queues[pick].removeFirst())
+        }
+        return result
+    }
+
+    @Test func anyInterleavingOfTheTopicsFoldsToTheSameRow() async {
+        let topics = Self.topicsOfOneTicket()
+        let expected = Self.fold(topics.flatMap { $0 })
+        #expect(expected.severity == .major && expected.severitySetBy == "sam" && expected.clock == .breached)
+        #expect(expected.escalation == .escalated && expected.conditions == [.troubleshootingVerified])
+        await propertyCheck(count: 300, input: Gen.int(in: 0...1_000).array(of: 20...20)) { choices in
+            #expect(Self.fold(Self.interleave(topics, choices: choices)) == expected)
+        }
+    }
+
+    @Test func aNewEscalationRoundStartsWithoutTheLastRoundsConditions() {
+        var ticket = TicketEvents("P-2")
+        let time = at("2026-11-02T16:00:00Z")
+        let events = [
+            ticket.event(EscalationRequested(by: "pat", via: .api), at: time, on: Topics.escalationEvents),
+            ticket.event(EscalationConditionRecorded(condition: .partiesAgreed, by: "eve", note: nil), at: time, on: Topics.escalationEvents),
+            ticket.event(EscalationDeEscalated(by: "eve"), at: time, on: Topics.escalationEvents),
+            ticket.event(EscalationRequested(by: "pat", via: .ccReply), at: time, on: Topics.escalationEvents),
+        ]
+        let row = Self.fold(events)
+        #expect(row.escalation == .requested && row.conditions.isEmpty)
+        #expect(Self.fold(Array(events.prefix(3))).conditions == [.partiesAgreed], "kept until the next round")
+    }
+
+    @Test func aRejectedOrDocumentationTicketIsNeverOpenWhateverCameFirst() {
+        var ticket = TicketEvents("P-3")
+        let time = at("2026-11-02T16:00:00Z")
+        let received = ticket.received(at: time)
+        let rejected = ticket.event(TicketRejected(organizationId: "acme", reason: .ineligiblePlan, message: "no plan"), at: time,
+                                    on: Topics.rejected)
+        let docs = ticket.event(TicketRoutedToDocs(subject: "typo", reason: "documentation"), at: time, on: Topics.docsFeedback)
+        #expect(Self.fold([rejected, received]).disposition == .rejected)
+        #expect(Self.fold([received, rejected]).disposition == .rejected)
+        #expect(Self.fold([docs, received]).disposition == .documentation)
+        #expect(!Self.fold([received, docs]).isOpen && Self.fold([received]).isOpen)
+    }
+
+    @Test func aRecordThatIsNotAnEventIsRefusedWithItsReason() {
+        for (bytes, needle) in [
+            (Array("not json".utf8), "not an event"),
+            (Array(#"{"type":"sla.met","eventId":"e","ticketId":"t","source":"s","externalId":"x","at":"2026-11-02T16:00:00Z"}"#.utf8),
+             "a sla.met that does not decode"),
+        ] {
+            #expect(throws: HistoryDecodingError.self) { try HistoryEvent(topic: Topics.slaEvents, partition: 0, offset: 0, bytes: bytes) }
+            do {
+                _ = try HistoryEvent(topic: Topics.slaEvents, partition: 0, offset: 0, bytes: bytes)
+            } catch {
+                #expect(error.code == "malformed_event" && error.reason.contains(needle))
+            }
+        }
+        let unknown = Array(#"{"type":"ticket.merged","eventId":"e","ticketId":"t","source":"s","externalId":"x","at":"2026-11-02T16:00:00Z"}"#.utf8)
+        let kept = try? HistoryEvent(topic: Topics.activity, partition: 0, offset: 0, bytes: unknown)
+        #expect(kept?.fact == .other && kept?.summary == "ticket.merged", "an unknown type is kept on the timeline")
+    }
+}
