@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "helpdesk",
             dependencies: [
-                "HelpdeskModel", "MessageBus", "KafkaTransport", "ServiceRuntime", "SLATimerService",
+                "HelpdeskModel", "MessageBus", "KafkaTransport", "ServiceRuntime", "SLATimerService", "HistoryStore", "HistoryService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -327,7 +327,7 @@ let package = Package(
         .testTarget(
             name: "ProcessTests",
             dependencies: [
-                "MessageBus", "HelpdeskModel", "KafkaTransport", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "MessageBus", "HelpdeskModel", "KafkaTransport", "TestSupport", "HistoryStore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -55,6 +55,11 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for every service to be ready.")
     var readyTimeout = 120
 
+    @Option(help: ArgumentHelp(
+        "Where the history service keeps its SQLite store (history.sqlite).",
+        discussion: "Kept across runs; delete the folder for a store that starts empty."))
+    var dataDir = ".helpdesk/dev"
+
     func validate() throws {
         _ = try scaleCounts()
         _ = try settings()
@@ -135,6 +140,9 @@ struct DevCommand: AsyncParsableCommand {
                 overrides["NOTIFIER_SMTP_URL"] = ""
                 overrides["NOTIFIER_ROUTES_FILE"] = ""
             }
+            // The history store: SQLite in the data folder, where compose runs PostgreSQL.
+            let dataFolder = URL(fileURLWithPath: dataDir, isDirectory: true).standardizedFileURL.path
+            overrides["HISTORY_DATABASE_URL"] = "sqlite:\(dataFolder)/history.sqlite"
             overrides.merge(try settings()) { _, set in set }
             instances = plan.instances(bootstrap: bootstrap, scale: try scaleCounts(), portOffset: portOffset, overrides: overrides)
             let services = DevSupervisor(plan: plan, bootstrap: bootstrap, portOffset: portOffset, overrides: overrides,
@@ -216,6 +224,12 @@ struct DevCommand: AsyncParsableCommand {
         if let timer = first("sla-timer"), let port = timer.port {
             lines.append("  a ticket's clock:        http://127.0.0.1:\(port)/v1/sla/{ticketId}  or  \(helpdesk) sla status crm/DEMO-1")
             lines.append("  sla reader tokens:       \(timer.environment["SLA_API_TOKENS"] ?? "none")  (name=token)")
+        }
+        if let history = first("history"), let port = history.port {
+            lines.append("  history API:             http://127.0.0.1:\(port)/v1/tickets/{ticketId}, /v1/open-tickets, /v1/reports/attainment")
+            lines.append("  history tokens:          \(history.environment["HISTORY_API_TOKENS"] ?? "none")  (name=token)")
+            lines.append("  reports:                 \(helpdesk) report attainment --from 2026-11-01 --to 2026-11-30 "
+                + "--database \(history.environment["HISTORY_DATABASE_URL"] ?? "")")
         }
         if first("notifier") != nil {
             lines.append("  notifications:           "

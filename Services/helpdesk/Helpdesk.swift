@@ -6,7 +6,7 @@ struct Helpdesk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "helpdesk",
         abstract: "HelpdeskSLA operator tool.",
-        subcommands: [DevCommand.self, WatchCommand.self, SLACommand.self, ClassifyCommand.self, SendCommand.self, TailCommand.self, BrokerCommand.self, BenchCommand.self])
+        subcommands: [DevCommand.self, WatchCommand.self, SLACommand.self, ReportCommand.self, ClassifyCommand.self, SendCommand.self, TailCommand.self, BrokerCommand.self, BenchCommand.self])
 
     /// Bad input gets one line on stderr and a non-zero exit; help and explicit exits behave as usual.
     static func main() async {

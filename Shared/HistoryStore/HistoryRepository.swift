@@ -54,7 +54,7 @@ public struct TicketHistory: Sendable, Equatable {
 }
 
 /// Where a page ends: the sort key and the ticket id of its last row. On the wire it is
-/// `<key>~<ticketId>`, opaque to callers.
+/// `<key>~<ticketId>`; any such position is a valid place to start a page after.
 public struct PageCursor: Sendable, Equatable {
     public var key: Int64
     public var ticketId: String
@@ -64,10 +64,17 @@ public struct PageCursor: Sendable, Equatable {
         self.ticketId = ticketId
     }
 
+    /// `-?[0-9]{1,19}~` and 1 to 200 characters other than a line feed. A key beyond the
+    /// 64-bit range stands for the range's end.
     public init?(token: String) {
-        guard let tilde = token.firstIndex(of: "~"), let key = Int64(token[..<tilde]) else { return nil }
+        guard let tilde = token.firstIndex(of: "~") else { return nil }
+        let digits = token[..<tilde]
+        let negative = digits.hasPrefix("-")
+        let magnitude = negative ? digits.dropFirst() : digits[...]
+        guard (1...19).contains(magnitude.count), magnitude.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let key = Int64(digits) ?? (negative ? Int64.min : Int64.max)
         let id = String(token[token.index(after: tilde)...])
-        guard !id.isEmpty, id.utf8.count <= 200 else { return nil }
+        guard (1...200).contains(id.unicodeScalars.count), !id.unicodeScalars.contains("\n") else { return nil }
         self.init(key: key, ticketId: id)
     }
 

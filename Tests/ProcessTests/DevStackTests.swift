@@ -40,16 +40,18 @@ struct DevStackTests {
 
     @Test func theDemoFlowsToStartedClocksAndAnEscalationAndCtrlCLeavesNothingBehind() async throws {
         let bootstrapFile = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID()).bootstrap").path
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID())-data").path
         let offset = Int.random(in: 1_000...20_000)
         let dev = try ChildProcess(Binaries.path("helpdesk"), [
             "dev", "--demo", "--scale", "sla-timer=2", "--port-offset", String(offset),
             "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path,
             "--demo-file", Self.root.appendingPathComponent("demo/tickets.jsonl").path,
-            "--bootstrap-file", bootstrapFile,
+            "--bootstrap-file", bootstrapFile, "--data-dir", dataDir,
         ], environment: ["LOG_LEVEL": "warning"], mergeStandardError: true)
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
         try await Self.waitForStack(dev)
         let banner = dev.output.joined(separator: "\n")
-        for expected in ["intake API:", "intake API keys:", "escalation tokens:", "sla-timer-2", "/metrics", "notifications:"] {
+        for expected in ["intake API:", "intake API keys:", "escalation tokens:", "sla-timer-2", "/metrics", "notifications:", "history API:"] {
             #expect(banner.contains(expected), "the banner names \(expected)")
         }
         let bootstrap = try String(contentsOfFile: bootstrapFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -69,8 +71,16 @@ struct DevStackTests {
             let metrics = httpGet(8085 + offset, "/metrics")?.body ?? ""
             return (metricValue(metrics, #"helpdesk_notifier_delivered_total{channel="log"}"#) ?? 0) >= 2
         }
+        // The history service keeps every ticket in its SQLite store, which the CLI reads too.
+        var report = ""
+        try await waitFor("the history holds DEMO-1's met clock and DEMO-2's escalation", seconds: 30) {
+            report = (try? runHelpdesk(["report", "ticket", "crm/DEMO-1", "--database", "sqlite:\(dataDir)/history.sqlite"]).stdout) ?? ""
+            let escalation = (try? runHelpdesk(["report", "ticket", "crm/DEMO-2", "--database", "sqlite:\(dataDir)/history.sqlite"]).stdout) ?? ""
+            return report.contains("clock met") && escalation.contains("escalation requested")
+        }
+        #expect(report.contains("ticket.classified") && report.contains("sla.started"), "\(report)")
         let children = Self.children(of: dev.process.processIdentifier)
-        #expect(children.count == 7, "broker, intake, classifier, two sla-timers, escalation, notifier: \(children)")
+        #expect(children.count == 8, "broker, intake, classifier, two sla-timers, escalation, notifier, history: \(children)")
         kill(dev.process.processIdentifier, SIGINT)
         #expect(await dev.exitStatus() == 0)
         for child in children {

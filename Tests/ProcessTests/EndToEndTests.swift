@@ -145,11 +145,13 @@ struct EndToEndTests {
         try Self.policy.write(toFile: policyFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
         let bootstrapFile = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID()).bootstrap").path
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID())-data").path
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let portOffset = Int.random(in: 1_000...20_000)
         let dev = try ChildProcess(Binaries.path("helpdesk"), [
             "dev", "--scale", "sla-timer=\(instances)", "escalation=\(instances)", "--port-offset", String(portOffset),
             "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path, "--bootstrap-file", bootstrapFile,
-            "--set", "HELPDESK_POLICY_FILE=\(policyFile)", "KAFKA_SESSION_TIMEOUT_MS=6000", "KAFKA_HEARTBEAT_INTERVAL_MS=500",
+            "--data-dir", dataDir, "--set", "HELPDESK_POLICY_FILE=\(policyFile)", "KAFKA_SESSION_TIMEOUT_MS=6000", "KAFKA_HEARTBEAT_INTERVAL_MS=500",
         ], environment: ["LOG_LEVEL": ProcessInfo.processInfo.environment["E2E_LOG_LEVEL"] ?? "warning"], stdin: Pipe(),
            mergeStandardError: true)
         try await DevStackTests.waitForStack(dev)
@@ -201,7 +203,8 @@ struct EndToEndTests {
             break
         }
 
-        // Faults: a random service instance (never the broker) is killed every 3 s; helpdesk dev restarts it.
+        // Faults: a random service instance (never the broker) is killed every 2 s, the history's
+        // projector first; helpdesk dev restarts it.
         let killer = Task {
             guard kills else { return 0 }
             var killed = 0
@@ -210,7 +213,10 @@ struct EndToEndTests {
                 let services = DevStackTests.children(of: dev.process.processIdentifier).filter { pid in
                     (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)).map { !$0.contains("broker") } ?? false
                 }
-                guard let victim = services.randomElement(), !Task.isCancelled else { continue }
+                let history = services.first { pid in
+                    (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)).map { $0.contains("/history") } ?? false
+                }
+                guard let victim = (killed == 0 ? history : nil) ?? services.randomElement(), !Task.isCancelled else { continue }
                 kill(victim, SIGKILL)
                 killed += 1
             }
@@ -284,6 +290,8 @@ struct EndToEndTests {
                       Topics.docsFeedback, Topics.slaEvents, Topics.escalationEvents, Topics.notifications] {
             topics[topic] = try await Self.read(topic, bus: bus)
         }
+        try await HistoryReplayCheck.run(liveStore: "\(dataDir)/history.sqlite", bootstrap: bootstrap, bus: bus,
+                                         policyFile: policyFile, slow: slow)
         kill(dev.process.processIdentifier, SIGINT)
         #expect(await dev.exitStatus() == 0)
         if let directory = ProcessInfo.processInfo.environment["PROCESS_TEST_LOGS"] {

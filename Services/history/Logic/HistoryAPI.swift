@@ -139,8 +139,8 @@ struct Query {
 
     func cursor() throws -> PageCursor? {
         guard let value = values["after"] else { return nil }
-        guard let cursor = PageCursor(token: value), cursor.token == value else {
-            throw HTTPRefusal(.badRequest, "invalid_parameter", "after must be the next token of an earlier page.")
+        guard let cursor = PageCursor(token: value) else {
+            throw HTTPRefusal(.badRequest, "invalid_parameter", "after must be a page's next position, <key>~<ticketId>.")
         }
         return cursor
     }
@@ -167,8 +167,8 @@ struct Query {
 }
 
 /// A ticket as the API shows it.
-struct TicketView: Encodable {
-    struct Clock: Encodable {
+public struct TicketView: Encodable, Sendable {
+    public struct Clock: Encodable, Sendable {
         var state: String
         var severity: String?
         var startedAt: Date?
@@ -181,7 +181,7 @@ struct TicketView: Encodable {
         var stopReason: String?
     }
 
-    struct Escalation: Encodable {
+    public struct Escalation: Encodable, Sendable {
         var state: String
         var engineer: String?
         var conditions: [String]
@@ -209,7 +209,7 @@ struct TicketView: Encodable {
     var lastEventAt: Date?
     var events: Int
 
-    init(_ row: TicketRecord) {
+    public init(_ row: TicketRecord) {
         ticketId = row.ticketId
         source = row.source
         externalId = row.externalId
@@ -239,8 +239,8 @@ struct TicketView: Encodable {
     }
 }
 
-struct TicketHistoryView: Encodable {
-    struct Entry: Encodable {
+public struct TicketHistoryView: Encodable, Sendable {
+    public struct Entry: Encodable, Sendable {
         var eventId: String
         var type: String
         var at: Date
@@ -252,7 +252,7 @@ struct TicketHistoryView: Encodable {
     var ticket: TicketView
     var timeline: [Entry]
 
-    init(_ history: TicketHistory) throws {
+    public init(_ history: TicketHistory) throws {
         ticket = TicketView(history.ticket)
         timeline = try history.timeline.map { entry in
             Entry(eventId: entry.eventId, type: entry.type, at: entry.at, topic: entry.topic, summary: entry.summary,
@@ -261,11 +261,11 @@ struct TicketHistoryView: Encodable {
     }
 }
 
-struct PageView: Encodable {
+public struct PageView: Encodable, Sendable {
     var tickets: [TicketView]
     var next: String?
 
-    init(_ page: TicketPage) {
+    public init(_ page: TicketPage) {
         tickets = page.tickets.map(TicketView.init)
         next = page.next?.token
     }

@@ -17,6 +17,8 @@ public func buildHistory(_ dependencies: ServiceDependencies, repository: (any H
         reader.fail("\(error)")
     }
     let policy = reader.policy()
+    // A second group (and store) rebuilds the history from the topics beside the live one.
+    let group = reader.string("HISTORY_CONSUMER_GROUP", default: ConsumerGroups.history)
     var store = repository
     var services = [any Service]()
     if store == nil {
@@ -38,7 +40,7 @@ public func buildHistory(_ dependencies: ServiceDependencies, repository: (any H
         let api = HistoryAPI(repository: store, policy: policy, tokens: tokens, logger: context.logger)
         return ServiceParts(
             consumption: .batched(
-                .init(group: ConsumerGroups.history, topics: HistoryEvent.topics,
+                .init(group: group, topics: HistoryEvent.topics,
                       instanceID: context.configuration.kafka.properties["group.instance.id"]),
                 HistoryProcessor(repository: store)),
             routes: { api.addRoutes(to: $0) },
