@@ -11,3 +11,4 @@ cd "$(dirname "$0")/.."
 ./scripts/bench-status.sh
 ./scripts/bench-notifier.sh
 ./scripts/bench-pipeline.sh
+./scripts/bench-history.sh

@@ -9,7 +9,7 @@ import Synchronization
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks.", subcommands: [TransportBench.self, SLABench.self, PipelineBench.self, ClassifyBench.self, SLATimerBench.self,
-                       StatusReadBench.self, WebhookReceiverBench.self])
+                       StatusReadBench.self, WebhookReceiverBench.self, HistoryBench.self])
 }
 
 struct TransportBench: AsyncParsableCommand {

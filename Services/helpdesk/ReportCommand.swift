@@ -185,6 +185,8 @@ enum ReportTable {
     }
 
     static func csvField(_ text: String) -> String {
+        // A cell a spreadsheet would run as a formula (text from a ticket) is kept as text.
+        let text = text.first.map { "=+-@\t\r".contains($0) } == true ? "'" + text : text
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

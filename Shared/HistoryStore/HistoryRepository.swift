@@ -22,6 +22,13 @@ public protocol HistoryRepository: Sendable {
     func allTickets() async throws -> [TicketRecord]
     /// How many events the store holds.
     func eventCount() async throws -> Int
+    /// Returns once the store answers with this build's schema (migrating it if needed).
+    func ready() async throws
+}
+
+extension HistoryRepository {
+    /// A store that is ready once it exists (SQLite migrates as it opens).
+    public func ready() async throws {}
 }
 
 /// A timeline entry: what happened, when, and the event as it came.
@@ -64,7 +71,7 @@ public struct PageCursor: Sendable, Equatable {
         self.ticketId = ticketId
     }
 
-    /// `-?[0-9]{1,19}~` and 1 to 200 characters other than a line feed. A key beyond the
+    /// `-?[0-9]{1,19}~` and 1 to 200 characters other than a line feed or NUL. A key beyond the
     /// 64-bit range stands for the range's end.
     public init?(token: String) {
         guard let tilde = token.firstIndex(of: "~") else { return nil }
@@ -74,7 +81,8 @@ public struct PageCursor: Sendable, Equatable {
         guard (1...19).contains(magnitude.count), magnitude.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         let key = Int64(digits) ?? (negative ? Int64.min : Int64.max)
         let id = String(token[token.index(after: tilde)...])
-        guard (1...200).contains(id.unicodeScalars.count), !id.unicodeScalars.contains("\n") else { return nil }
+        guard (1...200).contains(id.unicodeScalars.count), !id.unicodeScalars.contains("\n"), !id.unicodeScalars.contains("\u{0}")
+        else { return nil }
         self.init(key: key, ticketId: id)
     }
 
@@ -128,6 +136,10 @@ public struct BreachQuery: Sendable, Equatable {
 }
 
 extension TicketRecord {
-    /// The open-ticket page's sort key: the deadline's epoch second; tickets without a clock last.
-    public var dueSortKey: Int64 { dueAt?.epochSeconds ?? Int64.max }
+    /// The open-ticket page's sort key: the deadline's epoch second while the clock runs or has
+    /// breached unanswered; last otherwise (no clock yet, or the first response given).
+    public var dueSortKey: Int64 {
+        guard clock == .running || (clock == .breached && respondedAt == nil), let dueAt else { return Int64.max }
+        return dueAt.epochSeconds
+    }
 }

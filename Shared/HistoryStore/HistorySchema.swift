@@ -94,8 +94,9 @@ public enum HistorySchema {
             parameters.append(.text(escalation.rawValue))
         }
         if let after = query.after {
-            conditions.append("(due_sort > ? OR (due_sort = ? AND ticket_id > ?))")
-            parameters += [.integer(after.key), .integer(after.key), .text(after.ticketId)]
+            // A row value, which both databases read as one range of the index.
+            conditions.append("(due_sort, ticket_id) > (?, ?)")
+            parameters += [.integer(after.key), .text(after.ticketId)]
         }
         parameters.append(.integer(Int64(query.limit + 1)))
         return ("\(ticketSelect) WHERE \(conditions.joined(separator: " AND ")) ORDER BY due_sort, ticket_id LIMIT ?", parameters)
@@ -105,8 +106,8 @@ public enum HistorySchema {
         var conditions = ["clock = 'breached'", "due_at >= ?", "due_at < ?"]
         var parameters: [SQLValue] = [.integer(query.range.lowerBound.epochSeconds), .integer(query.range.upperBound.epochSeconds)]
         if let after = query.after {
-            conditions.append("(due_at > ? OR (due_at = ? AND ticket_id > ?))")
-            parameters += [.integer(after.key), .integer(after.key), .text(after.ticketId)]
+            conditions.append("(due_at, ticket_id) > (?, ?)")
+            parameters += [.integer(after.key), .text(after.ticketId)]
         }
         parameters.append(.integer(Int64(query.limit + 1)))
         return ("\(ticketSelect) WHERE \(conditions.joined(separator: " AND ")) ORDER BY due_at, ticket_id LIMIT ?", parameters)

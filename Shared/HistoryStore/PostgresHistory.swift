@@ -93,7 +93,9 @@ public final class PostgresHistory: HistoryRepository {
         try await ready()
         return try await client.withTransaction(logger: logger) { connection in
             var inserted = Set<String>()
-            for chunk in Self.chunks(events) {
+            // In id order, so that two projectors inserting the same events (a rebalance hands a
+            // batch on) take the index's locks in the same order.
+            for chunk in Self.chunks(events.sorted { $0.eventId < $1.eventId }) {
                 let sql = "INSERT INTO events (\(HistorySchema.eventColumns)) VALUES "
                     + "\(Self.placeholders(rows: chunk.count, columns: HistorySchema.eventColumnCount)) "
                     + "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
@@ -107,7 +109,8 @@ public final class PostgresHistory: HistoryRepository {
             var new = [HistoryEvent]()
             for event in events where inserted.remove(event.eventId) != nil { new.append(event) }
             guard !new.isEmpty else { return 0 }
-            let ticketIds = Set(new.map(\.ticketId)).sorted()
+            // Byte order, as the lock query's COLLATE "C": rows are locked in one order by all.
+            let ticketIds = Set(new.map(\.ticketId)).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             // Every row exists before it is locked, so that two projectors never both create one.
             let placeholders = new.reduce(into: [String: TicketRecord]()) { rows, event in
                 rows[event.ticketId] = rows[event.ticketId]
@@ -121,7 +124,8 @@ public final class PostgresHistory: HistoryRepository {
             }
             var existing = [String: TicketRecord]()
             for chunk in Self.chunks(ticketIds) {
-                let sql = "\(HistorySchema.ticketSelect) WHERE ticket_id IN (\(Self.list(chunk.count))) ORDER BY ticket_id FOR UPDATE"
+                let sql = "\(HistorySchema.ticketSelect) WHERE ticket_id IN (\(Self.list(chunk.count))) "
+                    + "ORDER BY ticket_id COLLATE \"C\" FOR UPDATE"
                 for try await row in try await connection.query(Self.query(sql, chunk.map { .text($0) }), logger: self.logger) {
                     let record = try TicketColumns.record(try Self.values(row))
                     existing[record.ticketId] = record
@@ -137,12 +141,31 @@ public final class PostgresHistory: HistoryRepository {
         }
     }
 
+    /// The row and the timeline from one snapshot, so that they agree.
     public func ticket(_ ticketId: String) async throws -> TicketHistory? {
-        guard let record = try await tickets("\(HistorySchema.ticketSelect) WHERE ticket_id = ?", [.text(ticketId)]).first else {
-            return nil
+        try await ready()
+        return try await client.withConnection { connection in
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)
+            do {
+                var record: TicketRecord?
+                for try await row in try await connection.query(
+                    Self.query("\(HistorySchema.ticketSelect) WHERE ticket_id = ?", [.text(ticketId)]), logger: self.logger) {
+                    record = try TicketColumns.record(try Self.values(row))
+                }
+                var timeline = [TimelineEntry]()
+                if record != nil {
+                    for try await row in try await connection.query(
+                        Self.query(HistorySchema.timelineSelect, [.text(ticketId)]), logger: self.logger) {
+                        timeline.append(try HistorySchema.timelineEntry(try Self.values(row)))
+                    }
+                }
+                try await connection.query("COMMIT", logger: self.logger)
+                return record.map { TicketHistory(ticket: $0, timeline: timeline) }
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                throw error
+            }
         }
-        let timeline = try await rows(HistorySchema.timelineSelect, [.text(ticketId)]).map(HistorySchema.timelineEntry)
-        return TicketHistory(ticket: record, timeline: timeline)
     }
 
     public func openTickets(_ query: OpenTicketQuery) async throws -> TicketPage {

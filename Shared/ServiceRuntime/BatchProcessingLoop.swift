@@ -66,7 +66,7 @@ public struct BatchProcessingLoop: Service {
                         metrics.assigned(partitions.count)
                         joined.set(true)
                     case .revoked(let partitions):
-                        try await keep(&records, subscription: subscription, metrics: &metrics)
+                        try await keep(&records, subscription: subscription, metrics: &metrics, revoking: Set(partitions))
                         metrics.revoked(partitions.count)
                     }
                 }
@@ -75,7 +75,15 @@ public struct BatchProcessingLoop: Service {
         }
     }
 
-    private func keep(_ records: inout [ConsumerRecord], subscription: any GroupSubscription, metrics: inout LoopMetrics) async throws {
+    /// Keeps the records in hand, then commits them. While partitions are being revoked the
+    /// group waits on this member, so when every record in hand is of a revoked partition the
+    /// attempts stop at `maxAttempts`: the records are left uncommitted, for the partitions'
+    /// next owner to keep (keeping is idempotent). Records of partitions still owned are never
+    /// dropped: the consumer has read past them.
+    private func keep(
+        _ records: inout [ConsumerRecord], subscription: any GroupSubscription, metrics: inout LoopMetrics,
+        revoking: Set<TopicPartition> = []
+    ) async throws {
         guard !records.isEmpty else { return }
         var attempt = 0
         var refused = [RefusedRecord]()
@@ -89,6 +97,13 @@ public struct BatchProcessingLoop: Service {
                 throw CancellationError()
             } catch {
                 handling.stall.failed()
+                if attempt >= handling.settings.maxAttempts, !revoking.isEmpty,
+                   records.allSatisfy({ revoking.contains($0.topicPartition) }) {
+                    logger.error("keeping a batch failed while its partitions were revoked; leaving it to their next owner",
+                                 metadata: ["records": "\(records.count)", "error": "\(error)"])
+                    records.removeAll(keepingCapacity: true)
+                    return
+                }
                 metrics.retried()
                 logger.warning("keeping a batch failed, retrying",
                                metadata: ["records": "\(records.count)", "attempt": "\(attempt)", "error": "\(error)"])

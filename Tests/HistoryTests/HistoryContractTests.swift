@@ -112,6 +112,12 @@ struct HistoryContractTests {
                 let due = opened.addingTimeInterval(Double(severity.level) * 3_600)
                 events += [ticket.classified(severity, openedAt: opened, at: opened), ticket.started(severity, at: opened, due: due)]
                 if index == 7 { events.append(ticket.status(.solved, at: opened)); continue }  // closed: not listed
+                if index == 8 {
+                    // Answered but not solved: listed, with no time pressure left, among the last.
+                    events.append(ticket.met(at: opened.addingTimeInterval(60), due: due, used: 60))
+                    expectedOrder.append((Int64.max, ticket.ticketId.rawValue))
+                    continue
+                }
                 expectedOrder.append((due.epochSeconds, ticket.ticketId.rawValue))
             }
             try await store.apply(events)
@@ -178,12 +184,16 @@ struct HistoryContractTests {
             let received = tickets.indices.map { tickets[$0].received(at: opened) }
             let classified = tickets.indices.map { tickets[$0].classified(.major, openedAt: opened, at: opened) }
             let started = tickets.indices.map { tickets[$0].started(.major, at: opened, due: opened.addingTimeInterval(14_400)) }
+            // One event at a time, and whole batches of every ticket in opposite orders; the
+            // started events also come twice at once, as when a rebalance hands a batch on.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for batch in [received, classified, started] {
-                    group.addTask { for event in batch { try await store.apply([event]) } }
-                }
+                group.addTask { for event in received { try await store.apply([event]) } }
+                group.addTask { for chunk in stride(from: 0, to: 40, by: 10) { try await store.apply(Array(classified[chunk..<chunk + 10])) } }
+                group.addTask { for chunk in stride(from: 30, through: 0, by: -10) { try await store.apply(Array(started[chunk..<chunk + 10].reversed())) } }
+                group.addTask { try await store.apply(started) }
                 try await group.waitForAll()
             }
+            #expect(try await store.eventCount() == 120)
             let rows = try await store.allTickets()
             #expect(rows.count == 40)
             #expect(rows.allSatisfy { $0.eventCount == 3 && $0.disposition == .support && $0.clock == .running && $0.subject != nil })

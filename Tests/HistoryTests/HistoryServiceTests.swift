@@ -124,17 +124,46 @@ struct HistoryServiceTests {
                 ("/v1/reports/attainment?from=2026-11-02&to=2026-11-01", Self.token, .badRequest, "invalid_parameter"),
                 ("/v1/reports/attainment?from=2016-01-01&to=2026-11-01", Self.token, .badRequest, "invalid_parameter"),
                 ("/v1/reports/attainment?from=2026-11-02&to=2026-11-03&by=day", Self.token, .badRequest, "invalid_parameter"),
+                ("/v1/reports/attainment?from=+202-11-02&to=2026-11-03", Self.token, .badRequest, "invalid_parameter"),
+                ("/v1/open-tickets?organization=a%00b", Self.token, .badRequest, "invalid_parameter"),
+                ("/v1/open-tickets?after=1~a%00b", Self.token, .badRequest, "invalid_parameter"),
+                ("/v1/tickets/tk_%00", Self.token, .badRequest, "invalid_parameter"),
             ] {
                 let (got, body) = try await harness.get(uri, token: token)
                 #expect(got == status, "\(uri)")
                 #expect(body.contains(#""error":"\#(code)""#), "\(uri): \(body)")
             }
+            // 150 characters of two bytes each: within the document's 200 characters.
+            let (wide, _) = try await harness.get("/v1/open-tickets?organization=" + String(repeating: "%C3%A9", count: 150))
+            #expect(wide == .ok)
             let (answered, allow) = try await Application(router: harness.service.router).test(.router) { client in
                 try await client.execute(uri: "/v1/open-tickets", method: .post) { response in
                     (response.status, response.headers[.allow] ?? "")
                 }
             }
             #expect(answered == .methodNotAllowed && allow == "GET")
+        }
+    }
+}
+
+@Suite("history settings")
+struct HistorySettingsTests {
+    @Test func aDatabasePasswordNeverShowsInWhatIsLoggedOrThrown() throws {
+        for url in ["postgres://helpdesk:p@ss%zz#1@db:5432/helpdesk", "postgres://helpdesk:s3cr3t-pw@db/helpdesk?sslmode=verify",
+                    "postgresql://u:pw/with/slashes@db/x"] {
+            let redacted = HistoryDatabase.redacted(url)
+            #expect(!redacted.contains("p@ss") && !redacted.contains("s3cr3t") && !redacted.contains("slashes"), "\(redacted)")
+            #expect(redacted.hasSuffix("@db:5432/helpdesk") || redacted.contains("@db/"), "\(redacted)")
+            let problems: String
+            do {
+                _ = try buildHistory(ServiceDependencies(
+                    serviceName: HistoryProcessor.service, defaultHTTPPort: 0,
+                    environment: ["HTTP_PORT": "0", "HISTORY_DATABASE_URL": url], bus: InMemoryBroker()))
+                problems = ""
+            } catch {
+                problems = "\(error)"
+            }
+            #expect(!problems.contains("p@ss") && !problems.contains("s3cr3t") && !problems.contains("slashes"), "\(problems)")
         }
     }
 }

@@ -68,6 +68,34 @@ struct TicketFoldPropertyTests {
         }
     }
 
+    /// Intake sends a ticket again (a second "opened" message, without the requester this
+    /// time), and the classifier classifies it again: two topics that both carry the requester,
+    /// the reported severity and the assignee.
+    @Test func aTicketReceivedAndClassifiedTwiceFoldsTheSameWayInEveryOrder() async {
+        var ticket = TicketEvents("P-4")
+        let opened = at("2026-11-02T16:00:00Z")
+        let again = opened.addingTimeInterval(300)
+        func classified(_ email: String?, at time: Date) -> HistoryEvent {
+            ticket.event(TicketClassified(severity: .major, signals: [], confidence: 0.5, reportedSeverity: email == nil ? nil : .minor,
+                                          disagreesWithReporter: false, needsDedicatedContact: false, openedAt: opened,
+                                          assignee: email == nil ? nil : "ana", requesterEmail: email),
+                         at: time, on: Topics.classified)
+        }
+        let topics = [
+            [ticket.received(at: opened),
+             ticket.event(TicketReceived(organizationId: "acme", subject: "VPN down again", description: nil, requester: nil,
+                                         reportedSeverity: nil, impact: nil, category: nil, openedAt: again, receivedAt: again),
+                          at: again, on: Topics.received)],
+            [classified("pat@acme.example", at: opened), classified(nil, at: again)],
+        ]
+        let expected = Self.fold(topics.flatMap { $0 })
+        #expect(expected.requesterEmail == "pat@acme.example" && expected.reportedSeverity == .major && expected.assignee == "ana@support.example")
+        #expect(expected.subject == "VPN down again" && expected.openedAt == opened)
+        await propertyCheck(count: 100, input: Gen.int(in: 0...1_000).array(of: 4...4)) { choices in
+            #expect(Self.fold(Self.interleave(topics, choices: choices)) == expected)
+        }
+    }
+
     @Test func aNewEscalationRoundStartsWithoutTheLastRoundsConditions() {
         var ticket = TicketEvents("P-2")
         let time = at("2026-11-02T16:00:00Z")
@@ -107,6 +135,21 @@ struct TicketFoldPropertyTests {
             } catch {
                 #expect(error.code == "malformed_event" && error.reason.contains(needle))
             }
+        }
+        // Text a database cannot hold, and ids longer than any intake writes, are refused too.
+        var ticket = TicketEvents("P-5")
+        let opened = at("2026-11-02T16:00:00Z")
+        let nul = ticket.event(TicketStatusChanged(status: .open, changedAt: opened), at: opened, on: Topics.activity)
+        let withNUL = Array(nul.body.replacingOccurrences(of: #""status":"open""#, with: #""status":"open","note":"a\u0000b""#).utf8)
+        #expect(throws: HistoryDecodingError(code: "malformed_event", reason: "a string holds U+0000, which the store cannot keep")) {
+            try HistoryEvent(topic: Topics.activity, partition: 0, offset: 0, bytes: withNUL)
+        }
+        let escapedBackslash = Array(nul.body.replacingOccurrences(of: #""status":"open""#, with: #""status":"open","note":"a\\u0000b""#).utf8)
+        #expect((try? HistoryEvent(topic: Topics.activity, partition: 0, offset: 0, bytes: escapedBackslash)) != nil,
+                "a backslash before u0000 is text, not NUL")
+        let longId = Array(nul.body.replacingOccurrences(of: #""externalId":"P-5""#, with: #""externalId":"\#(String(repeating: "x", count: 201))""#).utf8)
+        #expect(throws: HistoryDecodingError(code: "malformed_event", reason: "externalId must be 1 to 200 bytes")) {
+            try HistoryEvent(topic: Topics.activity, partition: 0, offset: 0, bytes: longId)
         }
         let unknown = Array(#"{"type":"ticket.merged","eventId":"e","ticketId":"t","source":"s","externalId":"x","at":"2026-11-02T16:00:00Z"}"#.utf8)
         let kept = try? HistoryEvent(topic: Topics.activity, partition: 0, offset: 0, bytes: unknown)

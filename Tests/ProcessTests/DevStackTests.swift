@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `helpdesk dev`, the README's main job: the whole stack as processes, demo tickets flowing
 /// to `sla.started` and `escalation.requested`, and Ctrl-C leaving no process behind.
@@ -42,11 +43,13 @@ struct DevStackTests {
         let bootstrapFile = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID()).bootstrap").path
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID())-data").path
         let offset = Int.random(in: 1_000...20_000)
+        // The history on PostgreSQL, as compose runs it (the end-to-end runs keep SQLite).
+        let database = try await PostgresServer.shared().makeDatabase()
         let dev = try ChildProcess(Binaries.path("helpdesk"), [
             "dev", "--demo", "--scale", "sla-timer=2", "--port-offset", String(offset),
             "--compose-file", Self.root.appendingPathComponent("compose/docker-compose.yml").path,
             "--demo-file", Self.root.appendingPathComponent("demo/tickets.jsonl").path,
-            "--bootstrap-file", bootstrapFile, "--data-dir", dataDir,
+            "--bootstrap-file", bootstrapFile, "--data-dir", dataDir, "--set", "HISTORY_DATABASE_URL=\(database)",
         ], environment: ["LOG_LEVEL": "warning"], mergeStandardError: true)
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         try await Self.waitForStack(dev)
@@ -71,13 +74,14 @@ struct DevStackTests {
             let metrics = httpGet(8085 + offset, "/metrics")?.body ?? ""
             return (metricValue(metrics, #"helpdesk_notifier_delivered_total{channel="log"}"#) ?? 0) >= 2
         }
-        // The history service keeps every ticket in its SQLite store, which the CLI reads too.
+        // The history service keeps every ticket in PostgreSQL, which the CLI reads too.
         var report = ""
         try await waitFor("the history holds DEMO-1's met clock and DEMO-2's escalation", seconds: 30) {
-            report = (try? runHelpdesk(["report", "ticket", "crm/DEMO-1", "--database", "sqlite:\(dataDir)/history.sqlite"]).stdout) ?? ""
-            let escalation = (try? runHelpdesk(["report", "ticket", "crm/DEMO-2", "--database", "sqlite:\(dataDir)/history.sqlite"]).stdout) ?? ""
+            report = (try? runHelpdesk(["report", "ticket", "crm/DEMO-1", "--database", database]).stdout) ?? ""
+            let escalation = (try? runHelpdesk(["report", "ticket", "crm/DEMO-2", "--database", database]).stdout) ?? ""
             return report.contains("clock met") && escalation.contains("escalation requested")
         }
+        #expect(!FileManager.default.fileExists(atPath: "\(dataDir)/history.sqlite"), "--set HISTORY_DATABASE_URL wins over --data-dir")
         #expect(report.contains("ticket.classified") && report.contains("sla.started"), "\(report)")
         let children = Self.children(of: dev.process.processIdentifier)
         #expect(children.count == 8, "broker, intake, classifier, two sla-timers, escalation, notifier, history: \(children)")

@@ -33,7 +33,10 @@ public struct HistoryAPI: Sendable {
             try await answer {
                 try Query(request).only([])
                 let ticketId = try PathParameter.decoded("ticketId", in: context)
-                guard ticketId.utf8.count <= 200, let history = try await repository.ticket(ticketId) else {
+                guard !ticketId.unicodeScalars.contains("\u{0}") else {
+                    throw HTTPRefusal(.badRequest, "invalid_parameter", "ticketId must not hold NUL.")
+                }
+                guard ticketId.utf8.count <= HistoryEvent.longestIdentifier, let history = try await repository.ticket(ticketId) else {
                     throw HTTPRefusal(.notFound, "unknown_ticket", "No event of ticket \(ticketId) is in the history.")
                 }
                 return try JSONReply.value(TicketHistoryView(history))
@@ -107,8 +110,8 @@ struct Query {
 
     func text(_ name: String) throws -> String? {
         guard let value = values[name] else { return nil }
-        guard (1...200).contains(value.utf8.count) else {
-            throw HTTPRefusal(.badRequest, "invalid_parameter", "\(name) must be 1 to 200 bytes long.")
+        guard (1...200).contains(value.unicodeScalars.count), !value.unicodeScalars.contains("\u{0}") else {
+            throw HTTPRefusal(.badRequest, "invalid_parameter", "\(name) must be 1 to 200 characters, none of them NUL.")
         }
         return value
     }

@@ -9,6 +9,8 @@ import ServiceRuntime
 /// record that is not an event is dead-lettered; a duplicate (same `eventId`) changes nothing.
 public struct HistoryProcessor: BatchProcessor {
     public static let service = "history"
+    /// The history's `PROCESSING_MAX_BATCH` when it is not set: records kept in one transaction.
+    public static let defaultBatch = 2_000
     let repository: any HistoryRepository
     private let stored = Counter(label: "helpdesk_history_events_stored_total")
     private let duplicates = Counter(label: "helpdesk_history_duplicates_total")

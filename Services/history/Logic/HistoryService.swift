@@ -10,6 +10,10 @@ import ServiceRuntime
 /// `HISTORY_DATABASE_URL` names. `repository` replaces that store (tests).
 public func buildHistory(_ dependencies: ServiceDependencies, repository: (any HistoryRepository)? = nil) throws -> BuiltService {
     let reader = dependencies.reader
+    var dependencies = dependencies
+    // A transaction costs a sync to disk: larger polls keep more events per second
+    // (`helpdesk bench history`: about 18,000/s at 500, 23,000/s at 2,000 on SQLite).
+    if reader.optionalString("PROCESSING_MAX_BATCH") == nil { dependencies.configuration.processing.maxBatch = HistoryProcessor.defaultBatch }
     var tokens = NamedSecrets([])
     do {
         tokens = try NamedSecrets.parse(reader.optionalString("HISTORY_API_TOKENS") ?? "", variable: "HISTORY_API_TOKENS")
@@ -38,13 +42,15 @@ public func buildHistory(_ dependencies: ServiceDependencies, repository: (any H
         }
         if tokens.isEmpty { context.logger.warning("HISTORY_API_TOKENS is empty: the /v1 API refuses every request") }
         let api = HistoryAPI(repository: store, policy: policy, tokens: tokens, logger: context.logger)
+        let storeReady = ReadinessFlag()
+        context.readiness.add(.historyStoreReady) { storeReady.isSet }
         return ServiceParts(
             consumption: .batched(
                 .init(group: group, topics: HistoryEvent.topics,
                       instanceID: context.configuration.kafka.properties["group.instance.id"]),
                 HistoryProcessor(repository: store)),
             routes: { api.addRoutes(to: $0) },
-            services: services)
+            services: services + [StoreStartup(store: store, ready: storeReady, logger: context.logger)])
     }
 }
 
@@ -67,11 +73,12 @@ public enum HistoryDatabase {
         throw HistoryStoreError.badURL("use sqlite:PATH or postgres://user:password@host:port/database")
     }
 
-    /// The URL with its password replaced, for logs and errors.
+    /// The URL without its credentials, for logs and errors: everything between `://` and the
+    /// last `@` is masked, whether or not the URL parses.
     public static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? "postgres://***"
+        guard let scheme = url.range(of: "://"), let at = url.range(of: "@", options: .backwards), at.lowerBound > scheme.upperBound
+        else { return url }
+        return url[..<scheme.upperBound] + "***" + url[at.lowerBound...]
     }
 }
 
@@ -81,5 +88,35 @@ struct PostgresPool: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await store.run() }
+    }
+}
+
+extension ReadinessCheck {
+    /// The history store answers with this build's schema.
+    static let historyStoreReady = ReadinessCheck("history-store-ready")
+}
+
+/// Checks (and migrates) the store at start, retrying with back-off until it answers, so that a
+/// database that is down or too new shows on `/readyz` and in the log before any record needs it.
+struct StoreStartup: Service {
+    let store: any HistoryRepository
+    let ready: ReadinessFlag
+    let logger: Logger
+
+    func run() async throws {
+        var delay = Duration.milliseconds(200)
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                try await store.ready()
+                ready.set(true)
+                break
+            } catch {
+                logger.warning("the history store is not ready", metadata: ["error": "\(error)"])
+                let wait = delay
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                delay = min(delay * 2, .seconds(10))
+            }
+        }
+        try? await gracefulShutdown()
     }
 }

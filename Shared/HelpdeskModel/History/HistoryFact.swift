@@ -70,6 +70,11 @@ public struct HistoryDecodingError: Error, Sendable, Equatable, CustomStringConv
     public let code: String
     public let reason: String
     public var description: String { reason }
+
+    public init(code: String, reason: String) {
+        self.code = code
+        self.reason = reason
+    }
 }
 
 extension HistoryEvent {
@@ -105,6 +110,16 @@ extension HistoryEvent {
         guard let body = String(validating: bytes, as: UTF8.self) else {
             throw HistoryDecodingError(code: "malformed_event", reason: "not UTF-8")
         }
+        for (name, value) in [("eventId", envelope.eventId.rawValue), ("ticketId", envelope.ticketId.rawValue),
+                              ("source", envelope.source), ("externalId", envelope.externalId), ("type", envelope.type)]
+        where value.isEmpty || value.utf8.count > Self.longestIdentifier {
+            throw HistoryDecodingError(code: "malformed_event", reason: "\(name) must be 1 to \(Self.longestIdentifier) bytes")
+        }
+        // A database's text cannot hold U+0000 (PostgreSQL refuses it): such an event would stop
+        // the projector on every attempt, so it is refused here, where it can be dead-lettered.
+        if Self.mayHoldNUL(bytes), (try? JSONParser.parse(bytes)).map(Self.holdsNUL) ?? true {
+            throw HistoryDecodingError(code: "malformed_event", reason: "a string holds U+0000, which the store cannot keep")
+        }
         let (fact, summary): (HistoryFact, String)
         do {
             (fact, summary) = try Self.read(document, type: envelope.type)
@@ -115,6 +130,28 @@ extension HistoryEvent {
             eventId: envelope.eventId.rawValue, ticketId: envelope.ticketId.rawValue, source: envelope.source,
             externalId: envelope.externalId, type: envelope.type, at: envelope.at, topic: topic, partition: partition,
             offset: offset, summary: summary, body: body, fact: fact)
+    }
+
+    /// The longest id, source or type kept (intake's limit on ids).
+    public static let longestIdentifier = 200
+
+    /// Whether the bytes hold the escape `\u0000` (in any case), the only way JSON spells NUL.
+    static func mayHoldNUL(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 6 else { return false }
+        for index in 0...(bytes.count - 6) where bytes[index] == 0x5C && (bytes[index + 1] | 0x20) == 0x75
+            && bytes[index + 2] == 0x30 && bytes[index + 3] == 0x30 && bytes[index + 4] == 0x30 && bytes[index + 5] == 0x30 {
+            return true
+        }
+        return false
+    }
+
+    static func holdsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): text.unicodeScalars.contains("\u{0}")
+        case .array(let values): values.contains(where: holdsNUL)
+        case .object(let members): members.contains { $0.key.unicodeScalars.contains("\u{0}") || holdsNUL($0.value) }
+        case .null, .bool, .number: false
+        }
     }
 
     private static func read(_ document: EventDocument, type: String) throws -> (HistoryFact, String) {

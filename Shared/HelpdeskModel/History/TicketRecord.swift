@@ -101,13 +101,16 @@ public struct TicketRecord: Sendable, Equatable, Codable {
         eventCount += 1
         lastEventAt = max(lastEventAt ?? at, at)
         switch fact {
+        // Where two topics carry the same field, `tickets.received` sets it when it has a value
+        // and the other topic only fills it while empty: the result is the last value intake
+        // gave, else the first the other gave, in whatever order the topics are read.
         case .received(let received):
             organizationId = received.organizationId
             subject = received.subject
-            requesterEmail = received.requester?.email
-            reportedSeverity = received.reportedSeverity
+            requesterEmail = received.requester?.email ?? requesterEmail
+            reportedSeverity = received.reportedSeverity ?? reportedSeverity
             openedAt = Self.earlier(openedAt, received.openedAt)
-            openedAssignee = openedAssignee ?? received.assignee
+            openedAssignee = received.assignee ?? openedAssignee
             disposition = max(disposition, .received)
         case .rejected(let rejected):
             organizationId = organizationId ?? rejected.organizationId
