@@ -132,6 +132,42 @@ public enum HistorySchema {
     }
 }
 
+/// The reads both SQL stores answer alike, given a way to run a query.
+public protocol SQLHistoryStore: HistoryRepository {
+    /// The rows of `sql` (`?` placeholders) with `parameters` bound, as column values.
+    func rows(_ sql: String, _ parameters: [SQLValue]) async throws -> [[SQLValue]]
+}
+
+extension SQLHistoryStore {
+    public func openTickets(_ query: OpenTicketQuery) async throws -> TicketPage {
+        let (sql, parameters) = HistorySchema.openTickets(query)
+        return HistorySchema.page(try await tickets(sql, parameters), limit: query.limit) { $0.dueSortKey }
+    }
+
+    public func breaches(_ query: BreachQuery) async throws -> TicketPage {
+        let (sql, parameters) = HistorySchema.breaches(query)
+        return HistorySchema.page(try await tickets(sql, parameters), limit: query.limit) { $0.dueAt?.epochSeconds ?? 0 }
+    }
+
+    public func attainmentSamples(startedIn range: Range<Date>) async throws -> [AttainmentSample] {
+        try await rows(HistorySchema.attainmentSelect, [.integer(range.lowerBound.epochSeconds), .integer(range.upperBound.epochSeconds)])
+            .compactMap(HistorySchema.attainmentSample)
+    }
+
+    public func allTickets() async throws -> [TicketRecord] {
+        try await tickets("\(HistorySchema.ticketSelect) ORDER BY ticket_id", [])
+    }
+
+    public func eventCount() async throws -> Int {
+        guard case .integer(let count) = try await rows("SELECT COUNT(*) FROM events", []).first?.first else { return 0 }
+        return Int(count)
+    }
+
+    func tickets(_ sql: String, _ parameters: [SQLValue]) async throws -> [TicketRecord] {
+        try await rows(sql, parameters).map(TicketColumns.record)
+    }
+}
+
 /// Folds a batch's new events into the rows they belong to: the part of `apply` both
 /// databases share. `existing` holds the rows already stored for the batch's tickets.
 enum HistoryFold {

@@ -9,7 +9,7 @@ import Synchronization
 /// projectors and readers on several machines. Projectors that own different partitions may
 /// fold events of one ticket at once: each batch locks its tickets' rows (in ticket id order,
 /// so two batches never wait on each other in a circle) before it reads them.
-public final class PostgresHistory: HistoryRepository {
+public final class PostgresHistory: SQLHistoryStore {
     private let client: PostgresClient
     private let logger: Logger
     /// The migration under way or done; a failed one is forgotten, so the next call tries again.
@@ -168,37 +168,7 @@ public final class PostgresHistory: HistoryRepository {
         }
     }
 
-    public func openTickets(_ query: OpenTicketQuery) async throws -> TicketPage {
-        let (sql, parameters) = HistorySchema.openTickets(query)
-        return HistorySchema.page(try await tickets(sql, parameters), limit: query.limit) { $0.dueSortKey }
-    }
-
-    public func breaches(_ query: BreachQuery) async throws -> TicketPage {
-        let (sql, parameters) = HistorySchema.breaches(query)
-        return HistorySchema.page(try await tickets(sql, parameters), limit: query.limit) { $0.dueAt?.epochSeconds ?? 0 }
-    }
-
-    public func attainmentSamples(startedIn range: Range<Date>) async throws -> [AttainmentSample] {
-        try await rows(HistorySchema.attainmentSelect, [.integer(range.lowerBound.epochSeconds), .integer(range.upperBound.epochSeconds)])
-            .compactMap(HistorySchema.attainmentSample)
-    }
-
-    public func allTickets() async throws -> [TicketRecord] {
-        try await tickets("\(HistorySchema.ticketSelect) ORDER BY ticket_id", [])
-    }
-
-    public func eventCount() async throws -> Int {
-        try await rows("SELECT COUNT(*) FROM events", []).first.flatMap { values -> Int? in
-            if case .integer(let count) = values.first { return Int(count) }
-            return nil
-        } ?? 0
-    }
-
-    private func tickets(_ sql: String, _ parameters: [SQLValue]) async throws -> [TicketRecord] {
-        try await rows(sql, parameters).map(TicketColumns.record)
-    }
-
-    private func rows(_ sql: String, _ parameters: [SQLValue]) async throws -> [[SQLValue]] {
+    public func rows(_ sql: String, _ parameters: [SQLValue]) async throws -> [[SQLValue]] {
         try await ready()
         var result = [[SQLValue]]()
         for try await row in try await client.query(Self.query(sql, parameters), logger: logger) {

@@ -5,7 +5,7 @@ import HelpdeskModel
 /// The history store in a SQLite file (GRDB): the embedded default of `helpdesk dev` and of a
 /// single-machine install. WAL mode, so reads go on while the projector writes; every
 /// transaction is synced before `apply` returns. One projector process writes a file.
-public final class SQLiteHistory: HistoryRepository {
+public final class SQLiteHistory: SQLHistoryStore {
     private let pool: DatabasePool
 
     /// Opens (creating it and its folder if needed) and migrates the file at `path`.
@@ -78,36 +78,8 @@ public final class SQLiteHistory: HistoryRepository {
         }
     }
 
-    public func openTickets(_ query: OpenTicketQuery) async throws -> TicketPage {
-        let (sql, parameters) = HistorySchema.openTickets(query)
-        return HistorySchema.page(try await tickets(sql, parameters), limit: query.limit) { $0.dueSortKey }
-    }
-
-    public func breaches(_ query: BreachQuery) async throws -> TicketPage {
-        let (sql, parameters) = HistorySchema.breaches(query)
-        return HistorySchema.page(try await tickets(sql, parameters), limit: query.limit) { $0.dueAt?.epochSeconds ?? 0 }
-    }
-
-    public func attainmentSamples(startedIn range: Range<Date>) async throws -> [AttainmentSample] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: HistorySchema.attainmentSelect,
-                             arguments: [range.lowerBound.epochSeconds, range.upperBound.epochSeconds])
-                .compactMap { try HistorySchema.attainmentSample(Self.values($0)) }
-        }
-    }
-
-    public func allTickets() async throws -> [TicketRecord] {
-        try await tickets("\(HistorySchema.ticketSelect) ORDER BY ticket_id", [])
-    }
-
-    public func eventCount() async throws -> Int {
-        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
-    }
-
-    private func tickets(_ sql: String, _ parameters: [SQLValue]) async throws -> [TicketRecord] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: Self.arguments(parameters)).map { try TicketColumns.record(Self.values($0)) }
-        }
+    public func rows(_ sql: String, _ parameters: [SQLValue]) async throws -> [[SQLValue]] {
+        try await pool.read { db in try Row.fetchAll(db, sql: sql, arguments: Self.arguments(parameters)).map(Self.values) }
     }
 
     private static func arguments(_ values: [SQLValue]) -> StatementArguments {

@@ -30,19 +30,8 @@ struct HistoryServiceTests {
         }
 
         func run(_ body: () async throws -> Void) async throws {
-            let group = service.group, readiness = service.readiness
-            let running = Task { try await group.run() }
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            do {
-                try await eventually("the projector joins its group") { readiness.failing().isEmpty }
-                try await body()
-            } catch {
-                await group.triggerGracefulShutdown()
-                _ = try? await running.value
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await running.value
+            try await withRunningService(service, "the projector joins its group", body)
         }
 
         func publish(_ records: [OutgoingRecord]) async throws {

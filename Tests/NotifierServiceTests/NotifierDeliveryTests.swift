@@ -31,20 +31,8 @@ struct NotifierDeliveryTests {
         }
 
         func run(_ body: () async throws -> Void) async throws {
-            let group = service.group, readiness = service.readiness
-            let running = Task { try await group.run() }
             defer { try? FileManager.default.removeItem(atPath: routesFile) }
-            do {
-                try await eventually("the notifier joins its group") { readiness.failing().isEmpty }
-                try await body()
-            } catch {
-                FileHandle.standardError.write(Data("the test failed, shutting down: \(error)\n".utf8))
-                await group.triggerGracefulShutdown()
-                _ = try? await running.value
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await running.value
+            try await withRunningService(service, "the notifier joins its group", body)
         }
 
         @discardableResult

@@ -219,7 +219,8 @@ struct SLATimerProcessTests {
         #expect(intakeGroup.terminationStatus == 0)
         try await waitFor("the reply meets the clock", seconds: 30) { types().contains(SLAMet.type) }
         #expect(!types().contains(SLABreached.type))
-        #expect((timer.metric(#"helpdesk_timer_input_checks_total{service="sla-timer",outcome="upstream_caught_up"}"#) ?? 0) >= 1)
+        // Not asserted: an `upstream_caught_up` check. Under load the reply can meet the clock
+        // before the next check of intake's commits, and then no deadline is left to check.
         #expect(await timer.process.terminate() == 0)
         #expect(await tail.terminate() == 0)
         #expect(await broker.terminate() == 0)

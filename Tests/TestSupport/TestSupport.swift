@@ -157,8 +157,8 @@ public final class CrashingPublisher: RecordPublisher {
 }
 
 /// Waits (with a real-time guard against hangs) until the condition holds.
-public func eventually(_ what: String, _ condition: @Sendable () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(20)
+public func eventually(_ what: String, within limit: Duration = .seconds(20), _ condition: @Sendable () -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
     while !condition() {
         guard ContinuousClock.now < deadline else { throw HarnessTimeout(what: what) }
         try await Task.sleep(for: .milliseconds(5))
@@ -200,4 +200,23 @@ public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) 
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
+}
+
+/// Runs a built service's group until `body` returns: waits until `/readyz` would pass, then
+/// shuts the group down gracefully and waits for it, also when `body` throws.
+public func withRunningService(_ service: BuiltService, _ what: String, _ body: () async throws -> Void) async throws {
+    let group = service.group, readiness = service.readiness
+    let running = Task { try await group.run() }
+    do {
+        // Joining a group takes a rebalance; on a loaded two-core machine, tens of seconds.
+        try await eventually(what, within: .seconds(60)) { readiness.failing().isEmpty }
+        try await body()
+    } catch {
+        FileHandle.standardError.write(Data("the test failed, shutting down: \(error)\n".utf8))
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        throw error
+    }
+    await group.triggerGracefulShutdown()
+    try await running.value
 }
