@@ -74,13 +74,16 @@ public struct PageCursor: Sendable, Equatable {
     /// `-?[0-9]{1,19}~` and 1 to 200 characters other than a line feed or NUL. A key beyond the
     /// 64-bit range stands for the range's end.
     public init?(token: String) {
-        guard let tilde = token.firstIndex(of: "~") else { return nil }
-        let digits = token[..<tilde]
+        // Scalars, not characters: a combining mark or an emoji modifier after `~` makes one
+        // character of the two.
+        let scalars = token.unicodeScalars
+        guard let tilde = scalars.firstIndex(of: "~") else { return nil }
+        let digits = String(scalars[..<tilde])
         let negative = digits.hasPrefix("-")
         let magnitude = negative ? digits.dropFirst() : digits[...]
-        guard (1...19).contains(magnitude.count), magnitude.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        guard (1...19).contains(magnitude.utf8.count), magnitude.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
         let key = Int64(digits) ?? (negative ? Int64.min : Int64.max)
-        let id = String(token[token.index(after: tilde)...])
+        let id = String(scalars[scalars.index(after: tilde)...])
         guard (1...200).contains(id.unicodeScalars.count), !id.unicodeScalars.contains("\n"), !id.unicodeScalars.contains("\u{0}")
         else { return nil }
         self.init(key: key, ticketId: id)

@@ -40,7 +40,6 @@ public enum HistorySchema {
             "CREATE INDEX tickets_open_by_escalation ON tickets (escalation, due_sort, ticket_id) WHERE is_open = 1",
             "CREATE INDEX tickets_breached ON tickets (due_at, ticket_id) WHERE clock = 'breached'",
             "CREATE INDEX tickets_closed_clocks ON tickets (started_at) WHERE clock IN ('met', 'breached')",
-            "CREATE INDEX tickets_by_external_id ON tickets (source, external_id)",
         ]),
     ]
 

@@ -122,6 +122,9 @@ struct HistoryServiceTests {
                 #expect(got == status, "\(uri)")
                 #expect(body.contains(#""error":"\#(code)""#), "\(uri): \(body)")
             }
+            // A position whose id starts with an emoji modifier (one character with the `~`).
+            let (modifier, _) = try await harness.get("/v1/open-tickets?after=-9~%F0%9F%8F%BBh%23")
+            #expect(modifier == .ok)
             // 150 characters of two bytes each: within the document's 200 characters.
             let (wide, _) = try await harness.get("/v1/open-tickets?organization=" + String(repeating: "%C3%A9", count: 150))
             #expect(wide == .ok)
