@@ -5,6 +5,7 @@ import HistoryService
 import HistoryStore
 import Logging
 import ServiceLifecycle
+import ServiceRuntime
 
 /// `helpdesk report`: the history store's reports, read from the database directly with the
 /// code the history service's API uses, so both always give the same figures.
@@ -31,13 +32,9 @@ struct ReportCommand: AsyncParsableCommand {
             do {
                 opened = try HistoryDatabase.open(url, logger: Logger(label: "helpdesk"))
             } catch {
-                throw CLIError("--database \(HistoryDatabase.redacted(url)): \(error)")
+                throw CLIError("--database \(SecretURL.redacted(url)): \(error)")
             }
-            return try await withThrowingTaskGroup(of: Void.self) { group in
-                for service in opened.services { group.addTask { try await service.run() } }
-                defer { group.cancelAll() }
-                return try await body(opened.repository)
-            }
+            return try await HistoryDatabase.withRunning(opened, body)
         }
     }
 

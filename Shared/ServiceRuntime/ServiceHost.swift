@@ -133,27 +133,27 @@ public func buildService(
     let bus = dependencies.bus
     let loop: any Service
     let membership: GroupMembership
-    switch parts.consumption {
-    case .stateless(let source, let processor):
-        membership = GroupMembership(
+    /// The group membership the service hosts for a loop that reads `source`.
+    func hostedMembership(_ source: ProcessingLoop.Source) -> GroupMembership {
+        GroupMembership(
             bus: bus, group: source.group, topics: source.topics, instanceID: source.instanceID, joined: joined,
             logger: logger, hosted: true)
+    }
+    switch parts.consumption {
+    case .stateless(let source, let processor):
+        membership = hostedMembership(source)
         loop = ProcessingLoop(
             service: name, bus: bus, source: source, publisher: publisher, processor: processor,
             settings: configuration.processing, joined: joined, stall: stall, membership: membership, logger: logger,
             now: dependencies.clock.now)
     case .concurrent(let source, let processor, let concurrency, let outputs):
-        membership = GroupMembership(
-            bus: bus, group: source.group, topics: source.topics, instanceID: source.instanceID, joined: joined,
-            logger: logger, hosted: true)
+        membership = hostedMembership(source)
         loop = ConcurrentProcessingLoop(
             service: name, source: source, publisher: publisher, processor: processor, settings: configuration.processing,
             concurrency: concurrency, outputTopics: outputs, joined: joined, stall: stall, membership: membership,
             logger: logger, now: dependencies.clock.now)
     case .batched(let source, let processor):
-        membership = GroupMembership(
-            bus: bus, group: source.group, topics: source.topics, instanceID: source.instanceID, joined: joined,
-            logger: logger, hosted: true)
+        membership = hostedMembership(source)
         loop = BatchProcessingLoop(
             service: name, membership: membership, publisher: publisher, processor: processor,
             settings: configuration.processing, joined: joined, stall: stall, logger: logger, now: dependencies.clock.now)

@@ -70,7 +70,7 @@ struct HistoryServiceTests {
                 ticket.breached(.critical, dueAt: due),
             ])
             let store = harness.store
-            try await eventuallyAsync("four events stored") { (try? await store.eventCount()) == 4 }
+            try await eventually("four events stored") { (try? await store.eventCount()) == 4 }
             try await eventually("the junk record is dead-lettered") { !harness.broker.records(in: Topics.deadletter).isEmpty }
             let dead = harness.broker.records(in: Topics.deadletter)[0]
             #expect(dead.value == Array("{not json".utf8), "the original bytes")
@@ -143,7 +143,7 @@ struct HistorySettingsTests {
     @Test func aDatabasePasswordNeverShowsInWhatIsLoggedOrThrown() throws {
         for url in ["postgres://helpdesk:p@ss%zz#1@db:5432/helpdesk", "postgres://helpdesk:s3cr3t-pw@db/helpdesk?sslmode=verify",
                     "postgresql://u:pw/with/slashes@db/x"] {
-            let redacted = HistoryDatabase.redacted(url)
+            let redacted = SecretURL.redacted(url)
             #expect(!redacted.contains("p@ss") && !redacted.contains("s3cr3t") && !redacted.contains("slashes"), "\(redacted)")
             #expect(redacted.hasSuffix("@db:5432/helpdesk") || redacted.contains("@db/"), "\(redacted)")
             let problems: String
@@ -157,14 +157,5 @@ struct HistorySettingsTests {
             }
             #expect(!problems.contains("p@ss") && !problems.contains("s3cr3t") && !problems.contains("slashes"), "\(problems)")
         }
-    }
-}
-
-/// Waits (with a real-time guard against hangs) until an async condition holds.
-func eventuallyAsync(_ what: String, _ condition: @Sendable () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(20)
-    while !(await condition()) {
-        guard ContinuousClock.now < deadline else { throw HarnessTimeout(what: what) }
-        try await Task.sleep(for: .milliseconds(10))
     }
 }

@@ -283,13 +283,13 @@ struct DeliveryPolicyPropertyTests {
 @Suite("notifier secrets")
 struct NotifierSecretTests {
     @Test func credentialsInAnSMTPURLAreNeverShown() {
-        #expect(SMTPSettings.redacted("smtp://mailer:hunter2@relay.example:587") == "smtp://<redacted>@relay.example:587")
-        #expect(SMTPSettings.redacted("smtp://relay.example:25") == "smtp://relay.example:25")
+        #expect(SecretURL.redacted("smtp://mailer:hunter2@relay.example:587") == "smtp://<redacted>@relay.example:587")
+        #expect(SecretURL.redacted("smtp://relay.example:25") == "smtp://relay.example:25")
         // Only a ConfigurationError's description names the problem this way.
         let refused = problems(["NOTIFIER_SMTP_URL": "http://u:hunter2@relay.example"])
         #expect(!refused.contains("hunter2"))
         #expect(refused.contains("is not an smtp:// or smtps:// URL"))
-        #expect(SMTPSettings.redacted("smtp://mailer:p@ss@relay.example") == "smtp://<redacted>@relay.example",
+        #expect(SecretURL.redacted("smtp://mailer:p@ss@relay.example") == "smtp://<redacted>@relay.example",
                 "a password holding an @ is hidden whole")
     }
 

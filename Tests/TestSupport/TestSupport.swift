@@ -157,9 +157,9 @@ public final class CrashingPublisher: RecordPublisher {
 }
 
 /// Waits (with a real-time guard against hangs) until the condition holds.
-public func eventually(_ what: String, within limit: Duration = .seconds(20), _ condition: @Sendable () -> Bool) async throws {
+public func eventually(_ what: String, within limit: Duration = .seconds(20), _ condition: @Sendable () async -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
-    while !condition() {
+    while !(await condition()) {
         guard ContinuousClock.now < deadline else { throw HarnessTimeout(what: what) }
         try await Task.sleep(for: .milliseconds(5))
     }

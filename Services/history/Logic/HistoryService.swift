@@ -32,7 +32,7 @@ public func buildHistory(_ dependencies: ServiceDependencies, repository: (any H
             store = opened.repository
             services = opened.services
         } catch {
-            reader.fail("HISTORY_DATABASE_URL=\(HistoryDatabase.redacted(url)): \(error)")
+            reader.fail("HISTORY_DATABASE_URL=\(SecretURL.redacted(url)): \(error)")
         }
     }
     return try buildService(dependencies) { context in
@@ -73,12 +73,16 @@ public enum HistoryDatabase {
         throw HistoryStoreError.badURL("use sqlite:PATH or postgres://user:password@host:port/database")
     }
 
-    /// The URL without its credentials, for logs and errors: everything between `://` and the
-    /// last `@` is masked, whether or not the URL parses.
-    public static func redacted(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url.range(of: "@", options: .backwards), at.lowerBound > scheme.upperBound
-        else { return url }
-        return url[..<scheme.upperBound] + "***" + url[at.lowerBound...]
+    /// Runs `body` on an opened store with what must run beside it, stopped after (a one-off
+    /// reader such as the CLI; the service runs them in its group).
+    public static func withRunning<T: Sendable>(
+        _ opened: (repository: any HistoryRepository, services: [any Service]), _ body: (any HistoryRepository) async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in opened.services { group.addTask { try await service.run() } }
+            defer { group.cancelAll() }
+            return try await body(opened.repository)
+        }
     }
 }
 

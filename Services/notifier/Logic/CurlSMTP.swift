@@ -25,13 +25,6 @@ public struct SMTPSettings: Sendable, Equatable {
     public var caFile: String?
     public var timeout: Duration
 
-    /// The URL as logged: whatever precedes its last `@` (`smtp://user:secret@host`) is never
-    /// shown, even when the secret itself holds an `@`.
-    public static func redacted(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@") else { return url }
-        return String(url[..<scheme.upperBound]) + "<redacted>" + String(url[at...])
-    }
-
     /// Whether the URL carries credentials (`user:password@`); they belong in
     /// `NOTIFIER_SMTP_USERNAME`/`NOTIFIER_SMTP_PASSWORD`, which force TLS.
     public static func hasCredentials(_ url: String) -> Bool {

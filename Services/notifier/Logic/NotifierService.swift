@@ -44,7 +44,7 @@ public func buildNotifier(
         let processor = NotifierProcessor(routes: routes, channels: channels, clock: clock, logger: context.logger)
         context.logger.info("routes", metadata: [
             "routes": "\(routes.routes.map(\.name))", "webhooks": "\(routes.webhooks.keys.sorted())",
-            "smtp": "\(settings.smtp.map { SMTPSettings.redacted($0.url) } ?? "none")"])
+            "smtp": "\(settings.smtp.map { SecretURL.redacted($0.url) } ?? "none")"])
         return ServiceParts(
             consumption: .concurrent(
                 .init(group: ConsumerGroups.notifier, topics: [Topics.notifications],
@@ -78,10 +78,10 @@ struct NotifierSettings {
     init(reader: SettingsReader, routes: NotificationRoutes) {
         if let url = reader.optionalString("NOTIFIER_SMTP_URL") {
             if !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) {
-                reader.fail("NOTIFIER_SMTP_URL=\(SMTPSettings.redacted(url)) is not an smtp:// or smtps:// URL")
+                reader.fail("NOTIFIER_SMTP_URL=\(SecretURL.redacted(url)) is not an smtp:// or smtps:// URL")
             }
             if SMTPSettings.hasCredentials(url) {
-                reader.fail("NOTIFIER_SMTP_URL=\(SMTPSettings.redacted(url)) carries credentials; "
+                reader.fail("NOTIFIER_SMTP_URL=\(SecretURL.redacted(url)) carries credentials; "
                     + "set NOTIFIER_SMTP_USERNAME and NOTIFIER_SMTP_PASSWORD instead (they force TLS)")
             }
             let from = reader.string("NOTIFIER_SMTP_FROM", default: Self.defaultFrom)
