@@ -41,6 +41,8 @@ let package = Package(
         // The history store's two databases: SQLite embedded, PostgreSQL for compose.
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The web console's pages, rendered on the server.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // Already resolved through async-http-client and postgres-nio: PostgreSQL's TLS settings.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
@@ -230,10 +232,21 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Services/history/Logic",
-            // Served at /openapi.yaml as it is; docs/history.openapi.yaml links to it.
-            resources: [.embedInCode("openapi.yaml")],
+            // Served at /openapi.yaml as it is; docs/history.openapi.yaml links to it. The web
+            // console's templates, script and style sheet are compiled in: nothing to install.
+            resources: [
+                .embedInCode("openapi.yaml"),
+                .embedInCode("Console/Assets/console.css"), .embedInCode("Console/Assets/console.js"),
+                .embedInCode("Console/Templates/layout.mustache"), .embedInCode("Console/Templates/sign-in.mustache"),
+                .embedInCode("Console/Templates/row.mustache"), .embedInCode("Console/Templates/rows.mustache"),
+                .embedInCode("Console/Templates/board.mustache"), .embedInCode("Console/Templates/desk.mustache"),
+                .embedInCode("Console/Templates/ticket.mustache"), .embedInCode("Console/Templates/reports.mustache"),
+                .embedInCode("Console/Templates/error.mustache"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(

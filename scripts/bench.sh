@@ -12,3 +12,4 @@ cd "$(dirname "$0")/.."
 ./scripts/bench-notifier.sh
 ./scripts/bench-pipeline.sh
 ./scripts/bench-history.sh
+./scripts/bench-console.sh

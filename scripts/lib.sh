@@ -1,9 +1,10 @@
 # Shared helpers for the project's scripts. Source it; do not run it.
 
-# Installs the Debian packages the project needs when any is missing.
+# Installs the Debian packages the project needs when any is missing, and any named as
+# arguments (the tests add the browser: chromium and chromium-driver).
 ensure_system_packages() {
     local missing=()
-    for package in librdkafka-dev libcurl4-openssl-dev libsqlite3-dev postgresql kcat pkg-config docker-compose curl openssl python3-aiosmtpd; do
+    for package in librdkafka-dev libcurl4-openssl-dev libsqlite3-dev postgresql kcat pkg-config docker-compose curl openssl python3-aiosmtpd "$@"; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
     done
     if [ ${#missing[@]} -gt 0 ]; then

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-ensure_system_packages
+ensure_system_packages chromium chromium-driver
 swift build --build-tests
 swift test --skip-build
 ./scripts/schemathesis.sh

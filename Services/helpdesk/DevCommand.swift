@@ -211,8 +211,12 @@ struct DevCommand: AsyncParsableCommand {
 
     private func banner(bootstrap: String, instances: [DevPlan.Instance], helpdesk: String) -> String {
         func first(_ service: String) -> DevPlan.Instance? { instances.first { $0.service == service } }
-        var lines = ["", "HelpdeskSLA is running (Ctrl-C stops everything).",
-                     "  Kafka (embedded broker): \(bootstrap)"]
+        var lines = ["", "HelpdeskSLA is running (Ctrl-C stops everything)."]
+        if let history = first("history"), let port = history.port {
+            lines.append("  web console:             http://127.0.0.1:\(port)/console  (sign in with an escalation token, "
+                + "or a history token to read)")
+        }
+        lines.append("  Kafka (embedded broker): \(bootstrap)")
         if let intake = first("intake"), let port = intake.port {
             lines.append("  intake API:              http://127.0.0.1:\(port)/v1/tickets  (OpenAPI at /openapi.yaml)")
             lines.append("  intake API keys:         \(intake.environment["INTAKE_API_KEYS"] ?? "none")  (source=key)")

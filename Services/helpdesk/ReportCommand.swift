@@ -72,26 +72,13 @@ struct ReportCommand: AsyncParsableCommand {
             switch format {
             case .json: print(String(decoding: try WireJSON.encode(report), as: UTF8.self))
             case .csv, .table:
-                let header = ["period", "severity", "tickets", "met", "breached", "met %", "median to respond", "p90 to respond",
-                              "late responses", "median late", "unanswered"]
-                let rows = report.rows.map { row in
-                    [row.period, row.severity, "\(row.tickets)", "\(row.met)", "\(row.breached)",
-                     row.metPercent.map { String(format: "%.1f", $0) } ?? "",
-                     Self.duration(row.medianBusinessSecondsToRespond, format), Self.duration(row.p90BusinessSecondsToRespond, format),
-                     "\(row.lateResponses)", Self.duration(row.medianBusinessSecondsLate, format), "\(row.unansweredBreaches)"]
-                }
+                let header = AttainmentReport.columns
+                let rows = report.cells(durationsInSeconds: format == .csv)
                 if format == .table {
                     print("First-response attainment \(report.from) to \(report.to) by \(report.by), \(report.timeZone); times are business time")
                 }
                 print(ReportTable.render(header: header, rows: rows, format: format))
             }
-        }
-
-        /// Business seconds: as they are in CSV, `1h05m` in a table.
-        static func duration(_ seconds: Int?, _ format: Format) -> String {
-            guard let seconds else { return "" }
-            if format == .csv { return "\(seconds)" }
-            return String(format: "%dh%02dm", seconds / 3600, seconds % 3600 / 60)
         }
     }
 
@@ -122,7 +109,7 @@ struct ReportCommand: AsyncParsableCommand {
             let rows = tickets.map { row in
                 ["\(row.source)/\(row.externalId)", row.organizationId ?? "", row.clockSeverity?.name ?? "",
                  row.dueAt.map(ISO8601.format) ?? "", row.respondedAt.map(ISO8601.format) ?? "not yet",
-                 Attainment.duration(row.businessSecondsLate, format), row.subject ?? ""]
+                 AttainmentReport.duration(row.businessSecondsLate, inSeconds: format == .csv), row.subject ?? ""]
             }
             print(ReportTable.render(header: header, rows: rows, format: format))
         }
@@ -155,8 +142,8 @@ struct ReportCommand: AsyncParsableCommand {
             print("  \(row.disposition.rawValue), \(row.isOpen ? "open" : "closed"), severity \(row.severity?.name ?? "none")"
                 + (row.severitySetBy.map { " set by \($0)" } ?? ""))
             print("  clock \(row.clock.rawValue)" + (row.dueAt.map { ", due \(ISO8601.format($0))" } ?? "")
-                + (row.businessSecondsToRespond.map { ", answered after \(Attainment.duration($0, .table)) business time" } ?? "")
-                + (row.businessSecondsLate.map { ", \(Attainment.duration($0, .table)) late" } ?? ""))
+                + (row.businessSecondsToRespond.map { ", answered after \(AttainmentReport.duration($0, inSeconds: false)) business time" } ?? "")
+                + (row.businessSecondsLate.map { ", \(AttainmentReport.duration($0, inSeconds: false)) late" } ?? ""))
             print("  escalation \(row.escalation.rawValue)" + (row.conditions.isEmpty ? "" : ", conditions: \(row.conditions.map(\.rawValue).joined(separator: ", "))"))
             print(ReportTable.render(
                 header: ["at", "event", "what"],
@@ -168,9 +155,7 @@ struct ReportCommand: AsyncParsableCommand {
 /// A report's rows as an aligned table or as RFC 4180 CSV.
 enum ReportTable {
     static func render(header: [String], rows: [[String]], format: ReportCommand.Format) -> String {
-        if format == .csv {
-            return ([header] + rows).map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n")
-        }
+        if format == .csv { return CSV.render(header: header, rows: rows) }
         // Text from tickets reaches a terminal: control characters are shown escaped.
         let rows = rows.map { $0.map(TerminalText.escaped) }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
@@ -179,12 +164,5 @@ enum ReportTable {
                 .trimmingCharacters(in: .whitespaces)
         }
         return ([line(header), line(widths.map { String(repeating: "-", count: $0) })] + rows.map(line)).joined(separator: "\n")
-    }
-
-    static func csvField(_ text: String) -> String {
-        // A cell a spreadsheet would run as a formula (text from a ticket) is kept as text.
-        let text = text.first.map { "=+-@\t\r".contains($0) } == true ? "'" + text : text
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

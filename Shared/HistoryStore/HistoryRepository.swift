@@ -14,6 +14,10 @@ public protocol HistoryRepository: Sendable {
     func ticket(_ ticketId: String) async throws -> TicketHistory?
     /// Open tickets, the least time left first (no clock last), a page at a time.
     func openTickets(_ query: OpenTicketQuery) async throws -> TicketPage
+    /// The rows of these tickets (those stored), in no particular order.
+    func tickets(_ ticketIds: [String]) async throws -> [TicketRecord]
+    /// Which tickets each committed batch changes, from whichever instance projected it.
+    var changes: TicketChanges { get }
     /// Tickets whose deadline passed unmet within `range`, by deadline.
     func breaches(_ query: BreachQuery) async throws -> TicketPage
     /// The closed clocks (met or breached) that started within `range`.
@@ -108,6 +112,10 @@ public struct OpenTicketQuery: Sendable, Equatable {
     public var clock: ClockState?
     public var organizationId: String?
     public var escalation: EscalationState?
+    /// The assignee in force (`TicketRecord.assignee`).
+    public var assignee: String?
+    /// Only tickets still waiting for their first response (the console's board).
+    public var awaitingResponse = false
     public var limit: Int
     public var after: PageCursor?
 
@@ -115,14 +123,26 @@ public struct OpenTicketQuery: Sendable, Equatable {
 
     public init(
         severity: Severity? = nil, clock: ClockState? = nil, organizationId: String? = nil, escalation: EscalationState? = nil,
-        limit: Int = 50, after: PageCursor? = nil
+        assignee: String? = nil, awaitingResponse: Bool = false, limit: Int = 50, after: PageCursor? = nil
     ) {
+        self.awaitingResponse = awaitingResponse
         self.severity = severity
         self.clock = clock
         self.organizationId = organizationId
         self.escalation = escalation
+        self.assignee = assignee
         self.limit = limit
         self.after = after
+    }
+}
+
+extension OpenTicketQuery {
+    /// Whether `row` is one this query lists, whatever the page: what the stores' SQL selects.
+    public func matches(_ row: TicketRecord) -> Bool {
+        row.isOpen && (severity == nil || row.severity == severity) && (clock == nil || row.clock == clock)
+            && (organizationId == nil || row.organizationId == organizationId)
+            && (escalation == nil || row.escalation == escalation) && (assignee == nil || row.assignee == assignee)
+            && (!awaitingResponse || (row.respondedAt == nil && row.clock != .met))
     }
 }
 

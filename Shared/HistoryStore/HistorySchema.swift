@@ -92,6 +92,11 @@ public enum HistorySchema {
             conditions.append("escalation = ?")
             parameters.append(.text(escalation.rawValue))
         }
+        if query.awaitingResponse { conditions.append("responded_at IS NULL AND clock <> 'met'") }
+        if let assignee = query.assignee {
+            conditions.append("COALESCE(assigned_to, opened_assignee) = ?")
+            parameters.append(.text(assignee))
+        }
         if let after = query.after {
             // A row value, which both databases read as one range of the index.
             conditions.append("(due_sort, ticket_id) > (?, ?)")
@@ -151,6 +156,16 @@ extension SQLHistoryStore {
     public func attainmentSamples(startedIn range: Range<Date>) async throws -> [AttainmentSample] {
         try await rows(HistorySchema.attainmentSelect, [.integer(range.lowerBound.epochSeconds), .integer(range.upperBound.epochSeconds)])
             .compactMap(HistorySchema.attainmentSample)
+    }
+
+    public func tickets(_ ticketIds: [String]) async throws -> [TicketRecord] {
+        var rows = [TicketRecord]()
+        for start in stride(from: 0, to: ticketIds.count, by: 500) {
+            let chunk = ticketIds[start..<min(start + 500, ticketIds.count)]
+            let list = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            rows += try await tickets("\(HistorySchema.ticketSelect) WHERE ticket_id IN (\(list))", chunk.map { .text($0) })
+        }
+        return rows
     }
 
     public func allTickets() async throws -> [TicketRecord] {

@@ -12,6 +12,11 @@ import Synchronization
 public final class PostgresHistory: SQLHistoryStore {
     private let client: PostgresClient
     private let logger: Logger
+    public let changes = TicketChanges()
+    /// The channel each commit's changed ticket ids are sent on, a line each.
+    static let changesChannel = "helpdesk_history_tickets"
+    /// A notification's payload stays under PostgreSQL's 8,000 bytes.
+    static let payloadBytes = 7_000
     /// The migration under way or done; a failed one is forgotten, so the next call tries again.
     private let migration = Mutex<Task<Void, any Error>?>(nil)
     /// Rows per multi-row statement: 34 columns × 1,000 stays under PostgreSQL's 65,535 binds.
@@ -24,8 +29,49 @@ public final class PostgresHistory: SQLHistoryStore {
         self.logger = logger
     }
 
-    /// Runs the connection pool until cancelled.
-    public func run() async { await client.run() }
+    /// Runs the connection pool, and a connection listening for every instance's commits,
+    /// until cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.listen() }
+        }
+    }
+
+    /// Tells `changes` what each commit changed, reconnecting after a failure.
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await ready()
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.changesChannel) { notifications in
+                        for try await notification in notifications {
+                            changes.publish(notification.payload.split(separator: "\n").map(String.init))
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("listening for the history's changes failed; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// The ids as notification payloads, a line each, each payload under `payloadBytes`.
+    static func payloads(_ ticketIds: [String]) -> [String] {
+        var payloads = [String]()
+        var current = ""
+        for id in ticketIds {
+            if !current.isEmpty, current.utf8.count + id.utf8.count + 1 > payloadBytes {
+                payloads.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? id : "\n\(id)"
+        }
+        if !current.isEmpty { payloads.append(current) }
+        return payloads
+    }
 
     /// `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
     static func configuration(_ text: String) throws -> PostgresClient.Configuration {
@@ -136,6 +182,10 @@ public final class PostgresHistory: SQLHistoryStore {
                     of: "VALUES (\(TicketColumns.all.map { _ in "?" }.joined(separator: ", ")))",
                     with: "VALUES \(Self.placeholders(rows: chunk.count, columns: TicketColumns.all.count))")
                 try await connection.query(Self.query(sql, chunk.flatMap(TicketColumns.values)), logger: self.logger)
+            }
+            // Delivered to every listener when (and only if) the transaction commits.
+            for payload in Self.payloads(ticketIds) {
+                try await connection.query("SELECT pg_notify(\(Self.changesChannel), \(payload))", logger: self.logger)
             }
             return new.count
         }

@@ -7,6 +7,7 @@ import HelpdeskModel
 /// transaction is synced before `apply` returns. One projector process writes a file.
 public final class SQLiteHistory: SQLHistoryStore {
     private let pool: DatabasePool
+    public let changes = TicketChanges()
 
     /// Opens (creating it and its folder if needed) and migrates the file at `path`.
     public init(path: String) throws {
@@ -44,7 +45,7 @@ public final class SQLiteHistory: SQLHistoryStore {
 
     public func apply(_ events: [HistoryEvent]) async throws -> Int {
         guard !events.isEmpty else { return 0 }
-        return try await pool.write { db in
+        let (count, changed) = try await pool.write { db -> (Int, [String]) in
             let insert = try db.cachedStatement(sql: HistorySchema.eventInsert)
             var new = [HistoryEvent]()
             new.reserveCapacity(events.count)
@@ -52,10 +53,11 @@ public final class SQLiteHistory: SQLHistoryStore {
                 try insert.execute(arguments: Self.arguments(HistorySchema.eventValues(event)))
                 if db.changesCount > 0 { new.append(event) }
             }
-            guard !new.isEmpty else { return 0 }
+            guard !new.isEmpty else { return (0, []) }
             var existing = [String: TicketRecord]()
             let select = try db.cachedStatement(sql: "\(HistorySchema.ticketSelect) WHERE ticket_id = ?")
-            for ticketId in Set(new.map(\.ticketId)) {
+            let changed = Array(Set(new.map(\.ticketId)))
+            for ticketId in changed {
                 if let row = try Row.fetchOne(select, arguments: [ticketId]) {
                     existing[ticketId] = try TicketColumns.record(Self.values(row))
                 }
@@ -64,8 +66,10 @@ public final class SQLiteHistory: SQLHistoryStore {
             for row in HistoryFold.rows(existing: existing, newEvents: new) {
                 try upsert.execute(arguments: Self.arguments(TicketColumns.values(row)))
             }
-            return new.count
+            return (new.count, changed)
         }
+        if !changed.isEmpty { changes.publish(changed) }
+        return count
     }
 
     public func ticket(_ ticketId: String) async throws -> TicketHistory? {

@@ -30,7 +30,6 @@ public struct ChangelogEscalations: EscalationRepository {
 /// the outcome is the event on `escalation.events` whose `causedBy` is that id.
 public struct EscalationAPI: Sendable {
     public static let maxBodyBytes = 16 * 1024
-    static let maxTextLength = 2_000
 
     let tokens: EscalationTokens
     let repository: any EscalationRepository
@@ -171,7 +170,7 @@ public struct EscalationAPI: Sendable {
     }
 
     /// The body's fields as strings: every member must be one the route takes, a string of at
-    /// most `maxTextLength` characters; required ones present; `condition` one of the three.
+    /// most `EscalationCommandText.maxLength` characters; required ones present; `condition` one of the three.
     private static func fields(_ members: [String: JSONValue], route: Route) throws -> [String: String] {
         var fields = [String: String]()
         var errors = [FieldError]()
@@ -187,15 +186,8 @@ public struct EscalationAPI: Sendable {
                 continue
             }
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty {
-                errors.append(FieldError(field: name, problem: "must not be empty"))
-            } else if trimmed.count > maxTextLength {
-                errors.append(FieldError(field: name, problem: "must be at most \(maxTextLength) characters"))
-            } else if trimmed.unicodeScalars.contains(where: { $0.isControlCharacter && (name != "note" || ($0 != "\n" && $0 != "\t")) }) {
-                // Names go into notifications' recipients and histories: no line breaks, no escapes.
-                errors.append(FieldError(field: name, problem: name == "note"
-                    ? "must not contain control characters other than line breaks and tabs"
-                    : "must not contain control characters"))
+            if let problem = EscalationCommandText.problem(trimmed, allowingLineBreaks: name == "note") {
+                errors.append(FieldError(field: name, problem: problem))
             } else if name == "condition", DeEscalationCondition(rawValue: trimmed) == nil {
                 errors.append(FieldError(field: name, problem: "must be one of \(DeEscalationCondition.allowedValues)"))
             } else {

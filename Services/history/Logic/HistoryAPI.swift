@@ -45,11 +45,11 @@ public struct HistoryAPI: Sendable {
         api.get("open-tickets") { request, _ in
             try await answer {
                 let query = try Query(request)
-                try query.only(["severity", "clock", "organization", "escalation", "limit", "after"])
+                try query.only(["severity", "clock", "organization", "escalation", "assignee", "limit", "after"])
                 let page = try await repository.openTickets(OpenTicketQuery(
                     severity: try query.severity(), clock: try query.wire("clock", ClockState.self),
                     organizationId: try query.text("organization"), escalation: try query.wire("escalation", EscalationState.self),
-                    limit: try query.limit(default: 50, max: OpenTicketQuery.maxLimit), after: try query.cursor()))
+                    assignee: try query.text("assignee"), limit: try query.limit(default: 50, max: OpenTicketQuery.maxLimit), after: try query.cursor()))
                 return try JSONReply.value(PageView(page))
             }
         }
@@ -91,15 +91,19 @@ public struct HistoryAPI: Sendable {
 struct Query {
     private var values: [String: String] = [:]
 
-    init(_ request: Request) throws {
+    /// `ignoringEmpty`: a parameter given empty counts as not given (an HTML form's "All").
+    init(_ request: Request, ignoringEmpty: Bool = false) throws {
         for (name, value) in request.uri.queryParameters {
             let name = String(name)
+            if ignoringEmpty, value.isEmpty { continue }
             guard values[name] == nil else {
                 throw HTTPRefusal(.badRequest, "invalid_parameter", "\(name) is given more than once.")
             }
             values[name] = String(value)
         }
     }
+
+    subscript(name name: String) -> String? { values[name] }
 
     func only(_ allowed: Set<String>) throws {
         if let unknown = values.keys.sorted().first(where: { !allowed.contains($0) }) {

@@ -21,6 +21,7 @@ public func buildHistory(_ dependencies: ServiceDependencies, repository: (any H
         reader.fail("\(error)")
     }
     let policy = reader.policy()
+    let console = ConsoleSettings(reader)
     // A second group (and store) rebuilds the history from the topics beside the live one.
     let group = reader.string("HISTORY_CONSUMER_GROUP", default: ConsumerGroups.history)
     var store = repository
@@ -42,6 +43,20 @@ public func buildHistory(_ dependencies: ServiceDependencies, repository: (any H
         }
         if tokens.isEmpty { context.logger.warning("HISTORY_API_TOKENS is empty: the /v1 API refuses every request") }
         let api = HistoryAPI(repository: store, policy: policy, tokens: tokens, logger: context.logger)
+        let feed = ConsoleFeed(repository: store, logger: context.logger)
+        let publisher = context.publisher
+        if console.signIn(readers: tokens).isEmpty {
+            context.logger.warning("ESCALATION_TOKENS and HISTORY_API_TOKENS are empty: nobody can sign in to the console")
+        }
+        if console.generatedSecret {
+            context.logger.warning(
+                "CONSOLE_SESSION_SECRET is not set: console sessions end when this instance stops, and other instances refuse them")
+        }
+        let web = try WebConsole(
+            repository: store, policy: policy, signIn: console.signIn(readers: tokens),
+            sessions: ConsoleSessions(secret: console.secret, now: context.clock.now),
+            commands: PublisherSink(publisher: publisher) { publisher.isReachable }, feed: feed,
+            alwaysSecure: console.secureCookies, now: context.clock.now, logger: context.logger)
         let storeReady = ReadinessFlag()
         context.readiness.add(.historyStoreReady) { storeReady.isSet }
         return ServiceParts(
@@ -49,9 +64,43 @@ public func buildHistory(_ dependencies: ServiceDependencies, repository: (any H
                 .init(group: group, topics: HistoryEvent.topics,
                       instanceID: context.configuration.kafka.properties["group.instance.id"]),
                 HistoryProcessor(repository: store)),
-            routes: { api.addRoutes(to: $0) },
-            services: services + [StoreStartup(store: store, ready: storeReady, logger: context.logger)])
+            routes: { router in
+                api.addRoutes(to: router)
+                web.addRoutes(to: router)
+            },
+            services: services + [StoreStartup(store: store, ready: storeReady, logger: context.logger), feed])
     }
+}
+
+/// The web console's settings: who signs in (`ESCALATION_TOKENS`, with `HISTORY_API_TOKENS` as
+/// readers), the secret that signs session cookies, and whether cookies are always `Secure`.
+struct ConsoleSettings {
+    var people = EscalationTokens([])
+    var secret: String
+    var generatedSecret = false
+    var secureCookies = false
+
+    init(_ reader: SettingsReader) {
+        do {
+            people = try EscalationTokens.parse(reader.optionalString("ESCALATION_TOKENS") ?? "")
+        } catch {
+            reader.fail("\(error)")
+        }
+        if let secret = reader.optionalString("CONSOLE_SESSION_SECRET") {
+            if secret.count < 32 { reader.fail("CONSOLE_SESSION_SECRET must have at least 32 characters") }
+            self.secret = secret
+        } else {
+            secret = ConsoleSessions.randomSecret()
+            generatedSecret = true
+        }
+        switch reader.optionalString("CONSOLE_SECURE_COOKIES") ?? "false" {
+        case "true": secureCookies = true
+        case "false": secureCookies = false
+        default: reader.fail("CONSOLE_SECURE_COOKIES must be true or false")
+        }
+    }
+
+    func signIn(readers: NamedSecrets) -> ConsoleSignIn { ConsoleSignIn(people: people, readers: readers) }
 }
 
 /// Opens the store a URL names: `sqlite:PATH` (a file, created with its folder) or

@@ -1,9 +1,9 @@
 import HelpdeskModel
-import ServiceRuntime
 
 /// Bearer tokens for the escalation API (`ESCALATION_TOKENS`: comma-separated
 /// `token=role:name` pairs). Roles: `agent` (may read and request an escalation), `engineer`
 /// and `manager` (may also run one). Tokens are compared in constant time and never logged.
+/// The escalation API and the web console (which signs people in with them) read the same list.
 public struct EscalationTokens: Sendable {
     let table: SecretTable<EscalationActor>
 

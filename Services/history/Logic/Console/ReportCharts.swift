@@ -1,0 +1,140 @@
+import Foundation
+import HelpdeskModel
+
+/// The report page's charts, drawn on the server as SVG: grouped bars with a `<title>` on every
+/// bar and a legend in words, so that no figure depends on colour or on JavaScript.
+enum ReportCharts {
+    struct Series {
+        var name: String
+        var cssClass: String
+        var values: [Double?]
+    }
+
+    /// Met % per period, a bar per severity.
+    static func metPercent(_ report: AttainmentReport) -> String {
+        let periods = orderedPeriods(report)
+        return groupedBars(
+            title: "First responses in time, % of closed clocks", groups: periods,
+            series: Severity.allCases.map { severity in
+                Series(name: severity.name, cssClass: "sev-\(severity.name)", values: periods.map { period in
+                    report.rows.first { $0.period == period && $0.severity == severity.name }?.metPercent
+                })
+            },
+            maximum: 100, format: { String(format: "%.1f%%", $0) })
+    }
+
+    /// Breaches per period, a bar per severity.
+    static func breaches(_ report: AttainmentReport) -> String {
+        let periods = orderedPeriods(report)
+        let series = Severity.allCases.map { severity in
+            Series(name: severity.name, cssClass: "sev-\(severity.name)", values: periods.map { period in
+                report.rows.first { $0.period == period && $0.severity == severity.name }.map { Double($0.breached) }
+            })
+        }
+        let most = series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
+        return groupedBars(title: "Breached first responses", groups: periods, series: series, maximum: max(1, most),
+                           format: { String(Int($0)) })
+    }
+
+    /// The buckets of the time-to-first-response distribution: shares of the severity's target.
+    static let distributionBuckets = ["≤ 25% of target", "25–50%", "50–75%", "75–100%", "late", "unanswered"]
+
+    /// How many first responses fell in each share of their target, per severity.
+    static func distribution(_ samples: [AttainmentSample], policy: SLAPolicy) -> [Severity: [Int]] {
+        var counts = [Severity: [Int]]()
+        for severity in Severity.allCases { counts[severity] = Array(repeating: 0, count: distributionBuckets.count) }
+        for sample in samples {
+            let bucket: Int
+            if let seconds = sample.businessSecondsToRespond, let target = policy.targets[sample.severity]?.firstResponse.components.seconds,
+               target > 0 {
+                let share = Double(seconds) / Double(target)
+                bucket = sample.breached || share > 1 ? 4 : min(3, Int(share * 4 - 1e-9).clamped(0, 3))
+            } else {
+                bucket = 5
+            }
+            counts[sample.severity]![bucket] += 1
+        }
+        return counts
+    }
+
+    static func distributionChart(_ counts: [Severity: [Int]]) -> String {
+        let series = Severity.allCases.map { severity in
+            Series(name: severity.name, cssClass: "sev-\(severity.name)", values: (counts[severity] ?? []).map(Double.init))
+        }
+        let most = series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
+        return groupedBars(title: "Time to first response, as a share of the target", groups: distributionBuckets, series: series,
+                           maximum: max(1, most), format: { String(Int($0)) })
+    }
+
+    private static func orderedPeriods(_ report: AttainmentReport) -> [String] {
+        var seen = Set<String>()
+        return report.rows.map(\.period).filter { seen.insert($0).inserted }
+    }
+
+    /// Bars grouped along x, one colour (and legend entry) per series, a value axis from 0 to
+    /// `maximum` with three grid lines; a missing value draws no bar and says so in its title.
+    static func groupedBars(title: String, groups: [String], series: [Series], maximum: Double, format: (Double) -> String) -> String {
+        let bar = 14.0, gap = 18.0, left = 48.0, top = 28.0, plot = 160.0, bottom = 44.0
+        let groupWidth = Double(series.count) * bar + gap
+        let width = left + max(1, Double(groups.count)) * groupWidth + 12
+        let height = top + plot + bottom + 22
+        var svg = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
+            + "width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
+        svg += "<title>\(escape(title))</title>"
+        svg += "<text class=\"chart-title\" x=\"\(Int(left))\" y=\"16\">\(escape(title))</text>"
+        for step in 0...2 {
+            let value = maximum * Double(step) / 2
+            let y = top + plot - plot * Double(step) / 2
+            svg += "<line class=\"grid\" x1=\"\(Int(left))\" x2=\"\(Int(width - 8))\" y1=\"\(fmt(y))\" y2=\"\(fmt(y))\"/>"
+            svg += "<text class=\"axis\" x=\"\(Int(left - 6))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(escape(format(value)))</text>"
+        }
+        for (index, group) in groups.enumerated() {
+            let x0 = left + Double(index) * groupWidth + gap / 2
+            for (position, item) in series.enumerated() {
+                let x = x0 + Double(position) * bar
+                guard let value = item.values[safe: index] ?? nil else {
+                    svg += "<rect class=\"bar-none\" x=\"\(fmt(x))\" y=\"\(fmt(top + plot - 1))\" width=\"\(fmt(bar - 2))\" height=\"1\">"
+                        + "<title>\(escape("\(group), \(item.name): no data"))</title></rect>"
+                    continue
+                }
+                let h = maximum > 0 ? plot * min(value, maximum) / maximum : 0
+                svg += "<rect class=\"bar \(item.cssClass)\" x=\"\(fmt(x))\" y=\"\(fmt(top + plot - h))\" width=\"\(fmt(bar - 2))\" "
+                    + "height=\"\(fmt(h))\"><title>\(escape("\(group), \(item.name): \(format(value))"))</title></rect>"
+            }
+            svg += "<text class=\"axis\" x=\"\(fmt(x0 + Double(series.count) * bar / 2))\" y=\"\(fmt(top + plot + 16))\" "
+                + "text-anchor=\"middle\">\(escape(group))</text>"
+        }
+        var legendX = left
+        for item in series {
+            svg += "<rect class=\"bar \(item.cssClass)\" x=\"\(fmt(legendX))\" y=\"\(fmt(height - 18))\" width=\"10\" height=\"10\"/>"
+            svg += "<text class=\"legend\" x=\"\(fmt(legendX + 14))\" y=\"\(fmt(height - 9))\">\(escape(item.name))</text>"
+            legendX += 90
+        }
+        return svg + "</svg>"
+    }
+
+    private static func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
+
+    static func escape(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}
+
+extension Int {
+    fileprivate func clamped(_ low: Int, _ high: Int) -> Int { Swift.min(high, Swift.max(low, self)) }
+}
+
+extension Array {
+    fileprivate subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
