@@ -31,8 +31,7 @@ enum ReportCharts {
                 report.rows.first { $0.period == period && $0.severity == severity.name }.map { Double($0.breached) }
             })
         }
-        let most = series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
-        return groupedBars(title: "Breached first responses", groups: periods, series: series, maximum: max(1, most),
+        return groupedBars(title: "Breached first responses", groups: periods, series: series, maximum: countAxis(series),
                            format: { String(Int($0)) })
     }
 
@@ -61,9 +60,14 @@ enum ReportCharts {
         let series = Severity.allCases.map { severity in
             Series(name: severity.name, cssClass: "sev-\(severity.name)", values: (counts[severity] ?? []).map(Double.init))
         }
-        let most = series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
         return groupedBars(title: "Time to first response, as a share of the target", groups: distributionBuckets, series: series,
-                           maximum: max(1, most), format: { String(Int($0)) })
+                           maximum: countAxis(series), format: { String(Int($0)) })
+    }
+
+    /// A count axis's top: even, at least 2, so that its middle line is a whole number too.
+    static func countAxis(_ series: [Series]) -> Double {
+        let most = series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
+        return max(2, (most / 2).rounded(.up) * 2)
     }
 
     private static func orderedPeriods(_ report: AttainmentReport) -> [String] {
@@ -74,9 +78,11 @@ enum ReportCharts {
     /// Bars grouped along x, one colour (and legend entry) per series, a value axis from 0 to
     /// `maximum` with three grid lines; a missing value draws no bar and says so in its title.
     static func groupedBars(title: String, groups: [String], series: [Series], maximum: Double, format: (Double) -> String) -> String {
-        let bar = 14.0, gap = 18.0, left = 48.0, top = 28.0, plot = 160.0, bottom = 44.0
-        let groupWidth = Double(series.count) * bar + gap
-        let width = left + max(1, Double(groups.count)) * groupWidth + 12
+        let bar = 14.0, left = 48.0, top = 28.0, plot = 160.0, bottom = 44.0
+        // Wide enough for its label under each group, and for the title and legend.
+        let groupWidth = max(Double(series.count) * bar + 18, 100)
+        let gap = groupWidth - Double(series.count) * bar
+        let width = max(left + max(1, Double(groups.count)) * groupWidth + 12, 480)
         let height = top + plot + bottom + 22
         var svg = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
             + "width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
