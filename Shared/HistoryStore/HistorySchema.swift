@@ -31,7 +31,7 @@ public enum HistorySchema {
             "CREATE INDEX events_by_ticket ON events (ticket_id, at, stage)",
             """
             CREATE TABLE tickets (
-                \(TicketColumns.all.map { "\($0.name) \($0.kind.sqlType)\($0.nullable ? "" : " NOT NULL")" }.joined(separator: ",\n    ")),
+                \(TicketColumns.version1.map { "\($0.name) \($0.kind.sqlType)\($0.nullable ? "" : " NOT NULL")" }.joined(separator: ",\n    ")),
                 PRIMARY KEY (ticket_id)
             )
             """,
@@ -41,6 +41,8 @@ public enum HistorySchema {
             "CREATE INDEX tickets_breached ON tickets (due_at, ticket_id) WHERE clock = 'breached'",
             "CREATE INDEX tickets_closed_clocks ON tickets (started_at) WHERE clock IN ('met', 'breached')",
         ]),
+        // The classifier's reasons on the board. Rows classified before it keep none until a rebuild.
+        (2, ["ALTER TABLE tickets ADD COLUMN classifier_reasons TEXT"]),
     ]
 
     /// The columns a timeline entry is read from, in `TimelineEntry`'s order.
@@ -217,7 +219,13 @@ enum TicketColumns {
         let nullable: Bool
     }
 
-    static let all: [Column] = [
+    /// Every column, in the order rows are written and read.
+    static let all: [Column] = version1 + [
+        .init(name: "classifier_reasons", kind: .text, nullable: true),
+    ]
+
+    /// The columns migration 1 created (a migration never changes).
+    static let version1: [Column] = [
         .init(name: "ticket_id", kind: .text, nullable: false),
         .init(name: "source", kind: .text, nullable: false),
         .init(name: "external_id", kind: .text, nullable: false),
@@ -271,7 +279,7 @@ enum TicketColumns {
             date(row.respondedAt), date(row.resolvedAt), int(row.businessSecondsToRespond), int(row.businessSecondsLate),
             text(row.stopReason), .text(row.escalation.rawValue), text(row.escalationEngineer),
             .text(row.conditions.map(\.rawValue).joined(separator: ",")), date(row.lastEventAt), .integer(Int64(row.eventCount)),
-            severity(row.severity), .integer(row.isOpen ? 1 : 0), .integer(row.dueSortKey),
+            severity(row.severity), .integer(row.isOpen ? 1 : 0), .integer(row.dueSortKey), text(row.classifierReasons),
         ]
     }
 
@@ -314,6 +322,11 @@ enum TicketColumns {
         }
         row.lastEventAt = try reader.optionalDate()
         row.eventCount = try reader.optionalInt() ?? 0
+        // The derived columns (severity, is_open, due_sort) are not read back.
+        _ = try reader.optionalInt()
+        _ = try reader.optionalInt()
+        _ = try reader.optionalInt()
+        row.classifierReasons = try reader.optionalText()
         return row
     }
 }

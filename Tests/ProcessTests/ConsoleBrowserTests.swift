@@ -192,7 +192,7 @@ struct ConsoleBrowserTests {
 
         let today = String(opened.prefix(10))
         try await browser.navigate(console + "/reports?from=\(today)&to=\(today)&by=week")
-        try await browser.waitUntil("the report's charts", timeout: .seconds(10)) { try await browser.findAll("svg.chart").count == 3 }
+        try await browser.waitUntil("the report's charts", timeout: .seconds(10)) { try await browser.findAll("svg.chart").count == 4 }
         #expect(try await browser.find("svg.chart rect.bar.sev-critical title") != nil, "the breached critical ticket is drawn")
         try await shot("report")
         try await noConsoleErrors("the report")

@@ -44,6 +44,8 @@ public struct TicketRecord: Sendable, Equatable, Codable {
     /// The classifier's verdict and its confidence.
     public var classifiedSeverity: Severity?
     public var confidence: Double?
+    /// The policy criteria the classifier's signals met, each once, in its order ("; " between).
+    public var classifierReasons: String?
     /// A person's re-prioritization (`ticket.severityChanged`): it wins over the classifier's.
     public var changedSeverity: Severity?
     public var severityChangedBy: String?
@@ -121,6 +123,9 @@ public struct TicketRecord: Sendable, Equatable, Codable {
         case .classified(let classified):
             classifiedSeverity = classified.severity
             confidence = classified.confidence
+            var criteria = [String]()
+            for signal in classified.signals where !criteria.contains(signal.criterion) { criteria.append(signal.criterion) }
+            classifierReasons = criteria.isEmpty ? nil : criteria.joined(separator: "; ")
             reportedSeverity = reportedSeverity ?? classified.reportedSeverity
             openedAt = Self.earlier(openedAt, classified.openedAt)
             openedAssignee = openedAssignee ?? classified.assignee

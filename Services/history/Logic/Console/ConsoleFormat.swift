@@ -106,6 +106,8 @@ struct BoardRow {
     var severity: String
     var severityClass: String
     var severityBy: String
+    /// The criteria the classifier found met, when the severity in force is its.
+    var reasons: String?
     var clock: ClockView
     var clockState: String
     var escalation: String
@@ -125,6 +127,7 @@ struct BoardRow {
         case "classifier": "classifier" + (row.confidence.map { String(format: " %.0f%%", $0 * 100) } ?? "")
         case let person?: "set by \(person)"
         }
+        reasons = row.severitySetBy == "classifier" ? row.classifierReasons.map { $0.count > 160 ? String($0.prefix(160)) + "…" : $0 } : nil
         clock = ClockView(row, policy: policy, now: now)
         clockState = clock.state.rawValue
         escalation = row.escalation == .none ? "—" : ConsoleFormat.escalation(row.escalation)

@@ -222,6 +222,7 @@ struct ReportsPage {
     var metChart: String
     var distributionChart: String
     var breachChart: String
+    var latenessChart: String
     var columns: [String]
     var cells: [[String]]
 }

@@ -35,6 +35,18 @@ enum ReportCharts {
                            format: { String(Int($0)) })
     }
 
+    /// How late the late answers were: the median, in business minutes, per period and severity.
+    static func lateness(_ report: AttainmentReport) -> String {
+        let periods = orderedPeriods(report)
+        let series = Severity.allCases.map { severity in
+            Series(name: severity.name, cssClass: "sev-\(severity.name)", values: periods.map { period in
+                report.rows.first { $0.period == period && $0.severity == severity.name }?.medianBusinessSecondsLate.map { Double($0) / 60 }
+            })
+        }
+        return groupedBars(title: "Median lateness of late first responses, business minutes", groups: periods, series: series,
+                           maximum: countAxis(series), format: { String(format: "%.0f", $0) })
+    }
+
     /// The buckets of the time-to-first-response distribution: shares of the severity's target.
     static let distributionBuckets = ["≤ 25% of target", "25–50%", "50–75%", "75–100%", "late", "unanswered"]
 

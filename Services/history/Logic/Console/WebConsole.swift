@@ -288,7 +288,7 @@ public struct WebConsole: Sendable {
             timeZone: policy.calendar.timeZoneIdentifier, csvURL: "/console/reports.csv?" + csvQuery,
             metChart: ReportCharts.metPercent(report),
             distributionChart: ReportCharts.distributionChart(ReportCharts.distribution(samples, policy: policy)),
-            breachChart: ReportCharts.breaches(report),
+            breachChart: ReportCharts.breaches(report), latenessChart: ReportCharts.lateness(report),
             columns: AttainmentReport.columns, cells: report.cells(durationsInSeconds: false)))
         return try html(.ok, templates.render(model, "reports"))
     }
