@@ -334,6 +334,7 @@ let package = Package(
                 "HistoryStore", "HistoryService", "HelpdeskModel", "MessageBus", "ServiceRuntime", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

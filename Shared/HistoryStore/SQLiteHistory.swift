@@ -25,22 +25,29 @@ public final class SQLiteHistory: SQLHistoryStore {
             try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
-        let migrator = Self.migrator
-        if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
-            let versions = try pool.read { try migrator.appliedIdentifiers($0) }.compactMap { Int($0.dropFirst()) }
-            throw HistoryStoreError.newerSchema(versions.max() ?? 0)
-        }
-        try migrator.migrate(pool)
+        try Self.migrate(pool)
     }
 
-    private static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        for migration in HistorySchema.migrations {
-            migrator.registerMigration("v\(migration.version)") { db in
-                for statement in migration.statements { try db.execute(sql: statement) }
+    /// Applies the migrations the file lacks, all in one exclusive transaction: another process
+    /// opening the same file at once (the service and `helpdesk report`, a replay and its check)
+    /// waits for it, then finds them applied. Versions are kept in GRDB's `grdb_migrations`
+    /// table, as `v1`, `v2`…; a file with a newer one is refused.
+    private static func migrate(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction(.exclusive) {
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+                let applied = Set(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
+                if let newest = applied.compactMap({ Int($0.dropFirst()) }).max(), let known = HistorySchema.migrations.last?.version,
+                   newest > known {
+                    throw HistoryStoreError.newerSchema(newest)
+                }
+                for migration in HistorySchema.migrations where !applied.contains("v\(migration.version)") {
+                    for statement in migration.statements { try db.execute(sql: statement) }
+                    try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: ["v\(migration.version)"])
+                }
+                return .commit
             }
         }
-        return migrator
     }
 
     public func apply(_ events: [HistoryEvent]) async throws -> Int {
