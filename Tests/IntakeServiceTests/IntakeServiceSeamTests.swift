@@ -24,7 +24,7 @@ struct IntakeServiceSeamTests {
         let readiness = service.readiness
         let running = Task { try await group.run() }
         try await Application(router: service.router).test(.router) { client in
-            try await eventually("intake joins its group") { readiness.failing().isEmpty }
+            try await eventually("intake joins its group", within: .seconds(60)) { readiness.failing().isEmpty }
             let (status, _) = try await post(client, "/v1/tickets", openBody)
             #expect(status == .accepted)
             try await eventually("the ticket is received") { !broker.records(in: Topics.received).isEmpty }

@@ -109,7 +109,7 @@ struct SLATimerSeamTests {
         let group = service.group
         let readiness = service.readiness
         let running = Task { try await group.run() }
-        try await TestSupport.eventually("the sla-timer joins its group") { readiness.passes(.kafkaGroupJoined) }
+        try await TestSupport.eventually("the sla-timer joins its group", within: .seconds(60)) { readiness.passes(.kafkaGroupJoined) }
         _ = try await broker.makePublisher().publish(TicketInputs("CRM-1").classified(.critical, openedAt: start))
         try await TestSupport.eventually("the clock starts") { !broker.records(in: Topics.slaEvents).isEmpty }
         await group.triggerGracefulShutdown()
