@@ -25,6 +25,10 @@ struct ConsoleBrowserTests {
         ?? DevStackTests.root.appendingPathComponent(".build/console-screenshots").path
 
     @Test func anEngineerFollowsABreachOnTheBoardAndRunsItsEscalationToTheEnd() async throws {
+        try await MachineLoad.exclusive { try await followABreachAndAnEscalation() }
+    }
+
+    func followABreachAndAnEscalation() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"), "apt-get install chromium chromium-driver")
         let temporary = FileManager.default.temporaryDirectory
         let policyFile = temporary.appendingPathComponent("console-policy-\(UUID()).yaml").path

@@ -122,19 +122,19 @@ struct EndToEndTests {
     }
 
     @Test("invariants hold with no faults", .enabled(if: Binaries.which("kcat") != nil))
-    func withoutFaults() async throws { try await run(.none) }
+    func withoutFaults() async throws { try await MachineLoad.exclusive { try await run(.none) } }
 
     @Test("invariants hold while service instances are killed with SIGKILL and restarted", .enabled(if: Binaries.which("kcat") != nil))
-    func withKills() async throws { try await run(.kills) }
+    func withKills() async throws { try await MachineLoad.exclusive { try await run(.kills) } }
 
     @Test("invariants hold across a broker outage", .enabled(if: Binaries.which("kcat") != nil))
-    func withBrokerOutage() async throws { try await run(.brokerOutage) }
+    func withBrokerOutage() async throws { try await MachineLoad.exclusive { try await run(.brokerOutage) } }
 
     @Test("invariants hold through a burst of malformed records", .enabled(if: Binaries.which("kcat") != nil))
-    func withMalformedBurst() async throws { try await run(.malformedBurst) }
+    func withMalformedBurst() async throws { try await MachineLoad.exclusive { try await run(.malformedBurst) } }
 
     @Test("invariants hold while sla-timer and escalation are scaled from 1 to 3 instances and back", .enabled(if: Binaries.which("kcat") != nil))
-    func whileScaling() async throws { try await run(.scaling) }
+    func whileScaling() async throws { try await MachineLoad.exclusive { try await run(.scaling) } }
 
     func run(_ fault: Fault) async throws {
         let kills = fault == .kills
