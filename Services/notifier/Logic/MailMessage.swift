@@ -80,26 +80,10 @@ public struct MailMessage: Sendable, Equatable {
     /// The HTML part: the text, escaped, one paragraph per blank-line-separated block.
     public var html: String {
         let paragraphs = text.components(separatedBy: "\n\n").filter { !$0.isEmpty }.map {
-            "<p>" + Self.escapeHTML($0).replacingOccurrences(of: "\n", with: "<br>") + "</p>"
+            "<p>" + HTMLText.escaped($0).replacingOccurrences(of: "\n", with: "<br>") + "</p>"
         }
-        return "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>\(Self.escapeHTML(subject))</title></head><body>"
+        return "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>\(HTMLText.escaped(subject))</title></head><body>"
             + paragraphs.joined() + "</body></html>"
-    }
-
-    static func escapeHTML(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 
     /// An address header: the display name quoted, or an encoded word when it is not ASCII;

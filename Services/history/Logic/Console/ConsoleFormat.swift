@@ -114,9 +114,14 @@ struct BoardRow {
     var assignee: String
     var engineer: String
 
+    /// The ticket's page.
+    static func href(ticketId: String) -> String {
+        "/console/tickets/" + (ticketId.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? ticketId)
+    }
+
     init(_ row: TicketRecord, policy: SLAPolicy, now: Date) {
         ticketId = row.ticketId
-        href = "/console/tickets/" + (row.ticketId.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? row.ticketId)
+        href = Self.href(ticketId: row.ticketId)
         sortKey = row.dueSortKey
         subject = row.subject ?? "(\(row.source) \(row.externalId))"
         organization = row.organizationId ?? "—"

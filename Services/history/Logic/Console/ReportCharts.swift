@@ -97,14 +97,14 @@ enum ReportCharts {
         let width = max(left + max(1, Double(groups.count)) * groupWidth + 12, 480)
         let height = top + plot + bottom + 22
         var svg = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
-            + "width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\">"
-        svg += "<title>\(escape(title))</title>"
-        svg += "<text class=\"chart-title\" x=\"\(Int(left))\" y=\"16\">\(escape(title))</text>"
+            + "width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(HTMLText.escaped(title))\">"
+        svg += "<title>\(HTMLText.escaped(title))</title>"
+        svg += "<text class=\"chart-title\" x=\"\(Int(left))\" y=\"16\">\(HTMLText.escaped(title))</text>"
         for step in 0...2 {
             let value = maximum * Double(step) / 2
             let y = top + plot - plot * Double(step) / 2
             svg += "<line class=\"grid\" x1=\"\(Int(left))\" x2=\"\(Int(width - 8))\" y1=\"\(fmt(y))\" y2=\"\(fmt(y))\"/>"
-            svg += "<text class=\"axis\" x=\"\(Int(left - 6))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(escape(format(value)))</text>"
+            svg += "<text class=\"axis\" x=\"\(Int(left - 6))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(HTMLText.escaped(format(value)))</text>"
         }
         for (index, group) in groups.enumerated() {
             let x0 = left + Double(index) * groupWidth + gap / 2
@@ -112,41 +112,26 @@ enum ReportCharts {
                 let x = x0 + Double(position) * bar
                 guard let value = item.values[safe: index] ?? nil else {
                     svg += "<rect class=\"bar-none\" x=\"\(fmt(x))\" y=\"\(fmt(top + plot - 1))\" width=\"\(fmt(bar - 2))\" height=\"1\">"
-                        + "<title>\(escape("\(group), \(item.name): no data"))</title></rect>"
+                        + "<title>\(HTMLText.escaped("\(group), \(item.name): no data"))</title></rect>"
                     continue
                 }
                 let h = maximum > 0 ? plot * min(value, maximum) / maximum : 0
                 svg += "<rect class=\"bar \(item.cssClass)\" x=\"\(fmt(x))\" y=\"\(fmt(top + plot - h))\" width=\"\(fmt(bar - 2))\" "
-                    + "height=\"\(fmt(h))\"><title>\(escape("\(group), \(item.name): \(format(value))"))</title></rect>"
+                    + "height=\"\(fmt(h))\"><title>\(HTMLText.escaped("\(group), \(item.name): \(format(value))"))</title></rect>"
             }
             svg += "<text class=\"axis\" x=\"\(fmt(x0 + Double(series.count) * bar / 2))\" y=\"\(fmt(top + plot + 16))\" "
-                + "text-anchor=\"middle\">\(escape(group))</text>"
+                + "text-anchor=\"middle\">\(HTMLText.escaped(group))</text>"
         }
         var legendX = left
         for item in series {
             svg += "<rect class=\"bar \(item.cssClass)\" x=\"\(fmt(legendX))\" y=\"\(fmt(height - 18))\" width=\"10\" height=\"10\"/>"
-            svg += "<text class=\"legend\" x=\"\(fmt(legendX + 14))\" y=\"\(fmt(height - 9))\">\(escape(item.name))</text>"
+            svg += "<text class=\"legend\" x=\"\(fmt(legendX + 14))\" y=\"\(fmt(height - 9))\">\(HTMLText.escaped(item.name))</text>"
             legendX += 90
         }
         return svg + "</svg>"
     }
 
     private static func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
-
-    static func escape(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
 }
 
 extension Int {

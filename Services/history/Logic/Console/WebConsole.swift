@@ -271,16 +271,16 @@ public struct WebConsole: Sendable {
         context.logger.info("console escalation command", metadata: [
             "ticketId": "\(ticket.ticketId)", "command": "\(command.name)", "commandId": "\(commandId)", "user": "\(actor.name)",
         ])
-        let href = BoardRow(ticket, policy: policy, now: now()).href
-        return Response.seeOther("\(href)?sent=\(commandId)")
+        return Response.seeOther("\(BoardRow.href(ticketId: ticket.ticketId))?sent=\(commandId)")
     }
 
     // MARK: Reports
 
     private func reportsPage(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let period = try reportPeriod(request)
-        let report = try await reports.attainment(period)
+        // One read of the period's closed clocks serves the table and every chart.
         let samples = try await repository.attainmentSamples(startedIn: period.instants(in: policy.calendar))
+        let report = AttainmentReport(samples: samples, period: period, calendar: policy.calendar)
         let csvQuery = "from=\(period.from)&to=\(period.to)&by=\(period.by.rawValue)"
         let model = try pageModel(request, title: "SLA reports", nav: .init(reports: true), page: ReportsPage(
             from: period.from.description, to: period.to.description, by: period.by.rawValue,
