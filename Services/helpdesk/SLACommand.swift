@@ -28,25 +28,44 @@ struct SLACommand: ParsableCommand {
         @Option(help: "critical|major|minor or 1|2|3.")
         var severity: String
 
-        @Option(help: "When the ticket was opened (ISO-8601 with Z or an offset).")
+        @Option(help: "When the ticket was opened, or the cycle or period started (ISO-8601 with Z or an offset).")
         var opened: String
 
-        func parsed() throws -> (Severity, Date) {
+        @Option(help: "The customer's support plan (a policy's plans; default: the default policy).")
+        var plan: String?
+
+        @Option(help: "firstResponse|nextReply|periodicUpdate|resolution.")
+        var metric: String = SLAMetric.firstResponse.rawValue
+
+        /// The severity, the start, the plan's policy and the metric's target in it.
+        func parsed(_ policy: SLAPolicy) throws -> (Severity, Date, SLAPolicy, SLAMetric, MetricTarget) {
             guard let severity = Severity(parsing: severity) else {
                 throw CLIError("--severity \"\(severity)\" is not one of \(Severity.allowedSpellings)")
             }
-            return (severity, try instant(opened, option: "--opened"))
+            guard let metric = SLAMetric(rawValue: metric) else {
+                throw CLIError("--metric \"\(metric)\" is not one of \(SLAMetric.allCases.map(\.rawValue).joined(separator: "|"))")
+            }
+            if let plan, policy.plans[plan] == nil {
+                let known = policy.plans.keys.sorted()
+                throw CLIError("--plan \"\(plan)\" has no policy of its own (" + (known.isEmpty
+                    ? "the policy names no plans" : "plans: \(known.joined(separator: ", "))") + "); omit --plan for the default policy")
+            }
+            let planPolicy = policy.forPlan(plan)
+            guard let target = planPolicy.target(for: severity).metric(metric) else {
+                throw CLIError("\(plan.map { "the \($0) plan's" } ?? "the default policy's") \(severity.name) tickets have no \(metric.rawValue) target")
+            }
+            return (severity, try instant(opened, option: "--opened"), planPolicy, metric, target)
         }
     }
 
     struct Due: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print when the first response is due (UTC).")
+        static let configuration = CommandConfiguration(abstract: "Print when a target is due (UTC): the first response unless --metric says.")
         @OptionGroup var ticket: TicketOptions
         @OptionGroup var policy: PolicyOption
 
         func run() throws {
-            let (severity, opened) = try ticket.parsed()
-            print(ISO8601.format(try policy.load().firstResponseDue(severity: severity, openedAt: opened)))
+            let (severity, opened, policy, _, target) = try ticket.parsed(try policy.load())
+            print(ISO8601.format(policy.calendar(for: severity).due(start: opened, businessDuration: target.target)))
         }
     }
 
@@ -70,9 +89,8 @@ struct SLACommand: ParsableCommand {
         @OptionGroup var policy: PolicyOption
 
         func run() throws {
-            let (severity, opened) = try ticket.parsed()
-            let policy = try policy.load()
-            print(DeadlineExplanation(policy: policy, severity: severity, openedAt: opened).text)
+            let (severity, opened, policy, metric, target) = try ticket.parsed(try policy.load())
+            print(DeadlineExplanation(policy: policy, severity: severity, metric: metric, target: target, openedAt: opened).text)
         }
     }
 }
@@ -80,7 +98,7 @@ struct SLACommand: ParsableCommand {
 extension SLACommand {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a ticket's first-response clock as the sla-timer last recorded it.",
+            abstract: "Show a ticket's SLA clocks (first response and every other metric) as the sla-timer last recorded them.",
             discussion: "Reads the ticket's partition of sla-timer.changelog; works whichever instance owns the ticket.")
 
         @Argument(help: "The ticket: its id (tk_…) or source/externalId (crm/CRM-1042).")
@@ -142,6 +160,17 @@ struct SLAStatusText {
         }
         if let respondedAt = status.respondedAt { line("responded:", instant(respondedAt)) }
         if let resolvedAt = status.resolvedAt { line("resolved:", instant(resolvedAt)) }
+        if let plan = status.plan { line("plan:", plan) }
+        for metric in status.metrics ?? [] {
+            var text = "\(metric.state.rawValue) (\(metric.severity.name)), started \(instant(metric.startedAt))"
+            if let dueAt = metric.dueAt { text += ", due \(instant(dueAt))" }
+            if let pausedAt = metric.pausedAt, metric.state == .paused { text += ", paused since \(instant(pausedAt))" }
+            if let remaining = metric.remainingBusinessSeconds, metric.state == .running || metric.state == .paused {
+                text += remaining >= 0 ? ", \(DurationText.format(.seconds(remaining))) left" : ", overdue by \(DurationText.format(.seconds(-remaining)))"
+            }
+            lines.append("\(metric.metric.rawValue)\(metric.instance.map { " #\($0)" } ?? ""):")
+            lines.append("  " + text)
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -158,18 +187,42 @@ struct SLAStatusText {
 struct DeadlineExplanation {
     let policy: SLAPolicy
     let severity: Severity
+    var metric = SLAMetric.firstResponse
+    let target: MetricTarget
     let openedAt: Date
 
+    init(policy: SLAPolicy, severity: Severity, metric: SLAMetric = .firstResponse, target: MetricTarget? = nil, openedAt: Date) {
+        self.policy = policy
+        self.severity = severity
+        self.metric = metric
+        self.target = target ?? policy.target(for: severity).metric(.firstResponse)!
+        self.openedAt = openedAt
+    }
+
+    private var calendar: BusinessCalendar { policy.calendar(for: severity) }
+
+    private var what: String {
+        switch metric {
+        case .firstResponse: "first response"
+        case .nextReply: "next reply"
+        case .periodicUpdate: "an update"
+        case .resolution: "resolution"
+        }
+    }
+
     var text: String {
-        let calendar = policy.calendar
-        let target = policy.target(for: severity).firstResponse
-        let due = policy.firstResponseDue(severity: severity, openedAt: openedAt)
+        let calendar = self.calendar
+        let target = self.target.target
+        let due = calendar.due(start: openedAt, businessDuration: target)
         var lines = [
-            "\(severity.name) (severity \(severity.level)): first response within \(DurationText.format(target)) of business time",
-            "policy: \(hoursText) \(calendar.timeZone.identifier), \(daysText)"
+            "\(severity.name) (severity \(severity.level)): \(what) within \(DurationText.format(target)) of business time",
+            (policy.planName.map { "plan \($0), " } ?? "") + "calendar: \(hoursText) \(calendar.timeZone.identifier), \(daysText)"
                 + (calendar.holidays.isEmpty ? "" : ", \(calendar.holidays.count) holiday(s)"),
-            "opened \(local(openedAt))",
+            "\(metric == .firstResponse || metric == .resolution ? "opened" : "started") \(local(openedAt))",
         ]
+        if !self.target.pauses.isEmpty {
+            lines.insert("pauses while: \(self.target.pauses.map(\.rawValue).sorted().joined(separator: ", "))", at: 2)
+        }
         if !calendar.isOpen(at: openedAt) {
             lines.append("  outside business hours: the clock starts at \(local(calendar.nextOpening(after: openedAt)))")
         }
@@ -184,11 +237,11 @@ struct DeadlineExplanation {
     }
 
     private var hoursText: String {
-        policy.calendar.windows.map { "\(clock($0.start))–\(clock($0.end))" }.joined(separator: ", ")
+        calendar.windows.map { "\(clock($0.start))–\(clock($0.end))" }.joined(separator: ", ")
     }
 
     private var daysText: String {
-        policy.calendar.days.sorted().map(\.name).joined(separator: " ")
+        calendar.days.sorted().map(\.name).joined(separator: " ")
     }
 
     private func clock(_ seconds: Int32) -> String { String(format: "%02d:%02d", seconds / 3600, seconds % 3600 / 60) }
@@ -196,7 +249,7 @@ struct DeadlineExplanation {
     private func formatter(_ pattern: String) -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = policy.calendar.timeZone
+        formatter.timeZone = calendar.timeZone
         formatter.dateFormat = pattern
         return formatter
     }

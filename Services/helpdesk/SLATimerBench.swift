@@ -31,6 +31,17 @@ struct SLATimerBench: AsyncParsableCommand {
     @Option(help: "Which measurements: memory, fire, restore, lag (comma-separated).")
     var only: String = "memory,fire,restore,lag"
 
+    @Flag(help: "Run every metric (next reply, periodic updates, resolution) beside the first response: each ticket is answered once and the customer writes back, so three clocks run per ticket.")
+    var allMetrics = false
+
+    /// Business hours with every metric, for the memory figure.
+    static let allMetricsPolicy = try! SLAPolicy.load(yaml: """
+        severities:
+          critical: { nextReply: { target: 2h }, periodicUpdate: { target: 1h }, resolution: { target: 8h } }
+          major:    { nextReply: { target: 4h }, periodicUpdate: { target: 4h }, resolution: { target: 16h } }
+          minor:    { nextReply: { target: 8h }, periodicUpdate: { target: 8h }, resolution: { target: 40h } }
+        """)
+
     static let partitions = 6
 
     func run() async throws {
@@ -85,7 +96,8 @@ struct SLATimerBench: AsyncParsableCommand {
 
     private func measureMemory() throws {
         let metrics = SLATimerMetrics()
-        let states = (0..<Self.partitions).map { SLATimerPartition(partition: Int32($0), policy: .standard, metrics: metrics) }
+        let policy = allMetrics ? Self.allMetricsPolicy : .standard
+        let states = (0..<Self.partitions).map { SLATimerPartition(partition: Int32($0), policy: policy, metrics: metrics) }
         // Opened on a Monday morning: every clock is running.
         let opened = ISO8601.parse("2026-03-02T16:00:00Z")!
         trimHeap()
@@ -96,17 +108,40 @@ struct SLATimerBench: AsyncParsableCommand {
             let count = min(chunk, clocks - made)
             let records = (made..<made + count).map { classifiedRecord(index: $0, openedAt: opened) }
             for (offset, record) in records.enumerated() {
-                _ = try states[(made + offset) % Self.partitions].handle(record)
+                let state = states[(made + offset) % Self.partitions]
+                _ = try state.handle(record)
+                if allMetrics {
+                    for input in Self.conversation(index: made + offset, openedAt: opened) { _ = try state.handle(input) }
+                }
             }
             made += count
         }
         trimHeap()
         let after = residentBytes()
         let open = Severity.allCases.map { metrics.openClocks($0) }.reduce(0, +)
+            + [SLAMetric.nextReply, .periodicUpdate, .resolution].map { metrics.openClocks($0) }.reduce(0, +)
         print("memory_open_clocks \(open)")
         print("memory_bytes_per_open_clock \((after - baseline) / max(1, open))")
+        print("memory_bytes_per_ticket \((after - baseline) / max(1, clocks))")
         print("memory_rss_mib \(after / 1_048_576)")
         withExtendedLifetime(states) {}
+    }
+
+    /// The first response a minute after the opening, and the customer's answer a minute later:
+    /// the first-response clock met; resolution, periodic update and next reply running.
+    static func conversation(index: Int, openedAt: Date) -> [ConsumerRecord] {
+        let externalId = index < 0 ? "LAG-\(-index - 1)" : "CRM-\(index)"
+        let ticket = TicketID(source: "crm", externalId: externalId)
+        return [(AuthorRole.agent, 1.0), (.customer, 2.0)].enumerated().map { position, message in
+            let sent = openedAt.addingTimeInterval(message.1 * (index < 0 ? 1 : 60))
+            let event = Event(eventId: EventID.derive(["bench-message", externalId, String(position)]), ticketId: ticket, source: "crm",
+                              externalId: externalId, at: sent,
+                              payload: TicketMessagePosted(author: Author(role: message.0), isPublic: true, body: "…", cc: [], sentAt: sent))
+            // Offsets as on tickets.activity: each message after the one before.
+            return ConsumerRecord(topic: Topics.activity, partition: 0, offset: Int64(2 * abs(index) + position),
+                                  key: Array(ticket.rawValue.utf8),
+                                  value: try! WireJSON.encode(event), headers: [], timestamp: sent)
+        }
     }
 
     private func classifiedRecord(index: Int, openedAt: Date) -> ConsumerRecord {
@@ -170,15 +205,26 @@ struct SLATimerBench: AsyncParsableCommand {
     // MARK: timer lag
 
     private func measureLag(bus: KafkaBus, logger: Logger) async throws {
+        // With every metric, each ticket is answered a second after it opens and the customer
+        // writes back a second later: the update period, the reply cycle and the resolution each
+        // warn and breach (six timer events a ticket instead of two).
+        let further = allMetrics ? """
+
+              critical: { firstResponse: 20s, warnAt: 0.5, nextReply: { target: 22s, warnAt: 0.5 }, periodicUpdate: { target: 21s, warnAt: 0.5 }, resolution: { target: 26s, warnAt: 0.5 } }
+              major:    { firstResponse: 24s, warnAt: 0.5, nextReply: { target: 24s, warnAt: 0.5 }, periodicUpdate: { target: 23s, warnAt: 0.5 }, resolution: { target: 28s, warnAt: 0.5 } }
+              minor:    { firstResponse: 28s, warnAt: 0.5, nextReply: { target: 26s, warnAt: 0.5 }, periodicUpdate: { target: 25s, warnAt: 0.5 }, resolution: { target: 30s, warnAt: 0.5 } }
+            """ : """
+
+              critical: { firstResponse: 20s, warnAt: 0.5 }
+              major:    { firstResponse: 24s, warnAt: 0.5 }
+              minor:    { firstResponse: 28s, warnAt: 0.5 }
+            """
         let policy = try SLAPolicy.load(yaml: """
             timezone: UTC
             hours: { start: "00:00", end: "24:00" }
             days: [sun, mon, tue, wed, thu, fri, sat]
             severities:
-              critical: { firstResponse: 20s, warnAt: 0.5 }
-              major:    { firstResponse: 24s, warnAt: 0.5 }
-              minor:    { firstResponse: 28s, warnAt: 0.5 }
-            """)
+            """ + further)
         let producer = try KafkaProducer(configuration: bus.configuration, logger: logger)
         let queries = try bus.makeQueries()
         let handedOver = HandOverTimes()
@@ -211,6 +257,12 @@ struct SLATimerBench: AsyncParsableCommand {
                                                         reportedSeverity: nil, disagreesWithReporter: false,
                                                         needsDedicatedContact: false, openedAt: opened))
             inputs.append(OutgoingRecord(event: event, topic: Topics.classified, producer: "bench"))
+            if allMetrics {
+                for record in Self.conversation(index: -index - 1, openedAt: opened) {
+                    inputs.append(OutgoingRecord(topic: Topics.activity, key: String(decoding: record.key!, as: UTF8.self),
+                                                 value: record.value, headers: []))
+                }
+            }
         }
         let feeder = try KafkaProducer(configuration: bus.configuration, logger: logger)
         _ = try await feeder.publish(inputs)
@@ -220,7 +272,8 @@ struct SLATimerBench: AsyncParsableCommand {
         var lags = [Double]()
         var positions = [Int32: Int64]()
         let deadline = ContinuousClock.now + .seconds(90)
-        while lags.count < 2 * timerTickets, ContinuousClock.now < deadline {
+        let expected = (allMetrics ? 6 : 2) * timerTickets
+        while lags.count < expected, ContinuousClock.now < deadline {
             for partition in 0..<Int32(Self.partitions) {
                 positions[partition] = try await bus.readPartition(
                     TopicPartition(Topics.slaEvents, partition), from: positions[partition, default: 0]

@@ -32,6 +32,8 @@ struct WatchBoard {
             ?? Ticket(source: envelope.source, externalId: envelope.externalId, updatedAt: envelope.at)
         ticket.updatedAt = max(ticket.updatedAt, envelope.at)
         func payload<P: EventPayload>(_: P.Type) -> P? { try? document.event(P.self).payload }
+        // The board follows the first-response clock; the other metrics' events are not its state.
+        if SLAMetricFact.isFurtherMetric(document) { return }
         switch envelope.type {
         case SLAStarted.type:
             guard let started = payload(SLAStarted.self) else { return }

@@ -16,10 +16,10 @@ func received(_ payload: TicketReceived, externalId: String = "CRM-1042", offset
 }
 
 func ticket(_ subject: String, description: String? = nil, impact: Impact? = nil, category: TicketCategory? = nil,
-            reported: Severity? = nil, requester: Requester? = nil, assignee: String? = nil) -> TicketReceived {
+            reported: Severity? = nil, requester: Requester? = nil, assignee: String? = nil, plan: String? = nil) -> TicketReceived {
     TicketReceived(organizationId: "acme", subject: subject, description: description, requester: requester,
                    reportedSeverity: reported, impact: impact, category: category, openedAt: opened, receivedAt: opened,
-                   assignee: assignee)
+                   assignee: assignee, plan: plan)
 }
 
 func notification(_ record: OutgoingRecord) throws -> HelpdeskModel.Notification {
@@ -32,7 +32,7 @@ struct ClassifierProcessorTests {
         let processor = ClassifierProcessor(classifier: Classifier())
         let outputs = try await processor.process(try received(ticket(
             "SSO login fails for everyone", impact: Impact(serviceDown: true, usersAffected: .majority, workaround: Workaround.none),
-            reported: .major, requester: Requester(email: "it-admin@acme.test"), assignee: "sam@support.example")))
+            reported: .major, requester: Requester(email: "it-admin@acme.test"), assignee: "sam@support.example", plan: "premium")))
         #expect(outputs.map(\.topic) == [Topics.classified, Topics.notifications, Topics.notifications])
         #expect(outputs[0].topic == Topics.classified)
         #expect(outputs[0].key == Array(TicketID(source: "crm", externalId: "CRM-1042").rawValue.utf8))
@@ -47,6 +47,7 @@ struct ClassifierProcessorTests {
         #expect(outputs[0].headers.string(for: "ce_type") == "ticket.classified")
         #expect(event.payload.assignee == "sam@support.example")
         #expect(event.payload.requesterEmail == "it-admin@acme.test")
+        #expect(event.payload.plan == "premium", "handed on to the sla-timer, which runs the plan's policy")
         // Critical without a dedicated contact: the customer is asked for one, the assignee told.
         let ask = try notification(outputs[1]), tell = try notification(outputs[2])
         #expect(ask.audience == .customer && ask.recipient == "it-admin@acme.test")

@@ -75,6 +75,31 @@ struct EscalationPartitionTests {
                 "major: escalateOnBreach is off in the standard policy")
     }
 
+    @Test func eachMetricAndPlanDecidesWhetherItsBreachEscalates() throws {
+        let policy = try SLAPolicy.load(yaml: """
+            severities:
+              major:
+                nextReply: { target: 4h }
+                resolution: { target: 16h, escalateOnBreach: true }
+            plans:
+              premium:
+                severities:
+                  major: { escalateOnBreach: true, resolution: { target: 16h } }
+            """)
+        let driver = PartitionDriver(EscalationPartition(partition: 0, policy: policy, metrics: EscalationMetrics()))
+        let reply = TicketInputs("CRM-R"), resolution = TicketInputs("CRM-S"), premium = TicketInputs("CRM-P")
+        for ticket in [reply, resolution, premium] { _ = try driver.handle(ticket.classified(.major, openedAt: monday)) }
+        let later = monday.addingTimeInterval(86_400)
+        #expect(try driver.handle(reply.breached(.major, dueAt: later, metric: .nextReply, instance: 1)).isEmpty,
+                "nextReply: escalateOnBreach off")
+        #expect(types(try driver.handle(resolution.breached(.major, dueAt: later, metric: .resolution))).first
+            == "escalation.events:escalation.requested")
+        // The premium plan escalates its major first responses, and not its resolutions.
+        #expect(try driver.handle(premium.breached(.major, dueAt: later, metric: .resolution, plan: "premium")).isEmpty)
+        #expect(types(try driver.handle(premium.breached(.major, dueAt: monday, plan: "premium"))).first
+            == "escalation.events:escalation.requested")
+    }
+
     @Test func engineersRunTheEscalationAndDeEscalationWaitsForAllThreeConditions() throws {
         let driver = PartitionDriver()
         _ = try driver.handle(ticket.classified(.critical, openedAt: monday))

@@ -276,6 +276,38 @@ struct ConsoleRouteTests {
         #expect(page.body.contains("Record: Parties agreed"))
     }
 
+    @Test func theTicketPageShowsEveryOtherMetricsLatestInstance() async throws {
+        let harness = try Harness()
+        var ticket = TicketEvents("M-1")
+        let opened = at("2026-11-02T15:00:00Z")
+        try await harness.store.apply([
+            ticket.received(at: opened), ticket.classified(.critical, openedAt: opened, at: opened),
+            ticket.started(.critical, at: opened, due: at("2026-11-02T17:00:00Z")),
+            ticket.event(SLAStarted(severity: .critical, metric: .resolution, startedAt: opened, dueAt: at("2026-11-03T15:00:00Z")),
+                         at: opened, on: Topics.slaEvents),
+            ticket.met(at: at("2026-11-02T15:30:00Z"), due: at("2026-11-02T17:00:00Z"), used: 1_800),
+            ticket.event(SLAStarted(severity: .critical, metric: .nextReply, instance: 1, startedAt: at("2026-11-02T15:40:00Z"),
+                                    dueAt: at("2026-11-02T17:40:00Z")), at: at("2026-11-02T15:40:00Z"), on: Topics.slaEvents),
+            ticket.event(SLAMet(metric: .nextReply, instance: 1, dueAt: at("2026-11-02T17:40:00Z"), respondedAt: at("2026-11-02T15:50:00Z"),
+                                businessSecondsUsed: 600), at: at("2026-11-02T15:50:00Z"), on: Topics.slaEvents),
+            ticket.event(SLAStarted(severity: .critical, metric: .nextReply, instance: 2, startedAt: at("2026-11-02T16:00:00Z"),
+                                    dueAt: at("2026-11-02T18:00:00Z")), at: at("2026-11-02T16:00:00Z"), on: Topics.slaEvents),
+            ticket.event(SLAPaused(metric: .resolution, status: .pending, remainingSeconds: 20_000), at: at("2026-11-02T16:10:00Z"),
+                         on: Topics.slaEvents),
+        ])
+        let cookie = try await harness.signIn(.reader)
+        let page = try await harness.request("/console/tickets/\(ticket.ticketId.rawValue)", cookie: cookie)
+        #expect(page.status == .ok)
+        #expect(page.body.contains("<h2 id=\"s-metrics\">Other SLA metrics</h2>"))
+        #expect(page.body.contains("<dt>Resolution </dt><dd class=\"metric-paused\">paused</dd>"))
+        #expect(page.body.contains("<dt>Next reply #2</dt><dd class=\"metric-running\">running, due <time datetime=\"2026-11-02T18:00:00Z\""))
+        #expect(page.body.contains("nextReply #1: met at 2026-11-02T15:50:00Z"), "the timeline names the metric and its instance")
+        // The first response stays where it was, and the board row is the first response's.
+        #expect(page.body.contains("<h2 id=\"s-clock\">First response</h2>"))
+        let board = try await harness.request("/console/board", cookie: cookie)
+        #expect(!board.body.contains("M-1"), "answered: off the board, whatever the other metrics")
+    }
+
     @Test func reportsDrawSVGChartsAndDownloadCSV() async throws {
         let harness = try Harness()
         try await harness.seed()

@@ -45,6 +45,7 @@ struct IntakeProcessorTests {
         #expect(event.payload.receivedAt == receipt)
         #expect(event.payload.openedAt == ISO8601.parse("2026-03-06T23:30:00Z"))
         #expect(event.payload.organizationId == "acme")
+        #expect(event.payload.plan == "premium", "the organization's plan, which selects the SLA policy")
         #expect(event.payload.reportedSeverity == .critical)
         #expect(event.payload.impact?.usersAffected == .majority)
         #expect(event.payload.requester?.email == "it-admin@acme.test")

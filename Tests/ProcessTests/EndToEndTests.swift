@@ -22,9 +22,15 @@ struct EndToEndTests {
         days: [sun, mon, tue, wed, thu, fri, sat]
         escalationAddress: escalations@support.example
         severities:
-          critical: { firstResponse: \(target)s, warnAt: 0.5, escalateOnBreach: true }
-          major:    { firstResponse: \(target + 2)s, warnAt: 0.5 }
-          minor:    { firstResponse: \(target + 4)s, warnAt: 0.5 }
+          critical:
+            firstResponse: \(target)s
+            warnAt: 0.5
+            escalateOnBreach: true
+            nextReply: { target: \(target + 4)s, warnAt: 0.5 }
+            periodicUpdate: { target: \(target + 6)s, warnAt: 0.5 }
+            resolution: { target: \(target + 10)s, warnAt: 0.5 }
+          major:    { firstResponse: \(target + 2)s, warnAt: 0.5, nextReply: { target: \(target + 6)s }, resolution: { target: \(target + 12)s } }
+          minor:    { firstResponse: \(target + 4)s, warnAt: 0.5, resolution: { target: \(target + 14)s } }
         """
 
     /// What the generator sent for one ticket.
@@ -40,6 +46,10 @@ struct EndToEndTests {
         var docsCategoryOutage = false
         /// Opened with the outage impact and no dedicated contact: classified critical.
         var criticalImpact = false
+        /// After the early reply, the customer writes back: a next-reply cycle.
+        var customerWritesBack = false
+        /// After the early reply, the ticket waits on the customer (pending) and is solved in wave two.
+        var pendingThenSolved = false
         var ticketId: String { TicketID(source: "crm", externalId: externalId).rawValue }
         var support: Bool { eligible && !documentation }
     }
@@ -50,7 +60,8 @@ struct EndToEndTests {
             // documentation (i % 20 == 3) ones, which must be refused.
             Plan(externalId: "E2E-\(i)", eligible: i % 20 != 7, documentation: i % 20 == 3, earlyReply: i % 4 == 1,
                  lateReply: i % 4 == 2, severityChange: i % 10 == 5, ccEscalation: i % 10 == 9 || i % 20 == 7 || i % 20 == 3,
-                 docsCategoryOutage: i % 20 == 13, criticalImpact: i % 20 != 3 && (i % 3 == 0 || i % 20 == 13))
+                 docsCategoryOutage: i % 20 == 13, criticalImpact: i % 20 != 3 && (i % 3 == 0 || i % 20 == 13),
+                 customerWritesBack: i % 8 == 1, pendingThenSolved: i % 8 == 5)
         }
     }
 
@@ -84,7 +95,16 @@ struct EndToEndTests {
                                   "author": ["role": role, "email": role == "agent" ? "sam@support.example" : "it@acme.test"],
                                   "public": true, "body": "…", "cc": cc, "sentAt": ISO8601.format(Date())])
             }
+            func status(_ status: String) -> String {
+                "\(key)|" + json(["type": "ticket.statusChanged", "source": "crm", "externalId": plan.externalId, "status": status,
+                                  "changedAt": ISO8601.format(Date())])
+            }
             if plan.earlyReply { first.append(message(role: "agent")) }
+            if plan.customerWritesBack { first.append(message(role: "customer")) }
+            if plan.pendingThenSolved {
+                first.append(status("pending"))
+                second.append(status("solved"))
+            }
             if plan.severityChange {
                 first.append("\(key)|" + json(["type": "ticket.severityChanged", "source": "crm", "externalId": plan.externalId,
                                                "severity": "minor", "changedBy": "sam@support.example", "changedAt": opened]))
@@ -231,8 +251,12 @@ struct EndToEndTests {
         let support = plans.filter(\.support)
         try await settle(within: slow ? 240 : 90) {
             let terminal = Set(try await Self.read(Topics.slaEvents, bus: bus)
-                .filter { [SLAMet.type, SLABreached.type].contains($0.eventType) }.compactMap(\.keyString))
+                .filter { [SLAMet.type, SLABreached.type].contains($0.eventType) && $0.slaMetric == .firstResponse }.compactMap(\.keyString))
             return terminal.count >= support.count
+        }
+        // And every instance of the other metrics (the resolution targets are the longest).
+        try await settle(within: slow ? 120 : 60) {
+            Self.openInstances(try await Self.read(Topics.slaEvents, bus: bus)).isEmpty
         }
         killer.cancel()
         let killed = await killer.value
@@ -250,7 +274,8 @@ struct EndToEndTests {
         // partitions for tens of seconds (each new instance waits for the killed ones' sessions to
         // expire). Wait until every ticket is received or rejected and every message published.
         let intakeOutputs = plans.reduce(plans.count) { total, plan in
-            total + [plan.earlyReply, plan.severityChange, plan.ccEscalation, plan.lateReply].filter { $0 }.count
+            total + [plan.earlyReply, plan.severityChange, plan.ccEscalation, plan.lateReply, plan.customerWritesBack].filter { $0 }.count
+                + (plan.pendingThenSolved ? 2 : 0)
         }
         try await settle(within: slow ? 120 : 30) {
             var published = Set<String>()
@@ -265,7 +290,8 @@ struct EndToEndTests {
         try await Task.sleep(for: .seconds(3))
         let catchUpStarted = ContinuousClock.now
         try await settle(within: slow ? 90 : 30) {
-            let criticalBreaches = try await Self.read(Topics.slaEvents, bus: bus).filter { $0.eventType == SLABreached.type }
+            let criticalBreaches = try await Self.read(Topics.slaEvents, bus: bus)
+                .filter { $0.eventType == SLABreached.type && $0.slaMetric == .firstResponse }
                 .filter { (try? WireJSON.decode(Event<SLABreached>.self, from: $0.value ?? []))?.payload.severity == .critical }
                 .compactMap(\.keyString)
             let expected = Set(plans.filter { $0.ccEscalation && $0.support }.map(\.ticketId)).union(criticalBreaches)
@@ -387,8 +413,30 @@ struct EndToEndTests {
         let unique = { (record: ConsumerRecord) -> Bool in
             !zombiesPossible || seen.insert(record.headers.string(for: "ce_id") ?? "").inserted
         }
+        // 3a. Every instance of the further metrics ends with exactly one terminal record.
+        var seenIds = Set<String>()
+        let slaRecords = (topics[Topics.slaEvents] ?? []).filter { !zombiesPossible || seenIds.insert($0.headers.string(for: "ce_id") ?? "").inserted }
+        var ends = [String: [String]]()
+        for record in slaRecords where [SLAMet.type, SLABreached.type, SLAStopped.type].contains(record.eventType ?? "") {
+            guard let instance = record.slaInstance, record.slaMetric != .firstResponse else { continue }
+            ends[instance, default: []].append(record.eventType ?? "")
+        }
+        let startedInstances = Set(slaRecords.filter { $0.eventType == SLAStarted.type && $0.slaMetric != .firstResponse }.compactMap(\.slaInstance))
+        #expect(Set(ends.keys) == startedInstances, "every started instance ended: \(startedInstances.subtracting(ends.keys).sorted().prefix(10))")
+        #expect(ends.values.allSatisfy { $0.count == 1 }, "one terminal record per instance: \(ends.filter { $0.value.count != 1 }.prefix(5))")
+        for plan in plans where plan.support {
+            let resolution = ends["\(plan.ticketId) resolution/-"] ?? []
+            #expect(resolution == [plan.pendingThenSolved ? SLAMet.type : SLABreached.type], "\(plan.externalId): resolution \(resolution)")
+            if plan.pendingThenSolved {
+                #expect(slaRecords.contains { $0.keyString == plan.ticketId && $0.eventType == SLAPaused.type && $0.slaMetric == .resolution },
+                        "\(plan.externalId): the resolution paused while pending")
+            }
+        }
+        let metricsSeen = Set(slaRecords.filter { $0.eventType == SLAStarted.type }.compactMap(\.slaMetric))
+        #expect(metricsSeen == Set(SLAMetric.allCases), "every metric ran: \(metricsSeen)")
+
         var sla = [String: [(record: ConsumerRecord, envelope: EventEnvelope)]]()
-        for record in topics[Topics.slaEvents] ?? [] where unique(record) {
+        for record in topics[Topics.slaEvents] ?? [] where unique(record) && record.slaMetric == .firstResponse {
             guard let envelope = try? WireJSON.decode(EventEnvelope.self, from: record.value ?? []) else { continue }
             sla[envelope.ticketId.rawValue, default: []].append((record, envelope))
         }
@@ -486,6 +534,38 @@ struct EndToEndTests {
     }
 }
 
+extension EndToEndTests {
+    /// Instances of the further metrics started and not yet ended, as `ticket metric/instance`.
+    static func openInstances(_ records: [ConsumerRecord]) -> Set<String> {
+        var open = Set<String>()
+        var ended = Set<String>()
+        for record in records where record.slaMetric != nil && record.slaMetric != .firstResponse {
+            guard let instance = record.slaInstance else { continue }
+            switch record.eventType {
+            case SLAStarted.type?: open.insert(instance)
+            case SLAMet.type?, SLABreached.type?, SLAStopped.type?: ended.insert(instance)
+            default: break
+            }
+        }
+        return open.subtracting(ended)
+    }
+}
+
 extension ConsumerRecord {
     var eventType: String? { headers.string(for: "ce_type") }
+
+    private struct MetricFields: Decodable {
+        var metric: SLAMetric?
+        var instance: Int?
+    }
+
+    /// The metric of an `sla.*` record (nil for other records).
+    var slaMetric: SLAMetric? { (try? WireJSON.decode(MetricFields.self, from: value ?? []))?.metric }
+
+    /// `ticket metric/instance` (`-` for the first response and the resolution).
+    var slaInstance: String? {
+        guard let fields = try? WireJSON.decode(MetricFields.self, from: value ?? []), let metric = fields.metric,
+              let key = keyString else { return nil }
+        return "\(key) \(metric.rawValue)/\(fields.instance.map(String.init) ?? "-")"
+    }
 }

@@ -37,7 +37,39 @@ struct SLACommandTests {
         #expect(later.stdout == "2026-03-10T15:30:00Z\n")  // Monday is a holiday: Tuesday 09:30 MDT
     }
 
+    @Test func planAndMetricPickTheTarget() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("policy-\(UUID()).yaml").path
+        try """
+            calendars:
+              around-the-clock: { timezone: UTC, hours: { start: "00:00", end: "24:00" }, days: [sun, mon, tue, wed, thu, fri, sat] }
+            severities:
+              critical: { resolution: { target: 8h } }
+            plans:
+              premium:
+                severities:
+                  critical: { calendar: around-the-clock, firstResponse: 30m, periodicUpdate: { target: 1h } }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Saturday evening: the premium plan counts around the clock; the default policy waits for Monday.
+        let premium = try helpdesk(["sla", "due", "--severity", "critical", "--opened", "2026-03-07T22:00:00Z", "--policy", path, "--plan", "premium"])
+        #expect(premium.stdout == "2026-03-07T22:30:00Z\n")
+        let resolution = try helpdesk(["sla", "explain", "--severity", "critical", "--opened", "2026-03-06T23:30:00Z", "--policy", path,
+                                       "--metric", "resolution"])
+        #expect(resolution.stdout.contains("resolution within 8h of business time"))
+        #expect(resolution.stdout.contains("pauses while: onHold, pending"))
+        #expect(resolution.stdout.hasSuffix("due 2026-03-09T22:30:00Z (Mon 2026-03-09 16:30:00 MDT)\n"))
+        let update = try helpdesk(["sla", "explain", "--severity", "1", "--opened", "2026-03-07T22:00:00Z", "--policy", path,
+                                   "--plan", "premium", "--metric", "periodicUpdate"])
+        #expect(update.stdout.contains("plan premium, calendar: 00:00–24:00"))
+        #expect(update.stdout.hasSuffix("due 2026-03-07T23:00:00Z (Sat 2026-03-07 23:00:00 GMT)\n"))
+        let none = try helpdesk(["sla", "due", "--severity", "minor", "--opened", "2026-03-07T22:00:00Z", "--policy", path, "--metric", "resolution"])
+        #expect(none.status != 0 && none.stderr == "helpdesk: the default policy's minor tickets have no resolution target\n")
+        let unknown = try helpdesk(["sla", "due", "--severity", "minor", "--opened", "2026-03-07T22:00:00Z", "--policy", path, "--plan", "gold"])
+        #expect(unknown.stderr.contains(#"--plan "gold" has no policy of its own (plans: premium)"#))
+    }
+
     @Test(arguments: [
+        (["sla", "due", "--severity", "1", "--opened", "2026-03-06T23:30:00Z", "--metric", "soon"], #"--metric "soon" is not one of firstResponse|nextReply|periodicUpdate|resolution"#),
         (["sla", "due", "--severity", "urgent", "--opened", "2026-03-06T23:30:00Z"], #"--severity "urgent" is not one of"#),
         (["sla", "due", "--severity", "1", "--opened", "2026-03-06 23:30"], #"--opened "2026-03-06 23:30" is not an ISO-8601 instant"#),
         (["sla", "due", "--opened", "2026-03-06T23:30:00Z"], "Missing expected argument '--severity <severity>'"),

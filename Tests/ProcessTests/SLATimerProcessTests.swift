@@ -94,6 +94,17 @@ struct SLATimerProcessTests {
         return (broker, broker.output[0], policyFile)
     }
 
+    /// The instances drain and stop (status 0). A marker behind everything in each of the six
+    /// partitions of `sla.events` shows the tail has seen all they published; then it stops.
+    static func stopAndDrain(_ instances: [Instance], tail: ChildProcess, bootstrap: String) async throws {
+        for instance in instances { #expect(await instance.process.terminate() == 0) }
+        for partition in 0..<6 {
+            #expect(try kcatProduce(bootstrap: bootstrap, topic: "sla.events", lines: ["marker-\(partition)|end"], partition: partition) == 0)
+        }
+        try await waitFor("the markers") { tail.output.filter { $0.contains(#""key":"marker-"#) }.count == 6 }
+        #expect(await tail.terminate() == 0)
+    }
+
     @Test func twoInstancesShareTheClocksAndKilledOnesLoseNothingAndRepeatNothing() async throws {
         let helpdesk = Binaries.path("helpdesk")
         let (broker, bootstrap, policyFile) = try await Self.startBroker(partitions: 6)
@@ -153,15 +164,7 @@ struct SLATimerProcessTests {
             records().filter { $0.type == SLAMet.type || $0.type == SLABreached.type }
         }
         try await waitFor("a terminal event for every ticket", seconds: 90) { Set(terminals().map(\.key)).count >= tickets.count }
-        // Both instances drain and stop. A marker behind everything in each partition shows
-        // the tail has seen all they published.
-        #expect(await a.process.terminate() == 0)
-        #expect(await b.process.terminate() == 0)
-        for partition in 0..<6 {
-            #expect(try kcatProduce(bootstrap: bootstrap, topic: "sla.events", lines: ["marker-\(partition)|end"], partition: partition) == 0)
-        }
-        try await waitFor("the markers") { tail.output.filter { $0.contains(#""key":"marker-"#) }.count == 6 }
-        #expect(await tail.terminate() == 0)
+        try await Self.stopAndDrain([a, b], tail: tail, bootstrap: bootstrap)
         let all = records()
         let finals = terminals()
         #expect(finals.count == tickets.count, "exactly one terminal record per ticket: \(finals.count) for \(tickets.count)")

@@ -88,6 +88,31 @@ struct SLAStatusTests {
     }
 }
 
+extension SLAStatusTests {
+    @Test func theStatusListsEveryMetricWithThePlan() async throws {
+        let policy = SLATimerMetricsPartitionTests.policy
+        let ticket = TicketInputs("CRM-3001")
+        let driver = PartitionDriver(policy: policy)
+        let opened = at("2026-03-09T16:00:00Z")  // Monday 10:00 MDT
+        _ = try driver.handle(ticket.classified(.critical, openedAt: opened))
+        _ = try driver.handle(ticket.agentReply(at: at("2026-03-09T16:10:00Z")))
+        _ = try driver.handle(ticket.agentReply(at: at("2026-03-09T16:20:00Z"), role: .customer))
+        _ = try driver.handle(ticket.statusChanged(to: .pending, at: at("2026-03-09T17:00:00Z")))
+        let value = driver.state.changelogValue(forKey: ticket.ticketId.rawValue)
+        let status = try #require(try SLAStatusLookup.status(changelogValue: value, policy: policy, now: at("2026-03-09T18:00:00Z")))
+        #expect(status.state == .met && status.plan == nil)
+        let metrics = try #require(status.metrics)
+        #expect(metrics.map(\.metric) == [.resolution, .nextReply])
+        // Paused at 11:00 after an hour: 7 of the 8 business hours left when it resumes.
+        #expect(metrics[0].state == .paused && metrics[0].dueAt == nil && metrics[0].remainingBusinessSeconds == 7 * 3600)
+        #expect(metrics[1].instance == 1 && metrics[1].state == .paused)
+        #expect(metrics[1].pausedAt == at("2026-03-09T17:00:00Z"))
+        // The JSON names them as the OpenAPI document does.
+        let json = String(decoding: try WireJSON.encode(status), as: UTF8.self)
+        #expect(json.contains(#""metrics":[{"#) && json.contains(#""metric":"nextReply""#) && json.contains(#""instance":1"#))
+    }
+}
+
 struct NoClocks: SLAClockRepository {
     func changelogValue(of ticketId: String) async throws -> [UInt8]? { nil }
 }

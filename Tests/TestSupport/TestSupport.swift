@@ -18,12 +18,13 @@ public struct TicketInputs: Sendable {
     public init(_ externalId: String) { self.externalId = externalId }
 
     public func classified(
-        _ severity: Severity, openedAt: Date, at seen: Date? = nil, assignee: String? = nil, requester: String? = nil
+        _ severity: Severity, openedAt: Date, at seen: Date? = nil, assignee: String? = nil, requester: String? = nil,
+        plan: String? = nil
     ) -> OutgoingRecord {
         record(Topics.classified, emitter: "classifier", cause: "received/\(externalId)", at: seen ?? openedAt,
                TicketClassified(severity: severity, signals: [], confidence: 0.9, reportedSeverity: nil,
                                 disagreesWithReporter: false, needsDedicatedContact: false, openedAt: openedAt,
-                                assignee: assignee, requesterEmail: requester))
+                                assignee: assignee, requesterEmail: requester, plan: plan))
     }
 
     /// The ticket (re)assigned to an agent.
@@ -51,9 +52,12 @@ public struct TicketInputs: Sendable {
     }
 
     /// The sla-timer's breach of the ticket's first-response deadline.
-    public func breached(_ severity: Severity, dueAt: Date) -> OutgoingRecord {
-        record(Topics.slaEvents, emitter: "sla-timer", cause: "deadline/\(ISO8601.format(dueAt))", at: dueAt,
-               SLABreached(severity: severity, dueAt: dueAt))
+    public func breached(
+        _ severity: Severity, dueAt: Date, metric: SLAMetric = .firstResponse, instance: Int? = nil, plan: String? = nil
+    ) -> OutgoingRecord {
+        record(Topics.slaEvents, emitter: "sla-timer", cause: metric == .firstResponse
+                   ? "deadline/\(ISO8601.format(dueAt))" : "deadline/\(metric.rawValue)/\(instance ?? 0)/\(ISO8601.format(dueAt))",
+               at: dueAt, SLABreached(metric: metric, instance: instance, plan: plan, severity: severity, dueAt: dueAt))
     }
 
     public func statusChanged(to status: TicketStatus, at time: Date) -> OutgoingRecord {

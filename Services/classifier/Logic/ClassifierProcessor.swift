@@ -66,7 +66,7 @@ public struct ClassifierProcessor: RecordProcessor {
             severity: result.severity, signals: result.signals, confidence: result.confidence,
             reportedSeverity: result.reportedSeverity, disagreesWithReporter: result.disagreesWithReporter,
             needsDedicatedContact: result.needsDedicatedContact, openedAt: ticket.openedAt, assignee: ticket.assignee,
-            requesterEmail: requester))]
+            requesterEmail: requester, plan: ticket.plan))]
         // A critical ticket needs a dedicated customer resource who stays available.
         if result.needsDedicatedContact {
             outputs.append(notify(

@@ -153,7 +153,9 @@ public final class EscalationPartition: PartitionState {
                                seenAt: record.timestamp)
             case SLABreached.type:
                 let breach = try document.event(SLABreached.self).payload
-                guard policy.target(for: breach.severity).escalateOnBreach else { return .none }
+                // Each metric's own setting, in the policy of the ticket's plan.
+                guard policy.forPlan(breach.plan).target(for: breach.severity).metric(breach.metric)?.escalateOnBreach == true
+                else { return .none }
                 return request(envelope, by: EscalationActor("sla-timer", role: .system), via: .slaBreach, at: envelope.at,
                                seenAt: record.timestamp)
             default:

@@ -93,7 +93,8 @@ public struct IntakeProcessor: RecordProcessor {
             return [record(Topics.received, key: ticketId.rawValue, TicketReceived(
                 organizationId: ticket.organizationId, subject: ticket.subject, description: ticket.description,
                 requester: ticket.requester, reportedSeverity: ticket.reportedSeverity, impact: ticket.impact,
-                category: ticket.category, openedAt: openedAt, receivedAt: receivedAt, assignee: ticket.assignee))]
+                category: ticket.category, openedAt: openedAt, receivedAt: receivedAt, assignee: ticket.assignee,
+                plan: eligibility.organizations[ticket.organizationId]))]
         case .message(let posted):
             return [record(Topics.activity, key: ticketId.rawValue, TicketMessagePosted(
                 author: posted.author, isPublic: posted.isPublic, body: posted.body,

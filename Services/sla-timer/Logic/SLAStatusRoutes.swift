@@ -58,7 +58,8 @@ public struct SLAStatusController: Sendable {
 public enum SLAStatusLookup {
     public static func status(changelogValue value: [UInt8]?, policy: SLAPolicy, now: Date) throws -> SLAClockStatus? {
         guard let value else { return nil }
-        return SLAClockStatus(try FirstResponseClock(changelogValue: value), now: now, policy: policy)
+        let state = try TicketSLAState(changelogValue: value)
+        return SLAClockStatus(state.firstResponse, metrics: state.metrics, now: now, policy: policy)
     }
 
     /// For a one-off question (the CLI): reads the ticket's changelog partition once.

@@ -15,12 +15,15 @@ public struct TicketReceived: EventPayload {
     public var openedAt: Date
     public var receivedAt: Date
     public var assignee: String?
+    /// The organization's support plan (intake's organizations file): it selects the policy.
+    public var plan: String?
 
     public init(
         organizationId: String, subject: String, description: String?, requester: Requester?,
         reportedSeverity: Severity?, impact: Impact?, category: TicketCategory?, openedAt: Date, receivedAt: Date,
-        assignee: String? = nil
+        assignee: String? = nil, plan: String? = nil
     ) {
+        self.plan = plan
         self.assignee = assignee
         self.organizationId = organizationId
         self.subject = subject
@@ -143,12 +146,15 @@ public struct TicketClassified: EventPayload {
     public var assignee: String?
     /// The requester's e-mail address: who `customer` notifications go to.
     public var requesterEmail: String?
+    /// The organization's support plan, as intake found it: the sla-timer runs the plan's policy.
+    public var plan: String?
 
     public init(
         severity: Severity, signals: [ClassificationSignal], confidence: Double, reportedSeverity: Severity?,
         disagreesWithReporter: Bool, needsDedicatedContact: Bool, openedAt: Date, assignee: String? = nil,
-        requesterEmail: String? = nil
+        requesterEmail: String? = nil, plan: String? = nil
     ) {
+        self.plan = plan
         self.assignee = assignee
         self.requesterEmail = requesterEmail
         self.severity = severity

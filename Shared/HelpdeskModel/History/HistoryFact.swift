@@ -18,6 +18,9 @@ public enum HistoryFact: Sendable, Equatable {
     case slaStopped(SLAStopped)
     case slaRespondedAfterBreach(SLARespondedAfterBreach)
     case slaResolvedAfterBreach(SLAResolvedAfterBreach)
+    /// An event of a metric beyond the first response: on the timeline, and in the ticket's
+    /// running metrics; not the first-response clock's state.
+    case slaMetric(SLAMetricFact)
     case escalationRequested(EscalationRequested)
     case escalationEvaluating(EscalationEvaluating)
     case escalationEscalated(EscalationEscalated)
@@ -156,6 +159,7 @@ extension HistoryEvent {
 
     private static func read(_ document: EventDocument, type: String) throws -> (HistoryFact, String) {
         func payload<P: EventPayload>(_ kind: P.Type) throws -> P { try document.event(kind).payload }
+        if let fact = try SLAMetricFact(document) { return (.slaMetric(fact), fact.summary) }
         switch type {
         case TicketReceived.type:
             let event = try payload(TicketReceived.self)
@@ -250,4 +254,74 @@ extension HistoryEvent {
             return (.other, type)
         }
     }
+}
+
+/// One event of a metric beyond the first response, as the history keeps it.
+public struct SLAMetricFact: Sendable, Equatable {
+    public enum Transition: String, Sendable, Equatable { case started, warning, recalculated, paused, resumed, met, breached, stopped }
+    public var metric: SLAMetric
+    /// 0 for the resolution; the cycle or period number otherwise.
+    public var instance: Int
+    public var transition: Transition
+    /// The due instant after this event, where it says one.
+    public var dueAt: Date?
+    public var severity: Severity?
+    public var summary: String
+
+    /// Nil for an event that is not a further metric's (a first-response event, say).
+    init?(_ document: EventDocument) throws {
+        func payload<P: EventPayload>(_ kind: P.Type) throws -> P { try document.event(kind).payload }
+        let type = document.envelope.type
+        switch type {
+        case SLAStarted.type:
+            let e = try payload(SLAStarted.self)
+            guard e.metric != .firstResponse else { return nil }
+            self.init(e.metric, e.instance, .started, due: e.dueAt, severity: e.severity,
+                      "started (\(e.severity.name)\(e.plan.map { ", plan \($0)" } ?? "")), due \(ISO8601.format(e.dueAt))")
+        case SLAWarning.type:
+            let e = try payload(SLAWarning.self)
+            guard e.metric != .firstResponse else { return nil }
+            self.init(e.metric, e.instance, .warning, due: e.dueAt, "warning: \(e.remainingSeconds) business seconds left")
+        case SLARecalculated.type:
+            let e = try payload(SLARecalculated.self)
+            guard e.metric != .firstResponse else { return nil }
+            self.init(e.metric, e.instance, .recalculated, due: e.dueAt, severity: e.severity,
+                      "recalculated \(e.oldSeverity.name) → \(e.severity.name), due \(ISO8601.format(e.dueAt))")
+        case SLAPaused.type:
+            let e = try payload(SLAPaused.self)
+            self.init(e.metric, e.instance, .paused, "paused (\(e.status.rawValue)), \(e.remainingSeconds) business seconds left")
+        case SLAResumed.type:
+            let e = try payload(SLAResumed.self)
+            self.init(e.metric, e.instance, .resumed, due: e.dueAt, "resumed (\(e.status.rawValue)), due \(ISO8601.format(e.dueAt))")
+        case SLAMet.type:
+            let e = try payload(SLAMet.self)
+            guard e.metric != .firstResponse else { return nil }
+            self.init(e.metric, e.instance, .met, "met at \(ISO8601.format(e.respondedAt)), \(e.businessSecondsUsed) business seconds used")
+        case SLABreached.type:
+            let e = try payload(SLABreached.self)
+            guard e.metric != .firstResponse else { return nil }
+            self.init(e.metric, e.instance, .breached, severity: e.severity, "breached (\(e.severity.name)), due \(ISO8601.format(e.dueAt))")
+        case SLAStopped.type:
+            let e = try payload(SLAStopped.self)
+            guard e.metric != .firstResponse else { return nil }
+            self.init(e.metric, e.instance, .stopped, "stopped: \(e.reason)")
+        default:
+            return nil
+        }
+    }
+
+    init(_ metric: SLAMetric, _ instance: Int?, _ transition: Transition, due: Date? = nil, severity: Severity? = nil, _ text: String) {
+        self.metric = metric
+        self.instance = instance ?? 0
+        self.transition = transition
+        dueAt = due
+        self.severity = severity
+        summary = "\(metric.rawValue)\(instance.map { " #\($0)" } ?? ""): \(text)"
+    }
+
+    /// Whether an event is a further metric's (an `sla.*` event whose metric is not the first response).
+    public static func isFurtherMetric(_ document: EventDocument) -> Bool { (try? SLAMetricFact(document)) != nil }
+
+    /// Whether the instance is still counting (or paused) after this event.
+    public var isOpen: Bool { [.started, .warning, .recalculated, .paused, .resumed].contains(transition) }
 }

@@ -167,6 +167,9 @@ public struct TicketRecord: Sendable, Equatable, Codable {
             businessSecondsToRespond = late.businessSecondsUsed
         case .slaResolvedAfterBreach(let resolved):
             resolvedAt = resolved.resolvedAt
+        case .slaMetric:
+            // The further metrics are read from the timeline (`SLAMetricFact`), not this row.
+            break
         case .escalationRequested:
             // A new round starts clean, as in the escalation service's state machine.
             if escalation == .none || escalation == .deEscalated { conditions = [] }

@@ -24,45 +24,17 @@ extension SLAPolicy {
         }
         guard let node else { return .standard }
         let root = try PolicyNode(node, key: "").mapping(allowed: [
-            "timezone", "hours", "days", "holidays", "escalationAddress", "documentationForm", "severities",
+            "timezone", "hours", "days", "holidays", "escalationAddress", "documentationForm", "severities", "calendars",
+            "plans",
         ])
         let standard = SLAPolicy.standard
 
-        let timezone = try root["timezone"]?.string() ?? standard.calendar.timeZone.identifier
-        var windows = standard.calendar.windows
-        if let hours = root["hours"] {
-            let items = hours.isSequence ? try hours.sequence() : [hours]
-            windows = try items.map { item throws(PolicyError) in try item.window() }
-            if windows.isEmpty { throw PolicyError(key: "hours", problem: "needs at least one window") }
-        }
-        var days = standard.calendar.days
-        if let list = root["days"] {
-            days = Set(try list.sequence().map { item throws(PolicyError) -> Weekday in
-                let name = try item.string()
-                guard let day = Weekday(name: name) else {
-                    throw PolicyError(key: item.key, problem: "\"\(name)\" is not one of sun|mon|tue|wed|thu|fri|sat")
-                }
-                return day
-            })
-        }
-        var holidays = Set<LocalDate>()
-        if let list = root["holidays"] {
-            for item in try list.sequence() {
-                let text = try item.string()
-                guard let date = LocalDate(parsing: text) else {
-                    throw PolicyError(key: item.key, problem: "\"\(text)\" is not a date (YYYY-MM-DD)")
-                }
-                holidays.insert(date)
-            }
-        }
-        let calendar: BusinessCalendar
-        do {
-            calendar = try BusinessCalendar(timeZone: timezone, windows: windows, days: days, holidays: holidays)
-        } catch {
-            switch error {
-            case .unknownTimeZone: throw PolicyError(key: "timezone", problem: error.description)
-            case .overlappingWindows: throw PolicyError(key: "hours", problem: error.description)
-            case .noOpenTime: throw PolicyError(key: "days", problem: error.description)
+        let calendar = try PolicyNode.calendar(root, key: "", base: standard.calendar)
+        var calendars = [String: BusinessCalendar]()
+        if let node = root["calendars"] {
+            for (name, entry) in try node.entries() {
+                let fields = try entry.mapping(allowed: ["timezone", "hours", "days", "holidays"])
+                calendars[name] = try PolicyNode.calendar(fields, key: entry.key, base: calendar)
             }
         }
         let escalationAddress = try root["escalationAddress"]?.string() ?? standard.escalationAddress
@@ -76,39 +48,21 @@ extension SLAPolicy {
             throw PolicyError(key: "documentationForm", problem: "\"\(documentationForm)\" is neither an http(s) URL nor an e-mail address")
         }
 
-        var targets = standard.targets
-        if let severities = root["severities"] {
-            let entries = try severities.mapping(allowed: Set(Severity.allCases.map(\.name)))
-            for severity in Severity.allCases {
-                guard let entry = entries[severity.name] else { continue }
-                let fields = try entry.mapping(allowed: ["firstResponse", "warnAt", "escalateOnBreach", "notify"])
-                var target = standard.target(for: severity)
-                if let node = fields["firstResponse"] {
-                    let text = try node.string()
-                    guard let duration = DurationText.parse(text), duration > .zero else {
-                        throw PolicyError(key: node.key, problem: "\"\(text)\" is not a duration (like 1h, 30m, 90s, 1h30m)")
-                    }
-                    target.firstResponse = duration
-                }
-                if let node = fields["warnAt"] {
-                    let text = try node.string()
-                    guard let fraction = Double(text), fraction > 0, fraction < 1 else {
-                        throw PolicyError(key: node.key, problem: "\"\(text)\" is not a fraction between 0 and 1")
-                    }
-                    target.warnAt = fraction
-                }
-                if let node = fields["escalateOnBreach"] {
-                    target.escalateOnBreach = try node.bool()
-                }
-                if let node = fields["notify"] {
-                    let notify = try node.mapping(allowed: ["warning", "breach"])
-                    if let list = notify["warning"] { target.notifyOnWarning = try list.audiences() }
-                    if let list = notify["breach"] { target.notifyOnBreach = try list.audiences() }
-                }
-                targets[severity] = target
+        let targets = try root["severities"]?.severities(base: standard.targets, calendars: calendars) ?? standard.targets
+        var plans = [String: SLAPolicy]()
+        if let node = root["plans"] {
+            for (name, entry) in try node.entries() {
+                let fields = try entry.mapping(allowed: ["calendar", "severities"])
+                var planCalendar = calendar
+                if let node = fields["calendar"] { planCalendar = try node.calendarName(in: calendars, default: calendar).1 }
+                plans[name] = SLAPolicy(
+                    calendar: planCalendar, escalationAddress: escalationAddress, documentationForm: documentationForm,
+                    targets: try fields["severities"]?.severities(base: targets, calendars: calendars) ?? targets,
+                    calendars: calendars, planName: name)
             }
         }
-        return SLAPolicy(calendar: calendar, escalationAddress: escalationAddress, documentationForm: documentationForm, targets: targets)
+        return SLAPolicy(calendar: calendar, escalationAddress: escalationAddress, documentationForm: documentationForm,
+                         targets: targets, calendars: calendars, plans: plans)
     }
 
     public static func load(file path: String) throws(PolicyError) -> SLAPolicy {
@@ -124,6 +78,146 @@ extension SLAPolicy {
 
 /// A YAML node with the dotted key it was found under, for error messages.
 private struct PolicyNode {
+    /// A calendar from `timezone`, `hours`, `days` and `holidays`, each defaulting to `base`'s.
+    static func calendar(_ fields: [String: PolicyNode], key: String, base: BusinessCalendar) throws(PolicyError) -> BusinessCalendar {
+        func path(_ name: String) -> String { key.isEmpty ? name : "\(key).\(name)" }
+        let timezone = try fields["timezone"]?.string() ?? base.timeZone.identifier
+        var windows = base.windows
+        if let hours = fields["hours"] {
+            let items = hours.isSequence ? try hours.sequence() : [hours]
+            windows = try items.map { item throws(PolicyError) in try item.window() }
+            if windows.isEmpty { throw PolicyError(key: path("hours"), problem: "needs at least one window") }
+        }
+        var days = base.days
+        if let list = fields["days"] {
+            days = Set(try list.sequence().map { item throws(PolicyError) -> Weekday in
+                let name = try item.string()
+                guard let day = Weekday(name: name) else {
+                    throw PolicyError(key: item.key, problem: "\"\(name)\" is not one of sun|mon|tue|wed|thu|fri|sat")
+                }
+                return day
+            })
+        }
+        var holidays = base.holidays
+        if let list = fields["holidays"] {
+            holidays = []
+            for item in try list.sequence() {
+                let text = try item.string()
+                guard let date = LocalDate(parsing: text) else {
+                    throw PolicyError(key: item.key, problem: "\"\(text)\" is not a date (YYYY-MM-DD)")
+                }
+                holidays.insert(date)
+            }
+        }
+        do {
+            return try BusinessCalendar(timeZone: timezone, windows: windows, days: days, holidays: holidays)
+        } catch {
+            switch error {
+            case .unknownTimeZone: throw PolicyError(key: path("timezone"), problem: error.description)
+            case .overlappingWindows: throw PolicyError(key: path("hours"), problem: error.description)
+            case .noOpenTime: throw PolicyError(key: path("days"), problem: error.description)
+            }
+        }
+    }
+
+    /// `severities`: each severity's entry changes `base`'s target for it.
+    func severities(base: [Severity: SeverityTarget], calendars: [String: BusinessCalendar]) throws(PolicyError)
+        -> [Severity: SeverityTarget]
+    {
+        let entries = try mapping(allowed: Set(Severity.allCases.map(\.name)))
+        var targets = base
+        for severity in Severity.allCases {
+            guard let entry = entries[severity.name] else { continue }
+            let fields = try entry.mapping(allowed: [
+                "firstResponse", "warnAt", "escalateOnBreach", "notify", "calendar", "nextReply", "periodicUpdate", "resolution",
+            ])
+            var target = base[severity]!
+            if let node = fields["firstResponse"] { target.firstResponse = try node.duration() }
+            if let node = fields["warnAt"] { target.warnAt = try node.fraction() }
+            if let node = fields["escalateOnBreach"] { target.escalateOnBreach = try node.bool() }
+            if let node = fields["notify"] {
+                let notify = try node.mapping(allowed: ["warning", "breach"])
+                if let list = notify["warning"] { target.notifyOnWarning = try list.audiences() }
+                if let list = notify["breach"] { target.notifyOnBreach = try list.audiences() }
+            }
+            if let node = fields["calendar"] { target.calendarName = try node.calendarName(in: calendars, default: .standard).0 }
+            if let node = fields["nextReply"] { target.nextReply = try node.metricTarget(.nextReply) }
+            if let node = fields["periodicUpdate"] { target.periodicUpdate = try node.metricTarget(.periodicUpdate) }
+            if let node = fields["resolution"] { target.resolution = try node.metricTarget(.resolution) }
+            targets[severity] = target
+        }
+        return targets
+    }
+
+    /// A further metric's target: a mapping, or `none` (no such metric, where a base set one).
+    func metricTarget(_ metric: SLAMetric) throws(PolicyError) -> MetricTarget? {
+        if node.scalar != nil, try string() == "none" { return nil }
+        let fields = try mapping(allowed: ["target", "warnAt", "pauses", "escalateOnBreach", "notify"])
+        guard let targetNode = fields["target"] else {
+            throw PolicyError(key: key, problem: "needs a target (like { target: 4h }), or none")
+        }
+        var target = MetricTarget(target: try targetNode.duration(), pauses: MetricTarget.defaultPauses(metric))
+        if let node = fields["warnAt"] { target.warnAt = try node.fraction() }
+        if let node = fields["escalateOnBreach"] { target.escalateOnBreach = try node.bool() }
+        if let node = fields["pauses"] {
+            target.pauses = Set(try node.sequence().map { item throws(PolicyError) -> TicketStatus in
+                let name = try item.string()
+                guard let status = TicketStatus(rawValue: name), !status.isResolved, status != .new else {
+                    throw PolicyError(key: item.key, problem: "\"\(name)\" is not one of open|pending|onHold")
+                }
+                return status
+            })
+            if metric == .periodicUpdate, !target.pauses.isEmpty {
+                // An update owed while waiting on the customer is still owed: nothing to pause.
+                throw PolicyError(key: node.key, problem: "periodicUpdate does not pause")
+            }
+        }
+        if let node = fields["notify"] {
+            let notify = try node.mapping(allowed: ["warning", "breach"])
+            if let list = notify["warning"] { target.notifyOnWarning = try list.audiences() }
+            if let list = notify["breach"] { target.notifyOnBreach = try list.audiences() }
+        }
+        return target
+    }
+
+    /// A calendar named in `calendars`, or `default`: the policy's own (`timezone`, `hours`, …).
+    func calendarName(in calendars: [String: BusinessCalendar], default: BusinessCalendar) throws(PolicyError)
+        -> (String?, BusinessCalendar)
+    {
+        let name = try string()
+        if name == "default", calendars[name] == nil { return (nil, `default`) }
+        guard let calendar = calendars[name] else {
+            let known = (["default"] + calendars.keys.sorted()).joined(separator: ", ")
+            throw PolicyError(key: key, problem: "\"\(name)\" is not a calendar (one of \(known))")
+        }
+        return (name, calendar)
+    }
+
+    func duration() throws(PolicyError) -> Duration {
+        let text = try string()
+        guard let duration = DurationText.parse(text), duration > .zero else {
+            throw PolicyError(key: key, problem: "\"\(text)\" is not a duration (like 1h, 30m, 90s, 1h30m)")
+        }
+        return duration
+    }
+
+    func fraction() throws(PolicyError) -> Double {
+        let text = try string()
+        guard let fraction = Double(text), fraction > 0, fraction < 1 else {
+            throw PolicyError(key: key, problem: "\"\(text)\" is not a fraction between 0 and 1")
+        }
+        return fraction
+    }
+
+    /// A mapping's entries in the file's order, with their names.
+    func entries() throws(PolicyError) -> [(String, PolicyNode)] {
+        guard let mapping = node.mapping else { throw PolicyError(key: key, problem: "must be a mapping") }
+        return try mapping.map { pair throws(PolicyError) in
+            let name = pair.key.scalar?.string ?? ""
+            guard !name.isEmpty else { throw PolicyError(key: key, problem: "names must not be empty") }
+            return (name, PolicyNode(pair.value, key: key.isEmpty ? name : "\(key).\(name)"))
+        }
+    }
     func audiences() throws(PolicyError) -> [Notification.Audience] {
         try sequence().map { item throws(PolicyError) -> Notification.Audience in
             let name = try item.string()

@@ -19,6 +19,15 @@ public struct FirstResponseClock: Sendable, Equatable {
     /// the outcome, the last one set, for reports.
     public private(set) var severity: Severity?
     public private(set) var warned = false
+    /// The plan, as a number (`PlanNames`): two bytes in what would be padding, so a million
+    /// clocks cost no more for knowing their plan.
+    private var planCode: UInt16 = 0
+    /// The customer's support plan (from `ticket.classified`) whose policy the clock runs
+    /// under; nil: the default policy. The sla-timer sets only plans its policy names.
+    public var plan: String? {
+        get { PlanNames.name(planCode) }
+        set { planCode = PlanNames.code(newValue) }
+    }
     /// Who the ticket's `assignee` and `customer` notifications go to: the agent it is assigned
     /// to (`ticket.assigned`, or `assignee` when opened) and the requester's address.
     public var assignee: String?
@@ -108,7 +117,7 @@ public struct FirstResponseClock: Sendable, Equatable {
                 startedAt = openedAt
                 schedule(policy)
                 phase = .running
-                outputs.append(.started(SLAStarted(severity: classified, startedAt: startedAt!, dueAt: dueAt!), cause: eventId.rawValue))
+                outputs.append(.started(SLAStarted(severity: classified, plan: plan, startedAt: startedAt!, dueAt: dueAt!), cause: eventId.rawValue))
                 // Noted for the status while waiting; the replay decides them, in order.
                 respondedAt = nil
                 resolvedAt = nil
@@ -262,13 +271,13 @@ public struct FirstResponseClock: Sendable, Equatable {
         var outputs = [Output]()
         if !warned, warnAt <= now, now < dueAt {
             warned = true
-            let remaining = policy.calendar.remaining(now: warnAt, due: dueAt).components.seconds
+            let remaining = policy.calendar(for: severity).remaining(now: warnAt, due: dueAt).components.seconds
             outputs.append(.warning(SLAWarning(dueAt: dueAt, remainingSeconds: Int(remaining)),
                                     cause: "warning/\(ISO8601.format(dueAt))", at: warnAt, severity: severity))
         }
         if dueAt <= now {
             phase = .breached
-            outputs.append(.breached(SLABreached(severity: severity, dueAt: dueAt), cause: "terminal"))
+            outputs.append(.breached(SLABreached(plan: plan, severity: severity, dueAt: dueAt), cause: "terminal"))
             // What was already seen after the deadline is recorded right after the breach.
             if respondedAt != nil { outputs += respondedAfterBreach(policy: policy) }
             if resolvedAt != nil { outputs += resolvedAfterBreach() }
@@ -278,13 +287,19 @@ public struct FirstResponseClock: Sendable, Equatable {
 
     private func respondedAfterBreach(policy: SLAPolicy) -> [Output] {
         guard phase == .breached, let dueAt, let respondedAt else { return [] }
-        let late = policy.calendar.businessElapsed(from: dueAt, to: respondedAt).components.seconds
-        let used = startedAt.map { policy.calendar.businessElapsed(from: $0, to: max(respondedAt, $0)).components.seconds }
+        let businessCalendar = calendar(policy)
+        let late = businessCalendar.businessElapsed(from: dueAt, to: respondedAt).components.seconds
+        let used = startedAt.map { businessCalendar.businessElapsed(from: $0, to: max(respondedAt, $0)).components.seconds }
         // A reply sent before the deadline but seen only after the breach fired (input later
         // than the late-input hold) is recorded as it was: 0 seconds late.
         return [.respondedAfterBreach(SLARespondedAfterBreach(dueAt: dueAt, respondedAt: respondedAt,
                                                               businessSecondsLate: Int(late), businessSecondsUsed: used.map { Int($0) }),
                                       cause: "respondedAfterBreach")]
+    }
+
+    /// The calendar of the severity in force.
+    func calendar(_ policy: SLAPolicy) -> BusinessCalendar {
+        severity.map(policy.calendar(for:)) ?? policy.calendar
     }
 
     private func resolvedAfterBreach() -> [Output] {
@@ -301,7 +316,7 @@ public struct FirstResponseClock: Sendable, Equatable {
         // A response after the due time is a breach that nobody has fired yet.
         if time >= dueAt { return fire(upTo: time, policy: policy) }
         phase = .met
-        let used = policy.calendar.businessElapsed(from: startedAt, to: time).components.seconds
+        let used = calendar(policy).businessElapsed(from: startedAt, to: time).components.seconds
         return [.met(SLAMet(dueAt: dueAt, respondedAt: time, businessSecondsUsed: Int(used)), cause: "terminal")]
     }
 
@@ -347,8 +362,14 @@ public struct SLAClockStatus: Sendable, Equatable, Codable {
     public var remainingBusinessSeconds: Int?
     public var respondedAt: Date?
     public var resolvedAt: Date?
+    /// The support plan whose policy the clocks run under; absent: the default policy.
+    public var plan: String?
+    /// The latest instance of each metric beyond the first response, where the policy sets any.
+    public var metrics: [SLAMetricStatus]?
 
-    public init(_ clock: FirstResponseClock, now: Date, policy: SLAPolicy) {
+    public init(_ clock: FirstResponseClock, metrics further: TicketMetrics? = nil, now: Date, policy: SLAPolicy) {
+        let policy = policy.forPlan(clock.plan)
+        plan = clock.plan
         ticketId = clock.ticketId
         source = clock.source
         externalId = clock.externalId
@@ -361,7 +382,49 @@ public struct SLAClockStatus: Sendable, Equatable, Codable {
         respondedAt = clock.respondedAt
         resolvedAt = clock.resolvedAt
         if clock.phase == .running, let dueAt = clock.dueAt {
-            remainingBusinessSeconds = Int(policy.calendar.remaining(now: now, due: dueAt).components.seconds)
+            remainingBusinessSeconds = Int(clock.calendar(policy).remaining(now: now, due: dueAt).components.seconds)
+        }
+        if let further, !further.clocks.isEmpty {
+            metrics = further.clocks.map { SLAMetricStatus($0, now: now, policy: policy) }
+        }
+    }
+}
+
+/// One metric instance beyond the first response, as status reads show it.
+public struct SLAMetricStatus: Sendable, Equatable, Codable {
+    public var metric: SLAMetric
+    /// The cycle or period number; absent for the resolution.
+    public var instance: Int?
+    public var state: MetricClock.Phase
+    public var severity: Severity
+    public var startedAt: Date
+    /// While running (a paused clock has none until it resumes).
+    public var dueAt: Date?
+    public var warned: Bool
+    public var pausedAt: Date?
+    /// Business time left while running; while paused, what is left when it resumes.
+    public var remainingBusinessSeconds: Int?
+
+    public init(_ clock: MetricClock, now: Date, policy: SLAPolicy) {
+        metric = clock.metric
+        instance = clock.number
+        state = clock.phase
+        severity = clock.severity
+        startedAt = clock.startedAt
+        dueAt = clock.dueAt
+        warned = clock.warned
+        pausedAt = clock.pausedAt
+        let calendar = policy.calendar(for: clock.severity)
+        switch clock.phase {
+        case .running:
+            remainingBusinessSeconds = clock.dueAt.map { Int(calendar.remaining(now: now, due: $0).components.seconds) }
+        case .paused:
+            if let target = policy.target(for: clock.severity).metric(clock.metric) {
+                let counted = clock.businessCounted(until: clock.pausedAt ?? now, calendar: calendar)
+                remainingBusinessSeconds = Int(target.target.components.seconds - counted)
+            }
+        default:
+            break
         }
     }
 }
@@ -370,7 +433,10 @@ extension FirstResponseClock {
     /// The clock as the sla-timer writes it to its changelog: compact JSON, instants as
     /// ISO-8601, members sorted. Read back with `init(changelogValue:)`; restoring a partition
     /// parses one of these per ticket, so it goes through the project's own JSON parser.
-    public var changelogValue: [UInt8] {
+    public var changelogValue: [UInt8] { JSONValue.object(changelogMembers).serialized() }
+
+    /// The members of `changelogValue`, for a state that writes more beside the clock.
+    public var changelogMembers: [String: JSONValue] {
         var members: [String: JSONValue] = [
             "ticketId": .string(ticketId.rawValue), "source": .string(source), "externalId": .string(externalId),
             "phase": .string(phase.rawValue), "warned": .bool(warned),
@@ -379,6 +445,7 @@ extension FirstResponseClock {
         if !pending.isEmpty { members["pending"] = .string(pending.map(\.changelogText).joined(separator: ";")) }
         if let assignee { members["assignee"] = .string(assignee) }
         if let requester { members["requester"] = .string(requester) }
+        if let plan { members["plan"] = .string(plan) }
         let instants: [(String, Date?)] = [
             ("startedAt", startedAt), ("dueAt", dueAt), ("warnAt", warnAt), ("respondedAt", respondedAt),
             ("resolvedAt", resolvedAt),
@@ -386,20 +453,22 @@ extension FirstResponseClock {
         for (name, instant) in instants {
             if let instant { members[name] = .string(ISO8601.format(instant)) }
         }
-        return JSONValue.object(members).serialized()
+        return members
     }
 
     public init(changelogValue bytes: [UInt8]) throws(ChangelogValueError) {
-        // What this type writes (a flat object of plain strings and booleans) is read by a
-        // direct scan; anything else goes through the full parser.
-        let members: [String: JSONValue]
-        if let flat = FlatObject.scan(bytes) {
-            members = flat
-        } else if case .object(let parsed)? = try? JSONParser.parse(bytes) {
-            members = parsed
-        } else {
-            throw ChangelogValueError("not a JSON object")
-        }
+        try self.init(changelogMembers: try Self.changelogMembers(bytes))
+    }
+
+    /// The members of a changelog value. What this type writes (a flat object of plain strings
+    /// and booleans) is read by a direct scan; anything else goes through the full parser.
+    public static func changelogMembers(_ bytes: [UInt8]) throws(ChangelogValueError) -> [String: JSONValue] {
+        if let flat = FlatObject.scan(bytes) { return flat }
+        if case .object(let parsed)? = try? JSONParser.parse(bytes) { return parsed }
+        throw ChangelogValueError("not a JSON object")
+    }
+
+    public init(changelogMembers members: [String: JSONValue]) throws(ChangelogValueError) {
         func text(_ name: String) throws(ChangelogValueError) -> String? {
             switch members[name] {
             case nil, .null?: return nil
@@ -427,6 +496,7 @@ extension FirstResponseClock {
         if case .bool(let warned)? = members["warned"] { self.warned = warned }
         assignee = try text("assignee")
         requester = try text("requester")
+        plan = try text("plan")
         if let text = try text("pending"), !text.isEmpty {
             pending = try text.split(separator: ";").map { entry throws(ChangelogValueError) in
                 guard let activity = PendingActivity(changelogText: entry) else {

@@ -321,6 +321,15 @@ struct TicketPageView {
         var text: String
     }
 
+    /// The latest instance of a metric beyond the first response, folded from the timeline.
+    struct Metric {
+        var name: String
+        var instance: String
+        var state: String
+        var due: String?
+        var dueISO: String?
+    }
+
     var ticketId: String
     var source: String
     var externalId: String
@@ -331,6 +340,8 @@ struct TicketPageView {
     var actions: Actions?
     var timeline: [Entry]
     var notice: Notice?
+    var metrics: [Metric]
+    var hasMetrics: Bool
 
     static let refusals: Set<String> = ["escalation.deEscalationRefused", "escalation.commandRefused", "escalation.requestRefused"]
 
@@ -384,6 +395,8 @@ struct TicketPageView {
                     : [],
                 deEscalate: runs && state == .escalated ? deEscalate : nil)
         }
+        metrics = Self.metrics(bodies.map { ($0.entry.type, $0.body) }, zone: zone)
+        hasMetrics = !metrics.isEmpty
         timeline = bodies.map { entry, body in
             let details = Self.details(type: entry.type, body: body)
             return Entry(iso: ConsoleFormat.iso(entry.at), utc: ConsoleFormat.instant(entry.at, in: TimeZone(secondsFromGMT: 0)!), type: entry.type,
@@ -398,6 +411,34 @@ struct TicketPageView {
             } else {
                 notice = Notice(kind: "pending", text: "Sent. Waiting for the escalation service to apply it; this page updates when it has.")
             }
+        }
+    }
+
+    /// Each further metric's latest instance and its state, from its events in order.
+    static func metrics(_ events: [(type: String, body: JSONValue)], zone: TimeZone) -> [Metric] {
+        let states = ["sla.started": "running", "sla.warning": "running (warned)", "sla.recalculated": "running", "sla.paused": "paused",
+                      "sla.resumed": "running", "sla.met": "met", "sla.breached": "breached", "sla.stopped": "stopped"]
+        var latest = [String: (instance: Int, state: String, due: Date?)]()
+        var order = [String]()
+        for (type, body) in events {
+            guard let state = states[type], let metric = body["metric"]?.text, metric != SLAMetric.firstResponse.rawValue else { continue }
+            var instance = 0
+            if case .number(let number, _)? = body["instance"] { instance = Int(number) }
+            let due = body["dueAt"]?.text.flatMap(ISO8601.parse)
+            if let known = latest[metric] {
+                guard instance >= known.instance else { continue }
+                let keepsDue = instance == known.instance && type != "sla.paused"
+                latest[metric] = (instance, state, type == "sla.paused" ? nil : due ?? (keepsDue ? known.due : nil))
+            } else {
+                order.append(metric)
+                latest[metric] = (instance, state, due)
+            }
+        }
+        return order.map { metric in
+            let (instance, state, due) = latest[metric]!
+            let open = state.hasPrefix("running")
+            return Metric(name: ConsoleFormat.words(metric), instance: instance == 0 ? "" : "#\(instance)", state: state,
+                          due: open ? due.map { ConsoleFormat.instant($0, in: zone) } : nil, dueISO: open ? due.map(ConsoleFormat.iso) : nil)
         }
     }
 
