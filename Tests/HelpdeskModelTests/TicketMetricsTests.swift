@@ -261,6 +261,8 @@ struct TicketMetricsTests {
         _ = ticket.apply(.activity(.agentMessage(at: at("2026-03-02T18:00:00Z"))), policy: policy)
         // Written at 17:30, seen after the 18:00 reply that answered it.
         #expect(ticket.apply(.activity(.customerMessage(at: at("2026-03-02T17:30:00Z"))), policy: policy) == [])
+        // Written in the same second as that reply, and posted after it: a new cycle.
+        #expect(ticket.apply(.activity(.customerMessage(at: at("2026-03-02T18:00:00Z"))), policy: policy).count == 1)
     }
 
     @Test func aCustomerMessageThatReopensASolvedTicketGetsItsReplyCycle() {

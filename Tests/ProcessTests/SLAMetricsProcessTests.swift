@@ -29,6 +29,11 @@ struct SLAMetricsProcessTests {
     }
 
     @Test func everyInstanceEndsOnceAtItsInstantThroughAKill() async throws {
+        // Three processes on two cores: never beside the end-to-end runs, which time breaches.
+        try await MachineLoad.exclusive { try await run() }
+    }
+
+    func run() async throws {
         let (broker, bootstrap, policyFile) = try await SLATimerProcessTests.startBroker(partitions: 6, policy: Self.policy)
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
         let a = try SLATimerProcessTests.Instance("sla-timer-a", bootstrap: bootstrap, policyFile: policyFile)
@@ -72,13 +77,19 @@ struct SLAMetricsProcessTests {
 
         struct Terminal { let type: String; let at: Date }
         var ends = [String: [Terminal]]()
+        // Lines are parsed once, as they come (the waits below read them again and again).
+        var parsed = [(key: String, type: String, eventId: String, at: Date, value: String)]()
+        var linesRead = 0
         func read() -> [(key: String, type: String, eventId: String, at: Date, value: String)] {
-            tail.output.compactMap { line in
-                guard let parsed = try? JSONDecoder().decode(SLATimerProcessTests.Line.self, from: Data(line.utf8)), parsed.event == "record",
-                      let key = parsed.key, let value = parsed.value,
-                      let envelope = try? WireJSON.decode(EventEnvelope.self, from: Array(value.utf8)) else { return nil }
-                return (key, envelope.type, envelope.eventId.rawValue, envelope.at, value)
+            let lines = tail.output
+            for line in lines.dropFirst(linesRead) {
+                guard let decoded = try? JSONDecoder().decode(SLATimerProcessTests.Line.self, from: Data(line.utf8)), decoded.event == "record",
+                      let key = decoded.key, let value = decoded.value,
+                      let envelope = try? WireJSON.decode(EventEnvelope.self, from: Array(value.utf8)) else { continue }
+                parsed.append((key, envelope.type, envelope.eventId.rawValue, envelope.at, value))
             }
+            linesRead = lines.count
+            return parsed
         }
         func instance(_ value: String) -> String {
             guard case .object(let members)? = try? JSONParser.parse(Array(value.utf8)) else { return "?" }

@@ -48,7 +48,7 @@ struct ConcurrentProcessingLoopTests {
             concurrency: ConcurrencySettings(maxInFlight: 100, drainTimeout: drain, commitInterval: .milliseconds(10)),
             outputTopics: ["out"], joined: joined, stall: StallWatch(), membership: membership, logger: logger, now: Date.init)
         let running = Task { try await loop.run() }
-        try await eventually("joined") { joined.isSet }
+        try await eventually("joined", within: .seconds(60)) { joined.isSet }
         try await body(membership)
         running.cancel()
         _ = try? await running.value
@@ -102,7 +102,7 @@ struct ConcurrentProcessingLoopTests {
             concurrency: ConcurrencySettings(maxInFlight: 100, drainTimeout: .seconds(5), commitInterval: .milliseconds(10)),
             outputTopics: ["out"], joined: joined, stall: StallWatch(), membership: membership, logger: logger, now: Date.init)
         let running = Task { try await loop.run() }
-        try await eventually("joined") { joined.isSet }
+        try await eventually("joined", within: .seconds(60)) { joined.isSet }
         _ = try await broker.makePublisher().publish(["a", "poison", "b", "c"].map {
             OutgoingRecord(topic: "in", key: "k", value: Array($0.utf8), headers: [])
         })
@@ -149,7 +149,7 @@ struct ConcurrentProcessingLoopTests {
             log.withLock { $0.append("end") }
         }
         committer.start()
-        try await eventually("a commit began") { log.withLock { $0.contains("begin") } }
+        try await eventually("a commit began", within: .seconds(60)) { log.withLock { $0.contains("begin") } }
         await committer.stop()
         let stopped = log.withLock { $0 }
         #expect(stopped.last == "end", "no commit is left running once stop returns")

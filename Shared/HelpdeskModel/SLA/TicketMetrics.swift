@@ -138,7 +138,7 @@ public struct TicketMetrics: Sendable, Equatable {
             // and a customer message that came while it was solved waits for its reply now.
             let reopened = resolved
             resolved = false
-            if reopened { outputs += startReplyCycle(at: lastCustomer, policy: policy) }
+            if reopened, lastCustomer > lastAgent { outputs += startReplyCycle(at: lastCustomer, policy: policy) }
             for path in Self.paths {
                 guard let clock = self[keyPath: path], clock.isOpen,
                       let target = policy.target(for: clock.severity).metric(clock.metric) else { continue }
@@ -179,9 +179,10 @@ public struct TicketMetrics: Sendable, Equatable {
     }
 
     /// A next-reply cycle from a customer message at `time`, if one is owed: after the first
-    /// response, while the ticket is open, none running, and no agent message since.
+    /// response, while the ticket is open, none running, and no agent message dated after it
+    /// (one at the same second came first: messages are handled in the order they were posted).
     private mutating func startReplyCycle(at time: Int64, policy: SLAPolicy) -> [MetricOutput] {
-        guard answered, !resolved, time != .min, time > lastAgent, let severity, let target = policy.target(for: severity).nextReply,
+        guard answered, !resolved, time != .min, time >= lastAgent, let severity, let target = policy.target(for: severity).nextReply,
               nextReply?.isOpen != true, time > nextReply?.start ?? .min else { return [] }
         return start(.nextReply, instance: (nextReply?.instance ?? 0) + 1, at: Date(epochSeconds: time), target: target, policy: policy)
     }
