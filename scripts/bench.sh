@@ -13,3 +13,4 @@ cd "$(dirname "$0")/.."
 ./scripts/bench-pipeline.sh
 ./scripts/bench-history.sh
 ./scripts/bench-console.sh
+./scripts/bench-forecast.sh

@@ -9,7 +9,7 @@ import Synchronization
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks.", subcommands: [TransportBench.self, SLABench.self, PipelineBench.self, ClassifyBench.self, SLATimerBench.self,
-                       StatusReadBench.self, WebhookReceiverBench.self, HistoryBench.self])
+                       StatusReadBench.self, WebhookReceiverBench.self, HistoryBench.self, ForecastBench.self])
 }
 
 struct TransportBench: AsyncParsableCommand {
@@ -119,7 +119,7 @@ struct SLABench: AsyncParsableCommand {
 
     func run() async throws {
         let policy = try policy.map { try SLAPolicy.load(file: $0) } ?? .standard
-        var generator = SplitMix64(seed: 20_261_126)
+        var generator = SeededRandom(seed: 20_261_126)
         let inputs = (0..<count).map { _ in
             (Date(timeIntervalSince1970: Double(1_767_225_600 + Int64(generator.next() % 63_072_000))),
              Severity.allCases[Int(generator.next() % 3)])
@@ -166,18 +166,6 @@ extension Array where Element == Double {
         guard !isEmpty else { return nil }
         let sorted = self.sorted()
         return sorted[Swift.min(count - 1, Int(Double(count) * p))]
-    }
-}
-
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

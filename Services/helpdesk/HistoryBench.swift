@@ -121,7 +121,7 @@ struct HistoryBench: AsyncParsableCommand {
         print("history_events \(try await store.eventCount())")
 
         // The same reads on every run.
-        var generator = SplitMix64(seed: 2026)
+        var generator = SeededRandom(seed: 2026)
         var ticketReads = [Double]()
         for _ in 0..<2_000 {
             let id = TicketID(source: "crm", externalId: "BENCH-\(Int.random(in: 0..<tickets, using: &generator))").rawValue

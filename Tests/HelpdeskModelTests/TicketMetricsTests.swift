@@ -354,27 +354,10 @@ struct MetricStory: CustomStringConvertible {
 struct TicketMetricsPropertyTests {
     let policy = try! SLAPolicy.load(yaml: metricsPolicyYAML)
 
-    /// A fuzz run on a dispatch thread: CPU-bound, it would starve the loop tests on the
-    /// cooperative pool. `body` returns the failures of one input, as messages.
-    func fuzz(minimumRuns: Int, _ body: @escaping @Sendable (inout SplitMix64, UInt64) -> [String]) async throws -> (runs: Int, failures: [String]) {
-        let fuzz = FuzzRun(seconds: 1)
-        return try await offThePool {
-            var random = SplitMix64(state: fuzz.seed)
-            let deadline = Date().addingTimeInterval(fuzz.seconds)
-            var runs = 0
-            var failures = [String]()
-            while (Date() < deadline || runs < minimumRuns) && failures.count < 10 {
-                runs += 1
-                failures += body(&random, fuzz.seed)
-            }
-            return (runs, failures)
-        }
-    }
-
     /// Every instance of every metric ends at most once; every instance not left paused ends.
     @Test func everyInstanceEndsExactlyOnce() async throws {
         let policy = self.policy
-        let (runs, failures) = try await fuzz(minimumRuns: 1000) { random, seed in
+        let (runs, failures) = try await FuzzRun(seconds: 1).runOffThePool(minimumRuns: 1000) { random, seed in
             var failures = [String]()
             let story = MetricStory.random(&random)
             var ticket = TicketMetrics()
@@ -406,7 +389,7 @@ struct TicketMetricsPropertyTests {
     /// Wherever the classification falls among the activity, the clocks end the same.
     @Test func theClassificationsPlaceDoesNotMatter() async throws {
         let policy = self.policy
-        let (runs, failures) = try await fuzz(minimumRuns: 500) { random, seed in
+        let (runs, failures) = try await FuzzRun(seconds: 1).runOffThePool(minimumRuns: 500) { random, seed in
             var failures = [String]()
             let story = MetricStory.random(&random)
             let plan = policy.forPlan(story.plan)
@@ -432,7 +415,7 @@ struct TicketMetricsPropertyTests {
     /// crash, none twice.
     @Test func aRestartNeitherRepeatsNorContradicts() async throws {
         let policy = self.policy
-        let (runs, failures) = try await fuzz(minimumRuns: 1000) { random, seed in
+        let (runs, failures) = try await FuzzRun(seconds: 1).runOffThePool(minimumRuns: 1000) { random, seed in
             var failures = [String]()
             let story = MetricStory.random(&random)
             let plan = policy.forPlan(story.plan)
@@ -463,7 +446,7 @@ struct TicketMetricsPropertyTests {
     /// earlier than without, and the time counted to any instant never more.
     @Test func pausingNeverShortensTheTimeCounted() async throws {
         let calendar = policy.calendar
-        let (runs, failures) = try await fuzz(minimumRuns: 2000) { random, seed in
+        let (runs, failures) = try await FuzzRun(seconds: 1).runOffThePool(minimumRuns: 2000) { random, seed in
             var failures = [String]()
             let start = Date(timeIntervalSince1970: 1_767_225_600 + Double(random.next() % 31_536_000))
             let target = Duration.seconds(Int64(1 + random.next() % (40 * 3600)))

@@ -71,4 +71,24 @@ public struct FuzzRun: Sendable {
         }
         return (runs, accepted)
     }
+
+    /// A run for CPU-bound properties, on a dispatch thread (on the cooperative pool they starve
+    /// the loop tests): `body` gets the generator and the seed, and returns the failures of one
+    /// input as messages; it stops after ten.
+    public func runOffThePool(
+        minimumRuns: Int, _ body: @escaping @Sendable (inout SplitMix64, UInt64) -> [String]
+    ) async throws -> (runs: Int, failures: [String]) {
+        let (seed, seconds) = (self.seed, self.seconds)
+        return try await offThePool {
+            var random = SplitMix64(state: seed)
+            let deadline = Date().addingTimeInterval(seconds)
+            var runs = 0
+            var failures = [String]()
+            while (Date() < deadline || runs < minimumRuns) && failures.count < 10 {
+                runs += 1
+                failures += body(&random, seed)
+            }
+            return (runs, failures)
+        }
+    }
 }
