@@ -112,7 +112,7 @@ struct ClassifierProcessorTests {
             publisher: publisher, processor: ClassifierProcessor(classifier: Classifier()),
             settings: ProcessingSettings(retryBackoff: .zero), logger: .init(label: "test"))
         let task = Task { try await loop.run() }
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         while broker.records(in: Topics.classified).count < 20 || broker.records(in: Topics.deadletter).isEmpty,
             ContinuousClock.now < deadline
         {

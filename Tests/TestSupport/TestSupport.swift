@@ -202,9 +202,13 @@ public func member(_ value: JSONValue, _ key: String) -> JSONValue? {
 /// it does not hold the cooperative pool's few threads while other suites' loops need them.
 public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        cpuBound.async { continuation.resume(with: Result { try body() }) }
     }
 }
+
+/// One CPU-bound test job at a time: on two cores, several at once left the cooperative pool
+/// too little CPU, and in-memory loop tests timed out waiting to start.
+private let cpuBound = DispatchQueue(label: "tests.cpu-bound")
 
 /// Runs a built service's group until `body` returns: waits until `/readyz` would pass, then
 /// shuts the group down gracefully and waits for it, also when `body` throws.
