@@ -136,9 +136,7 @@ private struct PolicyNode {
             if let node = fields["warnAt"] { target.warnAt = try node.fraction() }
             if let node = fields["escalateOnBreach"] { target.escalateOnBreach = try node.bool() }
             if let node = fields["notify"] {
-                let notify = try node.mapping(allowed: ["warning", "breach"])
-                if let list = notify["warning"] { target.notifyOnWarning = try list.audiences() }
-                if let list = notify["breach"] { target.notifyOnBreach = try list.audiences() }
+                (target.notifyOnWarning, target.notifyOnBreach) = try node.notify(target.notifyOnWarning, target.notifyOnBreach)
             }
             if let node = fields["calendar"] { target.calendarName = try node.calendarName(in: calendars, default: .standard).0 }
             if let node = fields["nextReply"] { target.nextReply = try node.metricTarget(.nextReply) }
@@ -173,9 +171,7 @@ private struct PolicyNode {
             }
         }
         if let node = fields["notify"] {
-            let notify = try node.mapping(allowed: ["warning", "breach"])
-            if let list = notify["warning"] { target.notifyOnWarning = try list.audiences() }
-            if let list = notify["breach"] { target.notifyOnBreach = try list.audiences() }
+            (target.notifyOnWarning, target.notifyOnBreach) = try node.notify(target.notifyOnWarning, target.notifyOnBreach)
         }
         return target
     }
@@ -218,6 +214,14 @@ private struct PolicyNode {
             return (name, PolicyNode(pair.value, key: key.isEmpty ? name : "\(key).\(name)"))
         }
     }
+    /// `notify: { warning: [...], breach: [...] }`: each list given replaces the one passed in.
+    func notify(
+        _ warning: [Notification.Audience], _ breach: [Notification.Audience]
+    ) throws(PolicyError) -> ([Notification.Audience], [Notification.Audience]) {
+        let notify = try mapping(allowed: ["warning", "breach"])
+        return (try notify["warning"]?.audiences() ?? warning, try notify["breach"]?.audiences() ?? breach)
+    }
+
     func audiences() throws(PolicyError) -> [Notification.Audience] {
         try sequence().map { item throws(PolicyError) -> Notification.Audience in
             let name = try item.string()
