@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "escalation", targets: ["escalation"]),
         .executable(name: "notifier", targets: ["notifier"]),
         .executable(name: "history", targets: ["history"]),
+        .executable(name: "forecaster", targets: ["forecaster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -206,6 +207,25 @@ let package = Package(
             resources: [.embedInCode("openapi.yaml")],
             swiftSettings: strict
         ),
+        .target(
+            name: "ForecasterService",
+            dependencies: [
+                "HelpdeskModel", "MessageBus", "ServiceRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/forecaster/Logic",
+            // Served at /openapi.yaml as it is; docs/forecaster.openapi.yaml is the same text.
+            resources: [.embedInCode("openapi.yaml")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "forecaster",
+            dependencies: ["ForecasterService", "ServiceRuntime", "HelpdeskModel"],
+            path: "Services/forecaster/Main",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "notifier",
             dependencies: ["NotifierService", "ServiceRuntime", "HelpdeskModel"],
@@ -326,6 +346,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ForecasterServiceTests",
+            dependencies: ["ForecasterService", "HelpdeskModel", "MessageBus", "ServiceRuntime", "TestSupport",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -2,7 +2,8 @@
 # Schemathesis (PyPI) against each running service with an HTTP API, from its OpenAPI document:
 # intake (docs/openapi.yaml), the sla-timer (docs/sla-timer.openapi.yaml), escalation
 # (docs/escalation.openapi.yaml) and the notifier's operational endpoints
-# (docs/notifier.openapi.yaml) and the history (docs/history.openapi.yaml, on a SQLite store),
+# (docs/notifier.openapi.yaml), the history (docs/history.openapi.yaml, on a SQLite store) and the
+# forecaster's operational endpoints (docs/forecaster.openapi.yaml),
 # on the development broker, with the debug build. Part of the
 # test command.
 #
@@ -28,7 +29,7 @@ if [ ! -x "$venv/bin/st" ]; then
     fi
     "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-for product in intake sla-timer escalation notifier history helpdesk; do [ -x ".build/debug/$product" ] || swift build --product "$product"; done
+for product in intake sla-timer escalation notifier history forecaster helpdesk; do [ -x ".build/debug/$product" ] || swift build --product "$product"; done
 
 start_broker .build/debug/helpdesk --partitions 3
 intake_port=${SCHEMATHESIS_INTAKE_PORT:-18081}
@@ -36,6 +37,7 @@ sla_port=${SCHEMATHESIS_SLA_PORT:-18083}
 escalation_port=${SCHEMATHESIS_ESCALATION_PORT:-18084}
 notifier_port=${SCHEMATHESIS_NOTIFIER_PORT:-18085}
 history_port=${SCHEMATHESIS_HISTORY_PORT:-18086}
+forecaster_port=${SCHEMATHESIS_FORECASTER_PORT:-18087}
 history_store=$(mktemp -d)
 secret=schemathesis-secret-0123456789
 export KAFKA_BOOTSTRAP_SERVERS=$BOOTSTRAP LOG_LEVEL=error
@@ -50,8 +52,10 @@ notifier=$!
 HTTP_PORT=$history_port HISTORY_API_TOKENS="schemathesis=$secret" HISTORY_DATABASE_URL="sqlite:$history_store/history.sqlite" \
     .build/debug/history >/dev/null 2>&1 &
 history=$!
-trap 'kill $intake $sla $escalation $notifier $history 2>/dev/null; wait $intake $sla $escalation $notifier $history 2>/dev/null; rm -rf "$history_store"; stop_broker' EXIT
-for port in "$intake_port" "$sla_port" "$escalation_port" "$notifier_port" "$history_port"; do
+HTTP_PORT=$forecaster_port .build/debug/forecaster >/dev/null 2>&1 &
+forecaster=$!
+trap 'kill $intake $sla $escalation $notifier $history $forecaster 2>/dev/null; wait $intake $sla $escalation $notifier $history $forecaster 2>/dev/null; rm -rf "$history_store"; stop_broker' EXIT
+for port in "$intake_port" "$sla_port" "$escalation_port" "$notifier_port" "$history_port" "$forecaster_port"; do
     for _ in $(seq 1 150); do
         [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ] && break
         sleep 0.2
@@ -77,3 +81,5 @@ echo "schemathesis against the notifier: every phase, every check"
 run docs/notifier.openapi.yaml "$notifier_port"
 echo "schemathesis against the history: every phase, every check"
 run docs/history.openapi.yaml "$history_port"
+echo "schemathesis against the forecaster: every phase, every check"
+run docs/forecaster.openapi.yaml "$forecaster_port"

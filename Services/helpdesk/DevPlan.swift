@@ -14,7 +14,7 @@ struct DevPlan {
         var port: Int? { environment["HTTP_PORT"].flatMap(Int.init) }
     }
 
-    static let services = ["intake", "classifier", "sla-timer", "escalation", "notifier", "history"]
+    static let services = ["intake", "classifier", "sla-timer", "escalation", "notifier", "history", "forecaster"]
     /// Instance k (from 1) of a service listens on its compose port + (k - 1) × portStride.
     static let portStride = 100
 

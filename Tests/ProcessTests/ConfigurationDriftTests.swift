@@ -13,7 +13,7 @@ struct ConfigurationDriftTests {
         let pattern = try NSRegularExpression(pattern: #"\b(?:string|int|optionalString|logLevel)\(\s*"([A-Z][A-Z0-9_]+)""#)
         for folder in [
             "Shared/ServiceRuntime", "Services/intake", "Services/classifier", "Services/sla-timer", "Services/escalation",
-            "Services/notifier", "Services/history",
+            "Services/notifier", "Services/history", "Services/forecaster",
         ] {
             let directory = root.appendingPathComponent(folder)
             let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
@@ -43,7 +43,7 @@ struct ConfigurationDriftTests {
                 block = "services." + line.trimmingCharacters(in: .whitespaces).dropLast()
             }
             let ours = block == "x-helpdesk-env" || ["services.intake", "services.classifier", "services.sla-timer", "services.escalation", "services.notifier",
-                                                       "services.history"]
+                                                       "services.history", "services.forecaster"]
                 .contains(block)
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if ours, line.hasPrefix("  "), let colon = trimmed.firstIndex(of: ":"),

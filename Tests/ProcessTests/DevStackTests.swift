@@ -84,7 +84,7 @@ struct DevStackTests {
         #expect(!FileManager.default.fileExists(atPath: "\(dataDir)/history.sqlite"), "--set HISTORY_DATABASE_URL wins over --data-dir")
         #expect(report.contains("ticket.classified") && report.contains("sla.started"), "\(report)")
         let children = Self.children(of: dev.process.processIdentifier)
-        #expect(children.count == 8, "broker, intake, classifier, two sla-timers, escalation, notifier, history: \(children)")
+        #expect(children.count == 9, "broker, intake, classifier, two sla-timers, escalation, notifier, history, forecaster: \(children)")
         kill(dev.process.processIdentifier, SIGINT)
         #expect(await dev.exitStatus() == 0)
         for child in children {

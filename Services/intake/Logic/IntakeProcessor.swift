@@ -71,6 +71,7 @@ public struct IntakeProcessor: RecordProcessor {
         case .severityChanged: type = TicketSeverityChanged.type
         case .statusChanged: type = TicketStatusChanged.type
         case .assigned: type = TicketAssigned.type
+        case .shift(let change): type = change.started ? AgentShiftStarted.type : AgentShiftEnded.type
         }
         return EventID.derive([service, type, message.ticketId.rawValue, cause])
     }
@@ -110,6 +111,12 @@ public struct IntakeProcessor: RecordProcessor {
         case .statusChanged(let change):
             return [record(Topics.activity, key: ticketId.rawValue, TicketStatusChanged(
                 status: change.status, changedAt: min(change.changedAt ?? receivedAt, receivedAt)))]
+        case .shift(let change):
+            // A shift may be announced ahead: `at` is kept as given, not clamped to the receipt.
+            let from = change.at ?? receivedAt
+            return [change.started
+                ? record(Topics.staffing, key: change.agent, AgentShiftStarted(agent: change.agent, team: change.team, from: from, until: change.until))
+                : record(Topics.staffing, key: change.agent, AgentShiftEnded(agent: change.agent, team: change.team, from: from, until: change.until))]
         }
     }
 }

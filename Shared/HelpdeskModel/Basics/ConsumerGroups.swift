@@ -8,4 +8,6 @@ public enum ConsumerGroups {
     public static let notifier = "notifier"
     /// The history store's projector.
     public static let history = "history"
+    /// The forecaster's instances: the one assigned `forecast.leader`'s partition 0 is active.
+    public static let forecaster = "forecaster"
 }

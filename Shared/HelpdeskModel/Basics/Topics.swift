@@ -17,11 +17,20 @@ public enum Topics {
     public static let deadletter = "deadletter"
     public static let slaTimerChangelog = "sla-timer.changelog"
     public static let escalationChangelog = "escalation.changelog"
+    /// Shift changes from workforce systems (`agent.shiftStarted`, `agent.shiftEnded`), keyed by agent.
+    public static let staffing = "staffing.events"
+    /// The forecaster's events: `sla.atRisk`, `sla.atRiskCleared`, `sla.expected`.
+    public static let slaForecast = "sla.forecast"
+    /// The forecaster's state, keyed by ticket (and `~desk` for the desk's outlook): compacted.
+    public static let forecastChangelog = "forecast.changelog"
+    /// Holds no records: the forecaster instance assigned its partition 0 is the active one.
+    public static let forecastLeader = "forecast.leader"
 
     public static let all = [
         inbound, received, classified, activity, escalationCommands, slaEvents, escalationEvents, notifications,
         notificationsDelivered, notificationsFailed, docsFeedback, rejected, deadletter, slaTimerChangelog, escalationChangelog,
+        staffing, slaForecast, forecastChangelog, forecastLeader,
     ]
     /// Compacted: the latest record per ticket is the state.
-    public static let compacted: Set<String> = [slaTimerChangelog, escalationChangelog]
+    public static let compacted: Set<String> = [slaTimerChangelog, escalationChangelog, forecastChangelog]
 }

@@ -104,7 +104,9 @@ public struct Notification: EventPayload {
     /// What happened, for routing (`kinds:` in the notifier's routes file).
     public enum Kind: String, WireEnum, CaseIterable {
         case slaWarning, slaBreached, documentationRouted, dedicatedContactNeeded, escalationRequested,
-             escalationRefused, escalationAssigned, escalated, deEscalated
+             escalationRefused, escalationAssigned, escalated, deEscalated,
+             /// The forecaster's: a breach is likely (`sla.atRisk`); a customer's expected first response.
+             slaAtRisk, responseExpected
     }
     public var audience: Audience
     /// Absent on records written before the notifier existed.

@@ -8,12 +8,15 @@ public struct ServiceRateEstimator: Sendable, Equatable {
     public struct Observation: Sendable, Equatable {
         public var severity: Severity
         public var agent: String?
+        /// The ticket answered: a ticket observed again replaces its earlier observation.
+        public var ticketId: TicketID?
         public var at: Date
         public var seconds: Double
 
-        public init(severity: Severity, agent: String? = nil, at: Date, seconds: Double) {
+        public init(severity: Severity, agent: String? = nil, ticketId: TicketID? = nil, at: Date, seconds: Double) {
             self.severity = severity
             self.agent = agent
+            self.ticketId = ticketId
             self.at = at
             self.seconds = seconds
         }
@@ -36,6 +39,11 @@ public struct ServiceRateEstimator: Sendable, Equatable {
     public mutating func observe(_ observation: Observation) {
         guard observation.seconds > 0, observation.seconds.isFinite else { return }
         var list = observations[observation.severity, default: []]
+        if let ticketId = observation.ticketId, let index = list.lastIndex(where: { $0.ticketId == ticketId }) {
+            list[index] = observation
+            observations[observation.severity] = list
+            return
+        }
         list.append(observation)
         if list.count > Self.keep { list.removeFirst(list.count - Self.keep) }
         observations[observation.severity] = list

@@ -49,8 +49,22 @@ public struct StaffingSchedule: Sendable {
     }
 
     /// Four agents 09:00–17:00 America/Denver on weekdays: the documented default.
-    public static let standard = try! StaffingSchedule(
-        timeZone: "America/Denver", shifts: [Shift(days: [.mon, .tue, .wed, .thu, .fri], start: 9 * 3600, end: 17 * 3600, agents: 4)])
+    public static let standard = following(.standard)
+
+    /// Four agents whenever `calendar` is open, off on its holidays: the forecast's staffing when
+    /// the policy file names none.
+    public static func following(_ calendar: BusinessCalendar, agents: Int = 4) -> StaffingSchedule {
+        try! StaffingSchedule(
+            timeZone: calendar.timeZone.identifier,
+            shifts: calendar.windows.map { Shift(days: calendar.days, start: $0.start, end: $0.end, agents: agents) },
+            holidays: calendar.holidays)
+    }
+
+    /// The end of the local day `instant` falls in: where a live change without an end stops.
+    public func endOfLocalDay(_ instant: Date) -> Date {
+        let t = instant.epochSeconds
+        return Date(epochSeconds: zone.utc(fromLocal: (floorDiv(t + zone.offset(at: t), 86_400) + 1) * 86_400))
+    }
 
     /// Agents on shift over `[from, from + horizon)`, as steps: each the instant from which a
     /// number of agents holds, in order, the first at `from`.
@@ -73,8 +87,7 @@ public struct StaffingSchedule: Sendable {
         }
         for adjustment in adjustments {
             let from = adjustment.from.epochSeconds
-            let until = adjustment.until?.epochSeconds
-                ?? zone.utc(fromLocal: (floorDiv(from + zone.offset(at: from), 86_400) + 1) * 86_400)
+            let until = (adjustment.until ?? endOfLocalDay(adjustment.from)).epochSeconds
             changes.append((from, adjustment.delta))
             changes.append((until, -adjustment.delta))
         }

@@ -75,6 +75,8 @@ extension InboundMessage {
         case .severityChanged?: message = decodeSeverityChange(root, source: source, externalId: externalId)
         case .statusChanged?: message = decodeStatusChange(root, source: source, externalId: externalId)
         case .assigned?: message = decodeAssignment(root, source: source, externalId: externalId)
+        case .shiftStarted?, .shiftEnded?:
+            message = decodeShift(root, started: kind == .shiftStarted, source: source, externalId: externalId)
         case nil: message = nil
         }
         guard reader.errors.isEmpty, let message else { throw .invalidFields(reader.errors) }
@@ -150,6 +152,18 @@ extension InboundMessage {
         guard let source, let externalId, let assignee else { return nil }
         return .assigned(Assignment(source: source, externalId: externalId, assignee: assignee, assignedBy: assignedBy,
                                     assignedAt: assignedAt))
+    }
+
+    private static func decodeShift(_ root: ObjectReader, started: Bool, source: String?, externalId: String?) -> InboundMessage? {
+        let agent = root.identifier("agent", required: true, maxLength: InboundLimits.maxNameLength)
+        let team = root.identifier("team", maxLength: InboundLimits.maxNameLength)
+        let at = root.instant("at")
+        let until = root.instant("until")
+        if let at, let until, until <= at { root.reader.fail("until", "must be after at") }
+        if let at, let until, until.timeIntervalSince(at) > 14 * 86_400 { root.reader.fail("until", "must be within 14 days of at") }
+        guard let source, let externalId, let agent else { return nil }
+        return .shift(ShiftChange(source: source, externalId: externalId, started: started, agent: agent, team: team, at: at,
+                                  until: until))
     }
 
     private static func decodeStatusChange(_ root: ObjectReader, source: String?, externalId: String?) -> InboundMessage? {

@@ -108,6 +108,30 @@ public struct StatusChange: Sendable, Equatable {
     }
 }
 
+/// An agent's shift departing from the staffing schedule (docs/events.md#staffing): one agent
+/// more (`agent.shiftStarted`) or fewer (`agent.shiftEnded`) from `at` until `until`, or the end
+/// of that local day. `source`/`externalId` name the change in the workforce system.
+public struct ShiftChange: Sendable, Equatable {
+    public var source: String
+    public var externalId: String
+    public var started: Bool
+    public var agent: String
+    public var team: String?
+    public var at: Date?
+    public var until: Date?
+
+    public init(source: String, externalId: String, started: Bool, agent: String, team: String? = nil, at: Date? = nil,
+                until: Date? = nil) {
+        self.source = source
+        self.externalId = externalId
+        self.started = started
+        self.agent = agent
+        self.team = team
+        self.at = at
+        self.until = until
+    }
+}
+
 /// Every message a producer may put on `tickets.inbound`.
 public enum InboundMessage: Sendable, Equatable {
     case opened(TicketOpened)
@@ -115,6 +139,8 @@ public enum InboundMessage: Sendable, Equatable {
     case severityChanged(SeverityChange)
     case statusChanged(StatusChange)
     case assigned(Assignment)
+    /// Not about a ticket: staffing, for the workload forecast.
+    case shift(ShiftChange)
 
     public enum Kind: String, WireEnum {
         case opened = "ticket.opened"
@@ -122,6 +148,8 @@ public enum InboundMessage: Sendable, Equatable {
         case severityChanged = "ticket.severityChanged"
         case statusChanged = "ticket.statusChanged"
         case assigned = "ticket.assigned"
+        case shiftStarted = "agent.shiftStarted"
+        case shiftEnded = "agent.shiftEnded"
     }
 
     public var kind: Kind {
@@ -131,6 +159,7 @@ public enum InboundMessage: Sendable, Equatable {
         case .severityChanged: .severityChanged
         case .statusChanged: .statusChanged
         case .assigned: .assigned
+        case .shift(let m): m.started ? .shiftStarted : .shiftEnded
         }
     }
 
@@ -141,6 +170,7 @@ public enum InboundMessage: Sendable, Equatable {
         case .severityChanged(let m): m.source
         case .statusChanged(let m): m.source
         case .assigned(let m): m.source
+        case .shift(let m): m.source
         }
     }
 
@@ -151,6 +181,7 @@ public enum InboundMessage: Sendable, Equatable {
         case .severityChanged(let m): m.externalId
         case .statusChanged(let m): m.externalId
         case .assigned(let m): m.externalId
+        case .shift(let m): m.externalId
         }
     }
 

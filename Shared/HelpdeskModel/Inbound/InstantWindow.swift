@@ -44,6 +44,7 @@ extension InboundMessage {
         case .severityChanged(let change): change.changedAt.map { [("changedAt", $0)] } ?? []
         case .statusChanged(let change): change.changedAt.map { [("changedAt", $0)] } ?? []
         case .assigned(let assignment): assignment.assignedAt.map { [("assignedAt", $0)] } ?? []
+        case .shift(let change): change.at.map { [("at", $0)] } ?? []
         }
     }
 

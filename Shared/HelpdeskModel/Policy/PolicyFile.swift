@@ -25,7 +25,7 @@ extension SLAPolicy {
         guard let node else { return .standard }
         let root = try PolicyNode(node, key: "").mapping(allowed: [
             "timezone", "hours", "days", "holidays", "escalationAddress", "documentationForm", "severities", "calendars",
-            "plans",
+            "plans", "staffing",
         ])
         let standard = SLAPolicy.standard
 
@@ -61,8 +61,10 @@ extension SLAPolicy {
                     calendars: calendars, planName: name)
             }
         }
-        return SLAPolicy(calendar: calendar, escalationAddress: escalationAddress, documentationForm: documentationForm,
-                         targets: targets, calendars: calendars, plans: plans)
+        var policy = SLAPolicy(calendar: calendar, escalationAddress: escalationAddress, documentationForm: documentationForm,
+                               targets: targets, calendars: calendars, plans: plans)
+        if let node = root["staffing"] { policy.staffing = try node.staffing(calendar: calendar) }
+        return policy
     }
 
     public static func load(file path: String) throws(PolicyError) -> SLAPolicy {
@@ -89,15 +91,7 @@ private struct PolicyNode {
             if windows.isEmpty { throw PolicyError(key: path("hours"), problem: "needs at least one window") }
         }
         var days = base.days
-        if let list = fields["days"] {
-            days = Set(try list.sequence().map { item throws(PolicyError) -> Weekday in
-                let name = try item.string()
-                guard let day = Weekday(name: name) else {
-                    throw PolicyError(key: item.key, problem: "\"\(name)\" is not one of sun|mon|tue|wed|thu|fri|sat")
-                }
-                return day
-            })
-        }
+        if let list = fields["days"] { days = try list.weekdays() }
         var holidays = base.holidays
         if let list = fields["holidays"] {
             holidays = []
@@ -118,6 +112,31 @@ private struct PolicyNode {
             case .noOpenTime: throw PolicyError(key: path("days"), problem: error.description)
             }
         }
+    }
+
+    /// `staffing: { shifts: [{ days, hours, agents, team }] }`: agents on shift in the default
+    /// calendar's zone, off on its holidays.
+    func staffing(calendar: BusinessCalendar) throws(PolicyError) -> StaffingSchedule {
+        let fields = try mapping(allowed: ["shifts"])
+        guard let list = fields["shifts"] else { throw PolicyError(key: key, problem: "needs shifts") }
+        var shifts = [StaffingSchedule.Shift]()
+        for entry in try list.sequence() {
+            let shift = try entry.mapping(allowed: ["days", "hours", "agents", "team"])
+            guard let hours = shift["hours"], let agentsNode = shift["agents"] else {
+                throw PolicyError(key: entry.key, problem: "needs hours and agents")
+            }
+            let window = try hours.window()
+            let text = try agentsNode.string()
+            guard let agents = Int(text), (1...10_000).contains(agents) else {
+                throw PolicyError(key: agentsNode.key, problem: "\"\(text)\" is not a number of agents (1 to 10000)")
+            }
+            var days = calendar.days
+            if let node = shift["days"] { days = try node.weekdays() }
+            shifts.append(.init(days: days, start: window.start, end: window.end, agents: agents,
+                                team: try shift["team"]?.string()))
+        }
+        guard !shifts.isEmpty else { throw PolicyError(key: "\(key).shifts", problem: "needs at least one shift") }
+        return try! StaffingSchedule(timeZone: calendar.timeZone.identifier, shifts: shifts, holidays: calendar.holidays)
     }
 
     /// `severities`: each severity's entry changes `base`'s target for it.
@@ -187,6 +206,17 @@ private struct PolicyNode {
             throw PolicyError(key: key, problem: "\"\(name)\" is not a calendar (one of \(known))")
         }
         return (name, calendar)
+    }
+
+    /// `[mon, tue, …]`.
+    func weekdays() throws(PolicyError) -> Set<Weekday> {
+        Set(try sequence().map { item throws(PolicyError) -> Weekday in
+            let name = try item.string()
+            guard let day = Weekday(name: name) else {
+                throw PolicyError(key: item.key, problem: "\"\(name)\" is not one of sun|mon|tue|wed|thu|fri|sat")
+            }
+            return day
+        })
     }
 
     func duration() throws(PolicyError) -> Duration {

@@ -96,6 +96,12 @@ public struct SLAPolicy: Sendable {
     /// Policies of named support plans (the organization's plan selects one); each has the
     /// same `calendars`, escalation address and documentation form as this one.
     public var plans: [String: SLAPolicy]
+    /// Agents on shift for the workload forecast (`staffing` in the policy file); nil: four
+    /// agents whenever the default calendar is open (`StaffingSchedule.following`).
+    public var staffing: StaffingSchedule?
+
+    /// The schedule the forecast runs on: the file's, or four agents in the calendar's hours.
+    public var staffingSchedule: StaffingSchedule { staffing ?? .following(calendar) }
 
     public static let standardDocumentationForm = "https://support.example/documentation-feedback"
 

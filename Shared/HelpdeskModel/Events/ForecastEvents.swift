@@ -1,0 +1,121 @@
+import Foundation
+
+// Events on `sla.forecast`, written by the forecaster, and on `staffing.events`, written by intake.
+
+/// What a forecast says of one ticket's first response (docs/policy.md#workload-forecast).
+public struct ResponseForecast: Codable, Sendable, Equatable {
+    /// The expected first response.
+    public var expectedAt: Date
+    /// The band: the same queue with service times 0.6 and 1.6 times as long.
+    public var earliest: Date
+    public var latest: Date
+    public var dueAt: Date
+    /// Tickets ahead of it in the queue, and agents on shift when the forecast ran: the cause.
+    public var ahead: Int
+    public var agentsOnShift: Int
+
+    public init(_ prediction: Prediction) {
+        expectedAt = ISO8601.wholeSeconds(prediction.respondAt)
+        earliest = ISO8601.wholeSeconds(prediction.earliest)
+        latest = ISO8601.wholeSeconds(prediction.latest)
+        dueAt = ISO8601.wholeSeconds(prediction.dueAt)
+        ahead = prediction.ahead
+        agentsOnShift = prediction.agentsOnShift
+    }
+}
+
+/// `sla.atRisk`: the forecast puts the ticket's first response after its due instant. At most
+/// one at-risk state is open per ticket; `episode` counts them (1, 2, … when a ticket leaves
+/// and re-enters risk).
+public struct SLAAtRisk: EventPayload {
+    public static let type = "sla.atRisk"
+    public var severity: Severity
+    public var plan: String?
+    public var episode: Int
+    public var forecast: ResponseForecast
+
+    public init(severity: Severity, plan: String?, episode: Int, forecast: ResponseForecast) {
+        self.severity = severity
+        self.plan = plan
+        self.episode = episode
+        self.forecast = forecast
+    }
+}
+
+/// `sla.atRiskCleared`: a forecast no longer puts the response after the due instant (an
+/// agent came on shift, the queue ahead shrank). A ticket answered or breached while at risk
+/// gets no clearing: its `sla.met` or `sla.breached` ends the matter.
+public struct SLAAtRiskCleared: EventPayload {
+    public static let type = "sla.atRiskCleared"
+    public var severity: Severity
+    public var plan: String?
+    public var episode: Int
+    public var forecast: ResponseForecast
+
+    public init(severity: Severity, plan: String?, episode: Int, forecast: ResponseForecast) {
+        self.severity = severity
+        self.plan = plan
+        self.episode = episode
+        self.forecast = forecast
+    }
+}
+
+/// `sla.expected`: the first forecast of a ticket's first response, once per ticket: what the
+/// customer is told (`customerTold`: a `customer` notification went out because the expected
+/// response falls after the target), and what reports compare with what happened.
+public struct SLAExpected: EventPayload {
+    public static let type = "sla.expected"
+    public var severity: Severity
+    public var plan: String?
+    /// The target, in business seconds.
+    public var targetSeconds: Int
+    public var forecast: ResponseForecast
+    /// "within 1 business hour; currently expected by 10:40 MST".
+    public var text: String
+    public var customerTold: Bool
+
+    public init(
+        severity: Severity, plan: String?, targetSeconds: Int, forecast: ResponseForecast, text: String, customerTold: Bool
+    ) {
+        self.severity = severity
+        self.plan = plan
+        self.targetSeconds = targetSeconds
+        self.forecast = forecast
+        self.text = text
+        self.customerTold = customerTold
+    }
+}
+
+/// `staffing.events`: one agent more than the schedule says (a surge of staff, a shift swapped
+/// in) from `from` until `until`, or the end of that local day.
+public struct AgentShiftStarted: EventPayload {
+    public static let type = "agent.shiftStarted"
+    public var agent: String
+    public var team: String?
+    public var from: Date
+    public var until: Date?
+
+    public init(agent: String, team: String?, from: Date, until: Date?) {
+        self.agent = agent
+        self.team = team
+        self.from = ISO8601.wholeSeconds(from)
+        self.until = until.map(ISO8601.wholeSeconds)
+    }
+}
+
+/// `staffing.events`: one agent fewer than the schedule says (gone home sick, called away) from
+/// `from` until `until`, or the end of that local day.
+public struct AgentShiftEnded: EventPayload {
+    public static let type = "agent.shiftEnded"
+    public var agent: String
+    public var team: String?
+    public var from: Date
+    public var until: Date?
+
+    public init(agent: String, team: String?, from: Date, until: Date?) {
+        self.agent = agent
+        self.team = team
+        self.from = ISO8601.wholeSeconds(from)
+        self.until = until.map(ISO8601.wholeSeconds)
+    }
+}
