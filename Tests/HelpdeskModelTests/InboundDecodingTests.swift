@@ -74,7 +74,7 @@ import Testing
 
     @Test func unknownTypeIsRejectedWithTheAllowedList() {
         #expect(fieldErrors(#"{"type":"ticket.deleted","source":"crm","externalId":"1"}"#) == [
-            "type: \"ticket.deleted\" is not one of ticket.opened|ticket.message|ticket.severityChanged|ticket.statusChanged|ticket.assigned"
+            "type: \"ticket.deleted\" is not one of ticket.opened|ticket.message|ticket.severityChanged|ticket.statusChanged|ticket.assigned|agent.shiftStarted|agent.shiftEnded"
         ])
     }
 

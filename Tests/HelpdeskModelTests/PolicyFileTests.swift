@@ -64,7 +64,7 @@ struct PolicyFileTests {
         ("days: [mon, funday]", #"days[1]: "funday" is not one of sun|mon|tue|wed|thu|fri|sat"#),
         ("holidays: [2026-02-30]", #"holidays[0]: "2026-02-30" is not a date (YYYY-MM-DD)"#),
         ("escalationAddress: nobody", #"escalationAddress: "nobody" is not an e-mail address"#),
-        ("hour: { start: \"09:00\", end: \"17:00\" }", "hour: unknown key (expected one of calendars, days, documentationForm, escalationAddress, holidays, hours, plans, severities, timezone)"),
+        ("hour: { start: \"09:00\", end: \"17:00\" }", "hour: unknown key (expected one of calendars, days, documentationForm, escalationAddress, holidays, hours, plans, severities, staffing, timezone)"),
         ("severities: [1h]", "severities: must be a mapping"),
     ])
     func everyErrorNamesTheKey(yaml: String, message: String) {

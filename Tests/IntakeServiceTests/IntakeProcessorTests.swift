@@ -96,6 +96,22 @@ struct IntakeProcessorTests {
         #expect(try decode(TicketStatusChanged.self, status[0]).payload.status == .solved)
     }
 
+    /// Staffing rides on the inbound contract: keyed by agent, on `staffing.events`; a shift
+    /// announced ahead keeps its instant, a shift dated more than 7 days back is refused.
+    @Test func aShiftChangeGoesToStaffingEventsKeyedByAgent() async throws {
+        let ahead = try await processor.process(inbound(#"{"type":"agent.shiftStarted","source":"wfm","externalId":"swap-7","agent":"bob@support.example","team":"tier2","at":"2026-03-07T16:00:00Z","until":"2026-03-07T20:00:00Z"}"#))
+        #expect(ahead.count == 1 && ahead[0].topic == Topics.staffing && ahead[0].key == Array("bob@support.example".utf8))
+        let started = try decode(AgentShiftStarted.self, ahead[0])
+        #expect(started.payload.from == ISO8601.parse("2026-03-07T16:00:00Z") && started.payload.until == ISO8601.parse("2026-03-07T20:00:00Z"))
+        #expect(started.payload.team == "tier2")
+        let now = try await processor.process(inbound(#"{"type":"agent.shiftEnded","source":"wfm","externalId":"sick-1","agent":"ann@support.example"}"#))
+        let ended = try decode(AgentShiftEnded.self, now[0])
+        #expect(ended.payload.from == receipt && ended.payload.until == nil)
+        await #expect(throws: UnprocessableRecord.self) {
+            try await processor.process(inbound(#"{"type":"agent.shiftEnded","source":"wfm","externalId":"old","agent":"ann@support.example","at":"2026-02-01T00:00:00Z"}"#))
+        }
+    }
+
     @Test func aRedeliveredRecordYieldsIdenticalOutput() async throws {
         let first = try await processor.process(inbound(designTicket))
         let again = try await IntakeProcessor(eligibility: .sample, now: { receipt.addingTimeInterval(3600) }).process(inbound(designTicket))
