@@ -14,8 +14,9 @@ public enum ForecastRecords {
         outputs.flatMap { output -> [OutgoingRecord] in
             switch output {
             case .expected(let ticket, let prediction):
-                let target = policy.forPlan(ticket.plan).target(for: ticket.severity).firstResponse
-                let zone = policy.forPlan(ticket.plan).calendar.timeZone
+                let planPolicy = policy.forPlan(ticket.plan)
+                let target = planPolicy.target(for: ticket.severity).firstResponse
+                let zone = planPolicy.calendar.timeZone
                 // The customer hears of it only when the forecast is later than the promise.
                 let tell = ticket.requester != nil && prediction.respondAt > ticket.dueAt
                 let text = ForecastWording.expectation(target: target, expectedAt: prediction.respondAt, now: now, zone: zone)

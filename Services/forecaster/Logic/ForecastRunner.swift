@@ -128,7 +128,7 @@ struct ForecasterMetrics: Sendable {
     func active(_ leading: Bool) { activeGauge.record(leading ? 1 : 0) }
 
     func forecast(took: Duration, outlook: ForecastOutlook) {
-        duration.recordNanoseconds(Int64(took.components.seconds) * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)
+        duration.recordNanoseconds(took.timeInterval.saturatingNanoseconds)
         waitingGauge.record(outlook.waiting)
         atRiskGauge.record(outlook.atRisk)
         agentsGauge.record(outlook.agentsOnShift)

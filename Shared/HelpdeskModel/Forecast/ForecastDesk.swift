@@ -64,9 +64,13 @@ public struct ForecastDesk: Sendable {
         var respondedAt: Date
     }
 
+    /// The policy's schedule, made once: live changes are laid over it.
+    private let planned: StaffingSchedule
+
     public init(policy: SLAPolicy, estimator: ServiceRateEstimator = ServiceRateEstimator()) {
         self.policy = policy
         self.estimator = estimator
+        planned = policy.staffingSchedule
     }
 
     /// A clock's latest state. Returns whether the queue changed.
@@ -106,7 +110,7 @@ public struct ForecastDesk: Sendable {
     @discardableResult
     public mutating func apply(shift eventId: EventID, started: Bool, from: Date, until: Date?) -> Bool {
         guard shiftChanges[eventId] == nil else { return false }
-        shiftChanges[eventId] = .init(from: from, until: until ?? policy.staffingSchedule.endOfLocalDay(from), delta: started ? 1 : -1)
+        shiftChanges[eventId] = .init(from: from, until: until ?? planned.endOfLocalDay(from), delta: started ? 1 : -1)
         return true
     }
 
@@ -117,23 +121,20 @@ public struct ForecastDesk: Sendable {
 
     /// The schedule with the live changes.
     public var schedule: StaffingSchedule {
-        var schedule = policy.staffingSchedule
+        var schedule = planned
         schedule.adjustments = shiftChanges.values.sorted { ($0.from, $0.delta) < ($1.from, $1.delta) }
         return schedule
     }
 
     /// Every waiting ticket's prediction, in the order the desk works the queue.
     public func forecast(now: Date) -> [Prediction] {
-        QueueForecast.predict(
-            waiting.values.map { QueuedTicket(ticketId: $0.ticketId, severity: $0.severity, dueAt: $0.dueAt) },
-            capacity: schedule.capacity(from: now), service: estimator.estimate(now: now), now: now)
+        let (queue, capacity, service) = inputs(now: now)
+        return QueueForecast.predict(queue, capacity: capacity, service: service, now: now)
     }
 
     /// What a ticket of each severity opened now would be told: its prediction behind today's queue.
     public func outlook(now: Date) -> [Severity: Prediction] {
-        let capacity = schedule.capacity(from: now)
-        let service = estimator.estimate(now: now)
-        let queue = waiting.values.map { QueuedTicket(ticketId: $0.ticketId, severity: $0.severity, dueAt: $0.dueAt) }
+        let (queue, capacity, service) = inputs(now: now)
         var result = [Severity: Prediction]()
         for severity in Severity.allCases {
             let probe = QueuedTicket(ticketId: TicketID(source: "~outlook", externalId: severity.name), severity: severity,
@@ -142,6 +143,12 @@ public struct ForecastDesk: Sendable {
                 .first { $0.ticketId == probe.ticketId }
         }
         return result
+    }
+
+    /// The queue, the agents on shift and the service times a forecast at `now` runs on.
+    private func inputs(now: Date) -> (queue: [QueuedTicket], capacity: CapacitySteps, service: ServiceTimes) {
+        (waiting.values.map { QueuedTicket(ticketId: $0.ticketId, severity: $0.severity, dueAt: $0.dueAt) },
+         schedule.capacity(from: now), estimator.estimate(now: now))
     }
 }
 
@@ -291,7 +298,7 @@ public struct ForecastOutlook: Codable, Sendable, Equatable {
         let outlook = desk.outlook(now: now)
         self.init(
             at: now, waiting: desk.waiting.count, atRisk: atRisk,
-            agentsOnShift: desk.schedule.capacity(from: now, horizon: .seconds(60)).agents(at: now),
+            agentsOnShift: outlook.values.first?.agentsOnShift ?? 0,
             serviceSeconds: Dictionary(uniqueKeysWithValues: Severity.allCases.map { ($0.name, Int(service.of($0).rounded())) }),
             newTicket: Dictionary(uniqueKeysWithValues: outlook.map { ($0.key.name, NewTicket(expectedAt: $0.value.respondAt, dueAt: $0.value.dueAt)) }))
     }
