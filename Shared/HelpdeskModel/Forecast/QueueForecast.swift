@@ -54,7 +54,8 @@ public struct Prediction: Sendable, Equatable {
     /// Tickets ahead of it in the queue, and agents on shift when the forecast ran.
     public var ahead: Int
     public var agentsOnShift: Int
-    /// No agent is on shift before the forecast's horizon: `respondAt` is the horizon.
+    /// No agent picks it up before the forecast's horizon: `startAt` is the horizon, and
+    /// `respondAt` one service time after it (a lower bound).
     public var beyondHorizon: Bool
 
     /// How far into the pessimistic band a response must fall after the due instant to count
@@ -141,7 +142,9 @@ public enum QueueForecast {
                 from = until
             }
             guard let begin, begin < capacity.end else {
-                result.append((capacity.end, capacity.end, true))
+                // Picked up no earlier than the horizon: answered no earlier than one service time
+                // after it, so that more work ahead never moves a response earlier across it.
+                result.append((capacity.end, capacity.end + Int64(own.rounded()), true))
                 continue
             }
             result.append((begin, begin + Int64(own.rounded()), false))
