@@ -12,7 +12,7 @@ import ServiceRuntime
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Reports from the history store (the history service's database).",
-        subcommands: [Attainment.self, Breaches.self, Ticket.self])
+        subcommands: [Attainment.self, Forecast.self, Breaches.self, Ticket.self])
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
 
@@ -56,28 +56,49 @@ struct ReportCommand: AsyncParsableCommand {
         }
     }
 
-    struct Attainment: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "First-response attainment per severity and week or month: met %, median and p90 business time to respond, breaches.")
+    /// A per-severity report over weeks or months, printed as a table, CSV or JSON.
+    struct PeriodReportOptions: ParsableArguments {
         @OptionGroup var period: PeriodOptions
         @Option(help: "week|month.") var by: String = "week"
         @Option(help: "table|csv|json.") var format: Format = .table
         @OptionGroup var store: StoreOptions
 
-        func run() async throws {
+        func print<R: PeriodReport>(
+            _ title: String, note: String, _ make: @Sendable (HistoryReports, ReportPeriod) async throws -> R
+        ) async throws {
             guard let grouping = ReportPeriod.Grouping(rawValue: by) else { throw CLIError("--by \"\(by)\" is not week or month") }
             let period = try self.period.period(by: grouping)
             let calendar = try store.policy.load().calendar
-            let report = try await store.withStore { try await HistoryReports(repository: $0, calendar: calendar).attainment(period) }
+            let report = try await store.withStore { try await make(HistoryReports(repository: $0, calendar: calendar), period) }
             switch format {
-            case .json: print(String(decoding: try WireJSON.encode(report), as: UTF8.self))
+            case .json: Swift.print(String(decoding: try WireJSON.encode(report), as: UTF8.self))
             case .csv, .table:
-                let header = AttainmentReport.columns
-                let rows = report.cells(durationsInSeconds: format == .csv)
                 if format == .table {
-                    print("First-response attainment \(report.from) to \(report.to) by \(report.by), \(report.timeZone); times are business time")
+                    Swift.print("\(title) \(report.from) to \(report.to) by \(report.by), \(report.timeZone); \(note)")
                 }
-                print(ReportTable.render(header: header, rows: rows, format: format))
+                Swift.print(ReportTable.render(header: R.columns, rows: report.cells(durationsInSeconds: format == .csv), format: format))
+            }
+        }
+    }
+
+    struct Attainment: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "First-response attainment per severity and week or month: met %, median and p90 business time to respond, breaches.")
+        @OptionGroup var options: PeriodReportOptions
+
+        func run() async throws {
+            try await options.print("First-response attainment", note: "times are business time") { try await $0.attainment($1) }
+        }
+    }
+
+    struct Forecast: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The workload forecast against what happened: expectation error, customers told, at-risk precision and recall.")
+        @OptionGroup var options: PeriodReportOptions
+
+        func run() async throws {
+            try await options.print("Forecast against outcome", note: "errors are wall-clock time; recall counts breaches flagged 1h ahead") {
+                try await $0.forecast($1)
             }
         }
     }

@@ -12,9 +12,14 @@ public struct HistoryReports: Sendable {
         self.calendar = calendar
     }
 
-    public func attainment(_ period: ReportPeriod) async throws -> AttainmentReport {
-        AttainmentReport(
-            samples: try await repository.attainmentSamples(startedIn: period.instants(in: calendar)), period: period,
-            calendar: calendar)
+    /// A per-severity report over the closed clocks that started within `period`.
+    public func report<R: PeriodReport>(_ type: R.Type, _ period: ReportPeriod) async throws -> R {
+        R(samples: try await repository.attainmentSamples(startedIn: period.instants(in: calendar)), period: period,
+          calendar: calendar)
     }
+
+    public func attainment(_ period: ReportPeriod) async throws -> AttainmentReport { try await report(AttainmentReport.self, period) }
+
+    /// The forecast against what happened, over the same closed clocks as the attainment.
+    public func forecast(_ period: ReportPeriod) async throws -> ForecastReport { try await report(ForecastReport.self, period) }
 }

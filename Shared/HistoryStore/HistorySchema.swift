@@ -43,6 +43,9 @@ public enum HistorySchema {
         ]),
         // The classifier's reasons on the board. Rows classified before it keep none until a rebuild.
         (2, ["ALTER TABLE tickets ADD COLUMN classifier_reasons TEXT"]),
+        // The forecaster's word on each ticket (`sla.forecast`), for the board and the forecast
+        // report. Rows stored before it have none until a rebuild.
+        (3, TicketColumns.version3.map { "ALTER TABLE tickets ADD COLUMN \($0.name) \($0.kind.sqlType)" }),
     ]
 
     /// The columns a timeline entry is read from, in `TimelineEntry`'s order.
@@ -119,15 +122,22 @@ public enum HistorySchema {
         return ("\(ticketSelect) WHERE \(conditions.joined(separator: " AND ")) ORDER BY due_at, ticket_id LIMIT ?", parameters)
     }
 
-    static let attainmentSelect = "SELECT clock_severity, started_at, clock, business_seconds_to_respond, business_seconds_late "
+    static let attainmentSelect = "SELECT clock_severity, started_at, clock, business_seconds_to_respond, business_seconds_late, "
+        + "due_at, responded_at, expected_at, customer_told, first_at_risk_at "
         + "FROM tickets WHERE clock IN ('met', 'breached') AND started_at >= ? AND started_at < ?"
 
     static func attainmentSample(_ values: [SQLValue]) throws -> AttainmentSample? {
         var reader = ColumnReader(values: values)
         guard let severity = try reader.severity() else { return nil }
-        return AttainmentSample(
+        var sample = AttainmentSample(
             severity: severity, startedAt: try reader.date(), breached: try reader.text() == ClockState.breached.rawValue,
             businessSecondsToRespond: try reader.optionalInt(), businessSecondsLate: try reader.optionalInt())
+        sample.dueAt = try reader.optionalDate()
+        sample.respondedAt = try reader.optionalDate()
+        sample.expectedAt = try reader.optionalDate()
+        sample.customerTold = try reader.optionalInt() == 1
+        sample.firstAtRiskAt = try reader.optionalDate()
+        return sample
     }
 
     /// A page from rows fetched with `limit + 1`: the extra row only says there is a next page.
@@ -222,6 +232,15 @@ enum TicketColumns {
     /// Every column, in the order rows are written and read.
     static let all: [Column] = version1 + [
         .init(name: "classifier_reasons", kind: .text, nullable: true),
+    ] + version3
+
+    /// The columns migration 3 added.
+    static let version3: [Column] = [
+        .init(name: "expected_at", kind: .integer, nullable: true),
+        .init(name: "customer_told", kind: .integer, nullable: true),
+        .init(name: "at_risk_episodes", kind: .integer, nullable: true),
+        .init(name: "at_risk", kind: .integer, nullable: true),
+        .init(name: "first_at_risk_at", kind: .integer, nullable: true),
     ]
 
     /// The columns migration 1 created (a migration never changes).
@@ -280,6 +299,8 @@ enum TicketColumns {
             text(row.stopReason), .text(row.escalation.rawValue), text(row.escalationEngineer),
             .text(row.conditions.map(\.rawValue).joined(separator: ",")), date(row.lastEventAt), .integer(Int64(row.eventCount)),
             severity(row.severity), .integer(row.isOpen ? 1 : 0), .integer(row.dueSortKey), text(row.classifierReasons),
+            date(row.expectedAt), .integer(row.customerTold ? 1 : 0), .integer(Int64(row.atRiskEpisodes)),
+            .integer(row.atRisk ? 1 : 0), date(row.firstAtRiskAt),
         ]
     }
 
@@ -327,6 +348,11 @@ enum TicketColumns {
         _ = try reader.optionalInt()
         _ = try reader.optionalInt()
         row.classifierReasons = try reader.optionalText()
+        row.expectedAt = try reader.optionalDate()
+        row.customerTold = try reader.optionalInt() == 1
+        row.atRiskEpisodes = try reader.optionalInt() ?? 0
+        row.atRisk = try reader.optionalInt() == 1
+        row.firstAtRiskAt = try reader.optionalDate()
         return row
     }
 }

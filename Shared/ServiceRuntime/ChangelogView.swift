@@ -14,6 +14,8 @@ public final class ChangelogView: Service, Sendable {
     private let bus: any MessageBus
     private let queries: any BrokerQueries
     private let readTimeout: Duration
+    /// Only these keys are kept (nil: every key).
+    private let keys: Set<[UInt8]>?
     private let logger: Logger
     private let state = Mutex(ViewState())
 
@@ -34,8 +36,9 @@ public final class ChangelogView: Service, Sendable {
     }
 
     public init(topic: String, bus: any MessageBus, queries: any BrokerQueries, readTimeout: Duration = .seconds(5),
-                logger: Logger) {
+                keys: Set<String>? = nil, logger: Logger) {
         self.topic = topic
+        self.keys = keys.map { Set($0.map { Array($0.utf8) }) }
         self.bus = bus
         self.queries = queries
         self.readTimeout = readTimeout
@@ -55,7 +58,7 @@ public final class ChangelogView: Service, Sendable {
                 let batch = try await cancelWhenGracefulShutdown { try await tail.next(max: 4096) }
                 let ready = state.withLock { state in
                     for record in batch.records {
-                        guard let key = record.key else { continue }
+                        guard let key = record.key, keys?.contains(key) ?? true else { continue }
                         state.values[key] = record.value
                     }
                     for (partition, offset) in batch.reached {
@@ -87,6 +90,12 @@ public final class ChangelogView: Service, Sendable {
         let end = try await queries.endOffsets(of: [partition])[partition] ?? 0
         try await waitUntilRead(partition.partition, to: end)
         return state.withLock { $0.values[keyBytes] }
+    }
+
+    /// The latest value under `key` as far as the view has read, without asking the broker how
+    /// far the topic goes: for reads where a value a moment old will do.
+    public func current(forKey key: String) -> [UInt8]? {
+        state.withLock { $0.values[Array(key.utf8)] }
     }
 
     private func waitUntilRead(_ partition: Int32, to offset: Int64) async throws {

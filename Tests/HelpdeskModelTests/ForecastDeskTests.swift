@@ -83,6 +83,32 @@ struct ForecastDeskTests {
         #expect(busy[.minor]!.respondAt > busy[.critical]!.respondAt)
     }
 
+    /// What intake tells a new ticket: the plan's own target, and the expectation only when late.
+    @Test func theOutlookTellsEachPlanItsOwnTargetAndTheExpectationOnlyWhenLate() {
+        var premium = SLAPolicy.standard
+        premium.planName = "premium"
+        premium.targets[.critical]!.firstResponse = .seconds(1_800)
+        var policy = SLAPolicy.standard
+        policy.plans = ["premium": premium]
+        var desk = ForecastDesk(policy: policy)
+        let quiet = ForecastOutlook(desk, now: monday, atRisk: 0)
+        #expect(quiet.newTicket["critical"]?.text == "within 1 business hour")
+        #expect(quiet.newTicket["critical"]?.onTarget == true)
+        #expect(quiet.newTicket["minor"]?.targetSeconds == 8 * 3_600)
+        #expect(quiet.newTickets(plan: "premium")["critical"]?.targetSeconds == 1_800)
+        #expect(quiet.newTickets(plan: "premium")["critical"]?.text == "within 30 business minutes")
+        #expect(quiet.newTickets(plan: "free") == quiet.newTicket, "a plan without a policy of its own runs the default")
+        for number in 0..<20 { desk.apply(clock("T\(number)", .critical, openedAt: monday)) }
+        let busy = ForecastOutlook(desk, now: monday, atRisk: 0)
+        let critical = try! #require(busy.newTicket["critical"])
+        #expect(!critical.onTarget)
+        // 16:00Z on 2 March is 09:00 in Denver (MST).
+        #expect(critical.text.hasPrefix("within 1 business hour; currently expected by "))
+        #expect(critical.text.hasSuffix(" MST"))
+        let decoded = try! WireJSON.decode(ForecastOutlook.self, from: try! WireJSON.encode(busy))
+        #expect(decoded == busy)
+    }
+
     /// A queue whose head is at risk, then relieved by two more agents, then at risk again.
     @Test func theLedgerOpensAtMostOneAtRiskStateAndNumbersTheEpisodes() {
         var desk = ForecastDesk(policy: .standard)

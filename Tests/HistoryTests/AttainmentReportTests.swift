@@ -203,3 +203,48 @@ struct AttainmentReportTests {
         }
     }
 }
+
+/// The forecast report's figures, worked by hand over four critical tickets of one week.
+@Suite("forecast report")
+struct ForecastReportTests {
+    func sample(breached: Bool, expected: String?, responded: String?, flagged: String?, told: Bool = false) -> AttainmentSample {
+        var sample = AttainmentSample(severity: .critical, startedAt: at("2026-11-02T16:00:00Z"), breached: breached,
+                                      businessSecondsToRespond: nil, businessSecondsLate: nil)
+        sample.dueAt = at("2026-11-02T17:00:00Z")
+        sample.expectedAt = expected.map(at)
+        sample.respondedAt = responded.map(at)
+        sample.firstAtRiskAt = flagged.map(at)
+        sample.customerTold = told
+        return sample
+    }
+
+    @Test func errorsKeptPromisesPrecisionAndRecall() throws {
+        let samples = [
+            // Breached, told 17:40, answered 17:45; flagged an hour ahead.
+            sample(breached: true, expected: "2026-11-02T17:40:00Z", responded: "2026-11-02T17:45:00Z",
+                   flagged: "2026-11-02T16:00:00Z", told: true),
+            // Breached and unanswered; flagged half an hour ahead only.
+            sample(breached: true, expected: nil, responded: nil, flagged: "2026-11-02T16:30:00Z"),
+            // A false alarm: flagged, then met ten minutes before the expectation.
+            sample(breached: false, expected: "2026-11-02T16:50:00Z", responded: "2026-11-02T16:40:00Z",
+                   flagged: "2026-11-02T16:05:00Z"),
+            // Met exactly when expected.
+            sample(breached: false, expected: "2026-11-02T16:20:00Z", responded: "2026-11-02T16:20:00Z", flagged: nil),
+        ]
+        let period = try ReportPeriod(from: LocalDate(parsing: "2026-11-02")!, to: LocalDate(parsing: "2026-11-08")!, by: .week)
+        let report = ForecastReport(samples: samples, period: period, calendar: SLAPolicy.standard.calendar)
+        #expect(report.rows.map(\.severity) == ["critical", "major", "minor"])
+        let critical = report.rows[0]
+        #expect(critical.tickets == 4 && critical.forecast == 3)
+        #expect(critical.medianErrorSeconds == 300 && critical.p90ErrorSeconds == 600)
+        #expect(critical.answeredByExpectation == 2)
+        #expect(critical.customersTold == 1 && critical.customersToldKept == 0)
+        #expect(critical.flagged == 3 && critical.flaggedBreached == 2 && critical.precisionPercent == 66.7)
+        #expect(critical.breached == 2 && critical.breachedFlaggedHourAhead == 1 && critical.recallPercent == 50)
+        #expect(report.rows[1].tickets == 0 && report.rows[1].precisionPercent == nil && report.rows[1].recallPercent == nil)
+        let header = "period,severity,tickets,forecast,median error,p90 error,by expectation,"
+            + "customers told,told kept,flagged,flagged breached,precision %,breached,flagged 1h ahead,recall %"
+        #expect(report.csv.split(separator: "\n").first.map(String.init) == header)
+        #expect(report.cells(durationsInSeconds: false)[0][4] == "0h05m")
+    }
+}

@@ -196,6 +196,39 @@ struct ConsoleRouteTests {
         #expect(board.body.contains("id=\"board-empty\" hidden>"), "the board says it is empty only when it is")
     }
 
+    /// Predicted against due on every waiting ticket: the forecaster's ledger as it is now
+    /// (`forecast.changelog`), else its stored word (`sla.forecast`).
+    @Test func theBoardShowsPredictedAgainstDue() async throws {
+        let harness = try Harness()
+        try await harness.seed()
+        var risky = TicketEvents("C-3")
+        let opened = at("2026-11-02T15:00:00Z")
+        try await harness.store.apply([
+            risky.expected(.minor, at: opened, expected: at("2026-11-03T18:00:00Z"), due: at("2026-11-03T16:00:00Z"), told: true),
+            risky.atRisk(.minor, episode: 1, at: opened, expected: at("2026-11-03T18:00:00Z"), due: at("2026-11-03T16:00:00Z")),
+        ])
+        var entry = ForecastLedger.Entry()
+        entry.expected = true
+        entry.expectedAt = at("2026-11-02T18:10:00Z")
+        entry.latest = at("2026-11-02T18:40:00Z")
+        _ = try await harness.broker.makePublisher().publish([OutgoingRecord(
+            topic: Topics.forecastChangelog, key: TicketID(source: "crm", externalId: "C-2").rawValue,
+            value: ForecastLedger.changelogValue(entry))])
+        let group = harness.service.group
+        let running = Task { try await group.run() }
+        let cookie = try await harness.signIn(.reader)
+        try await eventually("the ledger is followed") {
+            (try? await harness.request("/console/board", cookie: cookie))?.body
+                .contains("<strong>Expected in time</strong>: answer expected 11:10 MST, by 11:40 MST at the latest · due 12:00 MST") == true
+        }
+        let board = try await harness.request("/console/board", cookie: cookie)
+        #expect(board.body.contains("forecast-at-risk\"><strong>At risk</strong>: answer expected Tue 3 Nov 11:00 MST · due Tue 3 Nov 09:00 MST"))
+        let page = try await harness.request("/console/tickets/" + risky.ticketId.rawValue, cookie: cookie)
+        #expect(page.body.contains("<dt>Customer told</dt><dd>an answer by 2026-11-03 11:00 MST, beyond the target"))
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+
     @Test func escalationActionsNeedTheSessionsCSRFTokenAndTheRightRoleAndBecomeCommands() async throws {
         let harness = try Harness()
         try await harness.seed()
@@ -323,6 +356,11 @@ struct ConsoleRouteTests {
         #expect(csv.headers[.contentDisposition]?.contains("attachment") == true)
         #expect(csv.body.hasPrefix(AttainmentReport.columns.joined(separator: ",") + "\n2026-10-26,critical,0,0,0,,"))
         #expect(csv.body.contains("\n2026-11-02,critical,1,0,1,0.0,"))
+        #expect(page.body.contains("<h2 id=\"forecast\">Forecast against outcome</h2>"))
+        let forecast = try await harness.request("/console/reports/forecast.csv?from=2026-11-01&to=2026-11-07&by=week", cookie: cookie)
+        #expect(forecast.headers[.contentDisposition]?.contains("forecast-2026-11-01-2026-11-07-week.csv") == true)
+        #expect(forecast.body.hasPrefix(ForecastReport.columns.joined(separator: ",") + "\n"))
+        #expect(forecast.body.contains("\n2026-11-02,critical,1,0,,,0,0,0,0,0,,1,0,0.0\n"), "one breach, never flagged")
         #expect(try await harness.request("/console/reports?from=2026-11-30&to=2026-11-01", cookie: cookie).status == .badRequest)
     }
 

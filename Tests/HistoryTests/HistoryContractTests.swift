@@ -44,6 +44,57 @@ struct HistoryContractTests {
         }
     }
 
+    /// The forecaster's word (`sla.forecast`) on the row and the timeline, and in the samples the
+    /// reports read: the first expectation, whether the customer heard it, the at-risk episodes.
+    @Test(arguments: Backend.allCases)
+    func theForecastersWordIsKeptAndReadByTheReports(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            var late = TicketEvents("CRM-F1")
+            let opened = at("2026-11-02T16:00:00Z")
+            let due = at("2026-11-02T17:00:00Z")
+            let expected = at("2026-11-02T17:40:00Z")
+            var events = [
+                late.received(at: opened), late.classified(.critical, openedAt: opened, at: opened),
+                late.started(.critical, at: opened, due: due),
+                late.expected(.critical, at: opened, expected: expected, due: due, told: true),
+                late.atRisk(.critical, episode: 1, at: opened, expected: expected, due: due),
+            ]
+            #expect(try await store.apply(events) == 5)
+            var row = try #require(try await store.ticket(late.ticketId.rawValue)).ticket
+            #expect(row.expectedAt == expected && row.customerTold && row.isAtRisk && row.atRiskEpisodes == 1)
+            #expect(row.firstAtRiskAt == opened)
+            // Cleared, at risk again, then the breach: the row keeps the first risk, no open state.
+            events = [
+                late.atRiskCleared(.critical, episode: 1, at: opened.addingTimeInterval(600), expected: due, due: due),
+                late.atRisk(.critical, episode: 2, at: opened.addingTimeInterval(1_200), expected: expected, due: due),
+                late.breached(.critical, due: due),
+                late.lateResponse(at: expected.addingTimeInterval(300), due: due, late: 2_700, used: 6_300),
+            ]
+            try await store.apply(events)
+            let history = try #require(try await store.ticket(late.ticketId.rawValue))
+            row = history.ticket
+            #expect(row.atRiskEpisodes == 2 && row.atRisk && !row.isAtRisk, "the breach ends the at-risk state")
+            #expect(row.firstAtRiskAt == opened && row.expectedAt == expected)
+            #expect(history.timeline.map(\.type).filter { $0.hasPrefix("sla.at") || $0 == "sla.expected" }
+                == ["sla.expected", "sla.atRisk", "sla.atRiskCleared", "sla.atRisk"])
+            #expect(history.timeline.contains { $0.summary.hasPrefix("at risk (#2): first response expected by 2026-11-02T17:40:00Z") })
+            // A ticket the forecaster expected in time, answered in time.
+            var onTime = TicketEvents("CRM-F2")
+            let quickDue = at("2026-11-02T20:00:00Z")
+            try await store.apply([
+                onTime.started(.major, at: opened, due: quickDue),
+                onTime.expected(.major, at: opened, expected: opened.addingTimeInterval(1_800), due: quickDue, told: false),
+                onTime.met(at: opened.addingTimeInterval(2_400), due: quickDue, used: 2_400),
+            ])
+            let samples = try await store.attainmentSamples(startedIn: at("2026-11-02T00:00:00Z")..<at("2026-11-03T00:00:00Z"))
+            let breached = try #require(samples.first { $0.breached })
+            #expect(breached.expectedAt == expected && breached.customerTold && breached.firstAtRiskAt == opened)
+            #expect(breached.dueAt == due && breached.respondedAt == expected.addingTimeInterval(300))
+            let met = try #require(samples.first { !$0.breached })
+            #expect(met.expectedAt == opened.addingTimeInterval(1_800) && !met.customerTold && met.firstAtRiskAt == nil)
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func eventsAlreadyStoredChangeNothing(backend: Backend) async throws {
         try await withStore(backend) { store in

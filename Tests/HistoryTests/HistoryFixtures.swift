@@ -59,6 +59,28 @@ struct TicketEvents {
               at: time, on: Topics.slaEvents)
     }
 
+    /// The forecaster's word: what it expected (and whether the customer heard), at risk, cleared.
+    mutating func expected(_ severity: Severity, at time: Date, expected: Date, due: Date, told: Bool) -> HistoryEvent {
+        event(SLAExpected(severity: severity, plan: nil, targetSeconds: 3_600, forecast: forecast(expected, due: due),
+                          text: "within 1 business hour; currently expected by 10:40 MST", customerTold: told),
+              at: time, on: Topics.slaForecast, cause: "expected")
+    }
+
+    mutating func atRisk(_ severity: Severity, episode: Int, at time: Date, expected: Date, due: Date) -> HistoryEvent {
+        event(SLAAtRisk(severity: severity, plan: nil, episode: episode, forecast: forecast(expected, due: due)),
+              at: time, on: Topics.slaForecast, cause: "risk/\(episode)")
+    }
+
+    mutating func atRiskCleared(_ severity: Severity, episode: Int, at time: Date, expected: Date, due: Date) -> HistoryEvent {
+        event(SLAAtRiskCleared(severity: severity, plan: nil, episode: episode, forecast: forecast(expected, due: due)),
+              at: time, on: Topics.slaForecast, cause: "risk/\(episode)")
+    }
+
+    private func forecast(_ expected: Date, due: Date) -> ResponseForecast {
+        ResponseForecast(expectedAt: expected, earliest: expected.addingTimeInterval(-600),
+                         latest: expected.addingTimeInterval(900), dueAt: due, ahead: 7, agentsOnShift: 2)
+    }
+
     mutating func status(_ status: TicketStatus, at time: Date) -> HistoryEvent {
         event(TicketStatusChanged(status: status, changedAt: time), at: time, on: Topics.activity)
     }

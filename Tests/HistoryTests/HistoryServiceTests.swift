@@ -92,6 +92,11 @@ struct HistoryServiceTests {
             let critical = try #require(rows.first { $0.severity == "critical" })
             #expect(critical.period == "2026-11-02" && critical.tickets == 1 && critical.breached == 1 && critical.unansweredBreaches == 1)
             #expect(critical.metPercent == 0 && critical.medianBusinessSecondsToRespond == nil)
+            let (forecast, forecastBody) = try await harness.get("/v1/reports/forecast?from=2026-11-02&to=2026-11-08&by=week")
+            #expect(forecast == .ok)
+            let forecastRows = try WireJSON.decode(ForecastReport.self, from: Array(forecastBody.utf8)).rows
+            let criticalForecast = try #require(forecastRows.first { $0.severity == "critical" })
+            #expect(criticalForecast.breached == 1 && criticalForecast.breachedFlaggedHourAhead == 0 && criticalForecast.recallPercent == 0)
         }
     }
 
@@ -114,6 +119,8 @@ struct HistoryServiceTests {
                 ("/v1/reports/attainment?from=2016-01-01&to=2026-11-01", Self.token, .badRequest, "invalid_parameter"),
                 ("/v1/reports/attainment?from=2026-11-02&to=2026-11-03&by=day", Self.token, .badRequest, "invalid_parameter"),
                 ("/v1/reports/attainment?from=+202-11-02&to=2026-11-03", Self.token, .badRequest, "invalid_parameter"),
+                ("/v1/reports/forecast?from=2026-11-02&to=2026-11-01", Self.token, .badRequest, "invalid_parameter"),
+                ("/v1/reports/forecast?from=2026-11-02&to=2026-11-03&extra=1", Self.token, .badRequest, "invalid_parameter"),
                 ("/v1/open-tickets?organization=a%00b", Self.token, .badRequest, "invalid_parameter"),
                 ("/v1/open-tickets?after=1~a%00b", Self.token, .badRequest, "invalid_parameter"),
                 ("/v1/tickets/tk_%00", Self.token, .badRequest, "invalid_parameter"),

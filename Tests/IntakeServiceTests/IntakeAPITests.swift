@@ -274,3 +274,77 @@ struct IntakeHostileInputTests {
         }
     }
 }
+
+/// What a new ticket's 202 says of its first response: the forecaster's outlook.
+@Suite("Intake's first-response expectation")
+struct FirstResponseOutlookTests {
+    let now = ISO8601.parse("2026-03-02T17:00:00Z")!
+
+    func outlook(at: Date) -> ForecastOutlook {
+        func ticket(_ target: Int, late: Bool, _ text: String) -> ForecastOutlook.NewTicket {
+            let due = at.addingTimeInterval(TimeInterval(target))
+            return .init(expectedAt: late ? due.addingTimeInterval(2_400) : at.addingTimeInterval(600), dueAt: due,
+                         targetSeconds: target, text: text)
+        }
+        return ForecastOutlook(
+            at: at, waiting: 30, atRisk: 2, agentsOnShift: 3, serviceSeconds: [:],
+            newTicket: ["critical": ticket(3_600, late: true, "within 1 business hour; currently expected by 10:40 MST"),
+                        "major": ticket(14_400, late: false, "within 4 business hours"),
+                        "minor": ticket(28_800, late: false, "within 8 business hours")],
+            plans: ["premium": ["critical": ticket(1_800, late: false, "within 30 business minutes")]])
+    }
+
+    @Test func theReportedSeverityGetsItsOwnAnswerAndAnUnclassifiedTicketEvery() {
+        let source = FirstResponseOutlook(maxAge: .seconds(300)) { outlook(at: now.addingTimeInterval(-30)) }
+        let reported = try! #require(source.answer(plan: "standard", reported: .critical, now: now))
+        #expect(reported.severities.map(\.severity) == [.critical])
+        #expect(reported.severities[0].text == "within 1 business hour; currently expected by 10:40 MST")
+        #expect(!reported.severities[0].onTarget)
+        #expect(reported.forecastAt == now.addingTimeInterval(-30))
+        let open = try! #require(source.answer(plan: nil, reported: nil, now: now))
+        #expect(open.severities.map(\.severity) == [.critical, .major, .minor])
+        #expect(open.severities[1].onTarget && open.severities[1].text == "within 4 business hours")
+        // A plan with a policy of its own is told its own target.
+        #expect(source.answer(plan: "premium", reported: .critical, now: now)?.severities.first?.targetSeconds == 1_800)
+    }
+
+    @Test func aStaleOrMissingOutlookIsNotTold() {
+        #expect(FirstResponseOutlook(maxAge: .seconds(300)) { outlook(at: now.addingTimeInterval(-301)) }
+            .answer(plan: nil, reported: nil, now: now) == nil)
+        #expect(FirstResponseOutlook(maxAge: .seconds(300)) { nil }.answer(plan: nil, reported: nil, now: now) == nil)
+    }
+
+    @Test func theAnswerToANewTicketCarriesItAndOtherRoutesDoNot() async throws {
+        let sink = TestSink()
+        let router = Router(context: ServiceRequestContext.self)
+        router.add(middleware: APIFailureMiddleware())
+        let at = now
+        IntakeAPI(keys: try APIKeys.parse("crm=\(crmKey)"), sink: sink, eligibility: .sample,
+                  outlook: FirstResponseOutlook(maxAge: .seconds(300)) { outlook(at: at) }, now: { at })
+            .addRoutes(to: router)
+        try await Application(router: router).test(.router) { client in
+            let standard = #"{"source":"crm","externalId":"CRM-8","organizationId":"globex","subject":"SSO down"}"#
+            let (status, body) = try await post(client, "/v1/tickets", standard)
+            #expect(status == .accepted)
+            let answer = try #require(member(body, "firstResponse"))
+            #expect(member(answer, "forecastAt") == .string("2026-03-02T17:00:00Z"))
+            guard case .array(let severities)? = member(answer, "severities") else { Issue.record("\(answer)"); return }
+            #expect(severities.count == 3)
+            #expect(member(severities[0], "text") == .string("within 1 business hour; currently expected by 10:40 MST"))
+            #expect(member(severities[0], "onTarget") == .bool(false))
+            // acme is on the premium plan, whose policy has targets of its own.
+            let premium = try #require(member(try await post(client, "/v1/tickets", openBody).1, "firstResponse"))
+            #expect(premium == .object(["forecastAt": .string("2026-03-02T17:00:00Z"), "severities": .array([.object([
+                "severity": .string("critical"), "targetSeconds": .number(1_800, text: "1800"),
+                "dueAt": .string("2026-03-02T17:30:00Z"), "expectedAt": .string("2026-03-02T17:10:00Z"),
+                "onTarget": .bool(true), "text": .string("within 30 business minutes")])])]))
+            // An organization without support is told nothing of a response it will not get.
+            let free = #"{"source":"crm","externalId":"CRM-9","organizationId":"initech","subject":"Help"}"#
+            #expect(member(try await post(client, "/v1/tickets", free).1, "firstResponse") == nil)
+            let message = #"{"author":{"role":"agent","email":"sam@support.example"},"body":"On it"}"#
+            let (messageStatus, messageBody) = try await post(client, "/v1/tickets/crm/CRM-1042/messages", message)
+            #expect(messageStatus == .accepted)
+            #expect(member(messageBody, "firstResponse") == nil)
+        }
+    }
+}

@@ -32,6 +32,13 @@ struct ReportCommandTests {
         events.append(try event("R-2", Topics.slaEvents, SLARespondedAfterBreach(
             dueAt: due, respondedAt: due.addingTimeInterval(1_800), businessSecondsLate: 1_800, businessSecondsUsed: 5_400),
                                 at: due.addingTimeInterval(1_800), offset: 2))
+        // The forecaster expected R-2's answer at 10:40 and flagged it at 09:00, two hours ahead.
+        let forecast = ResponseForecast(expectedAt: due.addingTimeInterval(2_400), earliest: due, latest: due.addingTimeInterval(3_600),
+                                        dueAt: due, ahead: 9, agentsOnShift: 1)
+        events.append(try event("R-2", Topics.slaForecast, SLAExpected(severity: .critical, plan: nil, targetSeconds: 3_600,
+                                                                      forecast: forecast, text: "", customerTold: true), at: opened, offset: 0))
+        events.append(try event("R-2", Topics.slaForecast, SLAAtRisk(severity: .critical, plan: nil, episode: 1, forecast: forecast),
+                                at: opened, offset: 1))
         try await store.apply(events)
         return folder + "/history.sqlite"
     }
@@ -54,6 +61,13 @@ struct ReportCommandTests {
 
         let table = try runHelpdesk(["report", "attainment", "--from", "2026-11-02", "--to", "2026-11-08"] + database)
         #expect(table.stdout.contains("0h20m") && table.stdout.contains("1h30m"), "business times as hours and minutes")
+
+        let forecast = try runHelpdesk(["report", "forecast", "--from", "2026-11-02", "--to", "2026-11-08", "--format", "csv"] + database)
+        #expect(forecast.status == 0, "\(forecast.stderr)")
+        // R-2 answered 10 minutes before the 10:40 it was told; flagged, breached, an hour ahead.
+        #expect(forecast.stdout.contains("\n2026-11-02,critical,2,1,600,600,1,1,1,1,1,100.0,1,1,100.0\n"), "\(forecast.stdout)")
+        let forecastTable = try runHelpdesk(["report", "forecast", "--from", "2026-11-02", "--to", "2026-11-08"] + database)
+        #expect(forecastTable.stdout.hasPrefix("Forecast against outcome 2026-11-02 to 2026-11-08 by week"))
 
         let breaches = try runHelpdesk(["report", "breaches", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv"] + database)
         #expect(breaches.stdout.contains("crm/R-2,acme,critical,2026-11-02T17:00:00Z,2026-11-02T17:30:00Z,1800,\"\"\"quoted\"\", subject\""),

@@ -23,7 +23,7 @@ public struct HistoryAPI: Sendable {
 
     public func addRoutes(to router: Router<ServiceRequestContext>) {
         let tokens = self.tokens
-        for path in ["v1/tickets/:ticketId", "v1/open-tickets", "v1/breaches", "v1/reports/attainment"] {
+        for path in ["v1/tickets/:ticketId", "v1/open-tickets", "v1/breaches", "v1/reports/attainment", "v1/reports/forecast"] {
             MethodRefusal.refuseOthers(on: router, RouterPath(path), allowing: [.get])
         }
         OpenAPIRoute.add(PackageResources.openapi_yaml, to: router)
@@ -64,14 +64,18 @@ public struct HistoryAPI: Sendable {
                 return try JSONReply.value(PageView(page))
             }
         }
-        api.get("reports/attainment") { request, _ in
-            try await answer {
-                let query = try Query(request)
-                try query.only(["from", "to", "by"])
-                let grouping = try query.wire("by", ReportPeriod.Grouping.self) ?? .week
-                return try JSONReply.value(try await reports.attainment(try query.period(grouping: grouping)))
+        func periodReport<R: PeriodReport>(_ name: String, _ type: R.Type) {
+            api.get("reports/\(name)") { request, _ in
+                try await answer {
+                    let query = try Query(request)
+                    try query.only(["from", "to", "by"])
+                    let grouping = try query.wire("by", ReportPeriod.Grouping.self) ?? .week
+                    return try JSONReply.value(try await reports.report(R.self, try query.period(grouping: grouping)))
+                }
             }
         }
+        periodReport("attainment", AttainmentReport.self)
+        periodReport("forecast", ForecastReport.self)
     }
 
     /// The handler's response; a refusal as its 4xx, a database failure as 503.
@@ -188,6 +192,15 @@ public struct TicketView: Encodable, Sendable {
         var stopReason: String?
     }
 
+    /// What the forecaster said of the first response; absent when it said nothing.
+    public struct Forecast: Encodable, Sendable {
+        var expectedAt: Date?
+        var customerTold: Bool
+        var atRisk: Bool
+        var atRiskEpisodes: Int
+        var firstAtRiskAt: Date?
+    }
+
     public struct Escalation: Encodable, Sendable {
         var state: String
         var engineer: String?
@@ -212,6 +225,7 @@ public struct TicketView: Encodable, Sendable {
     var confidence: Double?
     var assignee: String?
     var clock: Clock
+    var forecast: Forecast?
     var escalation: Escalation
     var lastEventAt: Date?
     var events: Int
@@ -238,6 +252,10 @@ public struct TicketView: Encodable, Sendable {
             warnedAt: row.warnedAt, respondedAt: row.respondedAt, resolvedAt: row.resolvedAt,
             businessSecondsToRespond: row.businessSecondsToRespond, businessSecondsLate: row.businessSecondsLate,
             stopReason: row.stopReason)
+        if row.expectedAt != nil || row.atRiskEpisodes > 0 {
+            forecast = Forecast(expectedAt: row.expectedAt, customerTold: row.customerTold, atRisk: row.isAtRisk,
+                                atRiskEpisodes: row.atRiskEpisodes, firstAtRiskAt: row.firstAtRiskAt)
+        }
         escalation = Escalation(
             state: row.escalation.rawValue, engineer: row.escalationEngineer, conditions: row.conditions.map(\.rawValue),
             missing: row.escalation == .none ? [] : DeEscalationCondition.allCases.filter { !row.conditions.contains($0) }.map(\.rawValue))

@@ -52,10 +52,14 @@ public func buildHistory(_ dependencies: ServiceDependencies, repository: (any H
             context.logger.warning(
                 "CONSOLE_SESSION_SECRET is not set: console sessions end when this instance stops, and other instances refuse them")
         }
+        // The board's predicted-against-due: the forecaster's ledger, followed in memory.
+        let forecasts = ChangelogView(topic: Topics.forecastChangelog, bus: context.bus, queries: context.queries,
+                                      logger: context.logger)
         let web = try WebConsole(
             repository: store, policy: policy, signIn: console.signIn(readers: tokens),
             sessions: ConsoleSessions(secret: console.secret, now: context.clock.now),
             commands: PublisherSink(publisher: publisher) { publisher.isReachable }, feed: feed,
+            forecasts: { forecasts.current(forKey: $0).flatMap { try? WireJSON.decode(ForecastLedger.Entry.self, from: $0) } },
             alwaysSecure: console.secureCookies, now: context.clock.now, logger: context.logger)
         let storeReady = ReadinessFlag()
         context.readiness.add(.historyStoreReady) { storeReady.isSet }
@@ -68,7 +72,7 @@ public func buildHistory(_ dependencies: ServiceDependencies, repository: (any H
                 api.addRoutes(to: router)
                 web.addRoutes(to: router)
             },
-            services: services + [StoreStartup(store: store, ready: storeReady, logger: context.logger), feed])
+            services: services + [StoreStartup(store: store, ready: storeReady, logger: context.logger), feed, forecasts])
     }
 }
 

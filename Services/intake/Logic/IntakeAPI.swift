@@ -15,14 +15,17 @@ public struct IntakeAPI: Sendable {
     let sink: any AcknowledgedSink
     let eligibility: Eligibility
     let window: InstantWindow
+    let outlook: FirstResponseOutlook?
     let now: @Sendable () -> Date
     let logger: Logger
 
     public init(
         keys: APIKeys, sink: any AcknowledgedSink, eligibility: Eligibility, window: InstantWindow = .standard,
-        now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "intake-api")
+        outlook: FirstResponseOutlook? = nil, now: @escaping @Sendable () -> Date = Date.init,
+        logger: Logger = Logger(label: "intake-api")
     ) {
         self.logger = logger
+        self.outlook = outlook
         self.keys = keys
         self.sink = sink
         self.eligibility = eligibility
@@ -53,17 +56,30 @@ public struct IntakeAPI: Sendable {
         (try PathParameter.decoded("source", in: context), try PathParameter.decoded("externalId", in: context))
     }
 
-    /// 202 with the ticket's id and the id of the event intake will emit for the request.
+    /// The 202 answer: the ticket's id, the id of the event intake will emit for the request
+    /// and, for a new ticket of an eligible organization, what to expect of its first response.
+    struct Accepted: Encodable {
+        var ticketId: TicketID
+        var eventId: EventID
+        var firstResponse: FirstResponseOutlook.Answer?
+    }
+
     private func accept(
         _ request: Request, _ context: ServiceRequestContext, kind: InboundMessage.Kind, path: (String, String)?
     ) async throws -> Response {
-        let (ticketId, eventId) = try await accept(request, kind: kind, path: path, keySource: try context.requireIdentity().name)
-        return JSONReply.make(.accepted, ["ticketId": .string(ticketId.rawValue), "eventId": .string(eventId.rawValue)])
+        let (message, eventId) = try await accept(request, kind: kind, path: path, keySource: try context.requireIdentity().name)
+        var firstResponse: FirstResponseOutlook.Answer?
+        if case .opened(let ticket) = message, eligibility.refusal(for: ticket.organizationId) == nil {
+            firstResponse = outlook?.answer(plan: eligibility.organizations[ticket.organizationId],
+                                            reported: ticket.reportedSeverity, now: now())
+        }
+        return try JSONReply.value(Accepted(ticketId: message.ticketId, eventId: eventId, firstResponse: firstResponse),
+                                   status: .accepted)
     }
 
     private func accept(
         _ request: Request, kind: InboundMessage.Kind, path: (String, String)?, keySource: String
-    ) async throws -> (TicketID, EventID) {
+    ) async throws -> (InboundMessage, EventID) {
         var members = try await JSONRequestBody.object(of: request, maxBytes: Self.maxBodyBytes)
         var pathErrors = [FieldError]()
         if let (source, externalId) = path {
@@ -101,6 +117,6 @@ public struct IntakeAPI: Sendable {
             value: JSONValue.object(members).serialized(),
             headers: [RecordHeader("content-type", "application/json"), RecordHeader("helpdesk-via", "intake-http")]))
         let eventId = IntakeProcessor.eventID(for: message, cause: IntakeProcessor.cause(of: receipt), eligibility: eligibility)
-        return (message.ticketId, eventId)
+        return (message, eventId)
     }
 }

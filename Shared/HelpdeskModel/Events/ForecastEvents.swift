@@ -14,13 +14,18 @@ public struct ResponseForecast: Codable, Sendable, Equatable {
     public var ahead: Int
     public var agentsOnShift: Int
 
+    public init(expectedAt: Date, earliest: Date, latest: Date, dueAt: Date, ahead: Int, agentsOnShift: Int) {
+        self.expectedAt = ISO8601.wholeSeconds(expectedAt)
+        self.earliest = ISO8601.wholeSeconds(earliest)
+        self.latest = ISO8601.wholeSeconds(latest)
+        self.dueAt = ISO8601.wholeSeconds(dueAt)
+        self.ahead = ahead
+        self.agentsOnShift = agentsOnShift
+    }
+
     public init(_ prediction: Prediction) {
-        expectedAt = ISO8601.wholeSeconds(prediction.respondAt)
-        earliest = ISO8601.wholeSeconds(prediction.earliest)
-        latest = ISO8601.wholeSeconds(prediction.latest)
-        dueAt = ISO8601.wholeSeconds(prediction.dueAt)
-        ahead = prediction.ahead
-        agentsOnShift = prediction.agentsOnShift
+        self.init(expectedAt: prediction.respondAt, earliest: prediction.earliest, latest: prediction.latest,
+                  dueAt: prediction.dueAt, ahead: prediction.ahead, agentsOnShift: prediction.agentsOnShift)
     }
 }
 

@@ -132,13 +132,15 @@ public struct ForecastDesk: Sendable {
         return QueueForecast.predict(queue, capacity: capacity, service: service, now: now)
     }
 
-    /// What a ticket of each severity opened now would be told: its prediction behind today's queue.
-    public func outlook(now: Date) -> [Severity: Prediction] {
+    /// What a ticket of each severity opened now, under `plan`'s policy, would be told: its
+    /// prediction behind today's queue.
+    public func outlook(now: Date, plan: String? = nil) -> [Severity: Prediction] {
         let (queue, capacity, service) = inputs(now: now)
+        let planPolicy = policy.forPlan(plan)
         var result = [Severity: Prediction]()
         for severity in Severity.allCases {
             let probe = QueuedTicket(ticketId: TicketID(source: "~outlook", externalId: severity.name), severity: severity,
-                                     dueAt: policy.firstResponseDue(severity: severity, openedAt: now))
+                                     dueAt: planPolicy.firstResponseDue(severity: severity, openedAt: now))
             result[severity] = QueueForecast.predict(queue + [probe], capacity: capacity, service: service, now: now)
                 .first { $0.ticketId == probe.ticketId }
         }
@@ -251,6 +253,12 @@ public enum ForecastWording {
         return formatter.string(from: date)
     }
 
+    /// "within 1 business hour" when `expectedAt` keeps the promise, and the expectation when it
+    /// does not: what a customer is told.
+    public static func promise(target: Duration, expectedAt: Date, dueAt: Date, now: Date, zone: TimeZone) -> String {
+        expectedAt <= dueAt ? "within \(Self.target(target))" : expectation(target: target, expectedAt: expectedAt, now: now, zone: zone)
+    }
+
     /// "within 1 business hour; currently expected by 10:40 MST".
     public static func expectation(target: Duration, expectedAt: Date, now: Date, zone: TimeZone) -> String {
         "within \(Self.target(target)); currently expected by \(instant(expectedAt, now: now, zone: zone))"
@@ -262,13 +270,23 @@ public enum ForecastWording {
 public struct ForecastOutlook: Codable, Sendable, Equatable {
     public static let key = "~desk"
 
+    /// A ticket of one severity opened when the forecast ran.
     public struct NewTicket: Codable, Sendable, Equatable {
         public var expectedAt: Date
         public var dueAt: Date
+        /// The first-response target, in business seconds.
+        public var targetSeconds: Int
+        /// "within 1 business hour", and "; currently expected by 10:40 MST" when the forecast
+        /// is later than the due instant.
+        public var text: String
 
-        public init(expectedAt: Date, dueAt: Date) {
+        public var onTarget: Bool { expectedAt <= dueAt }
+
+        public init(expectedAt: Date, dueAt: Date, targetSeconds: Int, text: String) {
             self.expectedAt = ISO8601.wholeSeconds(expectedAt)
             self.dueAt = ISO8601.wholeSeconds(dueAt)
+            self.targetSeconds = targetSeconds
+            self.text = text
         }
     }
 
@@ -278,11 +296,14 @@ public struct ForecastOutlook: Codable, Sendable, Equatable {
     public var agentsOnShift: Int
     /// The service times forecast with, per severity name, in seconds.
     public var serviceSeconds: [String: Int]
-    /// A ticket of each severity (by name) opened at `at`: when it would be answered.
+    /// A ticket of each severity (by name) opened at `at` under the default policy.
     public var newTicket: [String: NewTicket]
+    /// The same for each support plan with a policy of its own, by plan name.
+    public var plans: [String: [String: NewTicket]]
 
     public init(
-        at: Date, waiting: Int, atRisk: Int, agentsOnShift: Int, serviceSeconds: [String: Int], newTicket: [String: NewTicket]
+        at: Date, waiting: Int, atRisk: Int, agentsOnShift: Int, serviceSeconds: [String: Int], newTicket: [String: NewTicket],
+        plans: [String: [String: NewTicket]] = [:]
     ) {
         self.at = ISO8601.wholeSeconds(at)
         self.waiting = waiting
@@ -290,16 +311,35 @@ public struct ForecastOutlook: Codable, Sendable, Equatable {
         self.agentsOnShift = agentsOnShift
         self.serviceSeconds = serviceSeconds
         self.newTicket = newTicket
+        self.plans = plans
     }
 
     /// The outlook of `desk` at `now`, with `atRisk` tickets flagged.
     public init(_ desk: ForecastDesk, now: Date, atRisk: Int) {
         let service = desk.estimator.estimate(now: now)
-        let outlook = desk.outlook(now: now)
+        func newTickets(plan: String?) -> (agents: Int, tickets: [String: NewTicket]) {
+            let policy = desk.policy.forPlan(plan)
+            let outlook = desk.outlook(now: now, plan: plan)
+            let tickets = outlook.map { severity, prediction in
+                let target = policy.target(for: severity).firstResponse
+                return (severity.name, NewTicket(
+                    expectedAt: prediction.respondAt, dueAt: prediction.dueAt, targetSeconds: Int(target.components.seconds),
+                    text: ForecastWording.promise(target: target, expectedAt: prediction.respondAt, dueAt: prediction.dueAt,
+                                                  now: now, zone: policy.calendar(for: severity).timeZone)))
+            }
+            return (outlook.values.first?.agentsOnShift ?? 0, Dictionary(uniqueKeysWithValues: tickets))
+        }
+        let standard = newTickets(plan: nil)
         self.init(
-            at: now, waiting: desk.waiting.count, atRisk: atRisk,
-            agentsOnShift: outlook.values.first?.agentsOnShift ?? 0,
+            at: now, waiting: desk.waiting.count, atRisk: atRisk, agentsOnShift: standard.agents,
             serviceSeconds: Dictionary(uniqueKeysWithValues: Severity.allCases.map { ($0.name, Int(service.of($0).rounded())) }),
-            newTicket: Dictionary(uniqueKeysWithValues: outlook.map { ($0.key.name, NewTicket(expectedAt: $0.value.respondAt, dueAt: $0.value.dueAt)) }))
+            newTicket: standard.tickets,
+            plans: Dictionary(uniqueKeysWithValues: desk.policy.plans.keys.map { ($0, newTickets(plan: $0).tickets) }))
+    }
+
+    /// What a new ticket of `plan` would be told, per severity: the plan's own outlook, or the
+    /// default policy's when the plan has no policy of its own.
+    public func newTickets(plan: String?) -> [String: NewTicket] {
+        plan.flatMap { plans[$0] } ?? newTicket
     }
 }

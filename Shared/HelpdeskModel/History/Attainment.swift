@@ -9,6 +9,14 @@ public struct AttainmentSample: Sendable, Equatable {
     public var businessSecondsToRespond: Int?
     /// Business seconds from the deadline to the response, for an answered breach.
     public var businessSecondsLate: Int?
+    /// The deadline and the first response (the forecast report compares them with the forecast).
+    public var dueAt: Date?
+    public var respondedAt: Date?
+    /// The forecaster's first expectation, whether the customer was told it, and when the
+    /// ticket was first said to be at risk.
+    public var expectedAt: Date?
+    public var customerTold = false
+    public var firstAtRiskAt: Date?
 
     public init(severity: Severity, startedAt: Date, breached: Bool, businessSecondsToRespond: Int?, businessSecondsLate: Int?) {
         self.severity = severity
@@ -70,6 +78,21 @@ public struct ReportPeriod: Sendable, Equatable {
             }
         }
         return result
+    }
+
+    /// The samples started within the period, by bucket and severity: every bucket in order, each
+    /// with every severity, critical first (empty where none started).
+    public func groups(
+        _ samples: [AttainmentSample], calendar: BusinessCalendar
+    ) -> [(label: String, severity: Severity, samples: [AttainmentSample])] {
+        let window = instants(in: calendar)
+        var groups = [LocalDate: [Severity: [AttainmentSample]]]()
+        for sample in samples where window.contains(sample.startedAt) {
+            groups[bucket(of: calendar.local(sample.startedAt).date), default: [:]][sample.severity, default: []].append(sample)
+        }
+        return buckets.flatMap { bucket in
+            Severity.allCases.map { (label(of: bucket), $0, groups[bucket]?[$0] ?? []) }
+        }
     }
 
     /// The bucket's label: `2026-11` for a month, the Monday's date for a week.
@@ -136,26 +159,16 @@ public struct AttainmentReport: Sendable, Equatable, Codable {
     /// One row per period and severity, periods in order, critical first.
     public var rows: [AttainmentRow]
 
-    /// The report over `samples` (clocks started within `period`, in `calendar`'s zone; others
-    /// are ignored).
-    public init(samples: [AttainmentSample], period: ReportPeriod, calendar: BusinessCalendar) {
-        from = period.from.description
-        to = period.to.description
-        by = period.by.rawValue
-        timeZone = calendar.timeZoneIdentifier
-        let window = period.instants(in: calendar)
-        var groups = [LocalDate: [Severity: [AttainmentSample]]]()
-        for sample in samples where window.contains(sample.startedAt) {
-            groups[period.bucket(of: calendar.local(sample.startedAt).date), default: [:]][sample.severity, default: []].append(sample)
-        }
-        rows = period.buckets.flatMap { bucket in
-            Severity.allCases.map { severity in
-                Self.row(period.label(of: bucket), severity, groups[bucket]?[severity] ?? [])
-            }
-        }
+    public init(from: String, to: String, by: String, timeZone: String, rows: [AttainmentRow]) {
+        self.from = from
+        self.to = to
+        self.by = by
+        self.timeZone = timeZone
+        self.rows = rows
     }
 
-    private static func row(_ label: String, _ severity: Severity, _ samples: [AttainmentSample]) -> AttainmentRow {
+    /// One severity's row in one period.
+    public static func row(_ label: String, _ severity: Severity, _ samples: [AttainmentSample]) -> AttainmentRow {
         let breached = samples.filter(\.breached)
         let toRespond = samples.compactMap(\.businessSecondsToRespond).sorted()
         let late = breached.compactMap(\.businessSecondsLate).sorted()

@@ -1,5 +1,36 @@
 import Foundation
 
+/// A report per severity over weeks or months, computed from the closed clocks of the period
+/// (`AttainmentSample`), as the API, `helpdesk report` and the console give it.
+public protocol PeriodReport: Codable, Sendable {
+    associatedtype Row: Codable, Sendable
+    var from: String { get }
+    var to: String { get }
+    var by: String { get }
+    var timeZone: String { get }
+    static var columns: [String] { get }
+    init(from: String, to: String, by: String, timeZone: String, rows: [Row])
+    /// One severity's row in one period, from its samples.
+    static func row(_ label: String, _ severity: Severity, _ samples: [AttainmentSample]) -> Row
+    func cells(durationsInSeconds: Bool) -> [[String]]
+}
+
+extension PeriodReport {
+    /// The report over `samples` (clocks started within `period`, in `calendar`'s zone; others
+    /// are ignored): one row per period and severity, periods in order, critical first.
+    public init(samples: [AttainmentSample], period: ReportPeriod, calendar: BusinessCalendar) {
+        self.init(from: period.from.description, to: period.to.description, by: period.by.rawValue,
+                  timeZone: calendar.timeZoneIdentifier,
+                  rows: period.groups(samples, calendar: calendar).map { Self.row($0.label, $0.severity, $0.samples) })
+    }
+
+    /// RFC 4180 CSV with the header line, durations in seconds.
+    public var csv: String { CSV.render(header: Self.columns, rows: cells(durationsInSeconds: true)) }
+}
+
+extension AttainmentReport: PeriodReport {}
+extension ForecastReport: PeriodReport {}
+
 extension AttainmentReport {
     /// The report's columns, as `helpdesk report attainment` and the console's CSV have them.
     public static let columns = ["period", "severity", "tickets", "met", "breached", "met %", "median to respond", "p90 to respond",
@@ -21,9 +52,6 @@ extension AttainmentReport {
         guard let seconds else { return "" }
         return inSeconds ? "\(seconds)" : String(format: "%dh%02dm", seconds / 3600, seconds % 3600 / 60)
     }
-
-    /// RFC 4180 CSV with the header line, durations in business seconds.
-    public var csv: String { CSV.render(header: Self.columns, rows: cells(durationsInSeconds: true)) }
 }
 
 /// RFC 4180 CSV, safe to open in a spreadsheet.

@@ -21,6 +21,10 @@ public enum HistoryFact: Sendable, Equatable {
     /// An event of a metric beyond the first response: on the timeline, and in the ticket's
     /// running metrics; not the first-response clock's state.
     case slaMetric(SLAMetricFact)
+    /// The forecaster's word on the first response (`sla.forecast`).
+    case slaExpected(SLAExpected)
+    case slaAtRisk(SLAAtRisk)
+    case slaAtRiskCleared(SLAAtRiskCleared)
     case escalationRequested(EscalationRequested)
     case escalationEvaluating(EscalationEvaluating)
     case escalationEscalated(EscalationEscalated)
@@ -88,7 +92,7 @@ extension HistoryEvent {
         case Topics.received, Topics.rejected: 0
         case Topics.classified, Topics.docsFeedback: 1
         case Topics.activity: 2
-        case Topics.slaEvents: 3
+        case Topics.slaEvents, Topics.slaForecast: 3
         case Topics.escalationEvents: 4
         default: 5
         }
@@ -97,7 +101,7 @@ extension HistoryEvent {
     /// The topics the history store reads (docs/history-store.md).
     public static let topics = [
         Topics.received, Topics.rejected, Topics.docsFeedback, Topics.classified, Topics.activity, Topics.slaEvents,
-        Topics.escalationEvents, Topics.notificationsDelivered,
+        Topics.escalationEvents, Topics.notificationsDelivered, Topics.slaForecast,
     ]
 
     /// Decodes a record of one of `topics`. A record that is not JSON, lacks the envelope, or
@@ -155,6 +159,11 @@ extension HistoryEvent {
         case .object(let members): members.contains { $0.key.unicodeScalars.contains("\u{0}") || holdsNUL($0.value) }
         case .null, .bool, .number: false
         }
+    }
+
+    /// A forecast's cause in words: the queue ahead and the agents on shift.
+    static func cause(_ forecast: ResponseForecast) -> String {
+        "\(forecast.ahead) ahead in the queue, \(forecast.agentsOnShift) agent(s) on shift"
     }
 
     private static func read(_ document: EventDocument, type: String) throws -> (HistoryFact, String) {
@@ -218,6 +227,20 @@ extension HistoryEvent {
         case SLAResolvedAfterBreach.type:
             let event = try payload(SLAResolvedAfterBreach.self)
             return (.slaResolvedAfterBreach(event), "resolved after the breach at \(ISO8601.format(event.resolvedAt))")
+        case SLAExpected.type:
+            let event = try payload(SLAExpected.self)
+            return (.slaExpected(event), "first response expected by \(ISO8601.format(event.forecast.expectedAt)), "
+                + "due \(ISO8601.format(event.forecast.dueAt)) (\(Self.cause(event.forecast)))"
+                + (event.customerTold ? "; customer told: \(event.text)" : ""))
+        case SLAAtRisk.type:
+            let event = try payload(SLAAtRisk.self)
+            return (.slaAtRisk(event), "at risk (#\(event.episode)): first response expected by "
+                + "\(ISO8601.format(event.forecast.expectedAt)), after the due instant \(ISO8601.format(event.forecast.dueAt)) "
+                + "(\(Self.cause(event.forecast)))")
+        case SLAAtRiskCleared.type:
+            let event = try payload(SLAAtRiskCleared.self)
+            return (.slaAtRiskCleared(event), "no longer at risk (#\(event.episode)): first response expected by "
+                + "\(ISO8601.format(event.forecast.expectedAt)) (\(Self.cause(event.forecast)))")
         case EscalationRequested.type:
             let event = try payload(EscalationRequested.self)
             return (.escalationRequested(event), "escalation requested by \(event.by) via \(event.via.rawValue)")

@@ -70,6 +70,14 @@ public struct TicketRecord: Sendable, Equatable, Codable {
     public var escalationEngineer: String?
     /// The de-escalation conditions recorded in the current escalation round, in policy order.
     public var conditions: [DeEscalationCondition] = []
+    /// The forecaster's first expectation of the first response (`sla.expected`), and whether
+    /// the customer was told it.
+    public var expectedAt: Date?
+    public var customerTold = false
+    /// At-risk episodes so far, whether one is open, and when the first began.
+    public var atRiskEpisodes = 0
+    public var atRisk = false
+    public var firstAtRiskAt: Date?
     public var lastEventAt: Date?
     public var eventCount: Int = 0
 
@@ -89,6 +97,10 @@ public struct TicketRecord: Sendable, Equatable, Codable {
     }
 
     public var assignee: String? { assignedTo ?? openedAssignee }
+
+    /// Whether the forecast says the running clock will breach: an at-risk state is open and no
+    /// answer, breach or stop has ended the clock (which the forecaster does not clear).
+    public var isAtRisk: Bool { atRisk && clock == .running && respondedAt == nil }
 
     /// A ticket still waiting for the desk: a support ticket (or one not yet classified) that is
     /// neither solved nor closed and whose clock was not stopped by a resolution.
@@ -170,6 +182,17 @@ public struct TicketRecord: Sendable, Equatable, Codable {
         case .slaMetric:
             // The further metrics are read from the timeline (`SLAMetricFact`), not this row.
             break
+        case .slaExpected(let expected):
+            // Once per ticket (its id is the ticket's): the first word is what the customer heard.
+            expectedAt = expectedAt ?? expected.forecast.expectedAt
+            customerTold = customerTold || expected.customerTold
+        case .slaAtRisk(let risk):
+            // One topic, one partition per ticket: episodes arrive in order.
+            atRiskEpisodes = max(atRiskEpisodes, risk.episode)
+            atRisk = true
+            firstAtRiskAt = Self.earlier(firstAtRiskAt, at)
+        case .slaAtRiskCleared(let cleared):
+            if cleared.episode >= atRiskEpisodes { atRisk = false }
         case .escalationRequested:
             // A new round starts clean, as in the escalation service's state machine.
             if escalation == .none || escalation == .deEscalated { conditions = [] }

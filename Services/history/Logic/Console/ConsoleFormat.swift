@@ -96,6 +96,32 @@ struct ClockView {
     }
 }
 
+/// Predicted against due, for a ticket still waiting for its first response: the forecaster's
+/// latest word (its ledger in `forecast.changelog`), else what it first said (the store's row).
+struct ForecastView {
+    enum State: String { case onTime = "on-time", late, atRisk = "at-risk" }
+    var state: String
+    var label: String
+    var text: String
+
+    init?(_ row: TicketRecord, live: ForecastLedger.Entry?, zone: TimeZone, now: Date) {
+        guard row.respondedAt == nil, row.clock == .running || row.clock == .breached, let dueAt = row.dueAt,
+              let expectedAt = live?.expectedAt ?? row.expectedAt
+        else { return nil }
+        let atRisk = row.clock == .running && (live?.atRisk ?? row.isAtRisk)
+        let state: State = atRisk ? .atRisk : expectedAt > dueAt ? .late : .onTime
+        self.state = state.rawValue
+        label = switch state {
+        case .atRisk: "At risk"
+        case .late: "Expected late"
+        case .onTime: "Expected in time"
+        }
+        func at(_ date: Date) -> String { ForecastWording.instant(date, now: now, zone: zone) }
+        text = "answer expected \(at(expectedAt))" + (live?.latest.map { ", by \(at($0)) at the latest" } ?? "")
+            + " · due \(at(dueAt))"
+    }
+}
+
 /// One row of the board (and of the escalation desk).
 struct BoardRow {
     var ticketId: String
@@ -110,6 +136,7 @@ struct BoardRow {
     var reasons: String?
     var clock: ClockView
     var clockState: String
+    var forecast: ForecastView?
     var escalation: String
     var assignee: String
     var engineer: String
@@ -119,7 +146,7 @@ struct BoardRow {
         "/console/tickets/" + (ticketId.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? ticketId)
     }
 
-    init(_ row: TicketRecord, policy: SLAPolicy, now: Date) {
+    init(_ row: TicketRecord, policy: SLAPolicy, now: Date, forecast: ForecastLedger.Entry? = nil) {
         ticketId = row.ticketId
         href = Self.href(ticketId: row.ticketId)
         sortKey = row.dueSortKey
@@ -135,6 +162,7 @@ struct BoardRow {
         reasons = row.severitySetBy == "classifier" ? row.classifierReasons.map { $0.count > 160 ? String($0.prefix(160)) + "…" : $0 } : nil
         clock = ClockView(row, policy: policy, now: now)
         clockState = clock.state.rawValue
+        self.forecast = ForecastView(row, live: forecast, zone: policy.calendar.timeZone, now: now)
         escalation = row.escalation == .none ? "—" : ConsoleFormat.escalation(row.escalation)
         assignee = row.assignee ?? "unassigned"
         engineer = row.escalationEngineer ?? "—"

@@ -225,6 +225,9 @@ struct ReportsPage {
     var latenessChart: String
     var columns: [String]
     var cells: [[String]]
+    var forecastCSVURL: String
+    var forecastColumns: [String]
+    var forecastCells: [[String]]
 }
 
 /// The escalation actions a form may post, and the command each makes.
@@ -342,18 +345,23 @@ struct TicketPageView {
     var notice: Notice?
     var metrics: [Metric]
     var hasMetrics: Bool
+    /// What the customer was told of the first response, when the forecast was beyond the target.
+    var told: String?
 
     static let refusals: Set<String> = ["escalation.deEscalationRefused", "escalation.commandRefused", "escalation.requestRefused"]
 
-    init(_ history: TicketHistory, policy: SLAPolicy, now: Date, user: ConsoleUser, csrf: String, sent: String?,
-         newCommandID: () -> String) {
+    init(_ history: TicketHistory, policy: SLAPolicy, now: Date, forecast: ForecastLedger.Entry? = nil, user: ConsoleUser,
+         csrf: String, sent: String?, newCommandID: () -> String) {
         let ticket = history.ticket
         ticketId = ticket.ticketId
         source = ticket.source
         externalId = ticket.externalId
         requester = ticket.requesterEmail ?? "—"
-        row = BoardRow(ticket, policy: policy, now: now)
+        row = BoardRow(ticket, policy: policy, now: now, forecast: forecast)
         let zone = TimeZone(identifier: policy.calendar.timeZoneIdentifier) ?? TimeZone(secondsFromGMT: 0)!
+        if ticket.customerTold, let expectedAt = ticket.expectedAt {
+            told = "an answer by \(ConsoleFormat.instant(expectedAt, in: zone)), beyond the target (the queue and the staffing)"
+        }
         if let dueAt = ticket.dueAt {
             due = Due(iso: ConsoleFormat.iso(dueAt), utc: ConsoleFormat.instant(dueAt, in: TimeZone(secondsFromGMT: 0)!),
                       mountain: ConsoleFormat.instant(dueAt, in: zone) + " (\(zone.identifier))",

@@ -24,6 +24,8 @@ public struct WebConsole: Sendable {
     let sessions: ConsoleSessions
     let commands: any AcknowledgedSink
     let feed: ConsoleFeed
+    /// The forecaster's latest word on a ticket (its ledger entry in `forecast.changelog`).
+    let forecasts: @Sendable (String) -> ForecastLedger.Entry?
     let templates: ConsoleTemplates
     /// Cookies get `Secure` on every response, not only behind an `https` proxy.
     let alwaysSecure: Bool
@@ -33,7 +35,8 @@ public struct WebConsole: Sendable {
 
     public init(
         repository: any HistoryRepository, policy: SLAPolicy, signIn: ConsoleSignIn, sessions: ConsoleSessions,
-        commands: any AcknowledgedSink, feed: ConsoleFeed, alwaysSecure: Bool = false, now: @escaping @Sendable () -> Date,
+        commands: any AcknowledgedSink, feed: ConsoleFeed, forecasts: @escaping @Sendable (String) -> ForecastLedger.Entry? = { _ in nil },
+        alwaysSecure: Bool = false, now: @escaping @Sendable () -> Date,
         newCommandID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }, logger: Logger
     ) throws {
         self.repository = repository
@@ -43,6 +46,7 @@ public struct WebConsole: Sendable {
         self.sessions = sessions
         self.commands = commands
         self.feed = feed
+        self.forecasts = forecasts
         templates = try ConsoleTemplates()
         self.alwaysSecure = alwaysSecure
         self.now = now
@@ -53,7 +57,7 @@ public struct WebConsole: Sendable {
     public func addRoutes(to router: Router<ServiceRequestContext>) {
         let gets = ["console", "console/sign-in", "console/board", "console/board/rows", "console/board/events", "console/escalations",
                     "console/escalations/events", "console/tickets/:ticketId", "console/tickets/:ticketId/events", "console/reports",
-                    "console/reports.csv", "console/assets/console.css", "console/assets/console.js"]
+                    "console/reports.csv", "console/reports/forecast.csv", "console/assets/console.css", "console/assets/console.js"]
         for path in gets {
             MethodRefusal.refuseOthers(on: router, RouterPath(path), allowing: path == "console/sign-in" ? [.get, .post] : [.get])
         }
@@ -88,7 +92,12 @@ public struct WebConsole: Sendable {
             try await page(context) { try await escalationAction(request, context) }
         }
         signedIn.get("reports") { request, context in try await page(context) { try await reportsPage(request, context) } }
-        signedIn.get("reports.csv") { request, context in try await page(context) { try await reportsCSV(request) } }
+        signedIn.get("reports.csv") { request, context in
+            try await page(context) { try await reportsCSV(request, name: "attainment") { try await reports.attainment($0) } }
+        }
+        signedIn.get("reports/forecast.csv") { request, context in
+            try await page(context) { try await reportsCSV(request, name: "forecast") { try await reports.forecast($0) } }
+        }
     }
 
     // MARK: Sign-in
@@ -150,7 +159,7 @@ public struct WebConsole: Sendable {
         let filters = try BoardFilters(request)
         let page = try await repository.openTickets(filters.query(limit: Self.pageSize))
         let at = now()
-        let rows = page.tickets.map { BoardRow($0, policy: policy, now: at) }
+        let rows = page.tickets.map { BoardRow($0, policy: policy, now: at, forecast: forecasts($0.ticketId)) }
         let model = try pageModel(request, title: "SLA board", nav: .init(board: true), page: BoardPage(
             filters: filters, rows: rows, limit: Self.pageSize, more: page.next != nil,
             next: page.next.map { "/console/board?" + filters.queryString(after: $0.token) }))
@@ -161,20 +170,20 @@ public struct WebConsole: Sendable {
         let filters = try BoardFilters(request)
         let page = try await repository.openTickets(filters.query(limit: Self.pageSize))
         let at = now()
-        return try html(.ok, templates.render(["rows": page.tickets.map { BoardRow($0, policy: policy, now: at) }], "rows"))
+        return try html(.ok, templates.render(["rows": page.tickets.map { BoardRow($0, policy: policy, now: at, forecast: forecasts($0.ticketId)) }], "rows"))
     }
 
     /// Server-Sent Events: `row` with a changed ticket's row (its id, sort key and HTML) when
     /// it belongs on the board, `remove` with its id when it no longer does.
     private func boardEvents(_ request: Request) throws -> Response {
         let query = try BoardFilters(request).query(limit: Self.pageSize)
-        let templates = self.templates, policy = self.policy, now = self.now
+        let templates = self.templates, policy = self.policy, now = self.now, forecasts = self.forecasts
         return eventStream { rows in
             let at = now()
             var text = ""
             for row in rows {
                 if query.matches(row) {
-                    let html = templates.render(BoardRow(row, policy: policy, now: at), "row")
+                    let html = templates.render(BoardRow(row, policy: policy, now: at, forecast: forecasts(row.ticketId)), "row")
                     text += ServerSentEvent.make("row", json: RowChange(id: row.ticketId, key: row.dueSortKey, html: html))
                 } else {
                     text += ServerSentEvent.make("remove", json: RowChange(id: row.ticketId, key: nil, html: nil))
@@ -214,7 +223,7 @@ public struct WebConsole: Sendable {
         var queues = [DeskQueue]()
         for (state, title) in [(EscalationState.requested, "Requested"), (.evaluating, "Being evaluated"), (.escalated, "Escalated")] {
             let page = try await repository.openTickets(OpenTicketQuery(escalation: state, limit: OpenTicketQuery.maxLimit))
-            queues.append(DeskQueue(state: state.rawValue, title: title, rows: page.tickets.map { BoardRow($0, policy: policy, now: at) },
+            queues.append(DeskQueue(state: state.rawValue, title: title, rows: page.tickets.map { BoardRow($0, policy: policy, now: at, forecast: forecasts($0.ticketId)) },
                                     more: page.next != nil))
         }
         let model = try pageModel(request, title: "Escalation desk", nav: .init(desk: true), refresh: "/console/escalations/events",
@@ -235,7 +244,7 @@ public struct WebConsole: Sendable {
         }
         let session = try session(request)
         let sent = query[name: "sent"].flatMap { UUID(uuidString: $0) != nil ? $0.lowercased() : nil }
-        let view = TicketPageView(history, policy: policy, now: now(), user: session.user,
+        let view = TicketPageView(history, policy: policy, now: now(), forecast: forecasts(history.ticket.ticketId), user: session.user,
                               csrf: sessions.csrfToken(for: session), sent: sent, newCommandID: newCommandID)
         let model = try pageModel(request, title: view.row.subject, nav: .init(board: true),
                                   refresh: view.row.href + "/events", page: view)
@@ -289,17 +298,21 @@ public struct WebConsole: Sendable {
             metChart: ReportCharts.metPercent(report),
             distributionChart: ReportCharts.distributionChart(ReportCharts.distribution(samples, policy: policy)),
             breachChart: ReportCharts.breaches(report), latenessChart: ReportCharts.lateness(report),
-            columns: AttainmentReport.columns, cells: report.cells(durationsInSeconds: false)))
+            columns: AttainmentReport.columns, cells: report.cells(durationsInSeconds: false),
+            forecastCSVURL: "/console/reports/forecast.csv?" + csvQuery, forecastColumns: ForecastReport.columns,
+            forecastCells: ForecastReport(samples: samples, period: period, calendar: policy.calendar).cells(durationsInSeconds: false)))
         return try html(.ok, templates.render(model, "reports"))
     }
 
-    private func reportsCSV(_ request: Request) async throws -> Response {
+    private func reportsCSV<R: PeriodReport>(
+        _ request: Request, name: String, _ make: (ReportPeriod) async throws -> R
+    ) async throws -> Response {
         let period = try reportPeriod(request)
-        let report = try await reports.attainment(period)
+        let report = try await make(period)
         return Response(
             status: .ok,
             headers: [.contentType: "text/csv; charset=utf-8",
-                      .contentDisposition: "attachment; filename=\"attainment-\(period.from)-\(period.to)-\(period.by.rawValue).csv\""],
+                      .contentDisposition: "attachment; filename=\"\(name)-\(period.from)-\(period.to)-\(period.by.rawValue).csv\""],
             body: .init(byteBuffer: ByteBuffer(string: report.csv + "\n")))
     }
 
