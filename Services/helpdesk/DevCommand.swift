@@ -230,9 +230,9 @@ struct DevCommand: AsyncParsableCommand {
             lines.append("  sla reader tokens:       \(timer.environment["SLA_API_TOKENS"] ?? "none")  (name=token)")
         }
         if let history = first("history"), let port = history.port {
-            lines.append("  history API:             http://127.0.0.1:\(port)/v1/tickets/{ticketId}, /v1/open-tickets, /v1/reports/attainment")
+            lines.append("  history API:             http://127.0.0.1:\(port)/v1/tickets/{ticketId}, /v1/open-tickets, /v1/reports/attainment, /v1/reports/forecast")
             lines.append("  history tokens:          \(history.environment["HISTORY_API_TOKENS"] ?? "none")  (name=token)")
-            lines.append("  reports:                 \(helpdesk) report attainment --from 2026-11-01 --to 2026-11-30 "
+            lines.append("  reports:                 \(helpdesk) report attainment|forecast --from 2026-11-01 --to 2026-11-30 "
                 + "--database \(history.environment["HISTORY_DATABASE_URL"] ?? "")")
         }
         if first("notifier") != nil {

@@ -97,7 +97,7 @@ struct ReportCommand: AsyncParsableCommand {
         @OptionGroup var options: PeriodReportOptions
 
         func run() async throws {
-            try await options.print("Forecast against outcome", note: "errors are wall-clock time; recall counts breaches flagged 1h ahead") {
+            try await options.print("Forecast against outcome", note: "errors are business time; a breach is flagged in time an hour ahead or on arrival") {
                 try await $0.forecast($1)
             }
         }

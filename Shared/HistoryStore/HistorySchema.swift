@@ -44,7 +44,7 @@ public enum HistorySchema {
         // The classifier's reasons on the board. Rows classified before it keep none until a rebuild.
         (2, ["ALTER TABLE tickets ADD COLUMN classifier_reasons TEXT"]),
         // The forecaster's word on each ticket (`sla.forecast`), for the board and the forecast
-        // report. Rows stored before it have none until a rebuild.
+        // report. A new input of the group: read from the earliest record the topic keeps.
         (3, TicketColumns.version3.map { "ALTER TABLE tickets ADD COLUMN \($0.name) \($0.kind.sqlType)" }),
     ]
 

@@ -1,4 +1,5 @@
 import Foundation
+import HelpdeskModel
 import Logging
 import MessageBus
 import ServiceLifecycle
@@ -16,6 +17,10 @@ public final class ChangelogView: Service, Sendable {
     private let readTimeout: Duration
     /// Only these keys are kept (nil: every key).
     private let keys: Set<[UInt8]>?
+    /// Whether the service stands on the view: a view it can go without (another service's
+    /// topic, read for a hint) logs a failure and tries again rather than stopping the service.
+    private let required: Bool
+    private let retryAfter: Duration
     private let logger: Logger
     private let state = Mutex(ViewState())
 
@@ -36,8 +41,10 @@ public final class ChangelogView: Service, Sendable {
     }
 
     public init(topic: String, bus: any MessageBus, queries: any BrokerQueries, readTimeout: Duration = .seconds(5),
-                keys: Set<String>? = nil, logger: Logger) {
+                keys: Set<String>? = nil, required: Bool = true, retryAfter: Duration = .seconds(5), logger: Logger) {
         self.topic = topic
+        self.required = required
+        self.retryAfter = retryAfter
         self.keys = keys.map { Set($0.map { Array($0.utf8) }) }
         self.bus = bus
         self.queries = queries
@@ -49,11 +56,39 @@ public final class ChangelogView: Service, Sendable {
     public var isFollowing: Bool { state.withLock { $0.partitionCount != nil } }
 
     public func run() async throws {
+        defer {
+            let waiting = state.withLock { state in
+                state.stopped = true
+                defer { state.waiters.removeAll() }
+                return state.waiters.values.map(\.continuation)
+            }
+            for waiter in waiting { waiter.resume(throwing: BusError.closed) }
+        }
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await follow()
+                return
+            } catch is CancellationError {
+                return
+            } catch where !required {
+                logger.warning("cannot follow \(topic); reads go without it, retrying in \(retryAfter)", metadata: ["error": "\(error)"])
+                do {
+                    let retryAfter = self.retryAfter
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: retryAfter) }
+                } catch {
+                    return
+                }
+            }
+        }
+    }
+
+    /// Reads the topic into the view until a graceful shutdown.
+    private func follow() async throws {
         let tail = try await bus.tail(topic)
-        let count = try await queries.partitionCount(of: topic)
-        state.withLock { $0.partitionCount = count }
-        logger.info("following \(topic) for reads", metadata: ["partitions": "\(count)"])
         do {
+            let count = try await queries.partitionCount(of: topic)
+            state.withLock { $0.partitionCount = count }
+            logger.info("following \(topic) for reads", metadata: ["partitions": "\(count)"])
             while !Task.isShuttingDownGracefully {
                 let batch = try await cancelWhenGracefulShutdown { try await tail.next(max: 4096) }
                 let ready = state.withLock { state in
@@ -68,13 +103,10 @@ public final class ChangelogView: Service, Sendable {
                 }
                 for waiter in ready { waiter.resume() }
             }
-        } catch is CancellationError {}
-        let waiting = state.withLock { state in
-            state.stopped = true
-            defer { state.waiters.removeAll() }
-            return state.waiters.values.map(\.continuation)
+        } catch {
+            await tail.close()
+            throw error
         }
-        for waiter in waiting { waiter.resume(throwing: BusError.closed) }
         await tail.close()
     }
 
@@ -96,6 +128,12 @@ public final class ChangelogView: Service, Sendable {
     /// far the topic goes: for reads where a value a moment old will do.
     public func current(forKey key: String) -> [UInt8]? {
         state.withLock { $0.values[Array(key.utf8)] }
+    }
+
+    /// `current(forKey:)` decoded from JSON; nil when absent or not a `T` (a record of another
+    /// version, say: the reader goes without, as without the record).
+    public func current<T: Decodable>(_ type: T.Type, forKey key: String) -> T? {
+        current(forKey: key).flatMap { try? WireJSON.decode(T.self, from: $0) }
     }
 
     private func waitUntilRead(_ partition: Int32, to offset: Int64) async throws {

@@ -230,20 +230,24 @@ struct ForecastReportTests {
                    flagged: "2026-11-02T16:05:00Z"),
             // Met exactly when expected.
             sample(breached: false, expected: "2026-11-02T16:20:00Z", responded: "2026-11-02T16:20:00Z", flagged: nil),
+            // Breached, flagged on arrival: a one-hour target leaves no earlier moment.
+            sample(breached: true, expected: nil, responded: nil, flagged: "2026-11-02T16:00:30Z"),
+            // Expected at 16:55 Denver, answered at 09:05 the next morning: ten business minutes off.
+            sample(breached: false, expected: "2026-11-02T23:55:00Z", responded: "2026-11-03T16:05:00Z", flagged: nil),
         ]
         let period = try ReportPeriod(from: LocalDate(parsing: "2026-11-02")!, to: LocalDate(parsing: "2026-11-08")!, by: .week)
         let report = ForecastReport(samples: samples, period: period, calendar: SLAPolicy.standard.calendar)
         #expect(report.rows.map(\.severity) == ["critical", "major", "minor"])
         let critical = report.rows[0]
-        #expect(critical.tickets == 4 && critical.forecast == 3)
-        #expect(critical.medianErrorSeconds == 300 && critical.p90ErrorSeconds == 600)
+        #expect(critical.tickets == 6 && critical.forecast == 4)
+        #expect(critical.medianErrorSeconds == 300 && critical.p90ErrorSeconds == 600, "business time: the night does not count")
         #expect(critical.answeredByExpectation == 2)
         #expect(critical.customersTold == 1 && critical.customersToldKept == 0)
-        #expect(critical.flagged == 3 && critical.flaggedBreached == 2 && critical.precisionPercent == 66.7)
-        #expect(critical.breached == 2 && critical.breachedFlaggedHourAhead == 1 && critical.recallPercent == 50)
+        #expect(critical.flagged == 4 && critical.flaggedBreached == 3 && critical.precisionPercent == 75)
+        #expect(critical.breached == 3 && critical.breachedFlaggedInTime == 2 && critical.recallPercent == 66.7)
         #expect(report.rows[1].tickets == 0 && report.rows[1].precisionPercent == nil && report.rows[1].recallPercent == nil)
         let header = "period,severity,tickets,forecast,median error,p90 error,by expectation,"
-            + "customers told,told kept,flagged,flagged breached,precision %,breached,flagged 1h ahead,recall %"
+            + "customers told,told kept,flagged,flagged breached,precision %,breached,flagged in time,recall %"
         #expect(report.csv.split(separator: "\n").first.map(String.init) == header)
         #expect(report.cells(durationsInSeconds: false)[0][4] == "0h05m")
     }

@@ -219,7 +219,7 @@ struct ConsoleRouteTests {
         let cookie = try await harness.signIn(.reader)
         try await eventually("the ledger is followed") {
             (try? await harness.request("/console/board", cookie: cookie))?.body
-                .contains("<strong>Expected in time</strong>: answer expected 11:10 MST, by 11:40 MST at the latest · due 12:00 MST") == true
+                .contains("<strong>Expected in time</strong>: answer expected 11:10 MST (11:40 MST if service runs slow) · due 12:00 MST") == true
         }
         let board = try await harness.request("/console/board", cookie: cookie)
         #expect(board.body.contains("forecast-at-risk\"><strong>At risk</strong>: answer expected Tue 3 Nov 11:00 MST · due Tue 3 Nov 09:00 MST"))

@@ -96,7 +96,7 @@ struct HistoryServiceTests {
             #expect(forecast == .ok)
             let forecastRows = try WireJSON.decode(ForecastReport.self, from: Array(forecastBody.utf8)).rows
             let criticalForecast = try #require(forecastRows.first { $0.severity == "critical" })
-            #expect(criticalForecast.breached == 1 && criticalForecast.breachedFlaggedHourAhead == 0 && criticalForecast.recallPercent == 0)
+            #expect(criticalForecast.breached == 1 && criticalForecast.breachedFlaggedInTime == 0 && criticalForecast.recallPercent == 0)
         }
     }
 

@@ -10,8 +10,8 @@ import TestSupport
 @Suite("history: the ticket fold")
 struct TicketFoldPropertyTests {
     /// Every topic's events of one ticket with a full life: received, classified, clock started,
-    /// warned, breached, answered late, re-prioritized, assigned, escalated with conditions, and
-    /// a notification delivered.
+    /// warned, breached, answered late, re-prioritized, assigned, escalated with conditions, a
+    /// notification delivered, and the forecaster's word (expected, at risk twice).
     static func topicsOfOneTicket() -> [[HistoryEvent]] {
         var ticket = TicketEvents("P-1")
         let opened = at("2026-11-02T16:00:00Z")
@@ -36,6 +36,10 @@ struct TicketFoldPropertyTests {
              ticket.event(EscalationDeEscalationRefused(by: "eve", missing: [.actionPlanConfirmed, .partiesAgreed]), at: due,
                           on: Topics.escalationEvents)],
             [ticket.event(NotificationDelivered(delivery, latencyMs: 40, deliveredAt: due), at: due, on: Topics.notificationsDelivered)],
+            [ticket.expected(.critical, at: opened, expected: due.addingTimeInterval(600), due: due, told: true),
+             ticket.atRisk(.critical, episode: 1, at: opened, expected: due.addingTimeInterval(600), due: due),
+             ticket.atRiskCleared(.critical, episode: 1, at: opened.addingTimeInterval(600), expected: due, due: due),
+             ticket.atRisk(.critical, episode: 2, at: opened.addingTimeInterval(900), expected: due.addingTimeInterval(900), due: due)],
         ]
     }
 
@@ -63,7 +67,8 @@ struct TicketFoldPropertyTests {
         let expected = Self.fold(topics.flatMap { $0 })
         #expect(expected.severity == .major && expected.severitySetBy == "sam" && expected.clock == .breached)
         #expect(expected.escalation == .escalated && expected.conditions == [.troubleshootingVerified])
-        await propertyCheck(count: 300, input: Gen.int(in: 0...1_000).array(of: 20...20)) { choices in
+        #expect(expected.customerTold && expected.atRiskEpisodes == 2 && expected.atRisk && !expected.isAtRisk)
+        await propertyCheck(count: 300, input: Gen.int(in: 0...1_000).array(of: 24...24)) { choices in
             #expect(Self.fold(Self.interleave(topics, choices: choices)) == expected)
         }
     }

@@ -314,6 +314,16 @@ struct FirstResponseOutlookTests {
         #expect(FirstResponseOutlook(maxAge: .seconds(300)) { nil }.answer(plan: nil, reported: nil, now: now) == nil)
     }
 
+    /// The outlook is for a ticket opened when the forecast ran: a ticket pushed late, whose
+    /// clock started well before, is not told it.
+    @Test func aTicketOpenedWellBeforeTheForecastIsNotTold() {
+        let source = FirstResponseOutlook(maxAge: .seconds(300)) { outlook(at: now.addingTimeInterval(-30)) }
+        #expect(source.answer(plan: nil, reported: .major, openedAt: now.addingTimeInterval(-3 * 3_600), now: now) == nil)
+        #expect(source.answer(plan: nil, reported: .major, openedAt: now.addingTimeInterval(-80), now: now) != nil,
+                "opened within a minute of the forecast")
+        #expect(source.answer(plan: nil, reported: .major, openedAt: now.addingTimeInterval(-91), now: now) == nil)
+    }
+
     @Test func theAnswerToANewTicketCarriesItAndOtherRoutesDoNot() async throws {
         let sink = TestSink()
         let router = Router(context: ServiceRequestContext.self)

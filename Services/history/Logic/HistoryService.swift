@@ -54,12 +54,12 @@ public func buildHistory(_ dependencies: ServiceDependencies, repository: (any H
         }
         // The board's predicted-against-due: the forecaster's ledger, followed in memory.
         let forecasts = ChangelogView(topic: Topics.forecastChangelog, bus: context.bus, queries: context.queries,
-                                      logger: context.logger)
+                                      required: false, logger: context.logger)
         let web = try WebConsole(
             repository: store, policy: policy, signIn: console.signIn(readers: tokens),
             sessions: ConsoleSessions(secret: console.secret, now: context.clock.now),
             commands: PublisherSink(publisher: publisher) { publisher.isReachable }, feed: feed,
-            forecasts: { forecasts.current(forKey: $0).flatMap { try? WireJSON.decode(ForecastLedger.Entry.self, from: $0) } },
+            forecasts: { forecasts.current(ForecastLedger.Entry.self, forKey: $0) },
             alwaysSecure: console.secureCookies, now: context.clock.now, logger: context.logger)
         let storeReady = ReadinessFlag()
         context.readiness.add(.historyStoreReady) { storeReady.isSet }

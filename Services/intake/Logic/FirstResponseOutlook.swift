@@ -35,14 +35,21 @@ public struct FirstResponseOutlook: Sendable {
     /// The outlook kept by `view`, a view of `forecast.changelog` (only `~desk` is needed).
     public init(view: ChangelogView, maxAge: Duration) {
         self.init(maxAge: maxAge) {
-            view.current(forKey: ForecastOutlook.key).flatMap { try? WireJSON.decode(ForecastOutlook.self, from: $0) }
+            view.current(ForecastOutlook.self, forKey: ForecastOutlook.key)
         }
     }
 
-    /// The answer for a ticket of `plan` reported as `reported` at `now`; nil when there is no
-    /// outlook younger than `maxAge`.
-    public func answer(plan: String?, reported: Severity?, now: Date) -> Answer? {
-        guard let outlook = latest(), now.timeIntervalSince(outlook.at) <= maxAge.timeInterval else { return nil }
+    /// How long before the forecast a ticket may have opened and still be told it: the outlook
+    /// is for a ticket opened when the forecast ran.
+    public static let openedBeforeForecast: TimeInterval = 60
+
+    /// The answer for a ticket of `plan` reported as `reported`, opened at `openedAt` (nil: now),
+    /// at `now`; nil when there is no outlook younger than `maxAge`, or the ticket opened well
+    /// before it (a late push: its clock is older than the outlook's).
+    public func answer(plan: String?, reported: Severity?, openedAt: Date? = nil, now: Date) -> Answer? {
+        guard let outlook = latest(), now.timeIntervalSince(outlook.at) <= maxAge.timeInterval,
+              (openedAt ?? now) >= outlook.at.addingTimeInterval(-Self.openedBeforeForecast)
+        else { return nil }
         let tickets = outlook.newTickets(plan: plan)
         let severities = reported.map { [$0] } ?? Severity.allCases
         let expectations = severities.compactMap { severity -> Expectation? in

@@ -71,7 +71,7 @@ public struct IntakeAPI: Sendable {
         var firstResponse: FirstResponseOutlook.Answer?
         if case .opened(let ticket) = message, eligibility.refusal(for: ticket.organizationId) == nil {
             firstResponse = outlook?.answer(plan: eligibility.organizations[ticket.organizationId],
-                                            reported: ticket.reportedSeverity, now: now())
+                                            reported: ticket.reportedSeverity, openedAt: ticket.openedAt, now: now())
         }
         return try JSONReply.value(Accepted(ticketId: message.ticketId, eventId: eventId, firstResponse: firstResponse),
                                    status: .accepted)

@@ -34,7 +34,7 @@ public func buildIntake(_ dependencies: ServiceDependencies) throws -> BuiltServ
         let publisher = context.publisher
         // The forecaster's outlook, for what a new ticket's answer says of its first response.
         let outlook = ChangelogView(topic: Topics.forecastChangelog, bus: context.bus, queries: context.queries,
-                                    keys: [ForecastOutlook.key], logger: context.logger)
+                                    keys: [ForecastOutlook.key], required: false, logger: context.logger)
         let api = IntakeAPI(
             keys: keys, sink: PublisherSink(publisher: publisher) { publisher.isReachable },
             eligibility: eligibility, window: window, outlook: FirstResponseOutlook(view: outlook, maxAge: outlookMaxAge),

@@ -135,14 +135,26 @@ public struct ForecastDesk: Sendable {
     /// What a ticket of each severity opened now, under `plan`'s policy, would be told: its
     /// prediction behind today's queue.
     public func outlook(now: Date, plan: String? = nil) -> [Severity: Prediction] {
+        outlooks(now: now, plans: [plan])[plan] ?? [:]
+    }
+
+    /// `outlook(now:plan:)` for each of `plans` (nil: the default policy), on one reading of
+    /// the queue, the staffing and the service times.
+    public func outlooks(now: Date, plans: [String?]) -> [String?: [Severity: Prediction]] {
         let (queue, capacity, service) = inputs(now: now)
-        let planPolicy = policy.forPlan(plan)
-        var result = [Severity: Prediction]()
-        for severity in Severity.allCases {
-            let probe = QueuedTicket(ticketId: TicketID(source: "~outlook", externalId: severity.name), severity: severity,
-                                     dueAt: planPolicy.firstResponseDue(severity: severity, openedAt: now))
-            result[severity] = QueueForecast.predict(queue + [probe], capacity: capacity, service: service, now: now)
-                .first { $0.ticketId == probe.ticketId }
+        var result = [String?: [Severity: Prediction]]()
+        for plan in plans {
+            let planPolicy = policy.forPlan(plan)
+            var predictions = [Severity: Prediction]()
+            for severity in Severity.allCases {
+                let probe = QueuedTicket(ticketId: TicketID(source: "~outlook", externalId: severity.name), severity: severity,
+                                         dueAt: planPolicy.firstResponseDue(severity: severity, openedAt: now))
+                // The desk works the queue in order: only the tickets ahead of the probe bear on it.
+                let ahead = queue.filter { QueuedTicket.precedes($0, probe) }
+                predictions[severity] = QueueForecast.predict(ahead + [probe], capacity: capacity, service: service, now: now)
+                    .first { $0.ticketId == probe.ticketId }
+            }
+            result[plan] = predictions
         }
         return result
     }
@@ -317,24 +329,24 @@ public struct ForecastOutlook: Codable, Sendable, Equatable {
     /// The outlook of `desk` at `now`, with `atRisk` tickets flagged.
     public init(_ desk: ForecastDesk, now: Date, atRisk: Int) {
         let service = desk.estimator.estimate(now: now)
-        func newTickets(plan: String?) -> (agents: Int, tickets: [String: NewTicket]) {
+        let plans = desk.policy.plans.keys.sorted()
+        let outlooks = desk.outlooks(now: now, plans: [nil] + plans)
+        func newTickets(plan: String?) -> [String: NewTicket] {
             let policy = desk.policy.forPlan(plan)
-            let outlook = desk.outlook(now: now, plan: plan)
-            let tickets = outlook.map { severity, prediction in
+            return Dictionary(uniqueKeysWithValues: (outlooks[plan] ?? [:]).map { severity, prediction in
                 let target = policy.target(for: severity).firstResponse
                 return (severity.name, NewTicket(
                     expectedAt: prediction.respondAt, dueAt: prediction.dueAt, targetSeconds: Int(target.components.seconds),
                     text: ForecastWording.promise(target: target, expectedAt: prediction.respondAt, dueAt: prediction.dueAt,
                                                   now: now, zone: policy.calendar(for: severity).timeZone)))
-            }
-            return (outlook.values.first?.agentsOnShift ?? 0, Dictionary(uniqueKeysWithValues: tickets))
+            })
         }
-        let standard = newTickets(plan: nil)
         self.init(
-            at: now, waiting: desk.waiting.count, atRisk: atRisk, agentsOnShift: standard.agents,
+            at: now, waiting: desk.waiting.count, atRisk: atRisk,
+            agentsOnShift: outlooks[nil]?.values.first?.agentsOnShift ?? 0,
             serviceSeconds: Dictionary(uniqueKeysWithValues: Severity.allCases.map { ($0.name, Int(service.of($0).rounded())) }),
-            newTicket: standard.tickets,
-            plans: Dictionary(uniqueKeysWithValues: desk.policy.plans.keys.map { ($0, newTickets(plan: $0).tickets) }))
+            newTicket: newTickets(plan: nil),
+            plans: Dictionary(uniqueKeysWithValues: plans.map { ($0, newTickets(plan: $0)) }))
     }
 
     /// What a new ticket of `plan` would be told, per severity: the plan's own outlook, or the

@@ -167,8 +167,10 @@ public struct AttainmentReport: Sendable, Equatable, Codable {
         self.rows = rows
     }
 
-    /// One severity's row in one period.
-    public static func row(_ label: String, _ severity: Severity, _ samples: [AttainmentSample]) -> AttainmentRow {
+    /// One severity's row in one period (business times as the sla-timer measured them).
+    public static func row(
+        _ label: String, _ severity: Severity, _ samples: [AttainmentSample], calendar: BusinessCalendar
+    ) -> AttainmentRow {
         let breached = samples.filter(\.breached)
         let toRespond = samples.compactMap(\.businessSecondsToRespond).sorted()
         let late = breached.compactMap(\.businessSecondsLate).sorted()

@@ -11,7 +11,7 @@ public protocol PeriodReport: Codable, Sendable {
     static var columns: [String] { get }
     init(from: String, to: String, by: String, timeZone: String, rows: [Row])
     /// One severity's row in one period, from its samples.
-    static func row(_ label: String, _ severity: Severity, _ samples: [AttainmentSample]) -> Row
+    static func row(_ label: String, _ severity: Severity, _ samples: [AttainmentSample], calendar: BusinessCalendar) -> Row
     func cells(durationsInSeconds: Bool) -> [[String]]
 }
 
@@ -21,7 +21,7 @@ extension PeriodReport {
     public init(samples: [AttainmentSample], period: ReportPeriod, calendar: BusinessCalendar) {
         self.init(from: period.from.description, to: period.to.description, by: period.by.rawValue,
                   timeZone: calendar.timeZoneIdentifier,
-                  rows: period.groups(samples, calendar: calendar).map { Self.row($0.label, $0.severity, $0.samples) })
+                  rows: period.groups(samples, calendar: calendar).map { Self.row($0.label, $0.severity, $0.samples, calendar: calendar) })
     }
 
     /// RFC 4180 CSV with the header line, durations in seconds.

@@ -8,7 +8,7 @@ public struct ForecastRow: Sendable, Equatable, Codable {
     /// Clocks that ended met or breached, started in this period.
     public var tickets: Int
     /// Of those, answered tickets the forecaster gave an expectation for, and how far the answer
-    /// fell from it (wall-clock seconds, either way): median and 90th percentile.
+    /// fell from it (business seconds, either way): median and 90th percentile.
     public var forecast: Int
     public var medianErrorSeconds: Int?
     public var p90ErrorSeconds: Int?
@@ -22,10 +22,11 @@ public struct ForecastRow: Sendable, Equatable, Codable {
     public var flaggedBreached: Int
     /// flaggedBreached / flagged × 100, one decimal; nil without flagged tickets.
     public var precisionPercent: Double?
-    /// Breaches, and how many were said to be at risk at least an hour before their due instant.
+    /// Breaches, and how many were said to be at risk in time: at least an hour before their due
+    /// instant, or on arrival (a target of an hour leaves no earlier moment), as the backtest counts.
     public var breached: Int
-    public var breachedFlaggedHourAhead: Int
-    /// breachedFlaggedHourAhead / breached × 100, one decimal; nil without breaches.
+    public var breachedFlaggedInTime: Int
+    /// breachedFlaggedInTime / breached × 100, one decimal; nil without breaches.
     public var recallPercent: Double?
 }
 
@@ -37,8 +38,10 @@ public struct ForecastReport: Sendable, Equatable, Codable {
     /// One row per period and severity, periods in order, critical first.
     public var rows: [ForecastRow]
 
-    /// How early an at-risk signal must come to count toward recall (docs/policy.md).
+    /// How early an at-risk signal must come to count toward recall (docs/policy.md), and how
+    /// soon after the clock started a signal counts as given on arrival.
     public static let warningLead: TimeInterval = 3_600
+    public static let onArrival: TimeInterval = 60
 
     public init(from: String, to: String, by: String, timeZone: String, rows: [ForecastRow]) {
         self.from = from
@@ -48,40 +51,44 @@ public struct ForecastReport: Sendable, Equatable, Codable {
         self.rows = rows
     }
 
-    /// One severity's row in one period, over the attainment report's samples.
-    public static func row(_ label: String, _ severity: Severity, _ samples: [AttainmentSample]) -> ForecastRow {
+    /// One severity's row in one period, over the attainment report's samples; errors in
+    /// `calendar`'s business time (a night between the expectation and the answer does not count).
+    public static func row(
+        _ label: String, _ severity: Severity, _ samples: [AttainmentSample], calendar: BusinessCalendar
+    ) -> ForecastRow {
         let answered = samples.compactMap { sample in
             sample.expectedAt.flatMap { expected in sample.respondedAt.map { (expected: expected, responded: $0) } }
         }
-        let errors = answered.map { Int(abs($0.responded.timeIntervalSince($0.expected)).rounded()) }.sorted()
+        let errors = answered.map { pair in
+            Int(calendar.businessElapsed(from: min(pair.expected, pair.responded), to: max(pair.expected, pair.responded))
+                .components.seconds)
+        }.sorted()
+        let kept = { (sample: AttainmentSample) in
+            sample.respondedAt.flatMap { responded in sample.expectedAt.map { responded <= $0 } } ?? false
+        }
         let told = samples.filter(\.customerTold)
         let flagged = samples.filter { $0.firstAtRiskAt != nil }
         let breached = samples.filter(\.breached)
-        let early = breached.filter { sample in
+        let inTime = breached.count { sample in
             guard let flaggedAt = sample.firstAtRiskAt, let dueAt = sample.dueAt else { return false }
-            return flaggedAt <= dueAt.addingTimeInterval(-warningLead)
+            return flaggedAt <= dueAt.addingTimeInterval(-warningLead) || flaggedAt <= sample.startedAt.addingTimeInterval(onArrival)
         }
         func percent(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : (Double(part) * 1000 / Double(whole)).rounded() / 10 }
-        func kept(_ sample: AttainmentSample) -> Bool {
-            guard let expected = sample.expectedAt, let responded = sample.respondedAt else { return false }
-            return responded <= expected
-        }
         let flaggedBreached = flagged.count(where: \.breached)
         return ForecastRow(
             period: label, severity: severity.name, tickets: samples.count, forecast: answered.count,
             medianErrorSeconds: AttainmentReport.percentile(50, of: errors), p90ErrorSeconds: AttainmentReport.percentile(90, of: errors),
-            answeredByExpectation: answered.count { $0.responded <= $0.expected }, customersTold: told.count,
-            customersToldKept: told.count(where: kept), flagged: flagged.count, flaggedBreached: flaggedBreached,
-            precisionPercent: percent(flaggedBreached, flagged.count), breached: breached.count,
-            breachedFlaggedHourAhead: early.count, recallPercent: percent(early.count, breached.count))
+            answeredByExpectation: samples.count(where: kept), customersTold: told.count, customersToldKept: told.count(where: kept),
+            flagged: flagged.count, flaggedBreached: flaggedBreached, precisionPercent: percent(flaggedBreached, flagged.count),
+            breached: breached.count, breachedFlaggedInTime: inTime, recallPercent: percent(inTime, breached.count))
     }
 
     /// The report's columns, as `helpdesk report forecast` and the console have them.
     public static let columns = ["period", "severity", "tickets", "forecast", "median error", "p90 error", "by expectation",
                                  "customers told", "told kept", "flagged", "flagged breached", "precision %", "breached",
-                                 "flagged 1h ahead", "recall %"]
+                                 "flagged in time", "recall %"]
 
-    /// The rows' cells under `columns`: durations (wall-clock) as seconds, or as `1h05m`.
+    /// The rows' cells under `columns`: business durations as seconds, or as `1h05m`.
     public func cells(durationsInSeconds: Bool) -> [[String]] {
         func duration(_ seconds: Int?) -> String { AttainmentReport.duration(seconds, inSeconds: durationsInSeconds) }
         func percent(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "" }
@@ -89,7 +96,7 @@ public struct ForecastReport: Sendable, Equatable, Codable {
             [row.period, row.severity, "\(row.tickets)", "\(row.forecast)", duration(row.medianErrorSeconds),
              duration(row.p90ErrorSeconds), "\(row.answeredByExpectation)", "\(row.customersTold)", "\(row.customersToldKept)",
              "\(row.flagged)", "\(row.flaggedBreached)", percent(row.precisionPercent), "\(row.breached)",
-             "\(row.breachedFlaggedHourAhead)", percent(row.recallPercent)]
+             "\(row.breachedFlaggedInTime)", percent(row.recallPercent)]
         }
     }
 }

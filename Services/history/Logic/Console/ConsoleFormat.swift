@@ -117,7 +117,8 @@ struct ForecastView {
         case .onTime: "Expected in time"
         }
         func at(_ date: Date) -> String { ForecastWording.instant(date, now: now, zone: zone) }
-        text = "answer expected \(at(expectedAt))" + (live?.latest.map { ", by \(at($0)) at the latest" } ?? "")
+        // The band's late end: service times 1.6 times as long, a scenario, not a bound.
+        text = "answer expected \(at(expectedAt))" + (live?.latest.map { " (\(at($0)) if service runs slow)" } ?? "")
             + " · due \(at(dueAt))"
     }
 }
