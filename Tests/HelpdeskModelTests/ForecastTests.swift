@@ -155,6 +155,21 @@ struct ForecastPropertyTests {
         #expect(runs >= 300)
     }
 
+    /// A new ticket placed behind the queue gets what a forecast of the queue with it says.
+    @Test func aTicketAddedToTheQueueIsPredictedAsTheWholeQueueWouldBe() async throws {
+        let (runs, failures) = try await FuzzRun(seconds: 1).runOffThePool(minimumRuns: 300) { random, seed in
+            let story = ForecastStory.random(&random)
+            let added = ticket("NEW", Severity.allCases[Int(random.next() % 3)],
+                               due: story.now.addingTimeInterval(Double(random.next() % 200_000)))
+            let whole = story.predictions(story.queue + [added])[added.ticketId]
+            let placed = QueueForecast.predict(adding: added, to: QueueForecast.Ahead(story.queue, service: story.service),
+                                               capacity: story.capacity, now: story.now)
+            return whole == placed ? [] : ["seed \(seed): \(String(describing: whole)) vs \(placed)"]
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(3).joined(separator: "\n"))")
+        #expect(runs >= 300)
+    }
+
     @Test func theBandHoldsThePrediction() async throws {
         let (_, failures) = try await FuzzRun(seconds: 1).runOffThePool(minimumRuns: 300) { random, seed in
             ForecastStory.random(&random).predictions().values.compactMap { prediction in

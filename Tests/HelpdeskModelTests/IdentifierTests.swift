@@ -38,6 +38,16 @@ import Testing
         #expect(decoded == [derived, TicketID(rawValue: "tk_1")])
     }
 
+    /// Ticket ids order as their text does, derived or not (derived ones without building it).
+    @Test func ticketIDsOrderAsTheirText() {
+        let ids = (0..<400).map { TicketID(source: "crm", externalId: "T-\($0)") }
+            + ["tk_", "tk_zz", "A-1", "tk_000000000000000000000000", "tk_ffffffffffffffffffffffff"].map(TicketID.init(rawValue:))
+        for a in ids.prefix(60) {
+            for b in ids { #expect((a < b) == (a.rawValue < b.rawValue), "\(a) \(b)") }
+        }
+        #expect(ids.sorted().map(\.rawValue) == ids.map(\.rawValue).sorted())
+    }
+
     @Test func eventIDIsAUUIDDerivedFromItsParts() throws {
         let id = EventID.derive(["intake", "ticket.received", "tk_1", "offset-7"])
         #expect(id == EventID.derive(["intake", "ticket.received", "tk_1", "offset-7"]))

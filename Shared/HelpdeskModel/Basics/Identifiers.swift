@@ -58,7 +58,13 @@ public struct TicketID: Hashable, Sendable, Codable, CustomStringConvertible, Co
     public static func inboundKey(source: String, externalId: String) -> String { "\(source)/\(externalId)" }
 
     public var description: String { rawValue }
-    public static func < (lhs: TicketID, rhs: TicketID) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// The order of `rawValue`. Two derived ids compare by their digest, which orders as its
+    /// fixed-width lower-case hex does, without building either string (the forecast sorts
+    /// queues whose tickets tie on severity and due instant: a Monday morning's).
+    public static func < (lhs: TicketID, rhs: TicketID) -> Bool {
+        if case .digest(let a, let b) = lhs.storage, case .digest(let c, let d) = rhs.storage { return (a, b) < (c, d) }
+        return lhs.rawValue < rhs.rawValue
+    }
 
     public init(from decoder: any Decoder) throws {
         self.init(rawValue: try decoder.singleValueContainer().decode(String.self))

@@ -142,6 +142,7 @@ public struct ForecastDesk: Sendable {
     /// the queue, the staffing and the service times.
     public func outlooks(now: Date, plans: [String?]) -> [String?: [Severity: Prediction]] {
         let (queue, capacity, service) = inputs(now: now)
+        let ahead = QueueForecast.Ahead(queue, service: service)
         var result = [String?: [Severity: Prediction]]()
         for plan in plans {
             let planPolicy = policy.forPlan(plan)
@@ -149,10 +150,7 @@ public struct ForecastDesk: Sendable {
             for severity in Severity.allCases {
                 let probe = QueuedTicket(ticketId: TicketID(source: "~outlook", externalId: severity.name), severity: severity,
                                          dueAt: planPolicy.firstResponseDue(severity: severity, openedAt: now))
-                // The desk works the queue in order: only the tickets ahead of the probe bear on it.
-                let ahead = queue.filter { QueuedTicket.precedes($0, probe) }
-                predictions[severity] = QueueForecast.predict(ahead + [probe], capacity: capacity, service: service, now: now)
-                    .first { $0.ticketId == probe.ticketId }
+                predictions[severity] = QueueForecast.predict(adding: probe, to: ahead, capacity: capacity, now: now)
             }
             result[plan] = predictions
         }

@@ -16,7 +16,7 @@ public struct QueuedTicket: Sendable, Equatable {
     static func precedes(_ a: QueuedTicket, _ b: QueuedTicket) -> Bool {
         if a.severity != b.severity { return a.severity.level < b.severity.level }
         if a.dueAt != b.dueAt { return a.dueAt < b.dueAt }
-        return a.ticketId.rawValue < b.ticketId.rawValue
+        return a.ticketId < b.ticketId
     }
 }
 
@@ -96,20 +96,67 @@ public enum QueueForecast {
         let high = simulate(ordered, capacity: capacity, service: service.scaled(highFactor), now: now, busyUntil: busyUntil)
         let onShift = capacity.agents(at: now)
         return ordered.indices.map { index in
-            let ticket = ordered[index]
-            return Prediction(
-                ticketId: ticket.ticketId, startAt: Date(epochSeconds: expected[index].start),
-                respondAt: Date(epochSeconds: expected[index].respond),
-                earliest: Date(epochSeconds: min(low[index].respond, expected[index].respond)),
-                // Past the horizon the pessimistic run stops at its end: the band ends no earlier than the expectation.
-                latest: Date(epochSeconds: max(high[index].respond, expected[index].respond)), dueAt: ticket.dueAt, ahead: index, agentsOnShift: onShift,
-                beyondHorizon: expected[index].beyond)
+            prediction(ordered[index], ahead: index, expected: expected[index], low: low[index], high: high[index], onShift: onShift)
         }
     }
 
-    /// Start and response instants (epoch seconds) of each ticket of `ordered`.
+    /// The queue in the desk's order with the work ahead of each place, in each of the band's
+    /// service times: what `predict(adding:…)` places new tickets in.
+    public struct Ahead: Sendable {
+        let ordered: [QueuedTicket]
+        /// Per run (expected, low, high): the service times and `work[k]`, the agent seconds of
+        /// `ordered[0..<k]`, summed in the order `simulate` sums them.
+        let runs: [(service: ServiceTimes, work: [Double])]
+
+        public init(_ queue: [QueuedTicket], service: ServiceTimes) {
+            let ordered = queue.sorted(by: QueuedTicket.precedes)
+            self.ordered = ordered
+            runs = [service, service.scaled(lowFactor), service.scaled(highFactor)].map { service in
+                var work = [0.0]
+                work.reserveCapacity(ordered.count + 1)
+                for ticket in ordered { work.append(work[work.count - 1] + service.of(ticket.severity)) }
+                return (service, work)
+            }
+        }
+
+        /// How many tickets of the queue precede `ticket`.
+        func place(of ticket: QueuedTicket) -> Int {
+            var (low, high) = (0, ordered.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if QueuedTicket.precedes(ordered[middle], ticket) { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+    }
+
+    /// `ticket`'s prediction were it added to the queue: the same as `predict` over the queue and
+    /// it, since only the tickets ahead of it bear on it, for a search and a walk of the schedule.
+    public static func predict(adding ticket: QueuedTicket, to queue: Ahead, capacity: CapacitySteps, now: Date) -> Prediction {
+        let place = queue.place(of: ticket)
+        let runs = queue.runs.map { run in
+            simulate([ticket], capacity: capacity, service: run.service, now: now, busyUntil: [], workAhead: run.work[place])[0]
+        }
+        return prediction(ticket, ahead: place, expected: runs[0], low: runs[1], high: runs[2], onShift: capacity.agents(at: now))
+    }
+
+    private static func prediction(
+        _ ticket: QueuedTicket, ahead: Int, expected: (start: Int64, respond: Int64, beyond: Bool),
+        low: (start: Int64, respond: Int64, beyond: Bool), high: (start: Int64, respond: Int64, beyond: Bool), onShift: Int
+    ) -> Prediction {
+        Prediction(
+            ticketId: ticket.ticketId, startAt: Date(epochSeconds: expected.start), respondAt: Date(epochSeconds: expected.respond),
+            earliest: Date(epochSeconds: min(low.respond, expected.respond)),
+            // Past the horizon the pessimistic run stops at its end: the band ends no earlier than the expectation.
+            latest: Date(epochSeconds: max(high.respond, expected.respond)), dueAt: ticket.dueAt, ahead: ahead, agentsOnShift: onShift,
+            beyondHorizon: expected.beyond)
+    }
+
+    /// Start and response instants (epoch seconds) of each ticket of `ordered`, behind
+    /// `workAhead` agent seconds of tickets before them.
     static func simulate(
-        _ ordered: [QueuedTicket], capacity: CapacitySteps, service: ServiceTimes, now: Date, busyUntil: [Date]
+        _ ordered: [QueuedTicket], capacity: CapacitySteps, service: ServiceTimes, now: Date, busyUntil: [Date],
+        workAhead: Double = 0
     ) -> [(start: Int64, respond: Int64, beyond: Bool)] {
         let start = now.epochSeconds
         // Agents on shift at most in the coming day: how many finish in parallel.
@@ -117,7 +164,7 @@ public enum QueueForecast {
         let parallel = max(capacity.agents(at: now), day.filter { $0.from >= start }.map(\.agents).max() ?? 0)
         let mean = Severity.allCases.map(service.of).reduce(0, +) / Double(Severity.allCases.count)
         let overlap = Double(max(0, parallel - 1)) * mean / 2
-        var ahead = busyUntil.reduce(0.0) { $0 + Double(max(0, $1.epochSeconds - start)) }
+        var ahead = busyUntil.reduce(workAhead) { $0 + Double(max(0, $1.epochSeconds - start)) }
         // Walk the schedule from `now`: `done` agent-seconds by the start of step `index`.
         var index = max(0, (capacity.steps.lastIndex { $0.from <= start }) ?? 0)
         var from = max(start, capacity.steps.first?.from ?? start)
