@@ -123,7 +123,7 @@ public enum HistorySchema {
     }
 
     static let attainmentSelect = "SELECT clock_severity, started_at, clock, business_seconds_to_respond, business_seconds_late, "
-        + "due_at, responded_at, expected_at, customer_told, first_at_risk_at "
+        + "due_at, responded_at, expected_at, customer_told, first_at_risk_at, first_forecast_at "
         + "FROM tickets WHERE clock IN ('met', 'breached') AND started_at >= ? AND started_at < ?"
 
     static func attainmentSample(_ values: [SQLValue]) throws -> AttainmentSample? {
@@ -137,6 +137,7 @@ public enum HistorySchema {
         sample.expectedAt = try reader.optionalDate()
         sample.customerTold = try reader.optionalInt() == 1
         sample.firstAtRiskAt = try reader.optionalDate()
+        sample.firstForecastAt = try reader.optionalDate()
         return sample
     }
 
@@ -241,6 +242,7 @@ enum TicketColumns {
         .init(name: "at_risk_episodes", kind: .integer, nullable: true),
         .init(name: "at_risk", kind: .integer, nullable: true),
         .init(name: "first_at_risk_at", kind: .integer, nullable: true),
+        .init(name: "first_forecast_at", kind: .integer, nullable: true),
     ]
 
     /// The columns migration 1 created (a migration never changes).
@@ -300,7 +302,7 @@ enum TicketColumns {
             .text(row.conditions.map(\.rawValue).joined(separator: ",")), date(row.lastEventAt), .integer(Int64(row.eventCount)),
             severity(row.severity), .integer(row.isOpen ? 1 : 0), .integer(row.dueSortKey), text(row.classifierReasons),
             date(row.expectedAt), .integer(row.customerTold ? 1 : 0), .integer(Int64(row.atRiskEpisodes)),
-            .integer(row.atRisk ? 1 : 0), date(row.firstAtRiskAt),
+            .integer(row.atRisk ? 1 : 0), date(row.firstAtRiskAt), date(row.firstForecastAt),
         ]
     }
 
@@ -353,6 +355,7 @@ enum TicketColumns {
         row.atRiskEpisodes = try reader.optionalInt() ?? 0
         row.atRisk = try reader.optionalInt() == 1
         row.firstAtRiskAt = try reader.optionalDate()
+        row.firstForecastAt = try reader.optionalDate()
         return row
     }
 }

@@ -19,7 +19,7 @@ public final class PostgresHistory: SQLHistoryStore {
     static let payloadBytes = 7_000
     /// The migration under way or done; a failed one is forgotten, so the next call tries again.
     private let migration = Mutex<Task<Void, any Error>?>(nil)
-    /// Rows per multi-row statement: 40 columns × 1,000 stays under PostgreSQL's 65,535 binds.
+    /// Rows per multi-row statement: 41 columns × 1,000 stays under PostgreSQL's 65,535 binds.
     static let rowsPerStatement = 1_000
 
     /// A client for `url`; nothing connects until `run()` runs (a `Service` of the group) and

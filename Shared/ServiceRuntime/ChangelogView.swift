@@ -64,6 +64,7 @@ public final class ChangelogView: Service, Sendable {
             }
             for waiter in waiting { waiter.resume(throwing: BusError.closed) }
         }
+        var failures = 0
         while !Task.isShuttingDownGracefully {
             do {
                 try await follow()
@@ -71,7 +72,11 @@ public final class ChangelogView: Service, Sendable {
             } catch is CancellationError {
                 return
             } catch where !required {
-                logger.warning("cannot follow \(topic); reads go without it, retrying in \(retryAfter)", metadata: ["error": "\(error)"])
+                // Said at once, then every 60th attempt: a topic that never comes is not a log flood.
+                logger.log(level: failures % 60 == 0 ? .warning : .debug,
+                           "cannot follow \(topic); reads go without it, retrying in \(retryAfter)",
+                           metadata: ["error": "\(error)", "attempts": "\(failures + 1)"])
+                failures += 1
                 do {
                     let retryAfter = self.retryAfter
                     try await cancelWhenGracefulShutdown { try await Task.sleep(for: retryAfter) }
@@ -82,8 +87,14 @@ public final class ChangelogView: Service, Sendable {
         }
     }
 
-    /// Reads the topic into the view until a graceful shutdown.
+    /// Reads the topic into the view until a graceful shutdown, from its start: a retry forgets
+    /// what an earlier attempt read (a key deleted meanwhile may have no tombstone left).
     private func follow() async throws {
+        state.withLock { state in
+            state.values = [:]
+            state.reached = [:]
+            state.partitionCount = nil
+        }
         let tail = try await bus.tail(topic)
         do {
             let count = try await queries.partitionCount(of: topic)

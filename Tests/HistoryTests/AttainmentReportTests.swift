@@ -207,7 +207,8 @@ struct AttainmentReportTests {
 /// The forecast report's figures, worked by hand over four critical tickets of one week.
 @Suite("forecast report")
 struct ForecastReportTests {
-    func sample(breached: Bool, expected: String?, responded: String?, flagged: String?, told: Bool = false) -> AttainmentSample {
+    func sample(breached: Bool, expected: String?, responded: String?, flagged: String?, told: Bool = false,
+                forecastAt: String? = nil) -> AttainmentSample {
         var sample = AttainmentSample(severity: .critical, startedAt: at("2026-11-02T16:00:00Z"), breached: breached,
                                       businessSecondsToRespond: nil, businessSecondsLate: nil)
         sample.dueAt = at("2026-11-02T17:00:00Z")
@@ -215,6 +216,7 @@ struct ForecastReportTests {
         sample.respondedAt = responded.map(at)
         sample.firstAtRiskAt = flagged.map(at)
         sample.customerTold = told
+        sample.firstForecastAt = forecastAt.map(at)
         return sample
     }
 
@@ -232,6 +234,8 @@ struct ForecastReportTests {
             sample(breached: false, expected: "2026-11-02T16:20:00Z", responded: "2026-11-02T16:20:00Z", flagged: nil),
             // Breached, flagged on arrival: a one-hour target leaves no earlier moment.
             sample(breached: true, expected: nil, responded: nil, flagged: "2026-11-02T16:00:30Z"),
+            // Pushed 20 minutes late: flagged at its first forecast, which is its arrival.
+            sample(breached: true, expected: nil, responded: nil, flagged: "2026-11-02T16:20:30Z", forecastAt: "2026-11-02T16:20:00Z"),
             // Expected at 16:55 Denver, answered at 09:05 the next morning: ten business minutes off.
             sample(breached: false, expected: "2026-11-02T23:55:00Z", responded: "2026-11-03T16:05:00Z", flagged: nil),
         ]
@@ -239,12 +243,12 @@ struct ForecastReportTests {
         let report = ForecastReport(samples: samples, period: period, calendar: SLAPolicy.standard.calendar)
         #expect(report.rows.map(\.severity) == ["critical", "major", "minor"])
         let critical = report.rows[0]
-        #expect(critical.tickets == 6 && critical.forecast == 4)
+        #expect(critical.tickets == 7 && critical.forecast == 4)
         #expect(critical.medianErrorSeconds == 300 && critical.p90ErrorSeconds == 600, "business time: the night does not count")
         #expect(critical.answeredByExpectation == 2)
         #expect(critical.customersTold == 1 && critical.customersToldKept == 0)
-        #expect(critical.flagged == 4 && critical.flaggedBreached == 3 && critical.precisionPercent == 75)
-        #expect(critical.breached == 3 && critical.breachedFlaggedInTime == 2 && critical.recallPercent == 66.7)
+        #expect(critical.flagged == 5 && critical.flaggedBreached == 4 && critical.precisionPercent == 80)
+        #expect(critical.breached == 4 && critical.breachedFlaggedInTime == 3 && critical.recallPercent == 75)
         #expect(report.rows[1].tickets == 0 && report.rows[1].precisionPercent == nil && report.rows[1].recallPercent == nil)
         let header = "period,severity,tickets,forecast,median error,p90 error,by expectation,"
             + "customers told,told kept,flagged,flagged breached,precision %,breached,flagged in time,recall %"

@@ -62,7 +62,7 @@ struct HistoryContractTests {
             #expect(try await store.apply(events) == 5)
             var row = try #require(try await store.ticket(late.ticketId.rawValue)).ticket
             #expect(row.expectedAt == expected && row.customerTold && row.isAtRisk && row.atRiskEpisodes == 1)
-            #expect(row.firstAtRiskAt == opened)
+            #expect(row.firstAtRiskAt == opened && row.firstForecastAt == opened)
             // Cleared, at risk again, then the breach: the row keeps the first risk, no open state.
             events = [
                 late.atRiskCleared(.critical, episode: 1, at: opened.addingTimeInterval(600), expected: due, due: due),
@@ -89,6 +89,7 @@ struct HistoryContractTests {
             let samples = try await store.attainmentSamples(startedIn: at("2026-11-02T00:00:00Z")..<at("2026-11-03T00:00:00Z"))
             let breached = try #require(samples.first { $0.breached })
             #expect(breached.expectedAt == expected && breached.customerTold && breached.firstAtRiskAt == opened)
+            #expect(breached.firstForecastAt == opened)
             #expect(breached.dueAt == due && breached.respondedAt == expected.addingTimeInterval(300))
             let met = try #require(samples.first { !$0.breached })
             #expect(met.expectedAt == opened.addingTimeInterval(1_800) && !met.customerTold && met.firstAtRiskAt == nil)

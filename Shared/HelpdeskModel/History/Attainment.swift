@@ -12,8 +12,9 @@ public struct AttainmentSample: Sendable, Equatable {
     /// The deadline and the first response (the forecast report compares them with the forecast).
     public var dueAt: Date?
     public var respondedAt: Date?
-    /// The forecaster's first expectation, whether the customer was told it, and when the
-    /// ticket was first said to be at risk.
+    /// The forecaster's first expectation (when it was made, and the instant it expected),
+    /// whether the customer was told it, and when the ticket was first said to be at risk.
+    public var firstForecastAt: Date?
     public var expectedAt: Date?
     public var customerTold = false
     public var firstAtRiskAt: Date?

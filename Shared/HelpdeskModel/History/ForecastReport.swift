@@ -23,7 +23,8 @@ public struct ForecastRow: Sendable, Equatable, Codable {
     /// flaggedBreached / flagged × 100, one decimal; nil without flagged tickets.
     public var precisionPercent: Double?
     /// Breaches, and how many were said to be at risk in time: at least an hour before their due
-    /// instant, or on arrival (a target of an hour leaves no earlier moment), as the backtest counts.
+    /// instant, or on arrival (at the ticket's first forecast: a target of an hour leaves no
+    /// earlier moment), as the backtest counts.
     public var breached: Int
     public var breachedFlaggedInTime: Int
     /// breachedFlaggedInTime / breached × 100, one decimal; nil without breaches.
@@ -39,7 +40,8 @@ public struct ForecastReport: Sendable, Equatable, Codable {
     public var rows: [ForecastRow]
 
     /// How early an at-risk signal must come to count toward recall (docs/policy.md), and how
-    /// soon after the clock started a signal counts as given on arrival.
+    /// soon after the ticket's first forecast (else its clock's start) a signal counts as given
+    /// on arrival.
     public static let warningLead: TimeInterval = 3_600
     public static let onArrival: TimeInterval = 60
 
@@ -53,6 +55,8 @@ public struct ForecastReport: Sendable, Equatable, Codable {
 
     /// One severity's row in one period, over the attainment report's samples; errors in
     /// `calendar`'s business time (a night between the expectation and the answer does not count).
+    /// The report's calendar is the default policy's: a severity or plan that counts in another
+    /// (around the clock, say) has its errors measured in this one.
     public static func row(
         _ label: String, _ severity: Severity, _ samples: [AttainmentSample], calendar: BusinessCalendar
     ) -> ForecastRow {
@@ -71,7 +75,8 @@ public struct ForecastReport: Sendable, Equatable, Codable {
         let breached = samples.filter(\.breached)
         let inTime = breached.count { sample in
             guard let flaggedAt = sample.firstAtRiskAt, let dueAt = sample.dueAt else { return false }
-            return flaggedAt <= dueAt.addingTimeInterval(-warningLead) || flaggedAt <= sample.startedAt.addingTimeInterval(onArrival)
+            let arrived = sample.firstForecastAt ?? sample.startedAt
+            return flaggedAt <= dueAt.addingTimeInterval(-warningLead) || flaggedAt <= arrived.addingTimeInterval(onArrival)
         }
         func percent(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : (Double(part) * 1000 / Double(whole)).rounded() / 10 }
         let flaggedBreached = flagged.count(where: \.breached)

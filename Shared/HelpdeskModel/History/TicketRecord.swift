@@ -70,8 +70,9 @@ public struct TicketRecord: Sendable, Equatable, Codable {
     public var escalationEngineer: String?
     /// The de-escalation conditions recorded in the current escalation round, in policy order.
     public var conditions: [DeEscalationCondition] = []
-    /// The forecaster's first expectation of the first response (`sla.expected`), and whether
-    /// the customer was told it.
+    /// The forecaster's first expectation of the first response (`sla.expected`): when it was
+    /// made, the instant it expected, and whether the customer was told it.
+    public var firstForecastAt: Date?
     public var expectedAt: Date?
     public var customerTold = false
     /// At-risk episodes so far, whether one is open, and when the first began.
@@ -185,6 +186,7 @@ public struct TicketRecord: Sendable, Equatable, Codable {
         case .slaExpected(let expected):
             // Once per ticket (its id is the ticket's): the first word is what the customer heard.
             expectedAt = expectedAt ?? expected.forecast.expectedAt
+            firstForecastAt = firstForecastAt ?? at
             customerTold = customerTold || expected.customerTold
         case .slaAtRisk(let risk):
             // One topic, one partition per ticket: episodes arrive in order.
