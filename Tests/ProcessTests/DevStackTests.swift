@@ -81,6 +81,18 @@ struct DevStackTests {
             let escalation = (try? runHelpdesk(["report", "ticket", "crm/DEMO-2", "--database", database]).stdout) ?? ""
             return report.contains("clock met") && escalation.contains("escalation requested")
         }
+        // The forecaster's outlook reaches a new ticket's answer over HTTP, and its word on the
+        // demo tickets reaches the history.
+        var answer = ""
+        try await waitFor("intake's answer carries the forecaster's outlook", seconds: 60) {
+            let body = #"{"source":"crm","externalId":"DEV-HTTP-\#(UUID())","organizationId":"acme","subject":"Printer jam","reportedSeverity":"minor"}"#
+            answer = httpRequest(8081 + offset, "POST", "/v1/tickets", token: "change-me-crm-key-0123456789", body: body)?.body ?? ""
+            return answer.contains(#""firstResponse""#)
+        }
+        #expect(answer.contains(#""severity":"minor""#) && answer.contains(#""text":"within 8 business hours"#), "\(answer)")
+        try await waitFor("the history holds DEMO-2's expectation (still waiting for its answer)", seconds: 30) {
+            (try? runHelpdesk(["report", "ticket", "crm/DEMO-2", "--database", database]).stdout)?.contains("sla.expected") == true
+        }
         #expect(!FileManager.default.fileExists(atPath: "\(dataDir)/history.sqlite"), "--set HISTORY_DATABASE_URL wins over --data-dir")
         #expect(report.contains("ticket.classified") && report.contains("sla.started"), "\(report)")
         let children = Self.children(of: dev.process.processIdentifier)
