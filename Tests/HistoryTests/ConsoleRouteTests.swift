@@ -217,7 +217,7 @@ struct ConsoleRouteTests {
         let group = harness.service.group
         let running = Task { try await group.run() }
         let cookie = try await harness.signIn(.reader)
-        try await eventually("the ledger is followed") {
+        try await eventually("the ledger is followed", within: .seconds(60)) {
             (try? await harness.request("/console/board", cookie: cookie))?.body
                 .contains("<strong>Expected in time</strong>: answer expected 11:10 MST (11:40 MST if service runs slow) · due 12:00 MST") == true
         }

@@ -57,7 +57,7 @@ struct IntakeServiceSeamTests {
         let running = Task { try await group.run() }
         let critical = #"{"source":"crm","externalId":"CRM-7","organizationId":"acme","subject":"Down","reportedSeverity":"critical"}"#
         try await Application(router: service.router).test(.router) { client in
-            try await eventually("the outlook is read") {
+            try await eventually("the outlook is read", within: .seconds(60)) {
                 (try? await post(client, "/v1/tickets", critical)).map { member($0.1, "firstResponse") != nil } ?? false
             }
             let (_, body) = try await post(client, "/v1/tickets", critical)

@@ -21,7 +21,7 @@ struct ChangelogViewTests {
             OutgoingRecord(topic: "outlook", key: "~desk", value: Array("{}".utf8)),
             OutgoingRecord(topic: "outlook", key: "tk_1", value: Array("{}".utf8)),
         ])
-        try await eventually("the topic is followed once it exists") { view.current(forKey: "~desk") != nil }
+        try await eventually("the topic is followed once it exists", within: .seconds(60)) { view.current(forKey: "~desk") != nil }
         #expect(view.current(forKey: "tk_1") == nil, "only the keys asked for are kept")
         following.cancel()
         try await following.value
