@@ -24,8 +24,22 @@ public final class SQLiteHistory: SQLHistoryStore {
             try db.execute(sql: "PRAGMA mmap_size = 1073741824")
             try db.execute(sql: "PRAGMA cache_size = -65536")
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
+        pool = try Self.open(path, configuration)
         try Self.migrate(pool)
+    }
+
+    /// Opens the pool. Processes opening a new file at once race to switch it to WAL, and
+    /// SQLite answers the losers `SQLITE_BUSY` at once, without its busy handler: they try again
+    /// for as long as the busy timeout would have waited.
+    private static func open(_ path: String, _ configuration: Configuration) throws -> DatabasePool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
     }
 
     /// Applies the migrations the file lacks, all in one exclusive transaction: another process
