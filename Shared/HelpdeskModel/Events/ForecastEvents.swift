@@ -29,11 +29,15 @@ public struct ResponseForecast: Codable, Sendable, Equatable {
     }
 }
 
-/// `sla.atRisk`: the forecast puts the ticket's first response after its due instant. At most
-/// one at-risk state is open per ticket; `episode` counts them (1, 2, … when a ticket leaves
-/// and re-enters risk).
-public struct SLAAtRisk: EventPayload {
-    public static let type = "sla.atRisk"
+/// A type name for an event payload shared by two event types: the payload is one struct,
+/// the kind says which event it is.
+public protocol EventKind: Sendable {
+    static var type: String { get }
+}
+
+/// An at-risk state opened or cleared: the same fields, two event types.
+public struct SLARiskChange<Kind: EventKind>: EventPayload {
+    public static var type: String { Kind.type }
     public var severity: Severity
     public var plan: String?
     public var episode: Int
@@ -46,24 +50,18 @@ public struct SLAAtRisk: EventPayload {
         self.forecast = forecast
     }
 }
+
+/// `sla.atRisk`: the forecast puts the ticket's first response after its due instant. At most
+/// one at-risk state is open per ticket; `episode` counts them (1, 2, … when a ticket leaves
+/// and re-enters risk).
+public enum AtRiskOpened: EventKind { public static let type = "sla.atRisk" }
+public typealias SLAAtRisk = SLARiskChange<AtRiskOpened>
 
 /// `sla.atRiskCleared`: a forecast no longer puts the response after the due instant (an
 /// agent came on shift, the queue ahead shrank). A ticket answered or breached while at risk
 /// gets no clearing: its `sla.met` or `sla.breached` ends the matter.
-public struct SLAAtRiskCleared: EventPayload {
-    public static let type = "sla.atRiskCleared"
-    public var severity: Severity
-    public var plan: String?
-    public var episode: Int
-    public var forecast: ResponseForecast
-
-    public init(severity: Severity, plan: String?, episode: Int, forecast: ResponseForecast) {
-        self.severity = severity
-        self.plan = plan
-        self.episode = episode
-        self.forecast = forecast
-    }
-}
+public enum AtRiskCleared: EventKind { public static let type = "sla.atRiskCleared" }
+public typealias SLAAtRiskCleared = SLARiskChange<AtRiskCleared>
 
 /// `sla.expected`: the first forecast of a ticket's first response, once per ticket: what the
 /// customer is told (`customerTold`: a `customer` notification went out because the expected
@@ -91,10 +89,10 @@ public struct SLAExpected: EventPayload {
     }
 }
 
-/// `staffing.events`: one agent more than the schedule says (a surge of staff, a shift swapped
-/// in) from `from` until `until`, or the end of that local day.
-public struct AgentShiftStarted: EventPayload {
-    public static let type = "agent.shiftStarted"
+/// A live change of the staffing on `staffing.events`, from `from` until `until` or the end of
+/// that local day: the same fields, two event types.
+public struct AgentShiftChange<Kind: EventKind>: EventPayload {
+    public static var type: String { Kind.type }
     public var agent: String
     public var team: String?
     public var from: Date
@@ -108,19 +106,11 @@ public struct AgentShiftStarted: EventPayload {
     }
 }
 
-/// `staffing.events`: one agent fewer than the schedule says (gone home sick, called away) from
-/// `from` until `until`, or the end of that local day.
-public struct AgentShiftEnded: EventPayload {
-    public static let type = "agent.shiftEnded"
-    public var agent: String
-    public var team: String?
-    public var from: Date
-    public var until: Date?
+/// `agent.shiftStarted`: one agent more than the schedule says (a surge of staff, a shift
+/// swapped in).
+public enum ShiftStarted: EventKind { public static let type = "agent.shiftStarted" }
+public typealias AgentShiftStarted = AgentShiftChange<ShiftStarted>
 
-    public init(agent: String, team: String?, from: Date, until: Date?) {
-        self.agent = agent
-        self.team = team
-        self.from = ISO8601.wholeSeconds(from)
-        self.until = until.map(ISO8601.wholeSeconds)
-    }
-}
+/// `agent.shiftEnded`: one agent fewer than the schedule says (gone home sick, called away).
+public enum ShiftEnded: EventKind { public static let type = "agent.shiftEnded" }
+public typealias AgentShiftEnded = AgentShiftChange<ShiftEnded>
