@@ -490,6 +490,7 @@ struct EndToEndTests {
             late.append(end.record.timestamp.timeIntervalSince(breach.payload.dueAt))
             if breach.payload.severity == .critical { breachedCritical.insert(plan.ticketId) }
         }
+        if let worst = late.max() { print("end to end: \(late.count) breaches stored at most \(String(format: "%.3f", worst)) s after their deadline") }
         if exactTiming, !late.isEmpty {
             #expect(late.allSatisfy { $0 >= -0.001 && $0 <= 1.0 }, "breaches fired within 1 s of their deadline; worst \(late.max()!) s")
         }
