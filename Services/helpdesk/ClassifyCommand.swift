@@ -50,27 +50,30 @@ struct ClassifyCommand: ParsableCommand {
             fitting.classWeights[0] = criticalWeight
             let provenance = """
                 Fitted by scripts/fit-classifier.sh (helpdesk classify --fit) on \(URL(fileURLWithPath: fit).lastPathComponent),
-                \(tickets.count) tickets: logistic regression, L2 \(fitting.l2), critical examples weighted \
-                \(fitting.classWeights[0]), \(fitting.steps) steps, reporter vote \(fitting.reporterVote) (set, not fitted), critical evidence ordered critical ≥ major ≥ minor ≥ docs,
-                minor evidence critical ≤ major ≤ minor.
+                \(tickets.count) tickets: logistic regression over the signals and the words used by at least \
+                \(fitting.wordMinCount ?? 0) tickets, L2 \(fitting.l2), critical examples weighted \(fitting.classWeights[0]),
+                \(fitting.steps) steps, reporter vote \(fitting.reporterVote) (set, not fitted), critical evidence (with the words of critical phrases)
+                ordered critical ≥ major ≥ minor ≥ docs, minor evidence critical ≤ major ≤ minor.
                 Do not edit by hand: refit.
                 """
             if let folds = crossValidate {
                 guard folds >= 2, folds <= tickets.count else {
                     throw CLIError("--cross-validate: \(folds) folds; it takes 2 to \(tickets.count) (the number of tickets)")
                 }
+                let examples = ModelFit.examples(tickets, rules: settings.rules)
                 let evaluation = ClassifierEvaluation(outcomes: fitting.crossValidate(
-                    ModelFit.examples(tickets, rules: settings.rules), features: Classifier.features(of: settings.rules),
-                    ordered: ModelFit.criticalEvidence(settings.rules), lowering: ModelFit.minorEvidence(settings.rules),
+                    examples, features: Classifier.features(of: settings.rules),
+                    ordered: ModelFit.criticalEvidence(settings.rules, examples: examples), lowering: ModelFit.minorEvidence(settings.rules),
                     folds: folds))
                 print(String(format: "cross-validation (%d folds): accuracy %.1f%%, critical recall %.1f%%, critical precision %.1f%%",
                              folds, evaluation.accuracy * 100, evaluation.recall("critical") * 100,
                              evaluation.precision("critical") * 100))
                 return
             }
-            print(fitting.fit(ModelFit.examples(tickets, rules: settings.rules), features: Classifier.features(of: settings.rules),
-                              ordered: ModelFit.criticalEvidence(settings.rules), lowering: ModelFit.minorEvidence(settings.rules),
-                              provenance: provenance).yaml, terminator: "")
+            let examples = ModelFit.examples(tickets, rules: settings.rules)
+            print(fitting.fit(examples, features: Classifier.features(of: settings.rules),
+                              ordered: ModelFit.criticalEvidence(settings.rules, examples: examples),
+                              lowering: ModelFit.minorEvidence(settings.rules), provenance: provenance).yaml, terminator: "")
             return
         }
         let classifier = try settings.classifier()

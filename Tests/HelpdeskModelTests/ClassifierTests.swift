@@ -29,7 +29,7 @@ struct ClassifierAccuracyTests {
         print("validation set:", String(format: "accuracy %.1f%%, critical recall %.1f%%, critical precision %.1f%%",
                                          accuracy * 100, recall * 100, precision * 100))
         // What this lexicon and model reach (docs/policy.md): a change that does worse fails here.
-        #expect(accuracy >= 0.77 && recall >= 0.85 && precision >= 0.60, "\(evaluation.report)")
+        #expect(accuracy >= 0.87 && recall >= 0.93 && precision >= 0.78, "\(evaluation.report)")
         // Issue 23's targets are not reached yet (docs/policy.md#classification says by how much).
         withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, ≥ 90 % critical precision, no critical as minor") {
             #expect(accuracy >= 0.95)
@@ -46,7 +46,7 @@ struct ClassifierAccuracyTests {
         print("development set:", String(format: "accuracy %.1f%%, critical recall %.1f%%, critical precision %.1f%%",
                                           evaluation.accuracy * 100, evaluation.recall("critical") * 100,
                                           evaluation.precision("critical") * 100))
-        #expect(evaluation.accuracy >= 0.85 && evaluation.recall("critical") >= 0.95, "\(evaluation.report)")
+        #expect(evaluation.accuracy >= 0.95 && evaluation.recall("critical") >= 0.98, "\(evaluation.report)")
     }
 
     /// The committed model is what the fitting script makes of the development set: nobody
@@ -55,8 +55,10 @@ struct ClassifierAccuracyTests {
         let rules = ClassificationRules.standard
         let tickets = try labelledTickets(developmentSetPath)
         let fitted = try await offThePool {
-            ModelFit().fit(ModelFit.examples(tickets, rules: rules), features: Classifier.features(of: rules),
-                           ordered: ModelFit.criticalEvidence(rules), lowering: ModelFit.minorEvidence(rules), provenance: "")
+            let examples = ModelFit.examples(tickets, rules: rules)
+            return ModelFit().fit(examples, features: Classifier.features(of: rules),
+                                  ordered: ModelFit.criticalEvidence(rules, examples: examples), lowering: ModelFit.minorEvidence(rules),
+                                  provenance: "")
         }
         let standard = ClassifierModel.standard
         #expect(fitted.bias == standard.bias)
@@ -275,7 +277,7 @@ struct ClassifierSignalTests {
             subject: "Help", impact: Impact(serviceDown: true, usersAffected: .all), reportedSeverity: .minor))
         #expect(understated.severity == .critical)
         #expect(understated.disagreesWithReporter)
-        #expect(understated.confidence > 0.5)
+        #expect(understated.probabilities["critical"]! > understated.probabilities["major"]!)
     }
 
     @Test func criticalTicketsNeedANamedContact() {
@@ -348,6 +350,36 @@ struct ClassifierModelTests {
         model = ClassifierModel.standard
         model.weights["text.cosmetic"] = nil
         #expect(throws: ClassificationRules.RulesError.self) { try Classifier(rules: .standard, model: model) }
+    }
+
+    /// A model's words ("word.till") weigh every inflection of the word, outside clauses that
+    /// deny or play down; the verdict names the words that weighed for it.
+    @Test func wordsWeighOutsideClausesThatDeny() throws {
+        var model = ClassifierModel.standard
+        model.weights = model.weights.filter { !$0.key.hasPrefix("word.") }
+        model.weights["word.till"] = [3, 0, 0, 0]
+        let classifier = try Classifier(rules: .standard, model: model)
+        let tills = classifier.classify(ClassifierInput(subject: "The tills reject every card"))
+        #expect(tills.severity == .critical)
+        #expect(tills.words == ["till"])
+        for denied in ["The tills are not broken", "The tills are fine now", "Everyone can use the tills"] {
+            #expect(classifier.classify(ClassifierInput(subject: denied)).words.isEmpty, "\(denied)")
+        }
+    }
+
+    @Test func aModelsWordsAreOneWordEach() {
+        for (words, message) in [(["word.two words"], "weights.word.two words: must name one word"),
+                                 (["word.till", "word.tills"], "weights.word.tills: is the same word as weights.word.till (one inflection or synonym each)")] {
+            var model = ClassifierModel.standard
+            for word in words { model.weights[word] = [0, 0, 0, 0] }
+            model.weights = model.weights.filter { !$0.key.hasPrefix("word.") || words.contains($0.key) }
+            #expect(throws: ClassificationRules.RulesError.self) { try Classifier(rules: .standard, model: model) }
+            do {
+                _ = try Classifier(rules: .standard, model: model)
+            } catch {
+                #expect(error.description == message)
+            }
+        }
     }
 
     @Test(arguments: [

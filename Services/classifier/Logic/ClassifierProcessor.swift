@@ -66,7 +66,7 @@ public struct ClassifierProcessor: RecordProcessor {
             severity: result.severity, signals: result.signals, confidence: result.confidence,
             reportedSeverity: result.reportedSeverity, disagreesWithReporter: result.disagreesWithReporter,
             needsDedicatedContact: result.needsDedicatedContact, openedAt: ticket.openedAt, assignee: ticket.assignee,
-            requesterEmail: requester, plan: ticket.plan))]
+            requesterEmail: requester, plan: ticket.plan, words: result.words.isEmpty ? nil : result.words))]
         // A critical ticket needs a dedicated customer resource who stays available.
         if result.needsDedicatedContact {
             outputs.append(notify(

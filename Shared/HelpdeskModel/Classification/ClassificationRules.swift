@@ -36,6 +36,10 @@ public struct ClassificationRules: Sendable, Equatable {
         public var totals: [String]
         public var fillers: [String]
         public var all: [String]
+        /// People or devices that are a part of an organization: "all drivers" is several, not a majority.
+        public var parts: [String]
+        /// Units of time: "every 20 minutes" and "2 minute logins" count no one.
+        public var times: [String]
     }
 
     public var negations: [String]
@@ -133,13 +137,14 @@ public struct ClassificationRules: Sendable, Equatable {
                 throw RulesError(key: "\(key)[\(index)]", problem: "\"\(entry)\" must be one word (or a synonym of one)")
             }
         }
-        let quantityKeys = ["nouns", "groups", "totals", "fillers", "all"]
+        let quantityKeys = ["nouns", "groups", "totals", "fillers", "all", "parts", "times"]
         let quantityNode = try fields(mapping["quantities"], "quantities", allowed: quantityKeys)
         var quantityLists = [String: [String]]()
         for key in quantityKeys { quantityLists[key] = try strings(quantityNode[key], "quantities.\(key)") }
         let quantities = QuantityRules(nouns: quantityLists["nouns"]!, groups: quantityLists["groups"]!,
                                        totals: quantityLists["totals"]!, fillers: quantityLists["fillers"]!,
-                                       all: quantityLists["all"]!)
+                                       all: quantityLists["all"]!, parts: quantityLists["parts"]!,
+                                       times: quantityLists["times"]!)
         guard let signalNodes = mapping["signals"]?.mapping else { throw RulesError(key: "signals", problem: "is required") }
         var signals = [SignalRule]()
         for (nameNode, node) in signalNodes {

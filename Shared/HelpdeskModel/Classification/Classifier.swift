@@ -16,6 +16,9 @@ public struct Classification: Sendable, Equatable, Encodable {
     public var supportReason: String?
     /// The model's probability of each class (critical, major, minor, docs).
     public var probabilities: [String: Double]
+    /// The words of the text that weighed most for the verdict, beside its signals (at most
+    /// five, strongest first): the fitted model's words, read outside clauses that deny.
+    public var words: [String]
 }
 
 /// What the classifier reads of a ticket.
@@ -67,6 +70,16 @@ public struct Classifier: Sendable {
     static let majorityMarker = "#majority"
     private let quantities: QuantityReader
     private let weights: [[Double]]
+    /// The model's words ("word.till"), by row; their weights; and each vocabulary id's row (or -1).
+    public let words: [String]
+    private let wordWeights: [[Double]]
+    /// Per word row and class: how much more the word gives the class than the others on average.
+    private let wordLeans: [[Double]]
+    private let wordRows: [Int32]
+    /// Per word row: a word of a critical phrase ("nobody", "down"), which the fit keeps ordered.
+    private let wordIsCritical: [Bool]
+    static let wordPrefix = "word."
+
     private let signalIndex: [String: Int]
     private let structuredIndex: [String: Int]
     private let structuredOffset: Int
@@ -93,7 +106,8 @@ public struct Classifier: Sendable {
         // The phrase index sizes its tables by the vocabulary: it interns last.
         quantities = QuantityReader(
             nouns: rules.quantities.nouns, groups: rules.quantities.groups, totals: rules.quantities.totals,
-            fillers: rules.quantities.fillers, all: rules.quantities.all, negations: rules.negations, normalizer: &normalizer)
+            fillers: rules.quantities.fillers, all: rules.quantities.all, parts: rules.quantities.parts,
+            times: rules.quantities.times, negations: rules.negations, normalizer: &normalizer)
         var sides = [[String]](), pairs = [(signal: Int, pair: PhraseIndex.Pair)]()
         var majoritySides = Set<Int>()
         for (number, signal) in rules.signals.enumerated() {
@@ -110,15 +124,43 @@ public struct Classifier: Sendable {
         cancelled = rules.signals.map { signal in signal.cancels.compactMap { name in rules.signals.firstIndex { $0.name == name } } }
         index = PhraseIndex(
             groups: rules.signals.map(\.phrases) + [rules.docs.subjects, rules.docs.problems],
-            except: rules.signals.map(\.except), sides: sides, negations: rules.negations, scopeBreaks: rules.scopeBreaks,
-            normalizer: &normalizer)
+            except: rules.signals.map(\.except), sides: sides,
+            contrary: Set(rules.signals.indices.filter { rules.signals[$0].severity == .minor }),
+            affirming: Set(rules.signals.indices.filter { rules.signals[$0].severity == .critical }),
+            negations: rules.negations, scopeBreaks: rules.scopeBreaks, normalizer: &normalizer)
+        // The model's words, as their inflections and synonyms read.
+        let words = model.weights.keys.filter { $0.hasPrefix(Self.wordPrefix) }.sorted()
+        var wordIDs = [Int32]()
+        for name in words {
+            let ids = normalizer.internPhrase(String(name.dropFirst(Self.wordPrefix.count)))
+            guard ids.count == 1, ids[0] >= 0 else {
+                throw ClassificationRules.RulesError(key: "weights.\(name)", problem: "must name one word")
+            }
+            wordIDs.append(ids[0])
+        }
+        normalizer.rebuild()
         self.normalizer = normalizer
+        var wordRows = [Int32](repeating: -1, count: normalizer.vocabularySize)
+        for (row, id) in wordIDs.enumerated() {
+            guard wordRows[Int(id)] < 0 else {
+                throw ClassificationRules.RulesError(
+                    key: "weights.\(words[row])",
+                    problem: "is the same word as weights.\(words[Int(wordRows[Int(id)])]) (one inflection or synonym each)")
+            }
+            wordRows[Int(id)] = Int32(row)
+        }
+        let criticalIDs = Set(rules.signals.filter { $0.severity == .critical }.flatMap(\.phrases).flatMap { normalizer.internPhrase($0) })
+        wordIsCritical = wordIDs.map(criticalIDs.contains)
+        self.words = words.map { String($0.dropFirst(Self.wordPrefix.count)) }
+        self.wordWeights = words.map { model.weights[$0]! }
+        wordLeans = wordWeights.map { row in row.indices.map { row[$0] - (row.reduce(0, +) - row[$0]) / Double(row.count - 1) } }
+        self.wordRows = wordRows
         let features = Self.features(of: rules)
         for feature in features where model.weights[feature] == nil {
             throw ClassificationRules.RulesError(
                 key: "weights.\(feature)", problem: "the model has no weights for it (refit: scripts/fit-classifier.sh)")
         }
-        for feature in model.weights.keys.sorted() where !features.contains(feature) {
+        for feature in model.weights.keys.sorted() where !features.contains(feature) && !feature.hasPrefix(Self.wordPrefix) {
             throw ClassificationRules.RulesError(key: "weights.\(feature)", problem: "no such feature in the rules")
         }
         self.features = features
@@ -172,13 +214,44 @@ public struct Classifier: Sendable {
         public var signals: [ClassificationSignal]
         /// Indices into `Classifier.features`, ascending.
         public var active: [Int]
+        /// Indices into `Classifier.words` of the model's words the text uses, ascending.
+        public var words: [Int]
         /// The documentation words found ("kb article", "outdated"), if any.
         public var docsTerm: String?
         public var docsProblem: String?
     }
 
     /// The names of the active features.
-    public func featureNames(_ evidence: Evidence) -> [String] { evidence.active.map { features[$0] } }
+    public func featureNames(_ evidence: Evidence) -> [String] {
+        evidence.active.map { features[$0] } + evidence.words.map { Self.wordPrefix + words[$0] }
+    }
+
+    /// Of `names`, the words of the phrases of the signals with `severity` ("nobody", "down").
+    public static func words(_ names: [String], inSignalsOf severity: Severity, rules: ClassificationRules)
+        throws(ClassificationRules.RulesError) -> Set<String> {
+        let blank = ClassifierModel(criticalAt: 1, bias: [0, 0, 0, 0],
+                                    weights: Dictionary(uniqueKeysWithValues: features(of: rules).map { ($0, [0.0, 0, 0, 0]) }))
+        var normalizer = try Classifier(rules: rules, model: blank).normalizer
+        let ids = Set(rules.signals.filter { $0.severity == severity }.flatMap(\.phrases).flatMap { normalizer.internPhrase($0) })
+        return Set(names.filter { name in normalizer.internPhrase(name).allSatisfy(ids.contains) })
+    }
+
+    /// The names the fit gives the words of `texts`: one per word as the classifier reads it
+    /// (inflections and synonyms are one word), the synonyms' canonical word or else the
+    /// shortest spelling seen.
+    public static func wordNames(in texts: [String], rules: ClassificationRules) throws(ClassificationRules.RulesError) -> [String] {
+        let blank = ClassifierModel(criticalAt: 1, bias: [0, 0, 0, 0],
+                                    weights: Dictionary(uniqueKeysWithValues: features(of: rules).map { ($0, [0.0, 0, 0, 0]) }))
+        var normalizer = try Classifier(rules: rules, model: blank).normalizer
+        var seen = Set<Int32>()
+        var names = [String]()
+        let spellings = Set(texts.flatMap(TextNormalizer.surfaceWords)).sorted { ($0.count, $0) < ($1.count, $1) }
+        for name in rules.synonyms.map(\.canonical) + spellings {
+            let ids = normalizer.internPhrase(name)
+            if ids.count == 1, seen.insert(ids[0]).inserted { names.append(name) }
+        }
+        return names
+    }
 
     public func evidence(_ input: ClassifierInput) -> Evidence {
         let signalCount = rules.signals.count
@@ -186,6 +259,9 @@ public struct Classifier: Sendable {
         var inText = [Bool](repeating: false, count: signalCount)
         var active = [Bool](repeating: false, count: features.count)
         var signals = structuredSignals(input.impact)
+        // The model's words found, as rows, and a bit per row.
+        var wordRowsFound = [Int]()
+        var wordSeen = [UInt64](repeating: 0, count: (wordWeights.count + 63) / 64)
         for signal in signals { active[structuredOffset + structuredIndex[signal.signal]!] = true }
         var docsTerm: String?, docsProblem: String?
         func add(_ number: Int, _ place: String, _ quoted: String) {
@@ -196,7 +272,23 @@ public struct Classifier: Sendable {
         }
         for (place, text) in [("subject", input.subject), ("description", input.description ?? "")] where !text.isEmpty {
             let tokens = normalizer.tokens(text)
-            var (found, sides) = index.scan(tokens)
+            var (found, sides, clauses) = index.scan(tokens)
+            // A clause that denies or plays down ("nothing is down", "everyone can log in", "fine
+            // now") counts through its signals alone, which never raise the severity; one that
+            // states critical evidence ("nobody can log in") through its signals and the words of
+            // critical phrases, which never lower it. Other clauses count every word.
+            if !wordWeights.isEmpty {
+                var clause = 0
+                for token in tokens {
+                    if token.id == Token.boundary { clause += 1 }
+                    guard clauses[clause] & PhraseIndex.contraryClause == 0, token.id >= 0, Int(token.id) < wordRows.count else { continue }
+                    let row = Int(wordRows[Int(token.id)])
+                    guard row >= 0, clauses[clause] & PhraseIndex.affirmingClause == 0 || wordIsCritical[row],
+                          wordSeen[row >> 6] & (1 << UInt64(row & 63)) == 0 else { continue }
+                    wordSeen[row >> 6] |= 1 << UInt64(row & 63)
+                    wordRowsFound.append(row)
+                }
+            }
             let reading = quantities.read(tokens)
             if !majoritySides.isEmpty, !reading.majorities.isEmpty {
                 for majority in reading.majorities {
@@ -241,13 +333,15 @@ public struct Classifier: Sendable {
         let tail = combinationOffset + Self.combinations.count + 2
         if let category = input.category { active[tail + TicketCategory.allCases.firstIndex(of: category)!] = true }
         signals.sort { ($0.severity.level, $0.signal, $0.foundIn) < ($1.severity.level, $1.signal, $1.foundIn) }
-        return Evidence(signals: signals, active: active.indices.filter { active[$0] }, docsTerm: docsTerm, docsProblem: docsProblem)
+        return Evidence(signals: signals, active: active.indices.filter { active[$0] }, words: wordRowsFound.sorted(),
+                        docsTerm: docsTerm, docsProblem: docsProblem)
     }
 
     public func classify(_ input: ClassifierInput) -> Classification {
         let evidence = evidence(input)
-        let probabilities = ClassifierModel.probabilities(
-            scores: model.scores(rows: evidence.active.map { weights[$0] }, reported: input.reportedSeverity))
+        var scores = model.scores(rows: evidence.active.map { weights[$0] }, reported: input.reportedSeverity)
+        for row in evidence.words { for k in scores.indices { scores[k] += wordWeights[row][k] } }
+        let probabilities = ClassifierModel.probabilities(scores: scores)
         var label = model.decide(probabilities)
         let nothingFound = evidence.signals.isEmpty && evidence.docsTerm == nil
         if nothingFound {
@@ -275,6 +369,20 @@ public struct Classifier: Sendable {
         }
         let contact = input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? ""
         let confidence = nothingFound ? 0.2 : (probabilities[label.rawValue] * 100).rounded() / 100
+        // A word weighs for the verdict by how much more it gives its class than the others on average.
+        var strongest = [(row: Int, lean: Double)]()
+        if !nothingFound {
+            for row in evidence.words {
+                let lean = wordLeans[row][label.rawValue]
+                guard lean >= 0.05 else { continue }
+                strongest.append((row, lean))
+                if strongest.count > 5 {
+                    strongest.sort { ($0.lean, $1.row) > ($1.lean, $0.row) }
+                    strongest.removeLast()
+                }
+            }
+        }
+        let words = strongest.sorted { ($0.lean, $1.row) > ($1.lean, $0.row) }.map { self.words[$0.row] }
         return Classification(
             route: route, severity: severity, signals: evidence.signals, confidence: confidence,
             reportedSeverity: input.reportedSeverity,
@@ -283,7 +391,7 @@ public struct Classifier: Sendable {
             docsReason: docsReason, supportReason: supportReason,
             probabilities: Dictionary(uniqueKeysWithValues: ClassifierModel.Label.allCases.map {
                 ($0.name, (probabilities[$0.rawValue] * 1000).rounded() / 1000)
-            }))
+            }), words: Array(words))
     }
 
     private func structuredSignals(_ impact: Impact?) -> [ClassificationSignal] {

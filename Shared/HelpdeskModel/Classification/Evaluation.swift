@@ -114,7 +114,8 @@ public struct ClassifierEvaluation: Sendable {
     public static func explain(_ classification: Classification) -> String {
         let odds = labels.map { "\($0) \(String(format: "%.2f", classification.probabilities[$0] ?? 0))" }.joined(separator: ", ")
         let signals = classification.signals.map { "\($0.signal) (\($0.foundIn))" }
-        return "[\(odds)] " + (signals.isEmpty ? "no signal" : signals.joined(separator: "; "))
+        let words = classification.words.isEmpty ? "" : "; words: " + classification.words.joined(separator: ", ")
+        return "[\(odds)] " + (signals.isEmpty ? "no signal" : signals.joined(separator: "; ")) + words
     }
 
     /// Accuracy, precision and recall, the confusion matrix and the misses, for people.

@@ -24,6 +24,8 @@ public struct ModelFit: Sendable {
     public var classWeights = [2.5, 1.0, 1.0, 1.0]
     public var criticalAt = 0.3
     public var reporterVote = 0.3
+    /// A word ("word.till") becomes a feature when this many training tickets use it; nil: no words.
+    public var wordMinCount: Int? = 3
 
     public init() {}
 
@@ -43,6 +45,16 @@ public struct ModelFit: Sendable {
         return results
     }
 
+    /// The words used by at least `wordMinCount` of the examples, in name order.
+    func wordFeatures(_ examples: [Example]) -> [String] {
+        guard let wordMinCount else { return [] }
+        var counts = [String: Int]()
+        for example in examples {
+            for feature in example.features where feature.hasPrefix(Classifier.wordPrefix) { counts[feature, default: 0] += 1 }
+        }
+        return counts.filter { $0.value >= wordMinCount }.keys.sorted()
+    }
+
     /// The closest non-increasing sequence (least squares): pool adjacent violators.
     static func nonIncreasing(_ values: [Double]) -> [Double] {
         var blocks = [(sum: Double, count: Int)]()
@@ -60,8 +72,13 @@ public struct ModelFit: Sendable {
 
     /// The features that carry critical evidence (the policy's critical criteria, a majority that
     /// cannot get in), which the fit keeps ordered.
-    public static func criticalEvidence(_ rules: ClassificationRules) -> Set<String> {
-        features(of: rules, severity: .critical).union(["scope.majority.unavailable"])
+    /// Of the examples' words, those of critical phrases ("nobody", "down") are kept ordered too.
+    public static func criticalEvidence(_ rules: ClassificationRules, examples: [Example] = []) -> Set<String> {
+        let words = Set(examples.flatMap { $0.features.filter { $0.hasPrefix(Classifier.wordPrefix) } })
+            .map { String($0.dropFirst(Classifier.wordPrefix.count)) }
+        let critical = (try? Classifier.words(words, inSignalsOf: .critical, rules: rules)) ?? []
+        return features(of: rules, severity: .critical).union(["scope.majority.unavailable"])
+            .union(critical.map { Classifier.wordPrefix + $0 })
     }
 
     /// The features that carry minor evidence (the policy's minor criteria: few users, cosmetic,
@@ -79,7 +96,8 @@ public struct ModelFit: Sendable {
 
     /// The examples a labelled file gives for a lexicon: each ticket's features and label.
     public static func examples(_ tickets: [LabelledTicket], rules: ClassificationRules) -> [Example] {
-        let features = Classifier.features(of: rules)
+        let words = try! Classifier.wordNames(in: tickets.flatMap { [$0.ticket.subject, $0.ticket.description ?? ""] }, rules: rules)
+        let features = Classifier.features(of: rules) + words.map { Classifier.wordPrefix + $0 }
         let blank = ClassifierModel(criticalAt: 1, bias: [0, 0, 0, 0],
                                     weights: Dictionary(uniqueKeysWithValues: features.map { ($0, [0.0, 0, 0, 0]) }))
         let classifier = try! Classifier(rules: rules, model: blank)
@@ -94,6 +112,7 @@ public struct ModelFit: Sendable {
     /// critical ≤ major ≤ minor and major ≤ docs, so that adding it never raises the severity.
     public func fit(_ examples: [Example], features: [String], ordered: Set<String> = [], lowering: Set<String> = [],
                     provenance: String) -> ClassifierModel {
+        let features = features + wordFeatures(examples)
         let classes = ClassifierModel.Label.allCases.count
         let index = Dictionary(uniqueKeysWithValues: features.enumerated().map { ($1, $0) })
         let isOrdered = features.map(ordered.contains)

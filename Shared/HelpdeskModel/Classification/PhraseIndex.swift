@@ -45,6 +45,13 @@ struct PhraseIndex: Sendable {
     private let isNegation: [Bool]
     private let endsNegation: [Bool]
     private let groupCount: Int
+    /// Groups whose phrases say what works or what is minor ("still works", "fine now").
+    private let isContrary: [Bool]
+    /// Groups whose phrases state critical evidence ("nobody can log in").
+    private let isAffirming: [Bool]
+    /// What `scan` says of a clause, as flags.
+    static let contraryClause: UInt8 = 1
+    static let affirmingClause: UInt8 = 2
     /// Groups whose every occurrence is kept (the sides of pairs), from this index on.
     private let firstSideGroup: Int
     static let negationReach = 4
@@ -52,8 +59,8 @@ struct PhraseIndex: Sendable {
     /// `groups[g]` are the phrases of group g; `except[g]` the longer phrases in which they do
     /// not count. Interns every word in `normalizer` (rebuilt before returning).
     /// `sides` are further groups whose every occurrence `scan` reports, for pairs.
-    init(groups: [[String]], except: [[String]], sides: [[String]] = [], negations: [String], scopeBreaks: [String],
-         normalizer: inout TextNormalizer) {
+    init(groups: [[String]], except: [[String]], sides: [[String]] = [], contrary: Set<Int> = [], affirming: Set<Int> = [],
+         negations: [String], scopeBreaks: [String], normalizer: inout TextNormalizer) {
         var phrases = [Phrase]()
         for (group, list) in (groups + sides).enumerated() {
             for (number, text) in list.enumerated() {
@@ -86,26 +93,47 @@ struct PhraseIndex: Sendable {
         self.isNegation = isNegation
         self.endsNegation = endsNegation
         self.groupCount = groups.count + sides.count
+        self.isContrary = (0..<(groups.count + sides.count)).map(contrary.contains)
+        self.isAffirming = (0..<(groups.count + sides.count)).map(affirming.contains)
         self.firstSideGroup = groups.count
     }
 
     /// For each group, its first phrase found in the tokens (nil if none); for each side group,
-    /// every occurrence.
-    func scan(_ tokens: [Token]) -> (first: [Match?], sides: [[Match]]) {
+    /// every occurrence; and per clause, flags: `contraryClause` when it denies critical evidence
+    /// (a negated or excepted phrase of an `affirming` group: "nothing is down", "everyone can")
+    /// or plays it down (a phrase of a `contrary` group: "still works"), `affirmingClause` when it
+    /// states critical evidence (a phrase of an `affirming` group).
+    func scan(_ tokens: [Token]) -> (first: [Match?], sides: [[Match]], clauses: [UInt8]) {
         var found = [Match?](repeating: nil, count: firstSideGroup)
         var sides = [[Match]](repeating: [], count: groupCount - firstSideGroup)
+        var clauses: [UInt8] = [0]
         var clause = 0
+        // A negation earlier in the clause: a phrase found before may be denied here.
+        var negationInClause = false
         for start in tokens.indices {
             let id = tokens[start].id
-            if id == Token.boundary { clause += 1 }
-            guard id >= 0, Int(id) + 1 < firstPhrase.count else { continue }
+            if id == Token.boundary {
+                clause += 1
+                clauses.append(0)
+                negationInClause = false
+            }
+            guard id >= 0 else { continue }
+            if Int(id) < isNegation.count, isNegation[Int(id)] { negationInClause = true }
+            guard Int(id) + 1 < firstPhrase.count else { continue }
             let (from, to) = (Int(firstPhrase[Int(id)]), Int(firstPhrase[Int(id) + 1]))
             guard from < to else { continue }
             for candidate in from..<to {
                 let entry = entries[candidate]
                 let group = Int(entry.group), count = Int(entry.count)
                 let isSide = group >= firstSideGroup
-                guard isSide || found[group] == nil, start + count <= tokens.count else { continue }
+                // A group already found is read again only where it can mark the clause.
+                guard start + count <= tokens.count,
+                      isSide || found[group] == nil
+                          || (clauses[clause] & Self.contraryClause == 0
+                              && (isContrary[group] || isAffirming[group]
+                                  && (clauses[clause] & Self.affirmingClause == 0 || negationInClause || !excepted[group].isEmpty))) else {
+                    continue
+                }
                 var matches = true
                 var offset = 1
                 while offset < count {
@@ -115,14 +143,20 @@ struct PhraseIndex: Sendable {
                     }
                     offset += 1
                 }
-                guard matches, !negated(tokens, before: start),
-                    isSide || excepted[group].isEmpty || !excepted[group].contains(where: { covers($0, tokens, start, count) })
-                else { continue }
+                guard matches else { continue }
+                let isExcepted = !isSide && !excepted[group].isEmpty && excepted[group].contains(where: { covers($0, tokens, start, count) })
+                let isNegated = negated(tokens, before: start)
+                if isAffirming[group] {
+                    clauses[clause] |= isExcepted || isNegated ? Self.contraryClause : Self.affirmingClause
+                } else if isContrary[group], !isExcepted, !isNegated {
+                    clauses[clause] |= Self.contraryClause
+                }
+                guard isSide || found[group] == nil, !isExcepted, !isNegated else { continue }
                 let match = Match(first: start, last: start + count - 1, clause: clause)
                 if isSide { sides[group - firstSideGroup].append(match) } else { found[group] = match }
             }
         }
-        return (found, sides)
+        return (found, sides, clauses)
     }
 
     /// The first place both sides of `pair` occur in one clause, within `pairReach` words.

@@ -21,13 +21,21 @@ struct QuantityReader: Sendable {
     private let can: Int32
     private let out: Int32
     private let percent: Int32
+    /// "two thirds", "three quarters" (shares); "half" (several, not a majority).
+    private let third: Int32
+    private let quarter: Int32
+    private let half: Int32
     private let all: WordSet
     /// Words after which a number is a total, not the affected ("our", "have", "total").
     private let totals: WordSet
     /// Words between "of" and a total ("our", "the", "about").
     private let fillers: WordSet
     private let nouns: WordSet
+    /// Nouns for a part of an organization (roles, kinds of device): "all drivers" is several.
+    private let parts: WordSet
     private let groups: WordSet
+    /// Units of time: "every 20 minutes" counts no one.
+    private let times: WordSet
     /// A number word's value by id (NaN for other words).
     private let numberWords: [Double]
     private let negations: WordSet
@@ -38,15 +46,18 @@ struct QuantityReader: Sendable {
         ("fifty", 50), ("hundred", 100), ("hundreds", 100), ("thousand", 1000), ("dozen", 12), ("dozens", 24),
     ]
 
-    init(nouns: [String], groups: [String], totals: [String], fillers: [String], all: [String], negations: [String],
-         normalizer: inout TextNormalizer) {
+    init(nouns: [String], groups: [String], totals: [String], fillers: [String], all: [String], parts: [String],
+         times: [String], negations: [String], normalizer: inout TextNormalizer) {
         func ids(_ words: [String]) -> [Int32] { words.flatMap { normalizer.internPhrase($0) } }
         of = normalizer.internPhrase("of").first!
         inWord = normalizer.internPhrase("in").first!
         can = normalizer.internPhrase("can").first!
         out = normalizer.internPhrase("out").first!
         percent = normalizer.internPhrase("percent").first!
-        let sets = [all, totals, fillers, nouns, groups, negations].map(ids)
+        third = normalizer.internPhrase("thirds").first!
+        quarter = normalizer.internPhrase("quarters").first!
+        half = normalizer.internPhrase("half").first!
+        let sets = [all, totals, fillers, nouns + parts, groups, negations, parts, times].map(ids)
         var numberIDs = [(Int32, Double)]()
         for (word, value) in Self.numberWordValues {
             if let id = normalizer.internPhrase(word).first { numberIDs.append((id, value)) }
@@ -54,6 +65,7 @@ struct QuantityReader: Sendable {
         let size = normalizer.vocabularySize
         (self.all, self.totals, self.fillers) = (WordSet(sets[0], size), WordSet(sets[1], size), WordSet(sets[2], size))
         (self.nouns, self.groups, self.negations) = (WordSet(sets[3], size), WordSet(sets[4], size), WordSet(sets[5], size))
+        (self.parts, self.times) = (WordSet(sets[6], size), WordSet(sets[7], size))
         var numberWords = [Double](repeating: .nan, count: size)
         for (id, value) in numberIDs { numberWords[Int(id)] = value }
         self.numberWords = numberWords
@@ -83,19 +95,28 @@ struct QuantityReader: Sendable {
                 var noun = index + 1
                 while noun < tokens.count, noun <= index + 3, tokens[noun].id != Token.boundary, value(tokens[noun]) == nil {
                     if nouns.contains(tokens[noun].id) || groups.contains(tokens[noun].id) {
-                        // "all users can sign in" says what works.
-                        if noun + 1 >= tokens.count || tokens[noun + 1].id != can { offer(.majority, index, noun) }
+                        // "all users can sign in" says what works; "all drivers" are a part of the whole.
+                        if noun + 1 >= tokens.count || tokens[noun + 1].id != can {
+                            offer(parts.contains(tokens[noun].id) ? .multiple : .majority, index, noun)
+                        }
                         break
                     }
                     noun += 1
                 }
             }
+            // Half of them: several, not a majority.
+            if tokens[index].id == half, index == 0 || !negations.contains(tokens[index - 1].id) { offer(.multiple, index, index) }
             // "0 users", "0%": nobody affected is no evidence of scope.
             guard let amount = value(tokens[index]), amount > 0 else { continue }
             if index > 0, negations.contains(tokens[index - 1].id) { continue }
-            // N % (of …)
-            if index + 1 < tokens.count, tokens[index + 1].id == percent {
-                offer(Self.share(amount / 100, affected: amount), index, index + 1)
+            // "every 20 minutes", "30-60 seconds", "a 2 minute delay": time, not people.
+            if let unit = (index + 1...index + 2).first(where: { $0 < tokens.count && value(tokens[$0]) == nil }),
+               times.contains(tokens[unit].id) {
+                continue
+            }
+            // N % (of …), two thirds, three quarters
+            if index + 1 < tokens.count, let whole = [(percent, 100.0), (third, 3), (quarter, 4)].first(where: { $0.0 == tokens[index + 1].id })?.1 {
+                offer(Self.share(amount / whole, affected: whole == 100 ? amount : 0), index, index + 1)
                 continue
             }
             // N (out) of (our|the|about …) M, N in M
@@ -114,9 +135,10 @@ struct QuantityReader: Sendable {
                 }
             }
             let before = index > 0 ? tokens[index - 1].id : Token.boundary
-            // all N (stores)
+            // all N (stores); all 22 officers are a part of the whole
             if all.contains(before) {
-                offer(.majority, index - 1, index)
+                let part = (index + 1...index + 3).first { $0 < tokens.count && parts.contains(tokens[$0].id) }
+                if let part { offer(amount >= 3 ? .multiple : .few, index - 1, part) } else { offer(.majority, index - 1, index) }
                 continue
             }
             // A total: "of our 900 users", "we have 40 stores".

@@ -144,6 +144,34 @@ struct TextNormalizer: Sendable {
         return hashes
     }
 
+    /// Each word written in letters (and digits) as the fit names it: lower-cased ASCII,
+    /// apostrophes dropped. Numbers, "%" and words with other characters are left out.
+    static func surfaceWords(_ text: String) -> [String] {
+        var words = [String]()
+        var text = text
+        text.withUTF8 { bytes in
+            forEachWord(bytes) { hash, start, end, value in
+                guard hash != boundaryHash, hash != percentHash, value.isNaN else { return }
+                var word = [UInt8]()
+                var index = Int(start)
+                while index < Int(end) {
+                    let byte = bytes[index]
+                    index += 1
+                    if byte == 0x27 { continue }
+                    if byte == 0xE2, index + 1 < bytes.count, bytes[index] == 0x80,
+                       bytes[index + 1] == 0x99 || bytes[index + 1] == 0x98 {  // ’ ‘
+                        index += 2
+                        continue
+                    }
+                    guard byte < 0x80 else { return }
+                    word.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+                }
+                if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
+            }
+        }
+        return words
+    }
+
     private static let percentHash: UInt64 = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 72) { word in
         word.initialize(repeating: 0)
         for (index, byte) in "percent".utf8.enumerated() { word[index] = byte }

@@ -148,13 +148,16 @@ public struct TicketClassified: EventPayload {
     public var requesterEmail: String?
     /// The organization's support plan, as intake found it: the sla-timer runs the plan's policy.
     public var plan: String?
+    /// The words that weighed most for the severity, beside the signals (absent when none did).
+    public var words: [String]?
 
     public init(
         severity: Severity, signals: [ClassificationSignal], confidence: Double, reportedSeverity: Severity?,
         disagreesWithReporter: Bool, needsDedicatedContact: Bool, openedAt: Date, assignee: String? = nil,
-        requesterEmail: String? = nil, plan: String? = nil
+        requesterEmail: String? = nil, plan: String? = nil, words: [String]? = nil
     ) {
         self.plan = plan
+        self.words = words
         self.assignee = assignee
         self.requesterEmail = requesterEmail
         self.severity = severity
