@@ -72,9 +72,10 @@ public struct Classifier: Sendable {
     private let weights: [[Double]]
     /// The model's words ("word.till"), by row; their weights; and each vocabulary id's row (or -1).
     public let words: [String]
-    private let wordWeights: [[Double]]
+    /// Flat, four per row (critical, major, minor, docs): one array, no reference per row.
+    private let wordWeights: [Double]
     /// Per word row and class: how much more the word gives the class than the others on average.
-    private let wordLeans: [[Double]]
+    private let wordLeans: [Double]
     private let wordRows: [Int32]
     /// Per word row: a word of a critical phrase ("nobody", "down"), which the fit keeps ordered.
     private let wordIsCritical: [Bool]
@@ -152,8 +153,11 @@ public struct Classifier: Sendable {
         let criticalIDs = Set(rules.signals.filter { $0.severity == .critical }.flatMap(\.phrases).flatMap { normalizer.internPhrase($0) })
         wordIsCritical = wordIDs.map(criticalIDs.contains)
         self.words = words.map { String($0.dropFirst(Self.wordPrefix.count)) }
-        self.wordWeights = words.map { model.weights[$0]! }
-        wordLeans = wordWeights.map { row in row.indices.map { row[$0] - (row.reduce(0, +) - row[$0]) / Double(row.count - 1) } }
+        self.wordWeights = words.flatMap { model.weights[$0]! }
+        wordLeans = words.flatMap { name in
+            let row = model.weights[name]!
+            return row.indices.map { row[$0] - (row.reduce(0, +) - row[$0]) / Double(row.count - 1) }
+        }
         self.wordRows = wordRows
         let features = Self.features(of: rules)
         for feature in features where model.weights[feature] == nil {
@@ -214,7 +218,7 @@ public struct Classifier: Sendable {
         public var signals: [ClassificationSignal]
         /// Indices into `Classifier.features`, ascending.
         public var active: [Int]
-        /// Indices into `Classifier.words` of the model's words the text uses, ascending.
+        /// Indices into `Classifier.words` of the model's words the text uses, in order of first use.
         public var words: [Int]
         /// The documentation words found ("kb article", "outdated"), if any.
         public var docsTerm: String?
@@ -261,7 +265,7 @@ public struct Classifier: Sendable {
         var signals = structuredSignals(input.impact)
         // The model's words found, as rows, and a bit per row.
         var wordRowsFound = [Int]()
-        var wordSeen = [UInt64](repeating: 0, count: (wordWeights.count + 63) / 64)
+        var wordSeen = [UInt64](repeating: 0, count: (words.count + 63) / 64)
         for signal in signals { active[structuredOffset + structuredIndex[signal.signal]!] = true }
         var docsTerm: String?, docsProblem: String?
         func add(_ number: Int, _ place: String, _ quoted: String) {
@@ -333,14 +337,18 @@ public struct Classifier: Sendable {
         let tail = combinationOffset + Self.combinations.count + 2
         if let category = input.category { active[tail + TicketCategory.allCases.firstIndex(of: category)!] = true }
         signals.sort { ($0.severity.level, $0.signal, $0.foundIn) < ($1.severity.level, $1.signal, $1.foundIn) }
-        return Evidence(signals: signals, active: active.indices.filter { active[$0] }, words: wordRowsFound.sorted(),
+        return Evidence(signals: signals, active: active.indices.filter { active[$0] }, words: wordRowsFound,
                         docsTerm: docsTerm, docsProblem: docsProblem)
     }
 
     public func classify(_ input: ClassifierInput) -> Classification {
         let evidence = evidence(input)
         var scores = model.scores(rows: evidence.active.map { weights[$0] }, reported: input.reportedSeverity)
-        for row in evidence.words { for k in scores.indices { scores[k] += wordWeights[row][k] } }
+        wordWeights.withUnsafeBufferPointer { weights in
+            for row in evidence.words {
+                for k in 0..<4 { scores[k] += weights[row &* 4 &+ k] }
+            }
+        }
         let probabilities = ClassifierModel.probabilities(scores: scores)
         var label = model.decide(probabilities)
         let nothingFound = evidence.signals.isEmpty && evidence.docsTerm == nil
@@ -373,16 +381,17 @@ public struct Classifier: Sendable {
         var strongest = [(row: Int, lean: Double)]()
         if !nothingFound {
             for row in evidence.words {
-                let lean = wordLeans[row][label.rawValue]
+                let lean = wordLeans[row * 4 + label.rawValue]
                 guard lean >= 0.05 else { continue }
-                strongest.append((row, lean))
-                if strongest.count > 5 {
-                    strongest.sort { ($0.lean, $1.row) > ($1.lean, $0.row) }
-                    strongest.removeLast()
-                }
+                // Kept sorted, strongest first (ties: the earlier row), at most five.
+                var at = strongest.count
+                while at > 0, (strongest[at - 1].lean, row) < (lean, strongest[at - 1].row) { at -= 1 }
+                guard at < 5 else { continue }
+                strongest.insert((row, lean), at: at)
+                if strongest.count > 5 { strongest.removeLast() }
             }
         }
-        let words = strongest.sorted { ($0.lean, $1.row) > ($1.lean, $0.row) }.map { self.words[$0.row] }
+        let words = strongest.map { self.words[$0.row] }
         return Classification(
             route: route, severity: severity, signals: evidence.signals, confidence: confidence,
             reportedSeverity: input.reportedSeverity,

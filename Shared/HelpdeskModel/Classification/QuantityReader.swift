@@ -110,14 +110,17 @@ struct QuantityReader: Sendable {
             guard let amount = value(tokens[index]), amount > 0 else { continue }
             if index > 0, negations.contains(tokens[index - 1].id) { continue }
             // "every 20 minutes", "30-60 seconds", "a 2 minute delay": time, not people.
-            if let unit = (index + 1...index + 2).first(where: { $0 < tokens.count && value(tokens[$0]) == nil }),
-               times.contains(tokens[unit].id) {
-                continue
-            }
+            var unit = index + 1
+            if unit < tokens.count, value(tokens[unit]) != nil { unit += 1 }
+            if unit < tokens.count, times.contains(tokens[unit].id) { continue }
             // N % (of …), two thirds, three quarters
-            if index + 1 < tokens.count, let whole = [(percent, 100.0), (third, 3), (quarter, 4)].first(where: { $0.0 == tokens[index + 1].id })?.1 {
-                offer(Self.share(amount / whole, affected: whole == 100 ? amount : 0), index, index + 1)
-                continue
+            if index + 1 < tokens.count {
+                let next = tokens[index + 1].id
+                let whole = next == percent ? 100.0 : next == third ? 3 : next == quarter ? 4 : 0
+                if whole > 0 {
+                    offer(Self.share(amount / whole, affected: whole == 100 ? amount : 0), index, index + 1)
+                    continue
+                }
             }
             // N (out) of (our|the|about …) M, N in M
             var next = index + 1
@@ -137,8 +140,13 @@ struct QuantityReader: Sendable {
             let before = index > 0 ? tokens[index - 1].id : Token.boundary
             // all N (stores); all 22 officers are a part of the whole
             if all.contains(before) {
-                let part = (index + 1...index + 3).first { $0 < tokens.count && parts.contains(tokens[$0].id) }
-                if let part { offer(amount >= 3 ? .multiple : .few, index - 1, part) } else { offer(.majority, index - 1, index) }
+                var part = index + 1
+                while part < tokens.count, part <= index + 3, !parts.contains(tokens[part].id) { part += 1 }
+                if part < tokens.count, part <= index + 3 {
+                    offer(amount >= 3 ? .multiple : .few, index - 1, part)
+                } else {
+                    offer(.majority, index - 1, index)
+                }
                 continue
             }
             // A total: "of our 900 users", "we have 40 stores".
