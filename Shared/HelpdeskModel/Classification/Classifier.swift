@@ -230,12 +230,18 @@ public struct Classifier: Sendable {
         evidence.active.map { features[$0] } + evidence.words.map { Self.wordPrefix + words[$0] }
     }
 
+    /// The lexicon with every weight zero, and `words` as the model's words: it reads what a
+    /// ticket has (evidence, feature names) without weighing it.
+    public static func blank(_ rules: ClassificationRules, words: [String] = []) throws(ClassificationRules.RulesError) -> Classifier {
+        let features = features(of: rules) + words.map { wordPrefix + $0 }
+        return try Classifier(rules: rules, model: ClassifierModel(
+            criticalAt: 1, bias: [0, 0, 0, 0], weights: Dictionary(uniqueKeysWithValues: features.map { ($0, [0.0, 0, 0, 0]) })))
+    }
+
     /// Of `names`, the words of the phrases of the signals with `severity` ("nobody", "down").
     public static func words(_ names: [String], inSignalsOf severity: Severity, rules: ClassificationRules)
         throws(ClassificationRules.RulesError) -> Set<String> {
-        let blank = ClassifierModel(criticalAt: 1, bias: [0, 0, 0, 0],
-                                    weights: Dictionary(uniqueKeysWithValues: features(of: rules).map { ($0, [0.0, 0, 0, 0]) }))
-        var normalizer = try Classifier(rules: rules, model: blank).normalizer
+        var normalizer = try blank(rules).normalizer
         let ids = Set(rules.signals.filter { $0.severity == severity }.flatMap(\.phrases).flatMap { normalizer.internPhrase($0) })
         return Set(names.filter { name in normalizer.internPhrase(name).allSatisfy(ids.contains) })
     }
@@ -244,9 +250,7 @@ public struct Classifier: Sendable {
     /// (inflections and synonyms are one word), the synonyms' canonical word or else the
     /// shortest spelling seen.
     public static func wordNames(in texts: [String], rules: ClassificationRules) throws(ClassificationRules.RulesError) -> [String] {
-        let blank = ClassifierModel(criticalAt: 1, bias: [0, 0, 0, 0],
-                                    weights: Dictionary(uniqueKeysWithValues: features(of: rules).map { ($0, [0.0, 0, 0, 0]) }))
-        var normalizer = try Classifier(rules: rules, model: blank).normalizer
+        var normalizer = try blank(rules).normalizer
         var seen = Set<Int32>()
         var names = [String]()
         let spellings = Set(texts.flatMap(TextNormalizer.surfaceWords)).sorted { ($0.count, $0) < ($1.count, $1) }

@@ -97,10 +97,7 @@ public struct ModelFit: Sendable {
     /// The examples a labelled file gives for a lexicon: each ticket's features and label.
     public static func examples(_ tickets: [LabelledTicket], rules: ClassificationRules) -> [Example] {
         let words = try! Classifier.wordNames(in: tickets.flatMap { [$0.ticket.subject, $0.ticket.description ?? ""] }, rules: rules)
-        let features = Classifier.features(of: rules) + words.map { Classifier.wordPrefix + $0 }
-        let blank = ClassifierModel(criticalAt: 1, bias: [0, 0, 0, 0],
-                                    weights: Dictionary(uniqueKeysWithValues: features.map { ($0, [0.0, 0, 0, 0]) }))
-        let classifier = try! Classifier(rules: rules, model: blank)
+        let classifier = try! Classifier.blank(rules, words: words)
         return tickets.map {
             Example(features: classifier.featureNames(classifier.evidence(ClassifierInput($0.ticket))), label: $0.label,
                     reported: $0.ticket.reportedSeverity)
