@@ -61,10 +61,14 @@ struct ClassifyCommand: ParsableCommand {
                     throw CLIError("--cross-validate: \(folds) folds; it takes 2 to \(tickets.count) (the number of tickets)")
                 }
                 let examples = ModelFit.examples(tickets, rules: settings.rules)
-                let evaluation = ClassifierEvaluation(outcomes: fitting.crossValidate(
+                let inputs = tickets.map { ClassifierInput($0.ticket) }
+                let evaluation = ClassifierEvaluation(outcomes: try fitting.crossValidate(
                     examples, features: Classifier.features(of: settings.rules),
                     ordered: ModelFit.criticalEvidence(settings.rules, examples: examples), lowering: ModelFit.minorEvidence(settings.rules),
-                    folds: folds))
+                    folds: folds) { model in
+                        let classifier = try Classifier(rules: settings.rules, model: model)
+                        return { ClassifierModel.Label(classifier.classify(inputs[$0])) }
+                    })
                 print(String(format: "cross-validation (%d folds): accuracy %.1f%%, critical recall %.1f%%, critical precision %.1f%%",
                              folds, evaluation.accuracy * 100, evaluation.recall("critical") * 100,
                              evaluation.precision("critical") * 100))

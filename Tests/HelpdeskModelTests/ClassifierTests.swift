@@ -29,7 +29,7 @@ struct ClassifierAccuracyTests {
         print("validation set:", String(format: "accuracy %.1f%%, critical recall %.1f%%, critical precision %.1f%%",
                                          accuracy * 100, recall * 100, precision * 100))
         // What this lexicon and model reach (docs/policy.md): a change that does worse fails here.
-        #expect(accuracy >= 0.87 && recall >= 0.93 && precision >= 0.78, "\(evaluation.report)")
+        #expect(accuracy >= 0.88 && recall >= 0.94 && precision >= 0.79, "\(evaluation.report)")
         // Issue 23's targets are not reached yet (docs/policy.md#classification says by how much).
         withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, ≥ 90 % critical precision, no critical as minor") {
             #expect(accuracy >= 0.95)

@@ -150,7 +150,7 @@ public struct Classifier: Sendable {
             }
             wordRows[Int(id)] = Int32(row)
         }
-        let criticalIDs = Set(rules.signals.filter { $0.severity == .critical }.flatMap(\.phrases).flatMap { normalizer.internPhrase($0) })
+        let criticalIDs = Self.phraseWords(of: .critical, rules: rules, normalizer: &normalizer)
         wordIsCritical = wordIDs.map(criticalIDs.contains)
         self.words = words.map { String($0.dropFirst(Self.wordPrefix.count)) }
         self.wordWeights = words.flatMap { model.weights[$0]! }
@@ -242,8 +242,13 @@ public struct Classifier: Sendable {
     public static func words(_ names: [String], inSignalsOf severity: Severity, rules: ClassificationRules)
         throws(ClassificationRules.RulesError) -> Set<String> {
         var normalizer = try blank(rules).normalizer
-        let ids = Set(rules.signals.filter { $0.severity == severity }.flatMap(\.phrases).flatMap { normalizer.internPhrase($0) })
+        let ids = phraseWords(of: severity, rules: rules, normalizer: &normalizer)
         return Set(names.filter { name in normalizer.internPhrase(name).allSatisfy(ids.contains) })
+    }
+
+    /// The ids of the words of the phrases of the signals with `severity`.
+    private static func phraseWords(of severity: Severity, rules: ClassificationRules, normalizer: inout TextNormalizer) -> Set<Int32> {
+        Set(rules.signals.filter { $0.severity == severity }.flatMap(\.phrases).flatMap { normalizer.internPhrase($0) })
     }
 
     /// The names the fit gives the words of `texts`: one per word as the classifier reads it
@@ -259,6 +264,37 @@ public struct Classifier: Sendable {
             if ids.count == 1, seen.insert(ids[0]).inserted { names.append(name) }
         }
         return names
+    }
+
+    /// The rows of the model's words in `tokens` not yet `seen`, in order: none from a clause
+    /// flagged contrary, only the words of critical phrases from one flagged affirming.
+    private func words(of tokens: [Token], clauses: [UInt8], seen: inout [UInt64], into rows: inout [Int]) {
+        tokens.withUnsafeBufferPointer { tokens in
+            wordRows.withUnsafeBufferPointer { wordRows in
+                wordIsCritical.withUnsafeBufferPointer { isCritical in
+                    seen.withUnsafeMutableBufferPointer { seen in
+                        var clause = 0
+                        var flags = clauses[0]
+                        for token in tokens {
+                            let id = Int(token.id)
+                            if id < 0 {
+                                if token.id == Token.boundary {
+                                    clause += 1
+                                    flags = clauses[clause]
+                                }
+                                continue
+                            }
+                            guard flags & PhraseIndex.contraryClause == 0, id < wordRows.count else { continue }
+                            let row = Int(wordRows[id])
+                            guard row >= 0, flags & PhraseIndex.affirmingClause == 0 || isCritical[row],
+                                  seen[row >> 6] & (1 << UInt64(row & 63)) == 0 else { continue }
+                            seen[row >> 6] |= 1 << UInt64(row & 63)
+                            rows.append(row)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     public func evidence(_ input: ClassifierInput) -> Evidence {
@@ -286,16 +322,7 @@ public struct Classifier: Sendable {
             // states critical evidence ("nobody can log in") through its signals and the words of
             // critical phrases, which never lower it. Other clauses count every word.
             if !wordWeights.isEmpty {
-                var clause = 0
-                for token in tokens {
-                    if token.id == Token.boundary { clause += 1 }
-                    guard clauses[clause] & PhraseIndex.contraryClause == 0, token.id >= 0, Int(token.id) < wordRows.count else { continue }
-                    let row = Int(wordRows[Int(token.id)])
-                    guard row >= 0, clauses[clause] & PhraseIndex.affirmingClause == 0 || wordIsCritical[row],
-                          wordSeen[row >> 6] & (1 << UInt64(row & 63)) == 0 else { continue }
-                    wordSeen[row >> 6] |= 1 << UInt64(row & 63)
-                    wordRowsFound.append(row)
-                }
+                words(of: tokens, clauses: clauses, seen: &wordSeen, into: &wordRowsFound)
             }
             let reading = quantities.read(tokens)
             if !majoritySides.isEmpty, !reading.majorities.isEmpty {
@@ -347,18 +374,28 @@ public struct Classifier: Sendable {
 
     public func classify(_ input: ClassifierInput) -> Classification {
         let evidence = evidence(input)
-        var scores = model.scores(rows: evidence.active.map { weights[$0] }, reported: input.reportedSeverity)
+        var scores = model.scores(rows: evidence.active.map { weights[$0] }, reported: nil)
         wordWeights.withUnsafeBufferPointer { weights in
             for row in evidence.words {
                 for k in 0..<4 { scores[k] += weights[row &* 4 &+ k] }
             }
         }
+        // The reporter's view is a vote, but a lower one never talks the evidence out of critical.
+        let evidenceSaysCritical = model.decide(ClassifierModel.probabilities(scores: scores)) == .critical
+        if let reported = input.reportedSeverity { scores[ClassifierModel.Label(severity: reported).rawValue] += model.reporterVote }
         let probabilities = ClassifierModel.probabilities(scores: scores)
-        var label = model.decide(probabilities)
+        var label = evidenceSaysCritical ? .critical : model.decide(probabilities)
+        // With no evidence, the reporter's view (minor without one). With minor evidence only
+        // ("fine now", "a typo"), never more urgent than that view: saying what works never
+        // raises a verdict, however the words lean.
         let nothingFound = evidence.signals.isEmpty && evidence.docsTerm == nil
+        let fallback: ClassifierModel.Label = input.category == .documentation ? .docs
+            : input.reportedSeverity.map(ClassifierModel.Label.init(severity:)) ?? .minor
         if nothingFound {
-            label = input.category == .documentation ? .docs
-                : input.reportedSeverity.map(ClassifierModel.Label.init(severity:)) ?? .minor
+            label = fallback
+        } else if evidence.docsTerm == nil, evidence.signals.allSatisfy({ $0.severity == .minor }), label != .docs {
+            let ceiling: ClassifierModel.Label = fallback == .docs ? .minor : fallback
+            if label.rawValue < ceiling.rawValue { label = ceiling }
         }
         let severity = label.severity
         let route: Classification.Route = label == .docs ? .docs : .support

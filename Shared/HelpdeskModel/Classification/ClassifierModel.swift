@@ -22,6 +22,11 @@ public struct ClassifierModel: Sendable, Equatable {
 
         public init(severity: Severity) { self = [.critical, .major, .minor][severity.level - 1] }
 
+        /// The class of a verdict: documentation when routed there, else its severity.
+        public init(_ classification: Classification) {
+            self = classification.route == .docs ? .docs : Label(severity: classification.severity)
+        }
+
         /// The severity a verdict of this class runs (documentation runs no clock: minor).
         public var severity: Severity { [.critical, .major, .minor, .minor][rawValue] }
     }

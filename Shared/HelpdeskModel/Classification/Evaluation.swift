@@ -87,7 +87,7 @@ public struct ClassifierEvaluation: Sendable {
     public init(classifier: Classifier, tickets: [LabelledTicket]) {
         for labelled in tickets {
             let result = classifier.classify(ClassifierInput(labelled.ticket))
-            let actual = result.route == .docs ? "docs" : result.severity.name
+            let actual = ClassifierModel.Label(result).name
             let expected = labelled.label.name
             if !record(expected: expected, actual: actual) {
                 misses.append(Miss(line: labelled.line, externalId: labelled.ticket.externalId, expected: expected, actual: actual,

@@ -31,15 +31,17 @@ public struct ModelFit: Sendable {
 
     /// k-fold cross-validation on the examples (fold = index mod k): each example predicted by
     /// a model fitted without it. How hyperparameters are chosen without the held-out set.
+    /// `predictor` makes, from a fold's model, what predicts the example at an index: the
+    /// whole classifier (its fallbacks too), so the figures are the classifier's.
     public func crossValidate(_ examples: [Example], features: [String], ordered: Set<String> = [], lowering: Set<String> = [],
-                              folds: Int)
+                              folds: Int, predictor: (ClassifierModel) throws -> (Int) -> ClassifierModel.Label) rethrows
         -> [(expected: ClassifierModel.Label, predicted: ClassifierModel.Label)] {
         var results = [(expected: ClassifierModel.Label, predicted: ClassifierModel.Label)]()
         for fold in 0..<folds {
             let training = examples.enumerated().filter { $0.offset % folds != fold }.map(\.element)
-            let model = fit(training, features: features, ordered: ordered, lowering: lowering, provenance: "")
+            let predict = try predictor(fit(training, features: features, ordered: ordered, lowering: lowering, provenance: ""))
             for (offset, example) in examples.enumerated() where offset % folds == fold {
-                results.append((example.label, model.decide(features: example.features, reported: example.reported)))
+                results.append((example.label, predict(offset)))
             }
         }
         return results

@@ -29,17 +29,24 @@ struct PhraseIndex: Sendable {
         let tokens: [Int32]
     }
 
-    /// Phrases sorted by their first token; those starting with token t are
-    /// `entries[firstPhrase[t]..<firstPhrase[t + 1]]`, plain values (group, tokens at
-    /// `pool[offset..<offset + count]`): one flat table, no reference counting per word.
+    /// Phrases sorted by their tokens, as a dictionary is: those starting with token t are
+    /// `entries[firstPhrase[t]..<firstPhrase[t + 1]]`, and within them those whose next token is
+    /// u a run found by binary search, so a text is walked like a trie. Plain values (group,
+    /// tokens at `pool[offset..<offset + count]`, and `rank`: the order in which phrases found at
+    /// one place are read, by group): one flat table, no reference counting per word.
     private let firstPhrase: [Int32]
     private struct Entry: Sendable {
         let group: Int32
         let offset: Int32
         let count: Int32
+        let rank: Int32
     }
     private let entries: [Entry]
+    /// Each entry's second word, or -1 for a phrase of one word.
+    private let second: [Int32]
     private let pool: [Int32]
+    /// The most phrases that start with one word: room enough for those found at one place.
+    private let widest: Int
     /// Excepted phrases by group.
     private let excepted: [[[Int32]]]
     private let isNegation: [Bool]
@@ -73,22 +80,27 @@ struct PhraseIndex: Sendable {
         let negationIDs = negations.map { normalizer.internPhrase($0) }.compactMap { $0.count == 1 ? $0[0] : nil }
         let breakIDs = scopeBreaks.map { normalizer.internPhrase($0) }.compactMap { $0.count == 1 ? $0[0] : nil }
         normalizer.rebuild()
-        let sorted = phrases.filter { $0.tokens[0] >= 0 }.sorted { ($0.tokens[0], $0.group, $0.number) < ($1.tokens[0], $1.group, $1.number) }
+        let ranked = phrases.filter { $0.tokens[0] >= 0 }.sorted { ($0.group, $0.number) < ($1.group, $1.number) }
+        let sorted = ranked.indices.sorted {
+            ranked[$0].tokens.lexicographicallyPrecedes(ranked[$1].tokens) || ranked[$0].tokens == ranked[$1].tokens && $0 < $1
+        }.map { (rank: $0, phrase: ranked[$0]) }
         var firstPhrase = [Int32](repeating: 0, count: normalizer.vocabularySize + 1)
-        for phrase in sorted { firstPhrase[Int(phrase.tokens[0]) + 1] += 1 }
+        for (_, phrase) in sorted { firstPhrase[Int(phrase.tokens[0]) + 1] += 1 }
         for id in 0..<normalizer.vocabularySize { firstPhrase[id + 1] += firstPhrase[id] }
         var isNegation = Array(repeating: false, count: normalizer.vocabularySize)
         for id in negationIDs { isNegation[Int(id)] = true }
         var endsNegation = Array(repeating: false, count: normalizer.vocabularySize)
         for id in breakIDs { endsNegation[Int(id)] = true }
         self.firstPhrase = firstPhrase
+        widest = max(1, (0..<normalizer.vocabularySize).map { Int(firstPhrase[$0 + 1] - firstPhrase[$0]) }.max() ?? 1)
         var pool = [Int32](), entries = [Entry]()
-        for phrase in sorted {
-            entries.append(Entry(group: Int32(phrase.group), offset: Int32(pool.count), count: Int32(phrase.tokens.count)))
+        for (rank, phrase) in sorted {
+            entries.append(Entry(group: Int32(phrase.group), offset: Int32(pool.count), count: Int32(phrase.tokens.count), rank: Int32(rank)))
             pool += phrase.tokens
         }
         self.pool = pool
         self.entries = entries
+        second = entries.map { $0.count > 1 ? pool[Int($0.offset) + 1] : -1 }
         self.excepted = exceptTokens + Array(repeating: [], count: max(0, groups.count - exceptTokens.count))
         self.isNegation = isNegation
         self.endsNegation = endsNegation
@@ -110,6 +122,11 @@ struct PhraseIndex: Sendable {
         var clause = 0
         // A negation earlier in the clause: a phrase found before may be denied here.
         var negationInClause = false
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: widest) { matched in
+        entries.withUnsafeBufferPointer { entries in
+        second.withUnsafeBufferPointer { second in
+        pool.withUnsafeBufferPointer { pool in
+        tokens.withUnsafeBufferPointer { tokens in
         for start in tokens.indices {
             let id = tokens[start].id
             if id == Token.boundary {
@@ -118,32 +135,25 @@ struct PhraseIndex: Sendable {
                 negationInClause = false
             }
             guard id >= 0 else { continue }
-            if Int(id) < isNegation.count, isNegation[Int(id)] { negationInClause = true }
-            guard Int(id) + 1 < firstPhrase.count else { continue }
-            let (from, to) = (Int(firstPhrase[Int(id)]), Int(firstPhrase[Int(id) + 1]))
-            guard from < to else { continue }
-            for candidate in from..<to {
-                let entry = entries[candidate]
+            // Words interned after the index (the model's) start no phrase.
+            guard Int(id) < isNegation.count else { continue }
+            if isNegation[Int(id)] { negationInClause = true }
+            let count = Self.phrases(at: start, tokens, firstPhrase[Int(id)], firstPhrase[Int(id) + 1], entries, second, pool,
+                                     into: matched)
+            guard count > 0 else { continue }
+            var ranked = UnsafeMutableBufferPointer(rebasing: matched[..<count])
+            if count > 1 { ranked.sort { entries[Int($0)].rank < entries[Int($1)].rank } }
+            for candidate in ranked {
+                let entry = entries[Int(candidate)]
                 let group = Int(entry.group), count = Int(entry.count)
                 let isSide = group >= firstSideGroup
                 // A group already found is read again only where it can mark the clause.
-                guard start + count <= tokens.count,
-                      isSide || found[group] == nil
+                guard isSide || found[group] == nil
                           || (clauses[clause] & Self.contraryClause == 0
                               && (isContrary[group] || isAffirming[group]
                                   && (clauses[clause] & Self.affirmingClause == 0 || negationInClause || !excepted[group].isEmpty))) else {
                     continue
                 }
-                var matches = true
-                var offset = 1
-                while offset < count {
-                    if tokens[start + offset].id != pool[Int(entry.offset) + offset] {
-                        matches = false
-                        break
-                    }
-                    offset += 1
-                }
-                guard matches else { continue }
                 let isExcepted = !isSide && !excepted[group].isEmpty && excepted[group].contains(where: { covers($0, tokens, start, count) })
                 let isNegated = negated(tokens, before: start)
                 if isAffirming[group] {
@@ -156,7 +166,65 @@ struct PhraseIndex: Sendable {
                 if isSide { sides[group - firstSideGroup].append(match) } else { found[group] = match }
             }
         }
+        }
+        }
+        }
+        }
+        }
         return (found, sides, clauses)
+    }
+
+    /// The phrases that occur at `start` (entries `from..<to` start with its word), into
+    /// `matched`; how many. Walked like a trie: the phrases as long as the words read so far
+    /// come first in the range, and the rest narrow, by binary search, to the next word's run.
+    /// The second words have a table of their own (`second`, -1 for a phrase of one word): most
+    /// places end there, and a search in it reads one or two cache lines.
+    @inline(__always)
+    private static func phrases(at start: Int, _ tokens: UnsafeBufferPointer<Token>, _ from: Int32, _ to: Int32,
+                                _ entries: UnsafeBufferPointer<Entry>, _ second: UnsafeBufferPointer<Int32>,
+                                _ pool: UnsafeBufferPointer<Int32>, into matched: UnsafeMutableBufferPointer<Int32>) -> Int {
+        var (from, to) = (Int(from), Int(to))
+        var count = 0
+        while from < to, second[from] < 0 {
+            matched[count] = Int32(from)
+            count += 1
+            from += 1
+        }
+        guard from < to, start + 1 < tokens.count else { return count }
+        let next = tokens[start + 1].id
+        guard next >= 0 else { return count }
+        (from, to) = run(of: next, from, to) { second[$0] }
+        var depth = 2
+        while from < to {
+            while from < to, Int(entries[from].count) == depth {
+                matched[count] = Int32(from)
+                count += 1
+                from += 1
+            }
+            guard from < to, start + depth < tokens.count else { break }
+            let next = tokens[start + depth].id
+            guard next >= 0 else { break }
+            (from, to) = run(of: next, from, to) { [depth] in pool[Int(entries[$0].offset) + depth] }
+            depth += 1
+        }
+        return count
+    }
+
+    /// The entries of `from..<to` (sorted by `key`) whose key is `value`.
+    @inline(__always)
+    private static func run(of value: Int32, _ from: Int, _ to: Int, key: (Int) -> Int32) -> (Int, Int) {
+        var (low, high) = (from, to)
+        while low < high {
+            let middle = (low + high) >> 1
+            if key(middle) < value { low = middle + 1 } else { high = middle }
+        }
+        let first = low
+        high = to
+        while low < high {
+            let middle = (low + high) >> 1
+            if key(middle) <= value { low = middle + 1 } else { high = middle }
+        }
+        return (first, low)
     }
 
     /// The first place both sides of `pair` occur in one clause, within `pairReach` words.
@@ -169,14 +237,14 @@ struct PhraseIndex: Sendable {
         return nil
     }
 
-    private func occurs(_ phrase: [Int32], in tokens: [Token], at start: Int) -> Bool {
+    private func occurs(_ phrase: [Int32], in tokens: UnsafeBufferPointer<Token>, at start: Int) -> Bool {
         guard start + phrase.count <= tokens.count else { return false }
         for offset in 1..<max(1, phrase.count) where tokens[start + offset].id != phrase[offset] { return false }
         return true
     }
 
     /// Whether a negation stands within reach before `start`, in the same clause.
-    func negated(_ tokens: [Token], before start: Int) -> Bool {
+    func negated(_ tokens: UnsafeBufferPointer<Token>, before start: Int) -> Bool {
         var index = start - 1
         while index >= 0, index >= start - Self.negationReach {
             let id = tokens[index].id
@@ -191,7 +259,7 @@ struct PhraseIndex: Sendable {
     }
 
     /// Whether an occurrence of `outer` spans the match at [start, start + length).
-    private func covers(_ outer: [Int32], _ tokens: [Token], _ start: Int, _ length: Int) -> Bool {
+    private func covers(_ outer: [Int32], _ tokens: UnsafeBufferPointer<Token>, _ start: Int, _ length: Int) -> Bool {
         let earliest = max(0, start + length - outer.count)
         let latest = min(start, tokens.count - outer.count)
         guard earliest <= latest else { return false }

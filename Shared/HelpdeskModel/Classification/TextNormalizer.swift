@@ -26,15 +26,20 @@ struct Token: Sendable {
 ///
 /// Words are hashed, not copied: a 2 KB description costs a few microseconds.
 struct TextNormalizer: Sendable {
+    /// A synonym's words after its first (`tails[offset..<offset + count]`) and the word it becomes.
     private struct Rewrite: Sendable {
-        let tail: [Int32]
+        let offset: Int32
+        let count: Int32
         let canonical: Int32
     }
 
     private var vocabulary: [UInt64: Int32] = [:]
     private var table = VocabularyTable([:])
-    /// Rewrites by their first word, longest first.
-    private var rewrites: [[Rewrite]] = []
+    /// Rewrites by their first word, longest first: those of word w are
+    /// `rewrites[firstRewrite[w]..<firstRewrite[w + 1]]` (flat tables, read for every word).
+    private var firstRewrite: [Int32] = [0]
+    private var rewrites: [Rewrite] = []
+    private var tails: [Int32] = []
     private var rewriteSources: [(words: [UInt64], canonical: UInt64)] = []
 
     /// `synonyms[canonical]` are the words and phrases (up to four words) written as `canonical`.
@@ -72,12 +77,22 @@ struct TextNormalizer: Sendable {
     /// Makes interned words visible to `tokens(_:)`.
     mutating func rebuild() {
         table = VocabularyTable(vocabulary)
-        var rewrites = Array(repeating: [Rewrite](), count: vocabulary.count)
+        var byWord = Array(repeating: [(tail: [Int32], canonical: Int32)](), count: vocabulary.count)
         for source in rewriteSources {
             let ids = source.words.map { vocabulary[$0]! }
-            rewrites[Int(ids[0])].append(Rewrite(tail: Array(ids.dropFirst()), canonical: vocabulary[source.canonical]!))
+            byWord[Int(ids[0])].append((Array(ids.dropFirst()), vocabulary[source.canonical]!))
         }
-        self.rewrites = rewrites.map { $0.sorted { $0.tail.count > $1.tail.count } }
+        firstRewrite = [0]
+        rewrites = []
+        tails = []
+        for list in byWord {
+            // Stable: of two as long, the one listed first.
+            for (tail, canonical) in list.enumerated().sorted(by: { ($1.element.tail.count, $0.offset) < ($0.element.tail.count, $1.offset) }).map(\.element) {
+                rewrites.append(Rewrite(offset: Int32(tails.count), count: Int32(tail.count), canonical: canonical))
+                tails += tail
+            }
+            firstRewrite.append(Int32(rewrites.count))
+        }
     }
 
     var vocabularySize: Int { vocabulary.count }
@@ -103,28 +118,42 @@ struct TextNormalizer: Sendable {
 
     private func rewrite(_ tokens: inout [Token]) {
         guard !rewrites.isEmpty else { return }
-        var read = 0, write = 0
-        while read < tokens.count {
-            var token = tokens[read]
-            read += 1
-            if token.id >= 0, Int(token.id) < rewrites.count {
-                for candidate in rewrites[Int(token.id)] where read + candidate.tail.count <= tokens.count {
-                    var matches = true
-                    for (offset, id) in candidate.tail.enumerated() where tokens[read + offset].id != id {
-                        matches = false
-                        break
+        let count = tokens.count
+        var write = 0
+        firstRewrite.withUnsafeBufferPointer { firstRewrite in
+            rewrites.withUnsafeBufferPointer { rewrites in
+                tails.withUnsafeBufferPointer { tails in
+                    tokens.withUnsafeMutableBufferPointer { tokens in
+                        var read = 0
+                        while read < count {
+                            var token = tokens[read]
+                            read += 1
+                            let id = Int(token.id)
+                            if id >= 0, id + 1 < firstRewrite.count {
+                                for candidate in Int(firstRewrite[id])..<Int(firstRewrite[id + 1]) {
+                                    let rewrite = rewrites[candidate]
+                                    let length = Int(rewrite.count)
+                                    guard read + length <= count else { continue }
+                                    var matches = true
+                                    for offset in 0..<length where tokens[read + offset].id != tails[Int(rewrite.offset) + offset] {
+                                        matches = false
+                                        break
+                                    }
+                                    guard matches else { continue }
+                                    if length > 0 { token.end = tokens[read + length - 1].end }
+                                    read += length
+                                    token.id = rewrite.canonical
+                                    break
+                                }
+                            }
+                            tokens[write] = token
+                            write += 1
+                        }
                     }
-                    guard matches else { continue }
-                    if let last = candidate.tail.indices.last { token.end = tokens[read + last].end }
-                    read += candidate.tail.count
-                    token.id = candidate.canonical
-                    break
                 }
             }
-            tokens[write] = token
-            write += 1
         }
-        tokens.removeLast(tokens.count - write)
+        tokens.removeLast(count - write)
     }
 
     // MARK: Words
@@ -335,35 +364,38 @@ struct TextNormalizer: Sendable {
 }
 
 /// Word hash → token id, open addressing: the classifier looks up every word of every text.
+/// Key and id side by side, so a lookup reads one cache line.
 struct VocabularyTable: Sendable {
-    private let keys: [UInt64]
-    private let values: [Int32]
+    private struct Slot: Sendable {
+        var key: UInt64 = 0
+        var id: Int32 = -1
+    }
+    private let slots: [Slot]
     private let mask: Int
 
     init(_ vocabulary: [UInt64: Int32]) {
         var capacity = 16
         while capacity < vocabulary.count * 4 { capacity <<= 1 }
-        var keys = [UInt64](repeating: 0, count: capacity)
-        var values = [Int32](repeating: -1, count: capacity)
+        var slots = [Slot](repeating: Slot(), count: capacity)
         for (hash, id) in vocabulary {
             var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
-            while keys[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
-            keys[slot] = hash
-            values[slot] = id
+            while slots[slot].key != 0 { slot = (slot + 1) & (capacity - 1) }
+            slots[slot] = Slot(key: hash, id: id)
         }
-        self.keys = keys
-        self.values = values
+        self.slots = slots
         mask = capacity - 1
     }
 
     /// The id of a word, or -1 when no rule uses it.
     @inline(__always) subscript(hash: UInt64) -> Int32 {
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let candidate = keys[slot]
-            if candidate == hash { return values[slot] }
-            if candidate == 0 { return -1 }
-            slot = (slot + 1) & mask
+        slots.withUnsafeBufferPointer { slots in
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let candidate = slots[slot]
+                if candidate.key == hash { return candidate.id }
+                if candidate.key == 0 { return -1 }
+                slot = (slot + 1) & mask
+            }
         }
     }
 }
