@@ -43,6 +43,9 @@ struct ClassifyCommand: ParsableCommand {
     func run() throws {
         let settings = try ClassifierFiles(rules: rules, model: model)
         if let fit {
+            guard criticalWeight > 0, l2 >= 0, criticalAt > 0, criticalAt <= 1 else {
+                throw CLIError("--critical-weight must be above 0, --l2 at least 0, --critical-at in (0, 1]")
+            }
             let tickets = try labelled(fit)
             var fitting = ModelFit()
             fitting.criticalAt = criticalAt

@@ -277,7 +277,36 @@ struct ClassifierSignalTests {
             subject: "Help", impact: Impact(serviceDown: true, usersAffected: .all), reportedSeverity: .minor))
         #expect(understated.severity == .critical)
         #expect(understated.disagreesWithReporter)
+        // The evidence's own probabilities: the reporter's lower vote left out.
+        #expect(understated.probabilities["critical"]! >= classifier.model.criticalAt)
         #expect(understated.probabilities["critical"]! > understated.probabilities["major"]!)
+    }
+
+    /// With minor evidence only, no verdict is more urgent than the reporter's view (minor
+    /// without one, or for a ticket filed as documentation): on every labelled ticket, as filed
+    /// and with each other reported severity.
+    @Test func minorEvidenceAloneNeverOutranksTheReportersView() async throws {
+        let inputs = try (labelledTickets(developmentSetPath) + labelledTickets(validationSetPath)).map { ClassifierInput($0.ticket) }
+        let classifier = classifier
+        let (checked, wrong) = try await offThePool {
+            var checked = 0, wrong = [String]()
+            for input in inputs {
+                let evidence = classifier.evidence(input)
+                guard evidence.docsTerm == nil, !evidence.signals.isEmpty, evidence.signals.allSatisfy({ $0.severity == .minor })
+                else { continue }
+                for reported in [input.reportedSeverity, nil, .minor, .major, .critical] {
+                    var changed = input
+                    changed.reportedSeverity = reported
+                    let result = classifier.classify(changed)
+                    let ceiling = input.category == .documentation ? 3 : reported?.level ?? 3
+                    checked += 1
+                    if result.route == .support, result.severity.level < ceiling { wrong.append("\(input.subject) (\(String(describing: reported)))") }
+                }
+            }
+            return (checked, wrong)
+        }
+        #expect(checked > 100)
+        #expect(wrong.isEmpty, "\(wrong)")
     }
 
     @Test func criticalTicketsNeedANamedContact() {

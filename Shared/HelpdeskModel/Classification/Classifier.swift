@@ -46,13 +46,15 @@ public struct ClassifierInput: Sendable {
 ///    text: the lexicon's phrases (any inflection or synonym, not negated), and numbers read as
 ///    how many are affected ("3 of 900 users", "all 12 clinics"). Each signal names the
 ///    criterion and quotes the words that triggered it.
-/// 2. **Weighing.** The model scores each class from the signals, the category and the
-///    reporter's severity; critical wins as soon as its probability reaches `criticalAt`.
+/// 2. **Weighing.** The model scores each class from the signals, the words, the category and
+///    the reporter's severity; critical wins as soon as its probability reaches `criticalAt`.
+///    A lower reported severity never talks the evidence out of critical.
 /// 3. **Route.** A ticket the model finds to be documentation feedback goes to the documentation
 ///    channel; one with service impact is support, whatever its category.
 ///
 /// With no evidence at all, the reporter's severity applies (minor without one), and a
-/// ticket filed as documentation goes to the documentation channel.
+/// ticket filed as documentation goes to the documentation channel. With minor evidence only,
+/// the verdict is never more urgent than that (minor for one filed as documentation).
 public struct Classifier: Sendable {
     public let rules: ClassificationRules
     public let model: ClassifierModel
@@ -380,11 +382,14 @@ public struct Classifier: Sendable {
                 for k in 0..<4 { scores[k] += weights[row &* 4 &+ k] }
             }
         }
-        // The reporter's view is a vote, but a lower one never talks the evidence out of critical.
-        let evidenceSaysCritical = model.decide(ClassifierModel.probabilities(scores: scores)) == .critical
-        if let reported = input.reportedSeverity { scores[ClassifierModel.Label(severity: reported).rawValue] += model.reporterVote }
-        let probabilities = ClassifierModel.probabilities(scores: scores)
-        var label = evidenceSaysCritical ? .critical : model.decide(probabilities)
+        // The reporter's view is a vote, but a lower one never talks the evidence out of critical:
+        // then the evidence's own probabilities stand.
+        var probabilities = ClassifierModel.probabilities(scores: scores)
+        if let reported = input.reportedSeverity, model.decide(probabilities) != .critical {
+            scores[ClassifierModel.Label(severity: reported).rawValue] += model.reporterVote
+            probabilities = ClassifierModel.probabilities(scores: scores)
+        }
+        var label = model.decide(probabilities)
         // With no evidence, the reporter's view (minor without one). With minor evidence only
         // ("fine now", "a typo"), never more urgent than that view: saying what works never
         // raises a verdict, however the words lean.

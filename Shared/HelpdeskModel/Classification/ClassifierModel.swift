@@ -64,7 +64,8 @@ public struct ClassifierModel: Sendable, Equatable {
         return scores
     }
 
-    /// The verdict for the named features (unknown names count for nothing).
+    /// The model's verdict for the named features (unknown names count for nothing), before the
+    /// classifier's own rules (no evidence, minor evidence only, a lower reported severity).
     public func decide(features: [String], reported: Severity? = nil) -> Label {
         decide(Self.probabilities(scores: scores(rows: features.compactMap { weights[$0] }, reported: reported)))
     }
