@@ -40,17 +40,24 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "With --fit: how much more a critical example counts.")
     var criticalWeight: Double = ModelFit().classWeights[0]
 
+    @Option(help: "With --fit: how many tickets must use a word for it to be a feature.")
+    var wordMinCount: Int = ModelFit().wordMinCount ?? 3
+
     func run() throws {
         let settings = try ClassifierFiles(rules: rules, model: model)
         if let fit {
-            guard criticalWeight > 0, l2 >= 0, criticalAt > 0, criticalAt <= 1 else {
-                throw CLIError("--critical-weight must be above 0, --l2 at least 0, --critical-at in (0, 1]")
+            for (option, value, valid, range) in [("--critical-weight", "\(criticalWeight)", criticalWeight > 0, "above 0"),
+                                                  ("--l2", "\(l2)", l2 >= 0, "0 or more"),
+                                                  ("--critical-at", "\(criticalAt)", criticalAt > 0 && criticalAt <= 1, "above 0, at most 1"),
+                                                  ("--word-min-count", "\(wordMinCount)", wordMinCount >= 1, "1 or more")] where !valid {
+                throw CLIError("\(option): \(value); it takes \(range)")
             }
             let tickets = try labelled(fit)
             var fitting = ModelFit()
             fitting.criticalAt = criticalAt
             fitting.l2 = l2
             fitting.classWeights[0] = criticalWeight
+            fitting.wordMinCount = wordMinCount
             let provenance = """
                 Fitted by scripts/fit-classifier.sh (helpdesk classify --fit) on \(URL(fileURLWithPath: fit).lastPathComponent),
                 \(tickets.count) tickets: logistic regression over the signals and the words used by at least \

@@ -364,38 +364,35 @@ struct TextNormalizer: Sendable {
 }
 
 /// Word hash → token id, open addressing: the classifier looks up every word of every text.
-/// Key and id side by side, so a lookup reads one cache line.
 struct VocabularyTable: Sendable {
-    private struct Slot: Sendable {
-        var key: UInt64 = 0
-        var id: Int32 = -1
-    }
-    private let slots: [Slot]
+    private let keys: [UInt64]
+    private let values: [Int32]
     private let mask: Int
 
     init(_ vocabulary: [UInt64: Int32]) {
         var capacity = 16
         while capacity < vocabulary.count * 4 { capacity <<= 1 }
-        var slots = [Slot](repeating: Slot(), count: capacity)
+        var keys = [UInt64](repeating: 0, count: capacity)
+        var values = [Int32](repeating: -1, count: capacity)
         for (hash, id) in vocabulary {
             var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
-            while slots[slot].key != 0 { slot = (slot + 1) & (capacity - 1) }
-            slots[slot] = Slot(key: hash, id: id)
+            while keys[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+            keys[slot] = hash
+            values[slot] = id
         }
-        self.slots = slots
+        self.keys = keys
+        self.values = values
         mask = capacity - 1
     }
 
     /// The id of a word, or -1 when no rule uses it.
     @inline(__always) subscript(hash: UInt64) -> Int32 {
-        slots.withUnsafeBufferPointer { slots in
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while true {
-                let candidate = slots[slot]
-                if candidate.key == hash { return candidate.id }
-                if candidate.key == 0 { return -1 }
-                slot = (slot + 1) & mask
-            }
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let candidate = keys[slot]
+            if candidate == hash { return values[slot] }
+            if candidate == 0 { return -1 }
+            slot = (slot + 1) & mask
         }
     }
 }
