@@ -385,8 +385,8 @@ public struct Classifier: Sendable {
         // The reporter's view is a vote, but a lower one never talks the evidence out of critical:
         // then the evidence's own probabilities stand.
         var probabilities = ClassifierModel.probabilities(scores: scores)
-        if let reported = input.reportedSeverity, model.decide(probabilities) != .critical {
-            scores[ClassifierModel.Label(severity: reported).rawValue] += model.reporterVote
+        if input.reportedSeverity != nil, model.decide(probabilities) != .critical {
+            ClassifierModel.add(vote: model.reporterVote, for: input.reportedSeverity, to: &scores)
             probabilities = ClassifierModel.probabilities(scores: scores)
         }
         var label = model.decide(probabilities)

@@ -60,8 +60,13 @@ public struct ClassifierModel: Sendable, Equatable {
     public func scores(rows: [[Double]], reported: Severity?) -> [Double] {
         var scores = bias
         for row in rows { for k in scores.indices { scores[k] += row[k] } }
-        if let reported { scores[Label(severity: reported).rawValue] += reporterVote }
+        Self.add(vote: reporterVote, for: reported, to: &scores)
         return scores
+    }
+
+    /// The reporter's vote: `vote` added to the score of the severity they reported, if any.
+    public static func add(vote: Double, for reported: Severity?, to scores: inout [Double]) {
+        if let reported { scores[Label(severity: reported).rawValue] += vote }
     }
 
     /// The model's verdict for the named features (unknown names count for nothing), before the

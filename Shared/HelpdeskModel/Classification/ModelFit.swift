@@ -129,7 +129,7 @@ public struct ModelFit: Sendable {
             for (example, active) in zip(examples, rows) {
                 var scores = bias
                 for feature in active { for k in 0..<classes { scores[k] += weights[feature][k] } }
-                if let reported = example.reported { scores[ClassifierModel.Label(severity: reported).rawValue] += reporterVote }
+                ClassifierModel.add(vote: reporterVote, for: example.reported, to: &scores)
                 let probabilities = ClassifierModel.probabilities(scores: scores)
                 let weight = classWeights[example.label.rawValue] / totalWeight
                 for k in 0..<classes {
