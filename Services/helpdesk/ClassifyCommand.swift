@@ -62,7 +62,7 @@ struct ClassifyCommand: ParsableCommand {
                 Fitted by scripts/fit-classifier.sh (helpdesk classify --fit) on \(URL(fileURLWithPath: fit).lastPathComponent),
                 \(tickets.count) tickets: logistic regression over the signals and the words used by at least \
                 \(fitting.wordMinCount ?? 0) tickets, L2 \(fitting.l2), critical examples weighted \(fitting.classWeights[0]),
-                \(fitting.steps) steps, reporter vote \(fitting.reporterVote) (set, not fitted), critical evidence (with the words of critical phrases)
+                \(fitting.steps) steps, reporter vote \(fitting.reporterVote) (set, not fitted), critical evidence (with the words of clauses stating it, affirm.*)
                 ordered critical ≥ major ≥ minor ≥ docs, minor evidence critical ≤ major ≤ minor.
                 Do not edit by hand: refit.
                 """

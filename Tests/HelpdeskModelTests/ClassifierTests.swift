@@ -29,7 +29,7 @@ struct ClassifierAccuracyTests {
         print("validation set:", String(format: "accuracy %.1f%%, critical recall %.1f%%, critical precision %.1f%%",
                                          accuracy * 100, recall * 100, precision * 100))
         // What this lexicon and model reach (docs/policy.md): a change that does worse fails here.
-        #expect(accuracy >= 0.88 && recall >= 0.94 && precision >= 0.79, "\(evaluation.report)")
+        #expect(accuracy >= 0.91 && recall >= 0.95 && precision >= 0.85, "\(evaluation.report)")
         // Issue 23's targets are not reached yet (docs/policy.md#classification says by how much).
         withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, ≥ 90 % critical precision, no critical as minor") {
             #expect(accuracy >= 0.95)
@@ -394,6 +394,28 @@ struct ClassifierModelTests {
         for denied in ["The tills are not broken", "The tills are fine now", "Everyone can use the tills"] {
             #expect(classifier.classify(ClassifierInput(subject: denied)).words.isEmpty, "\(denied)")
         }
+    }
+
+    /// A word in a clause that states critical evidence ("nobody can use the tills") weighs
+    /// through its "affirm." weights, which the fit keeps ordered; elsewhere through its own.
+    @Test func wordsOfAClauseStatingCriticalEvidenceWeighApart() throws {
+        var model = ClassifierModel.standard
+        model.weights = model.weights.filter { !Classifier.isWordFeature($0.key) }
+        model.weights["word.till"] = [-3, 0, 3, 0]
+        model.weights["affirm.till"] = [3, 0, 0, 0]
+        let classifier = try Classifier(rules: .standard, model: model)
+        let plain = ClassifierInput(subject: "The tills print every receipt twice")
+        #expect(classifier.featureNames(classifier.evidence(plain)).contains("word.till"))
+        let stated = ClassifierInput(subject: "Nobody can use the tills")
+        let names = classifier.featureNames(classifier.evidence(stated))
+        #expect(names.contains("affirm.till") && !names.contains("word.till"), "\(names)")
+        #expect(classifier.classify(stated).severity == .critical)
+        // The fit keeps every affirm. word ordered, whatever the data say.
+        let examples = (0..<20).map { ModelFit.Example(features: $0 % 2 == 0 ? ["affirm.till"] : [], label: $0 % 2 == 0 ? .minor : .major) }
+        let ordered = ModelFit.criticalEvidence(.standard, examples: examples)
+        #expect(ordered.contains("affirm.till"))
+        let weights = ModelFit().fit(examples, features: [], ordered: ordered, provenance: "").weights["affirm.till"]!
+        #expect(weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3], "\(weights)")
     }
 
     @Test func aModelsWordsAreOneWordEach() {

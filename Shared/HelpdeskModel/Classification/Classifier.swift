@@ -79,9 +79,20 @@ public struct Classifier: Sendable {
     /// Per word row and class: how much more the word gives the class than the others on average.
     private let wordLeans: [Double]
     private let wordRows: [Int32]
-    /// Per word row: a word of a critical phrase ("nobody", "down"), which the fit keeps ordered.
-    private let wordIsCritical: [Bool]
+    /// Per vocabulary id: the row of its "affirm." feature (or -1).
+    private let affirmingRows: [Int32]
+    /// Each row's feature name ("word.till", "affirm.down").
+    private let wordFeatures: [String]
     static let wordPrefix = "word."
+    /// A word read in a clause that states critical evidence ("nobody can log in"): a feature of
+    /// its own, which the fit keeps ordered, so that such a statement never lowers a verdict.
+    static let affirmingPrefix = "affirm."
+
+    public static func isWordFeature(_ name: String) -> Bool { name.hasPrefix(wordPrefix) || name.hasPrefix(affirmingPrefix) }
+
+    static func bareWord(_ name: String) -> String {
+        String(name.dropFirst(name.hasPrefix(affirmingPrefix) ? affirmingPrefix.count : wordPrefix.count))
+    }
 
     private let signalIndex: [String: Int]
     private let structuredIndex: [String: Int]
@@ -131,11 +142,12 @@ public struct Classifier: Sendable {
             contrary: Set(rules.signals.indices.filter { rules.signals[$0].severity == .minor }),
             affirming: Set(rules.signals.indices.filter { rules.signals[$0].severity == .critical }),
             negations: rules.negations, scopeBreaks: rules.scopeBreaks, normalizer: &normalizer)
-        // The model's words, as their inflections and synonyms read.
-        let words = model.weights.keys.filter { $0.hasPrefix(Self.wordPrefix) }.sorted()
+        // The model's words, as their inflections and synonyms read: "word.x" outside clauses that
+        // state critical evidence, "affirm.x" inside them.
+        let words = model.weights.keys.filter(Self.isWordFeature).sorted()
         var wordIDs = [Int32]()
         for name in words {
-            let ids = normalizer.internPhrase(String(name.dropFirst(Self.wordPrefix.count)))
+            let ids = normalizer.internPhrase(Self.bareWord(name))
             guard ids.count == 1, ids[0] >= 0 else {
                 throw ClassificationRules.RulesError(key: "weights.\(name)", problem: "must name one word")
             }
@@ -144,17 +156,20 @@ public struct Classifier: Sendable {
         normalizer.rebuild()
         self.normalizer = normalizer
         var wordRows = [Int32](repeating: -1, count: normalizer.vocabularySize)
+        var affirmingRows = [Int32](repeating: -1, count: normalizer.vocabularySize)
         for (row, id) in wordIDs.enumerated() {
-            guard wordRows[Int(id)] < 0 else {
+            let affirming = words[row].hasPrefix(Self.affirmingPrefix)
+            let taken = affirming ? affirmingRows[Int(id)] : wordRows[Int(id)]
+            guard taken < 0 else {
                 throw ClassificationRules.RulesError(
                     key: "weights.\(words[row])",
-                    problem: "is the same word as weights.\(words[Int(wordRows[Int(id)])]) (one inflection or synonym each)")
+                    problem: "is the same word as weights.\(words[Int(taken)]) (one inflection or synonym each)")
             }
-            wordRows[Int(id)] = Int32(row)
+            if affirming { affirmingRows[Int(id)] = Int32(row) } else { wordRows[Int(id)] = Int32(row) }
         }
-        let criticalIDs = Self.phraseWords(of: .critical, rules: rules, normalizer: &normalizer)
-        wordIsCritical = wordIDs.map(criticalIDs.contains)
-        self.words = words.map { String($0.dropFirst(Self.wordPrefix.count)) }
+        self.affirmingRows = affirmingRows
+        wordFeatures = words
+        self.words = words.map(Self.bareWord)
         self.wordWeights = words.flatMap { model.weights[$0]! }
         wordLeans = words.flatMap { name in
             let row = model.weights[name]!
@@ -166,7 +181,7 @@ public struct Classifier: Sendable {
             throw ClassificationRules.RulesError(
                 key: "weights.\(feature)", problem: "the model has no weights for it (refit: scripts/fit-classifier.sh)")
         }
-        for feature in model.weights.keys.sorted() where !features.contains(feature) && !feature.hasPrefix(Self.wordPrefix) {
+        for feature in model.weights.keys.sorted() where !features.contains(feature) && !Self.isWordFeature(feature) {
             throw ClassificationRules.RulesError(key: "weights.\(feature)", problem: "no such feature in the rules")
         }
         self.features = features
@@ -229,28 +244,15 @@ public struct Classifier: Sendable {
 
     /// The names of the active features.
     public func featureNames(_ evidence: Evidence) -> [String] {
-        evidence.active.map { features[$0] } + evidence.words.map { Self.wordPrefix + words[$0] }
+        evidence.active.map { features[$0] } + evidence.words.map { wordFeatures[$0] }
     }
 
     /// The lexicon with every weight zero, and `words` as the model's words: it reads what a
     /// ticket has (evidence, feature names) without weighing it.
     public static func blank(_ rules: ClassificationRules, words: [String] = []) throws(ClassificationRules.RulesError) -> Classifier {
-        let features = features(of: rules) + words.map { wordPrefix + $0 }
+        let features = features(of: rules) + words.flatMap { [wordPrefix + $0, affirmingPrefix + $0] }
         return try Classifier(rules: rules, model: ClassifierModel(
             criticalAt: 1, bias: [0, 0, 0, 0], weights: Dictionary(uniqueKeysWithValues: features.map { ($0, [0.0, 0, 0, 0]) })))
-    }
-
-    /// Of `names`, the words of the phrases of the signals with `severity` ("nobody", "down").
-    public static func words(_ names: [String], inSignalsOf severity: Severity, rules: ClassificationRules)
-        throws(ClassificationRules.RulesError) -> Set<String> {
-        var normalizer = try blank(rules).normalizer
-        let ids = phraseWords(of: severity, rules: rules, normalizer: &normalizer)
-        return Set(names.filter { name in normalizer.internPhrase(name).allSatisfy(ids.contains) })
-    }
-
-    /// The ids of the words of the phrases of the signals with `severity`.
-    private static func phraseWords(of severity: Severity, rules: ClassificationRules, normalizer: inout TextNormalizer) -> Set<Int32> {
-        Set(rules.signals.filter { $0.severity == severity }.flatMap(\.phrases).flatMap { normalizer.internPhrase($0) })
     }
 
     /// The names the fit gives the words of `texts`: one per word as the classifier reads it
@@ -269,11 +271,11 @@ public struct Classifier: Sendable {
     }
 
     /// The rows of the model's words in `tokens` not yet `seen`, in order: none from a clause
-    /// flagged contrary, only the words of critical phrases from one flagged affirming.
+    /// flagged contrary, the "affirm." rows from one flagged affirming.
     private func words(of tokens: [Token], clauses: [UInt8], seen: inout [UInt64], into rows: inout [Int]) {
         tokens.withUnsafeBufferPointer { tokens in
             wordRows.withUnsafeBufferPointer { wordRows in
-                wordIsCritical.withUnsafeBufferPointer { isCritical in
+                affirmingRows.withUnsafeBufferPointer { affirmingRows in
                     seen.withUnsafeMutableBufferPointer { seen in
                         var clause = 0
                         var flags = clauses[0]
@@ -287,9 +289,8 @@ public struct Classifier: Sendable {
                                 continue
                             }
                             guard flags & PhraseIndex.contraryClause == 0, id < wordRows.count else { continue }
-                            let row = Int(wordRows[id])
-                            guard row >= 0, flags & PhraseIndex.affirmingClause == 0 || isCritical[row],
-                                  seen[row >> 6] & (1 << UInt64(row & 63)) == 0 else { continue }
+                            let row = Int(flags & PhraseIndex.affirmingClause == 0 ? wordRows[id] : affirmingRows[id])
+                            guard row >= 0, seen[row >> 6] & (1 << UInt64(row & 63)) == 0 else { continue }
                             seen[row >> 6] |= 1 << UInt64(row & 63)
                             rows.append(row)
                         }
@@ -321,8 +322,9 @@ public struct Classifier: Sendable {
             var (found, sides, clauses) = index.scan(tokens)
             // A clause that denies or plays down ("nothing is down", "everyone can log in", "fine
             // now") counts through its signals alone, which never raise the severity; one that
-            // states critical evidence ("nobody can log in") through its signals and the words of
-            // critical phrases, which never lower it. Other clauses count every word.
+            // states critical evidence ("nobody can log in") through its signals and its words as
+            // "affirm." features, all kept ordered: they never lower it. Other clauses count every
+            // word as "word." features.
             if !wordWeights.isEmpty {
                 words(of: tokens, clauses: clauses, seen: &wordSeen, into: &wordRowsFound)
             }

@@ -17,7 +17,7 @@ public struct ModelFit: Sendable {
         }
     }
 
-    public var l2 = 0.005
+    public var l2 = 0.002
     public var steps = 3000
     public var rate = 0.5
     /// Per class, in `Label` order.
@@ -52,7 +52,7 @@ public struct ModelFit: Sendable {
         guard let wordMinCount else { return [] }
         var counts = [String: Int]()
         for example in examples {
-            for feature in example.features where feature.hasPrefix(Classifier.wordPrefix) { counts[feature, default: 0] += 1 }
+            for feature in example.features where Classifier.isWordFeature(feature) { counts[feature, default: 0] += 1 }
         }
         return counts.filter { $0.value >= wordMinCount }.keys.sorted()
     }
@@ -73,14 +73,10 @@ public struct ModelFit: Sendable {
     }
 
     /// The features that carry critical evidence (the policy's critical criteria, a majority that
-    /// cannot get in), which the fit keeps ordered.
-    /// Of the examples' words, those of critical phrases ("nobody", "down") are kept ordered too.
+    /// cannot get in, the words of a clause that states it), which the fit keeps ordered.
     public static func criticalEvidence(_ rules: ClassificationRules, examples: [Example] = []) -> Set<String> {
-        let words = Set(examples.flatMap { $0.features.filter { $0.hasPrefix(Classifier.wordPrefix) } })
-            .map { String($0.dropFirst(Classifier.wordPrefix.count)) }
-        let critical = (try? Classifier.words(words, inSignalsOf: .critical, rules: rules)) ?? []
-        return features(of: rules, severity: .critical).union(["scope.majority.unavailable"])
-            .union(critical.map { Classifier.wordPrefix + $0 })
+        features(of: rules, severity: .critical).union(["scope.majority.unavailable"])
+            .union(examples.flatMap { $0.features.filter { $0.hasPrefix(Classifier.affirmingPrefix) } })
     }
 
     /// The features that carry minor evidence (the policy's minor criteria: few users, cosmetic,
