@@ -410,6 +410,11 @@ struct ClassifierModelTests {
         let names = classifier.featureNames(classifier.evidence(stated))
         #expect(names.contains("affirm.till") && !names.contains("word.till"), "\(names)")
         #expect(classifier.classify(stated).severity == .critical)
+        // Read both ways in one ticket, the word is named once among the verdict's words.
+        model.weights["word.till"] = [2, 0, 0, 0]
+        let both = try Classifier(rules: .standard, model: model)
+            .classify(ClassifierInput(subject: "Nobody can use the tills. The tills print every receipt twice"))
+        #expect(both.words == ["till"], "\(both.words)")
         // The fit keeps every affirm. word ordered, whatever the data say.
         let examples = (0..<20).map { ModelFit.Example(features: $0 % 2 == 0 ? ["affirm.till"] : [], label: $0 % 2 == 0 ? .minor : .major) }
         let ordered = ModelFit.criticalEvidence(.standard, examples: examples)

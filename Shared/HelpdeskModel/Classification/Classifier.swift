@@ -72,7 +72,8 @@ public struct Classifier: Sendable {
     static let majorityMarker = "#majority"
     private let quantities: QuantityReader
     private let weights: [[Double]]
-    /// The model's words ("word.till"), by row; their weights; and each vocabulary id's row (or -1).
+    /// The word of each row ("till" for both "word.till" and "affirm.till"); their weights; and
+    /// each vocabulary id's row (or -1).
     public let words: [String]
     /// Flat, four per row (critical, major, minor, docs): one array, no reference per row.
     private let wordWeights: [Double]
@@ -431,6 +432,11 @@ public struct Classifier: Sendable {
             for row in evidence.words {
                 let lean = wordLeans[row * 4 + label.rawValue]
                 guard lean >= 0.05 else { continue }
+                // A word read both as "word." and as "affirm." is named once, by its stronger row.
+                if let twin = strongest.firstIndex(where: { self.words[$0.row] == self.words[row] }) {
+                    guard strongest[twin].lean < lean else { continue }
+                    strongest.remove(at: twin)
+                }
                 // Kept sorted, strongest first (ties: the earlier row), at most five.
                 var at = strongest.count
                 while at > 0, (strongest[at - 1].lean, row) < (lean, strongest[at - 1].row) { at -= 1 }

@@ -24,7 +24,7 @@ public struct ModelFit: Sendable {
     public var classWeights = [2.5, 1.0, 1.0, 1.0]
     public var criticalAt = 0.3
     public var reporterVote = 0.3
-    /// A word ("word.till") becomes a feature when this many training tickets use it; nil: no words.
+    /// A word feature ("word.till", "affirm.down") is kept when this many training tickets have it; nil: no words.
     public var wordMinCount: Int? = 3
 
     public init() {}
