@@ -71,7 +71,13 @@ public struct Classifier: Sendable {
     private let cancelled: [[Int]]
     static let majorityMarker = "#majority"
     private let quantities: QuantityReader
-    private let weights: [[Double]]
+    /// Flat, four per feature (critical, major, minor, docs), in `features` order.
+    private let featureWeights: [Double]
+    /// Per signal: its rule's name, criterion and severity, and the rank of its name among the
+    /// signals' names (the order in which a verdict lists signals of one severity).
+    private let signalRules: [(name: String, criterion: String, severity: Severity, nameRank: Int)]
+    /// Per impact signal (`ClassificationRules.structuredSignals` order): its signal's index.
+    private let structuredRows: [Int]
     /// The word of each row ("till" for both "word.till" and "affirm.till"); their weights; and
     /// each vocabulary id's row (or -1).
     public let words: [String]
@@ -80,6 +86,8 @@ public struct Classifier: Sendable {
     /// Per word row and class: how much more the word gives the class than the others on average.
     private let wordLeans: [Double]
     private let wordRows: [Int32]
+    /// Per row: its word's vocabulary id ("word.till" and "affirm.till" share one).
+    private let wordOfRow: [Int32]
     /// Per vocabulary id: the row of its "affirm." feature (or -1).
     private let affirmingRows: [Int32]
     /// Each row's feature name ("word.till", "affirm.down").
@@ -95,8 +103,8 @@ public struct Classifier: Sendable {
         String(name.dropFirst(name.hasPrefix(affirmingPrefix) ? affirmingPrefix.count : wordPrefix.count))
     }
 
-    private let signalIndex: [String: Int]
-    private let structuredIndex: [String: Int]
+    /// Each impact signal's index in `ClassificationRules.structuredSignals`.
+    private static let structuredNumbers = Dictionary(uniqueKeysWithValues: ClassificationRules.structuredSignals.enumerated().map { ($1, $0) })
     private let structuredOffset: Int
     private let combinationOffset: Int
     private let unavailableSignals: [Int]
@@ -169,6 +177,7 @@ public struct Classifier: Sendable {
             if affirming { affirmingRows[Int(id)] = Int32(row) } else { wordRows[Int(id)] = Int32(row) }
         }
         self.affirmingRows = affirmingRows
+        wordOfRow = wordIDs
         wordFeatures = words
         self.words = words.map(Self.bareWord)
         self.wordWeights = words.flatMap { model.weights[$0]! }
@@ -186,10 +195,12 @@ public struct Classifier: Sendable {
             throw ClassificationRules.RulesError(key: "weights.\(feature)", problem: "no such feature in the rules")
         }
         self.features = features
-        weights = features.map { model.weights[$0]! }
+        featureWeights = features.flatMap { model.weights[$0]! }
+        let nameRanks = Dictionary(uniqueKeysWithValues: rules.signals.map(\.name).sorted().enumerated().map { ($1, $0) })
+        signalRules = rules.signals.map { ($0.name, $0.criterion, $0.severity, nameRanks[$0.name]!) }
         let signalIndex = Dictionary(uniqueKeysWithValues: rules.signals.enumerated().map { ($1.name, $0) })
-        self.signalIndex = signalIndex
-        structuredIndex = Dictionary(uniqueKeysWithValues: ClassificationRules.structuredSignals.enumerated().map { ($1, $0) })
+        // The lexicon has every impact signal (`ClassificationRules.load` requires them).
+        structuredRows = ClassificationRules.structuredSignals.map { signalIndex[$0]! }
         structuredOffset = rules.signals.count
         combinationOffset = rules.signals.count + ClassificationRules.structuredSignals.count
         unavailableSignals = ["serviceDown", "accessBlocked", "operationsDisrupted"].compactMap { signalIndex[$0] }
@@ -306,19 +317,21 @@ public struct Classifier: Sendable {
         // Per signal: found in text; per feature: active.
         var inText = [Bool](repeating: false, count: signalCount)
         var active = [Bool](repeating: false, count: features.count)
+        // Signals found so far: index, where ("impact.serviceDown", "subject: \"…\""), and
+        // whether from the impact fields.
         var signals = structuredSignals(input.impact)
         // The model's words found, as rows, and a bit per row.
         var wordRowsFound = [Int]()
         var wordSeen = [UInt64](repeating: 0, count: (words.count + 63) / 64)
-        for signal in signals { active[structuredOffset + structuredIndex[signal.signal]!] = true }
+        for signal in signals { active[structuredOffset + signal.structured] = true }
         var docsTerm: String?, docsProblem: String?
         func add(_ number: Int, _ place: String, _ quoted: String) {
             inText[number] = true
-            let rule = rules.signals[number]
-            signals.append(ClassificationSignal(signal: rule.name, criterion: rule.criterion, severity: rule.severity,
-                                                foundIn: "\(place): \"\(quoted)\""))
+            signals.append(FoundSignal(signal: number, foundIn: "\(place): \"\(quoted)\"", structured: -1))
         }
-        for (place, text) in [("subject", input.subject), ("description", input.description ?? "")] where !text.isEmpty {
+        for place in 0..<2 {
+            let text = place == 0 ? input.subject : input.description ?? ""
+            guard !text.isEmpty else { continue }
             let tokens = normalizer.tokens(text)
             var (found, sides, clauses) = index.scan(tokens)
             // A clause that denies or plays down ("nothing is down", "everyone can log in", "fine
@@ -337,6 +350,7 @@ public struct Classifier: Sendable {
                     for side in majoritySides { sides[side].append(match) }
                 }
             }
+            let placeName = place == 0 ? "subject" : "description"
             func quote(_ first: Int, _ last: Int) -> String {
                 let utf8 = text.utf8
                 let from = utf8.index(utf8.startIndex, offsetBy: Int(tokens[first].start))
@@ -345,14 +359,14 @@ public struct Classifier: Sendable {
             }
             for number in 0..<signalCount where !inText[number] {
                 guard let match = found[number] else { continue }
-                add(number, place, quote(match.first, match.last))
+                add(number, placeName, quote(match.first, match.last))
             }
             for (number, pair) in pairs where !inText[number] {
                 guard let span = PhraseIndex.together(pair, in: sides) else { continue }
-                add(number, place, quote(span.first, span.last))
+                add(number, placeName, quote(span.first, span.last))
             }
             if let reading = reading.broadest, !inText[scopeSignals[2 - reading.scope.rawValue]] {
-                add(scopeSignals[2 - reading.scope.rawValue], place, quote(reading.first, reading.last))
+                add(scopeSignals[2 - reading.scope.rawValue], placeName, quote(reading.first, reading.last))
             }
             if docsTerm == nil, let match = found[docsSubjectGroup] { docsTerm = quote(match.first, match.last) }
             if docsProblem == nil, let match = found[docsProblemGroup] { docsProblem = quote(match.first, match.last) }
@@ -361,25 +375,39 @@ public struct Classifier: Sendable {
         for number in 0..<signalCount where inText[number] && !cancelled[number].isEmpty {
             for other in cancelled[number] where inText[other] {
                 inText[other] = false
-                let name = rules.signals[other].name
-                signals.removeAll { $0.signal == name && !$0.foundIn.hasPrefix("impact.") }
+                signals.removeAll { $0.signal == other && $0.structured < 0 }
             }
         }
         var found = inText
-        for signal in signals where signal.foundIn.hasPrefix("impact.") { found[signalIndex[signal.signal]!] = true }
+        for signal in signals where signal.structured >= 0 { found[signal.signal] = true }
         for number in 0..<signalCount where inText[number] { active[number] = true }
         if let combination = combination(found) { active[combinationOffset + combination] = true }
         if docsTerm != nil { active[combinationOffset + Self.combinations.count + (docsProblem != nil ? 0 : 1)] = true }
         let tail = combinationOffset + Self.combinations.count + 2
         if let category = input.category { active[tail + TicketCategory.allCases.firstIndex(of: category)!] = true }
-        signals.sort { ($0.severity.level, $0.signal, $0.foundIn) < ($1.severity.level, $1.signal, $1.foundIn) }
-        return Evidence(signals: signals, active: active.indices.filter { active[$0] }, words: wordRowsFound,
+        // By severity, then name, then where. (Closures read a local copy: capturing `self`
+        // would copy the whole classifier.)
+        let signalRules = signalRules
+        signals.sort {
+            let (a, b) = (signalRules[$0.signal], signalRules[$1.signal])
+            return (a.severity.level, a.nameRank) < (b.severity.level, b.nameRank)
+                || (a.severity.level, a.nameRank) == (b.severity.level, b.nameRank) && $0.foundIn < $1.foundIn
+        }
+        return Evidence(signals: signals.map {
+            let rule = signalRules[$0.signal]
+            return ClassificationSignal(signal: rule.name, criterion: rule.criterion, severity: rule.severity, foundIn: $0.foundIn)
+        }, active: active.indices.filter { active[$0] }, words: wordRowsFound,
                         docsTerm: docsTerm, docsProblem: docsProblem)
     }
 
     public func classify(_ input: ClassifierInput) -> Classification {
         let evidence = evidence(input)
-        var scores = model.scores(rows: evidence.active.map { weights[$0] }, reported: nil)
+        var scores = model.bias
+        featureWeights.withUnsafeBufferPointer { weights in
+            for feature in evidence.active {
+                for k in 0..<4 { scores[k] += weights[feature &* 4 &+ k] }
+            }
+        }
         wordWeights.withUnsafeBufferPointer { weights in
             for row in evidence.words {
                 for k in 0..<4 { scores[k] += weights[row &* 4 &+ k] }
@@ -407,7 +435,6 @@ public struct Classifier: Sendable {
         }
         let severity = label.severity
         let route: Classification.Route = label == .docs ? .docs : .support
-        let impact = evidence.signals.filter { $0.severity != .minor }.map(\.signal)
         var docsReason: String?
         if route == .docs {
             if let term = evidence.docsTerm, let problem = evidence.docsProblem {
@@ -420,20 +447,21 @@ public struct Classifier: Sendable {
         }
         var supportReason: String?
         if input.category == .documentation, route == .support {
+            let impact = evidence.signals.filter { $0.severity != .minor }.map(\.signal)
             supportReason = impact.isEmpty
                 ? "filed as documentation, but it reads as a support request"
                 : "filed as documentation, but it reports service impact (\(Array(Set(impact)).sorted().joined(separator: ", "))): a support ticket"
         }
-        let contact = input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? ""
         let confidence = nothingFound ? 0.2 : (probabilities[label.rawValue] * 100).rounded() / 100
         // A word weighs for the verdict by how much more it gives its class than the others on average.
         var strongest = [(row: Int, lean: Double)]()
+        let wordOfRow = wordOfRow
         if !nothingFound {
             for row in evidence.words {
                 let lean = wordLeans[row * 4 + label.rawValue]
                 guard lean >= 0.05 else { continue }
                 // A word read both as "word." and as "affirm." is named once, by its stronger row.
-                if let twin = strongest.firstIndex(where: { self.words[$0.row] == self.words[row] }) {
+                if let twin = strongest.firstIndex(where: { wordOfRow[$0.row] == wordOfRow[row] }) {
                     guard strongest[twin].lean < lean else { continue }
                     strongest.remove(at: twin)
                 }
@@ -450,39 +478,49 @@ public struct Classifier: Sendable {
             route: route, severity: severity, signals: evidence.signals, confidence: confidence,
             reportedSeverity: input.reportedSeverity,
             disagreesWithReporter: route == .support && input.reportedSeverity.map { $0 != severity } ?? false,
-            needsDedicatedContact: route == .support && severity == .critical && contact.isEmpty,
+            needsDedicatedContact: route == .support && severity == .critical
+                && (input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? "").isEmpty,
             docsReason: docsReason, supportReason: supportReason,
             probabilities: Dictionary(uniqueKeysWithValues: ClassifierModel.Label.allCases.map {
                 ($0.name, (probabilities[$0.rawValue] * 1000).rounded() / 1000)
             }), words: Array(words))
     }
 
-    private func structuredSignals(_ impact: Impact?) -> [ClassificationSignal] {
+    /// A signal found: its index, where it was found, and its index among the impact signals
+    /// (-1 for one found in text).
+    private struct FoundSignal {
+        var signal: Int
+        var foundIn: String
+        var structured: Int
+    }
+
+    private func structuredSignals(_ impact: Impact?) -> [FoundSignal] {
         guard let impact else { return [] }
-        var found = [(String, String)]()
-        if impact.serviceDown == true { found.append(("serviceDown", "impact.serviceDown")) }
+        var found = [FoundSignal]()
+        let rows = structuredRows
+        func add(_ name: String, _ field: String) {
+            let structured = Self.structuredNumbers[name]!
+            found.append(FoundSignal(signal: rows[structured], foundIn: field, structured: structured))
+        }
+        if impact.serviceDown == true { add("serviceDown", "impact.serviceDown") }
         switch impact.usersAffected {
-        case .all?, .majority?: found.append(("majorityUsers", "impact.usersAffected"))
-        case .multiple?: found.append(("multipleUsers", "impact.usersAffected"))
-        case .few?, .one?: found.append(("fewUsers", "impact.usersAffected"))
+        case .all?, .majority?: add("majorityUsers", "impact.usersAffected")
+        case .multiple?: add("multipleUsers", "impact.usersAffected")
+        case .few?, .one?: add("fewUsers", "impact.usersAffected")
         case nil: break
         }
         switch impact.workaround {
-        case .none?: found.append(("noWorkaround", "impact.workaround"))
-        case .temporary?: found.append(("temporaryWorkaround", "impact.workaround"))
-        case .longTerm?, .notScalable?: found.append(("longTermWorkaround", "impact.workaround"))
+        case .none?: add("noWorkaround", "impact.workaround")
+        case .temporary?: add("temporaryWorkaround", "impact.workaround")
+        case .longTerm?, .notScalable?: add("longTermWorkaround", "impact.workaround")
         case nil: break
         }
         switch impact.installations {
-        case .halted?: found.append(("installationsHalted", "impact.installations"))
-        case .impaired?: found.append(("installationsImpaired", "impact.installations"))
+        case .halted?: add("installationsHalted", "impact.installations")
+        case .impaired?: add("installationsImpaired", "impact.installations")
         case .unaffected?, nil: break
         }
-        if impact.cosmetic == true { found.append(("cosmetic", "impact.cosmetic")) }
-        return found.compactMap { name, field in
-            rules.signal(named: name).map {
-                ClassificationSignal(signal: name, criterion: $0.criterion, severity: $0.severity, foundIn: field)
-            }
-        }
+        if impact.cosmetic == true { add("cosmetic", "impact.cosmetic") }
+        return found
     }
 }

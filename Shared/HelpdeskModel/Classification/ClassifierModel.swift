@@ -78,15 +78,20 @@ public struct ClassifierModel: Sendable, Equatable {
     /// Probabilities per class, in `Label` order, from the scores.
     public static func probabilities(scores: [Double]) -> [Double] {
         let top = scores.max() ?? 0
-        let exps = scores.map { Foundation.exp($0 - top) }
-        let sum = exps.reduce(0, +)
-        return exps.map { $0 / sum }
+        var probabilities = scores.map { Foundation.exp($0 - top) }
+        let sum = probabilities.reduce(0, +)
+        for k in probabilities.indices { probabilities[k] /= sum }
+        return probabilities
     }
 
     /// The decision: critical at `criticalAt`, else the most probable of the others.
     public func decide(_ probabilities: [Double]) -> Label {
         if probabilities[Label.critical.rawValue] >= criticalAt { return .critical }
-        return [Label.major, .minor, .docs].max { probabilities[$0.rawValue] < probabilities[$1.rawValue] }!
+        // The first of the most probable (written out: this runs for every ticket).
+        var best = Label.major
+        if probabilities[best.rawValue] < probabilities[Label.minor.rawValue] { best = .minor }
+        if probabilities[best.rawValue] < probabilities[Label.docs.rawValue] { best = .docs }
+        return best
     }
 
     public static func load(yaml text: String) throws(ClassificationRules.RulesError) -> ClassifierModel {

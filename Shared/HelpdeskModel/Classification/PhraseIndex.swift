@@ -118,7 +118,8 @@ struct PhraseIndex: Sendable {
     func scan(_ tokens: [Token]) -> (first: [Match?], sides: [[Match]], clauses: [UInt8]) {
         var found = [Match?](repeating: nil, count: firstSideGroup)
         var sides = [[Match]](repeating: [], count: groupCount - firstSideGroup)
-        var clauses: [UInt8] = [0]
+        // A clause per boundary and one more: room for all, trimmed at the end.
+        var clauses = [UInt8](repeating: 0, count: tokens.count + 1)
         var clause = 0
         // A negation earlier in the clause: a phrase found before may be denied here.
         var negationInClause = false
@@ -127,11 +128,12 @@ struct PhraseIndex: Sendable {
         second.withUnsafeBufferPointer { second in
         pool.withUnsafeBufferPointer { pool in
         tokens.withUnsafeBufferPointer { tokens in
+        clauses.withUnsafeMutableBufferPointer { clauses in
+        found.withUnsafeMutableBufferPointer { found in
         for start in tokens.indices {
             let id = tokens[start].id
             if id == Token.boundary {
                 clause += 1
-                clauses.append(0)
                 negationInClause = false
             }
             guard id >= 0 else { continue }
@@ -171,6 +173,9 @@ struct PhraseIndex: Sendable {
         }
         }
         }
+        }
+        }
+        clauses.removeLast(clauses.count - clause - 1)
         return (found, sides, clauses)
     }
 

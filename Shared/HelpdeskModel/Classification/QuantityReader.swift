@@ -39,6 +39,8 @@ struct QuantityReader: Sendable {
     /// A number word's value by id (NaN for other words).
     private let numberWords: [Double]
     private let negations: WordSet
+    /// Words a reading can start at ("all", "half", number words); digits start one too.
+    private let starts: WordSet
 
     static let numberWordValues: [(String, Double)] = [
         ("one", 1), ("two", 2), ("three", 3), ("four", 4), ("five", 5), ("six", 6), ("seven", 7), ("eight", 8), ("nine", 9),
@@ -69,6 +71,7 @@ struct QuantityReader: Sendable {
         var numberWords = [Double](repeating: .nan, count: size)
         for (id, value) in numberIDs { numberWords[Int(id)] = value }
         self.numberWords = numberWords
+        starts = WordSet(sets[0] + [half] + numberIDs.map(\.0), size)
         normalizer.rebuild()
     }
 
@@ -90,6 +93,8 @@ struct QuantityReader: Sendable {
             if best == nil || scope > best!.scope { best = reading }
         }
         for index in tokens.indices {
+            // Most words start no reading.
+            guard !tokens[index].value.isNaN || starts.contains(tokens[index].id) else { continue }
             // all (our) users, every store, the entire team
             if all.contains(tokens[index].id), index == 0 || !negations.contains(tokens[index - 1].id) {
                 var noun = index + 1

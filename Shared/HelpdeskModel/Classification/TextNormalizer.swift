@@ -99,36 +99,54 @@ struct TextNormalizer: Sendable {
 
     /// The text's tokens, synonyms rewritten.
     func tokens(_ text: String) -> [Token] {
-        var tokens = [Token]()
         var text = text
-        text.withUTF8 { bytes in
-            tokens.reserveCapacity(bytes.count / 5 + 1)
-            Self.forEachWord(bytes) { hash, start, end, value in
-                if hash == Self.boundaryHash {
-                    if tokens.last?.id != Token.boundary { tokens.append(Token(id: Token.boundary, start: start, end: end, value: .nan)) }
-                } else {
-                    let id = table[hash]
-                    tokens.append(Token(id: id < 0 && !value.isNaN ? Token.number : id, start: start, end: end, value: value))
+        // The first token that may start a synonym: the rewrite pass starts there.
+        var firstCandidate = Int.max
+        var tokens = text.withUTF8 { bytes in
+            // A token takes a byte at least, and boundaries never repeat: room for every one.
+            [Token](unsafeUninitializedCapacity: max(1, bytes.count)) { buffer, initialized in
+                var count = 0
+                firstRewrite.withUnsafeBufferPointer { firstRewrite in
+                    Self.forEachWord(bytes) { hash, start, end, value in
+                        if hash == Self.boundaryHash {
+                            if count == 0 || buffer[count - 1].id != Token.boundary {
+                                buffer.initializeElement(at: count, to: Token(id: Token.boundary, start: start, end: end, value: .nan))
+                                count += 1
+                            }
+                        } else {
+                            let id = table[hash]
+                            if firstCandidate == .max, id >= 0, Int(id) + 1 < firstRewrite.count,
+                               firstRewrite[Int(id)] != firstRewrite[Int(id) + 1] {
+                                firstCandidate = count
+                            }
+                            buffer.initializeElement(
+                                at: count, to: Token(id: id < 0 && !value.isNaN ? Token.number : id, start: start, end: end, value: value))
+                            count += 1
+                        }
+                    }
                 }
+                initialized = count
             }
         }
-        rewrite(&tokens)
+        if firstCandidate < tokens.count { rewrite(&tokens, from: firstCandidate) }
         return tokens
     }
 
-    private func rewrite(_ tokens: inout [Token]) {
+    /// Rewrites the synonyms in `tokens`, none of which starts before `first`.
+    private func rewrite(_ tokens: inout [Token], from first: Int = 0) {
         guard !rewrites.isEmpty else { return }
         let count = tokens.count
-        var write = 0
+        var write = first
         firstRewrite.withUnsafeBufferPointer { firstRewrite in
             rewrites.withUnsafeBufferPointer { rewrites in
                 tails.withUnsafeBufferPointer { tails in
                     tokens.withUnsafeMutableBufferPointer { tokens in
-                        var read = 0
+                        var read = first
                         while read < count {
                             var token = tokens[read]
                             read += 1
                             let id = Int(token.id)
+                            var rewritten = false
                             if id >= 0, id + 1 < firstRewrite.count {
                                 for candidate in Int(firstRewrite[id])..<Int(firstRewrite[id + 1]) {
                                     let rewrite = rewrites[candidate]
@@ -143,10 +161,12 @@ struct TextNormalizer: Sendable {
                                     if length > 0 { token.end = tokens[read + length - 1].end }
                                     read += length
                                     token.id = rewrite.canonical
+                                    rewritten = true
                                     break
                                 }
                             }
-                            tokens[write] = token
+                            // Until a synonym of several words is rewritten, tokens stay where they are.
+                            if rewritten || write + 1 != read { tokens[write] = token }
                             write += 1
                         }
                     }
