@@ -320,14 +320,23 @@ public struct Classifier: Sendable {
         // Signals found so far: index, where ("impact.serviceDown", "subject: \"…\""), and
         // whether from the impact fields.
         var signals = structuredSignals(input.impact)
+        signals.reserveCapacity(signals.count + 8)
         // The model's words found, as rows, and a bit per row.
         var wordRowsFound = [Int]()
+        wordRowsFound.reserveCapacity(min(words.count, 256))
         var wordSeen = [UInt64](repeating: 0, count: (words.count + 63) / 64)
         for signal in signals { active[structuredOffset + signal.structured] = true }
         var docsTerm: String?, docsProblem: String?
         func add(_ number: Int, _ place: String, _ quoted: String) {
             inText[number] = true
-            signals.append(FoundSignal(signal: number, foundIn: "\(place): \"\(quoted)\"", structured: -1))
+            // subject: "quoted words", in one allocation.
+            var foundIn = ""
+            foundIn.reserveCapacity(place.utf8.count + quoted.utf8.count + 4)
+            foundIn += place
+            foundIn += ": \""
+            foundIn += quoted
+            foundIn += "\""
+            signals.append(FoundSignal(signal: number, foundIn: foundIn, structured: -1))
         }
         for place in 0..<2 {
             let text = place == 0 ? input.subject : input.description ?? ""
@@ -396,7 +405,7 @@ public struct Classifier: Sendable {
         return Evidence(signals: signals.map {
             let rule = signalRules[$0.signal]
             return ClassificationSignal(signal: rule.name, criterion: rule.criterion, severity: rule.severity, foundIn: $0.foundIn)
-        }, active: active.indices.filter { active[$0] }, words: wordRowsFound,
+        }, active: activeIndices(active), words: wordRowsFound,
                         docsTerm: docsTerm, docsProblem: docsProblem)
     }
 
@@ -455,6 +464,7 @@ public struct Classifier: Sendable {
         let confidence = nothingFound ? 0.2 : (probabilities[label.rawValue] * 100).rounded() / 100
         // A word weighs for the verdict by how much more it gives its class than the others on average.
         var strongest = [(row: Int, lean: Double)]()
+        strongest.reserveCapacity(6)
         let wordOfRow = wordOfRow
         if !nothingFound {
             for row in evidence.words {
@@ -481,9 +491,22 @@ public struct Classifier: Sendable {
             needsDedicatedContact: route == .support && severity == .critical
                 && (input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? "").isEmpty,
             docsReason: docsReason, supportReason: supportReason,
-            probabilities: Dictionary(uniqueKeysWithValues: ClassifierModel.Label.allCases.map {
-                ($0.name, (probabilities[$0.rawValue] * 1000).rounded() / 1000)
-            }), words: Array(words))
+            probabilities: probabilityNames(probabilities), words: Array(words))
+    }
+
+    /// The indices of the features set, ascending (in one allocation).
+    private func activeIndices(_ active: [Bool]) -> [Int] {
+        var indices = [Int]()
+        indices.reserveCapacity(active.count)
+        for index in active.indices where active[index] { indices.append(index) }
+        return indices
+    }
+
+    /// Each class's probability by name, to three decimals.
+    private func probabilityNames(_ probabilities: [Double]) -> [String: Double] {
+        var named = [String: Double](minimumCapacity: ClassifierModel.Label.allCases.count)
+        for label in ClassifierModel.Label.allCases { named[label.name] = (probabilities[label.rawValue] * 1000).rounded() / 1000 }
+        return named
     }
 
     /// A signal found: its index, where it was found, and its index among the impact signals

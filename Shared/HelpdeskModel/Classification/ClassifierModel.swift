@@ -13,14 +13,28 @@ import Yams
 public struct ClassifierModel: Sendable, Equatable {
     public enum Label: Int, Sendable, CaseIterable, Comparable {
         case critical, major, minor, docs
-        public var name: String { ["critical", "major", "minor", "docs"][rawValue] }
+        // Switches, not array literals: these run for every ticket, and a literal allocates.
+        public var name: String {
+            switch self {
+            case .critical: "critical"
+            case .major: "major"
+            case .minor: "minor"
+            case .docs: "docs"
+            }
+        }
         public init?(name: String) {
             guard let label = Self.allCases.first(where: { $0.name == name }) else { return nil }
             self = label
         }
         public static func < (a: Label, b: Label) -> Bool { a.rawValue < b.rawValue }
 
-        public init(severity: Severity) { self = [.critical, .major, .minor][severity.level - 1] }
+        public init(severity: Severity) {
+            switch severity.level {
+            case 1: self = .critical
+            case 2: self = .major
+            default: self = .minor
+            }
+        }
 
         /// The class of a verdict: documentation when routed there, else its severity.
         public init(_ classification: Classification) {
@@ -28,7 +42,13 @@ public struct ClassifierModel: Sendable, Equatable {
         }
 
         /// The severity a verdict of this class runs (documentation runs no clock: minor).
-        public var severity: Severity { [.critical, .major, .minor, .minor][rawValue] }
+        public var severity: Severity {
+            switch self {
+            case .critical: .critical
+            case .major: .major
+            case .minor, .docs: .minor
+            }
+        }
     }
 
     /// Critical wins when its probability reaches this.

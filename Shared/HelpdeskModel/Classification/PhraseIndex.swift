@@ -165,7 +165,13 @@ struct PhraseIndex: Sendable {
                 }
                 guard isSide || found[group] == nil, !isExcepted, !isNegated else { continue }
                 let match = Match(first: start, last: start + count - 1, clause: clause)
-                if isSide { sides[group - firstSideGroup].append(match) } else { found[group] = match }
+                if isSide {
+                    // Room for several at once: most sides found are found more than once.
+                    if sides[group - firstSideGroup].isEmpty { sides[group - firstSideGroup].reserveCapacity(16) }
+                    sides[group - firstSideGroup].append(match)
+                } else {
+                    found[group] = match
+                }
             }
         }
         }
