@@ -154,6 +154,37 @@ struct ClassifierMetamorphicTests {
         }
         #expect(changed.isEmpty, "verdicts changed: \(changed)")
     }
+
+    /// Words are read eight bytes at a time where eight remain, a byte at a time near the end:
+    /// shifting every word by a few spaces, or changing its letters' case, reads the same
+    /// evidence (signals, features and words), also for words past 64 letters, apostrophes,
+    /// digits and letters outside ASCII.
+    @Test func wordsReadTheSameWhereverTheyFallInTheText() async throws {
+        let inputs = try inputs()
+        let mismatches = try await offThePool { [self] in
+            var random = SplitMix64(state: 41)
+            var mismatches = [String]()
+            for input in inputs.prefix(400) {
+                var words = (input.subject + " " + (input.description ?? "")).split(separator: " ").map(String.init)
+                words.append(String(repeating: "outage", count: 12))
+                words.append(["can't", "Ünïcode", "2,000", "99.5%", "x"][Int(random.next() % 5)])
+                var shifted = ""
+                var recased = ""
+                for word in words {
+                    shifted += String(repeating: " ", count: Int(random.next() % 9)) + word + " "
+                    recased += String(word.map { random.next() % 2 == 0 ? Character($0.uppercased()) : $0 }) + " "
+                }
+                let plain = words.joined(separator: " ")
+                let expected = self.classifier.featureNames(self.classifier.evidence(ClassifierInput(subject: plain)))
+                for text in [shifted, recased] {
+                    let read = self.classifier.featureNames(self.classifier.evidence(ClassifierInput(subject: text)))
+                    if read != expected { mismatches.append(text) }
+                }
+            }
+            return mismatches
+        }
+        #expect(mismatches.isEmpty, "evidence changed: \(mismatches.prefix(3))")
+    }
 }
 
 @Suite("Classifier signals")

@@ -266,6 +266,20 @@ struct TextNormalizer: Sendable {
                 if lower >= 0x61 && lower <= 0x7A {
                     if length == 0 { start = index }
                     digitsOnly = false
+                    // Up to eight letters at once: the run of ASCII letters among the next eight
+                    // bytes, lower-cased and stored with one store (the hash reads them back with
+                    // one load).
+                    if index + 8 <= bytes.count {
+                        let eight = UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                        let lowered = eight | 0x2020_2020_2020_2020
+                        let run = Self.letterRun(lowered)
+                        if length < 64 {
+                            UnsafeMutableRawPointer(word.baseAddress! + length).storeBytes(of: lowered, as: UInt64.self)
+                            length = min(64, length + run)
+                        }
+                        index += run
+                        continue
+                    }
                     if length < 64 {
                         word[length] = lower
                         length += 1
@@ -323,6 +337,19 @@ struct TextNormalizer: Sendable {
             }
             finish(at: bytes.count)
         }
+    }
+
+    /// How many of the eight bytes (lower-cased: `| 0x20` each), from the first, are ASCII
+    /// letters: bytes 0x61–0x7A, tested eight at a time without carries between bytes.
+    @inline(__always)
+    static func letterRun(_ lowered: UInt64) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let low = lowered & (0x7F &* ones)
+        let atLeastA = (low &+ (0x80 - 0x61) &* ones) & (0x80 &* ones)
+        let pastZ = (low &+ (0x80 - 0x7B) &* ones) & (0x80 &* ones)
+        let letters = atLeastA & ~pastZ & ~lowered
+        let others = ~letters & (0x80 &* ones)
+        return others == 0 ? 8 : others.trailingZeroBitCount >> 3
     }
 
     /// A 64-bit hash of the word's stem: plural and verb endings removed ("-s", "-es", "-ies", "-ed",
