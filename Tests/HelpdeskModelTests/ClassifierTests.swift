@@ -280,6 +280,15 @@ struct ClassifierSignalTests {
         #expect(signals(text).contains("serviceDown"), "\(text)")
     }
 
+    /// "No users", "no stores" deny what follows: no outage, no majority.
+    @Test(arguments: ["No users are locked out, just slow menus", "No stores are down, one till is slow",
+                      "Typo on the invoice, no users were affected"])
+    func noUsersDeniesWhatFollows(text: String) {
+        let verdict = classifier.classify(ClassifierInput(subject: text))
+        #expect(verdict.severity == .minor)
+        #expect(!verdict.signals.contains { $0.signal == "majorityUsers" || $0.signal == "serviceDown" })
+    }
+
     @Test func pluralsCaseAndPunctuationDoNotMatter() {
         #expect(signals("TYPO!").contains("cosmetic"))
         #expect(signals("several USERS,").contains("multipleUsers"))
