@@ -523,6 +523,14 @@ struct ClassifierRulesTests {
         #expect(throws: ClassificationRules.RulesError.self) { try ClassificationRules.load(yaml: badSeverity) }
     }
 
+    @Test func rulesBuiltInCodeNeedEveryImpactSignal() {
+        var rules = ClassificationRules.standard
+        rules.signals.removeAll { $0.name == "cosmetic" }
+        #expect(throws: ClassificationRules.RulesError(key: "signals.cosmetic", problem: "is required (the impact fields produce it)")) {
+            try Classifier.blank(rules)
+        }
+    }
+
     @Test func theBuiltInLexiconNamesEveryPolicyCriterion() {
         let criteria = Set(ClassificationRules.standard.signals.map(\.name))
         for name in ["serviceDown", "operationsDisrupted", "majorityUsers", "noWorkaround", "installationsHalted", "multipleUsers",

@@ -199,8 +199,16 @@ public struct Classifier: Sendable {
         let nameRanks = Dictionary(uniqueKeysWithValues: rules.signals.map(\.name).sorted().enumerated().map { ($1, $0) })
         signalRules = rules.signals.map { ($0.name, $0.criterion, $0.severity, nameRanks[$0.name]!) }
         let signalIndex = Dictionary(uniqueKeysWithValues: rules.signals.enumerated().map { ($1.name, $0) })
-        // The lexicon has every impact signal (`ClassificationRules.load` requires them).
-        structuredRows = ClassificationRules.structuredSignals.map { signalIndex[$0]! }
+        // Every impact signal needs its rule (`ClassificationRules.load` requires them; rules built
+        // in code are checked here).
+        var structuredRows = [Int]()
+        for name in ClassificationRules.structuredSignals {
+            guard let row = signalIndex[name] else {
+                throw ClassificationRules.RulesError(key: "signals.\(name)", problem: "is required (the impact fields produce it)")
+            }
+            structuredRows.append(row)
+        }
+        self.structuredRows = structuredRows
         structuredOffset = rules.signals.count
         combinationOffset = rules.signals.count + ClassificationRules.structuredSignals.count
         unavailableSignals = ["serviceDown", "accessBlocked", "operationsDisrupted"].compactMap { signalIndex[$0] }
