@@ -65,6 +65,18 @@ public struct ClassificationRules: Sendable, Equatable {
 
     public func signal(named name: String) -> SignalRule? { signals.first { $0.name == name } }
 
+    /// Each impact signal's index among `signals`, in `structuredSignals` order; every one is required.
+    static func structuredRows(of signals: [SignalRule]) throws(RulesError) -> [Int] {
+        var rows = [Int]()
+        for name in structuredSignals {
+            guard let row = signals.firstIndex(where: { $0.name == name }) else {
+                throw RulesError(key: "signals.\(name)", problem: "is required (the impact fields produce it)")
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
     public static let standardYAML = String(decoding: PackageResources.classifier_rules_yaml, as: UTF8.self)
     public static let standard: ClassificationRules = try! load(yaml: standardYAML)
 
@@ -180,9 +192,7 @@ public struct ClassificationRules: Sendable, Equatable {
                 throw RulesError(key: "signals.\(signal.name).cancels[\(index)]", problem: "\"\(name)\" is not a signal")
             }
         }
-        for name in structuredSignals where !signals.contains(where: { $0.name == name }) {
-            throw RulesError(key: "signals.\(name)", problem: "is required (the impact fields produce it)")
-        }
+        _ = try structuredRows(of: signals)
         let docsNode = try fields(mapping["docs"], "docs", allowed: ["subjects", "problems"])
         let docs = DocsRules(subjects: try strings(docsNode["subjects"], "docs.subjects"),
                              problems: try strings(docsNode["problems"], "docs.problems"))

@@ -199,16 +199,8 @@ public struct Classifier: Sendable {
         let nameRanks = Dictionary(uniqueKeysWithValues: rules.signals.map(\.name).sorted().enumerated().map { ($1, $0) })
         signalRules = rules.signals.map { ($0.name, $0.criterion, $0.severity, nameRanks[$0.name]!) }
         let signalIndex = Dictionary(uniqueKeysWithValues: rules.signals.enumerated().map { ($1.name, $0) })
-        // Every impact signal needs its rule (`ClassificationRules.load` requires them; rules built
-        // in code are checked here).
-        var structuredRows = [Int]()
-        for name in ClassificationRules.structuredSignals {
-            guard let row = signalIndex[name] else {
-                throw ClassificationRules.RulesError(key: "signals.\(name)", problem: "is required (the impact fields produce it)")
-            }
-            structuredRows.append(row)
-        }
-        self.structuredRows = structuredRows
+        // Rules built in code are checked as `ClassificationRules.load` checks a file.
+        structuredRows = try ClassificationRules.structuredRows(of: rules.signals)
         structuredOffset = rules.signals.count
         combinationOffset = rules.signals.count + ClassificationRules.structuredSignals.count
         unavailableSignals = ["serviceDown", "accessBlocked", "operationsDisrupted"].compactMap { signalIndex[$0] }
@@ -420,16 +412,8 @@ public struct Classifier: Sendable {
     public func classify(_ input: ClassifierInput) -> Classification {
         let evidence = evidence(input)
         var scores = model.bias
-        featureWeights.withUnsafeBufferPointer { weights in
-            for feature in evidence.active {
-                for k in 0..<4 { scores[k] += weights[feature &* 4 &+ k] }
-            }
-        }
-        wordWeights.withUnsafeBufferPointer { weights in
-            for row in evidence.words {
-                for k in 0..<4 { scores[k] += weights[row &* 4 &+ k] }
-            }
-        }
+        Self.add(rows: evidence.active, of: featureWeights, to: &scores)
+        Self.add(rows: evidence.words, of: wordWeights, to: &scores)
         // The reporter's view is a vote, but a lower one never talks the evidence out of critical:
         // then the evidence's own probabilities stand.
         var probabilities = ClassifierModel.probabilities(scores: scores)
@@ -500,6 +484,15 @@ public struct Classifier: Sendable {
                 && (input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? "").isEmpty,
             docsReason: docsReason, supportReason: supportReason,
             probabilities: probabilityNames(probabilities), words: Array(words))
+    }
+
+    /// Adds each row's four weights (critical, major, minor, docs) of a flat table to `scores`.
+    private static func add(rows: [Int], of weights: [Double], to scores: inout [Double]) {
+        weights.withUnsafeBufferPointer { weights in
+            for row in rows {
+                for k in 0..<4 { scores[k] += weights[row &* 4 &+ k] }
+            }
+        }
     }
 
     /// The indices of the features set, ascending (in one allocation).
