@@ -289,6 +289,32 @@ struct ClassifierSignalTests {
         #expect(!verdict.signals.contains { $0.signal == "majorityUsers" || $0.signal == "serviceDown" })
     }
 
+    /// "No staff can log in" is an outage: "no X can" followed by getting in or working.
+    @Test(arguments: ["No staff can log into Windows this morning", "no nurse can get into the EHR since 7am",
+                      "No tills could connect after the update"])
+    func noStaffCanGetInIsAnOutage(text: String) {
+        #expect(signals(text).contains("serviceDown"), "\(ClassifierEvaluation.explain(classifier.classify(ClassifierInput(subject: text))))")
+    }
+
+    /// ...but it still denies the rest, and a wish that no one can is no outage.
+    @Test(arguments: ["No user could reproduce it", "No users can see the outage banner, is that expected?",
+                      "How do I make sure no contractor can log in after 6pm?",
+                      "Please confirm that no customer can access other customers' orders"])
+    func noStaffCanDeniesAnythingElse(text: String) {
+        #expect(!signals(text).contains("serviceDown"))
+        #expect(classifier.classify(ClassifierInput(subject: text)).severity != .critical)
+    }
+
+    /// All three of the policy's critical criteria stated: critical, whatever the other words
+    /// say. One missing, or over: the model weighs it.
+    @Test func statingEveryCriticalCriterionIsCritical() {
+        let typo = "The PDF export puts the footer on top of the last row, hard to read. That's it."
+        let stated = ClassifierInput(subject: "Footer overlaps", description: typo + "\n\nNo one can log in, no workaround.")
+        #expect(classifier.classify(stated).severity == .critical)
+        let over = ClassifierInput(subject: "Footer overlaps", description: typo + "\n\nNo one could log in yesterday, fixed now.")
+        #expect(classifier.classify(over).severity != .critical)
+    }
+
     @Test func pluralsCaseAndPunctuationDoNotMatter() {
         #expect(signals("TYPO!").contains("cosmetic"))
         #expect(signals("several USERS,").contains("multipleUsers"))

@@ -54,7 +54,9 @@ public struct ClassifierInput: Sendable {
 ///
 /// With no evidence at all, the reporter's severity applies (minor without one), and a
 /// ticket filed as documentation goes to the documentation channel. With minor evidence only,
-/// the verdict is never more urgent than that (minor for one filed as documentation).
+/// the verdict is never more urgent than that (minor for one filed as documentation). A text
+/// that states all three of the policy's critical criteria (service down, most users, no
+/// workaround), none of them negated or over, is critical.
 public struct Classifier: Sendable {
     public let rules: ClassificationRules
     public let model: ClassifierModel
@@ -112,6 +114,9 @@ public struct Classifier: Sendable {
     private let slowSignals: [Int]
     /// majorityUsers, multipleUsers, fewUsers.
     private let scopeSignals: [Int]
+    /// serviceDown, majorityUsers, noWorkaround: the policy's critical criteria that, all stated
+    /// in the text, make a ticket critical (empty for a lexicon without them).
+    private let statedCritical: [Int]
     private var docsSubjectGroup: Int { rules.signals.count }
     private var docsProblemGroup: Int { rules.signals.count + 1 }
 
@@ -207,6 +212,8 @@ public struct Classifier: Sendable {
         impairedSignals = ["degraded", "installationsHalted", "restrictedOperation"].compactMap { signalIndex[$0] }
         slowSignals = ["slowOrIntermittent"].compactMap { signalIndex[$0] }
         scopeSignals = ["majorityUsers", "multipleUsers", "fewUsers"].map { signalIndex[$0]! }
+        let stated = ["serviceDown", "majorityUsers", "noWorkaround"].compactMap { signalIndex[$0] }
+        statedCritical = stated.count == 3 ? stated : []
     }
 
     /// The features a lexicon makes: each signal found in text, each impact signal, scope ×
@@ -434,6 +441,10 @@ public struct Classifier: Sendable {
             let ceiling: ClassifierModel.Label = fallback == .docs ? .minor : fallback
             if label.rawValue < ceiling.rawValue { label = ceiling }
         }
+        // The text states all three of the policy's critical criteria ("nobody can log in, no
+        // workaround"): critical, whatever else it says. So stating them never lowers a verdict,
+        // even one the reporter's severity decided.
+        if !statedCritical.isEmpty, statedCritical.allSatisfy(evidence.active.contains) { label = .critical }
         let severity = label.severity
         let route: Classification.Route = label == .docs ? .docs : .support
         var docsReason: String?
