@@ -298,7 +298,7 @@ struct ClassifierSignalTests {
 
     /// ...but it still denies the rest, and a wish that no one can is no outage.
     @Test(arguments: ["No user could reproduce it", "No users can see the outage banner, is that expected?",
-                      "How do I make sure no contractor can log in after 6pm?",
+                      "How do I make sure no staff can log in after 6pm?",
                       "Please confirm that no customer can access other customers' orders"])
     func noStaffCanDeniesAnythingElse(text: String) {
         #expect(!signals(text).contains("serviceDown"))
@@ -306,13 +306,23 @@ struct ClassifierSignalTests {
     }
 
     /// All three of the policy's critical criteria stated: critical, whatever the other words
-    /// say. One missing, or over: the model weighs it.
-    @Test func statingEveryCriticalCriterionIsCritical() {
-        let typo = "The PDF export puts the footer on top of the last row, hard to read. That's it."
-        let stated = ClassifierInput(subject: "Footer overlaps", description: typo + "\n\nNo one can log in, no workaround.")
-        #expect(classifier.classify(stated).severity == .critical)
-        let over = ClassifierInput(subject: "Footer overlaps", description: typo + "\n\nNo one could log in yesterday, fixed now.")
-        #expect(classifier.classify(over).severity != .critical)
+    /// say. One missing, negated or over: the model weighs it.
+    @Test func statingEveryCriticalCriterionIsCritical() throws {
+        // A model that never says critical: only the rule can.
+        let blank = try Classifier.blank(.standard)
+        let typo = "The PDF export puts the footer on top of the last row. That's it."
+        func severity(_ classifier: Classifier, _ statement: String?, reported: Severity? = nil) -> Severity {
+            classifier.classify(ClassifierInput(subject: "PDF export footer", description: typo + (statement.map { "\n\n" + $0 } ?? ""),
+                                                reportedSeverity: reported)).severity
+        }
+        #expect(severity(blank, "No one can log in, no workaround.") == .critical)
+        #expect(severity(blank, "No staff can log in and there is no workaround.") == .critical)
+        #expect(severity(blank, "No one can log in, we have a workaround.") != .critical)
+        #expect(severity(blank, "Not down for everyone, no workaround needed.") != .critical)
+        #expect(severity(blank, "No one could log in yesterday, fine now, no workaround.") != .critical)
+        // The reporter's critical decides a ticket with no evidence; the statement keeps it critical.
+        #expect(severity(classifier, nil, reported: .critical) == .critical)
+        #expect(severity(classifier, "No one can log in, no workaround.", reported: .critical) == .critical)
     }
 
     @Test func pluralsCaseAndPunctuationDoNotMatter() {
