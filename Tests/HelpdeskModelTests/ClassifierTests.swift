@@ -305,6 +305,14 @@ struct ClassifierSignalTests {
         #expect(classifier.classify(ClassifierInput(subject: text)).severity != .critical)
     }
 
+    /// The commonest words for "nobody", "everyone", "cannot", "log in" and "unavailable" in
+    /// Spanish, Portuguese, French, Italian, German, Dutch and Polish are synonyms too.
+    @Test(arguments: ["NADIE PUEDE ENTRAR EN LOS TPV", "Die Plattform ist ausgefallen, niemand kann sich anmelden",
+                      "Tout le monde ne peut pas se connecter", "Il sito è fuori servizio per tutti"])
+    func otherLanguagesCommonestWordsCount(text: String) {
+        #expect(signals(text).isSuperset(of: ["majorityUsers", "serviceDown"]))
+    }
+
     /// All three of the policy's critical criteria stated: critical, whatever the other words
     /// say. One missing, negated or over: the model weighs it.
     @Test func statingEveryCriticalCriterionIsCritical() throws {
