@@ -60,34 +60,28 @@ struct ClassifyCommand: ParsableCommand {
             fitting.wordMinCount = wordMinCount
             let provenance = """
                 Fitted by scripts/fit-classifier.sh (helpdesk classify --fit) on \(URL(fileURLWithPath: fit).lastPathComponent),
-                \(tickets.count) tickets: logistic regression over the signals and the words used by at least \
+                \(tickets.count) tickets: logistic regression over the signals and the words and word pairs used by at least \
                 \(fitting.wordMinCount ?? 0) tickets, L2 \(fitting.l2), critical examples weighted \(fitting.classWeights[0]),
-                \(fitting.steps) steps, reporter vote \(fitting.reporterVote) (set, not fitted), critical evidence (with the words of clauses stating it, affirm.*)
-                ordered critical ≥ major ≥ minor ≥ docs, minor evidence critical ≤ major ≤ minor.
+                \(fitting.steps) steps, reporter vote \(fitting.reporterVote) (set, not fitted), critical evidence ordered critical ≥ major ≥ minor ≥ docs,
+                minor evidence (with the words of clauses that deny, deny.*) critical ≤ major ≤ minor.
                 Do not edit by hand: refit.
                 """
+            let examples = ModelFit.examples(tickets, rules: settings.rules)
             if let folds = crossValidate {
                 guard folds >= 2, folds <= tickets.count else {
                     throw CLIError("--cross-validate: \(folds) folds; it takes 2 to \(tickets.count) (the number of tickets)")
                 }
-                let examples = ModelFit.examples(tickets, rules: settings.rules)
                 let inputs = tickets.map { ClassifierInput($0.ticket) }
-                let evaluation = ClassifierEvaluation(outcomes: try fitting.crossValidate(
-                    examples, features: Classifier.features(of: settings.rules),
-                    ordered: ModelFit.criticalEvidence(settings.rules, examples: examples), lowering: ModelFit.minorEvidence(settings.rules),
-                    folds: folds) { model in
-                        let classifier = try Classifier(rules: settings.rules, model: model)
-                        return { ClassifierModel.Label(classifier.classify(inputs[$0])) }
-                    })
+                let evaluation = ClassifierEvaluation(outcomes: try fitting.crossValidate(examples, rules: settings.rules, folds: folds) { model in
+                    let classifier = try Classifier(rules: settings.rules, model: model)
+                    return { ClassifierModel.Label(classifier.classify(inputs[$0])) }
+                })
                 print(String(format: "cross-validation (%d folds): accuracy %.1f%%, critical recall %.1f%%, critical precision %.1f%%",
                              folds, evaluation.accuracy * 100, evaluation.recall("critical") * 100,
                              evaluation.precision("critical") * 100))
                 return
             }
-            let examples = ModelFit.examples(tickets, rules: settings.rules)
-            print(fitting.fit(examples, features: Classifier.features(of: settings.rules),
-                              ordered: ModelFit.criticalEvidence(settings.rules, examples: examples),
-                              lowering: ModelFit.minorEvidence(settings.rules), provenance: provenance).yaml, terminator: "")
+            print(fitting.fit(examples, rules: settings.rules, provenance: provenance).yaml, terminator: "")
             return
         }
         let classifier = try settings.classifier()

@@ -29,7 +29,7 @@ struct ClassifierAccuracyTests {
         print("validation set:", String(format: "accuracy %.1f%%, critical recall %.1f%%, critical precision %.1f%%",
                                          accuracy * 100, recall * 100, precision * 100))
         // What this lexicon and model reach (docs/policy.md): a change that does worse fails here.
-        #expect(accuracy >= 0.91 && recall >= 0.95 && precision >= 0.85, "\(evaluation.report)")
+        #expect(accuracy >= 0.93 && recall >= 0.97 && precision >= 0.88, "\(evaluation.report)")
         // Issue 23's targets are not reached yet (docs/policy.md#classification says by how much).
         withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, ≥ 90 % critical precision, no critical as minor") {
             #expect(accuracy >= 0.95)
@@ -56,9 +56,7 @@ struct ClassifierAccuracyTests {
         let tickets = try labelledTickets(developmentSetPath)
         let fitted = try await offThePool {
             let examples = ModelFit.examples(tickets, rules: rules)
-            return ModelFit().fit(examples, features: Classifier.features(of: rules),
-                                  ordered: ModelFit.criticalEvidence(rules, examples: examples), lowering: ModelFit.minorEvidence(rules),
-                                  provenance: "")
+            return ModelFit().fit(examples, rules: rules, provenance: "")
         }
         let standard = ClassifierModel.standard
         #expect(fitted.bias == standard.bias)
@@ -465,54 +463,61 @@ struct ClassifierModelTests {
         #expect(throws: ClassificationRules.RulesError.self) { try Classifier(rules: .standard, model: model) }
     }
 
-    /// A model's words ("word.till") weigh every inflection of the word, outside clauses that
-    /// deny or play down; the verdict names the words that weighed for it.
-    @Test func wordsWeighOutsideClausesThatDeny() throws {
+    /// A model's words ("word.till") weigh every inflection of the word; in a clause that denies
+    /// or plays down, through their "deny." weights, which the fit keeps from raising. The
+    /// verdict names the words that weighed for it.
+    @Test func wordsOfAClauseThatDeniesWeighApart() throws {
         var model = ClassifierModel.standard
-        model.weights = model.weights.filter { !$0.key.hasPrefix("word.") }
+        model.weights = model.weights.filter { !Classifier.isWordFeature($0.key) }
         model.weights["word.till"] = [3, 0, 0, 0]
+        model.weights["deny.till"] = [-1, 0, 1, 0]
         let classifier = try Classifier(rules: .standard, model: model)
         let tills = classifier.classify(ClassifierInput(subject: "The tills reject every card"))
         #expect(tills.severity == .critical)
         #expect(tills.words == ["till"])
-        for denied in ["The tills are not broken", "The tills are fine now", "Everyone can use the tills"] {
-            #expect(classifier.classify(ClassifierInput(subject: denied)).words.isEmpty, "\(denied)")
+        for denied in ["The tills are not down", "The tills are fine now", "Everyone can use the tills"] {
+            let names = classifier.featureNames(classifier.evidence(ClassifierInput(subject: denied)))
+            #expect(names.contains("deny.till") && !names.contains("word.till"), "\(denied): \(names)")
+            #expect(classifier.classify(ClassifierInput(subject: denied)).severity != .critical, "\(denied)")
         }
+        // Read both ways in one ticket, the word is named once among the verdict's words.
+        model.weights["deny.till"] = [0, 0, 2, 0]
+        let both = try Classifier(rules: .standard, model: model)
+            .classify(ClassifierInput(subject: "The tills are fine now, the tills print every receipt twice"))
+        #expect(both.words == ["till"], "\(both.words)")
+        // The fit keeps every deny. word from raising, whatever the data say.
+        let examples = (0..<20).map { ModelFit.Example(features: $0 % 2 == 0 ? ["deny.till"] : [], label: $0 % 2 == 0 ? .critical : .minor) }
+        let lowering = ModelFit.minorEvidence(.standard, examples: examples)
+        #expect(lowering.contains("deny.till"))
+        let weights = ModelFit().fit(examples, features: [], lowering: lowering, provenance: "").weights["deny.till"]!
+        #expect(weights[0] <= weights[1] && weights[1] <= weights[2] && weights[1] <= weights[3], "\(weights)")
     }
 
-    /// A word in a clause that states critical evidence ("nobody can use the tills") weighs
-    /// through its "affirm." weights, which the fit keeps ordered; elsewhere through its own.
-    @Test func wordsOfAClauseStatingCriticalEvidenceWeighApart() throws {
+    /// Two words in a row ("pair.every till") weigh as one feature, every inflection and synonym
+    /// of each word, within a clause that does not deny; never across a clause's end.
+    @Test func wordPairsWeighWithinAClauseThatDoesNotDeny() throws {
         var model = ClassifierModel.standard
         model.weights = model.weights.filter { !Classifier.isWordFeature($0.key) }
-        model.weights["word.till"] = [-3, 0, 3, 0]
-        model.weights["affirm.till"] = [3, 0, 0, 0]
+        model.weights["pair.every till"] = [3, 0, 0, 0]
         let classifier = try Classifier(rules: .standard, model: model)
-        let plain = ClassifierInput(subject: "The tills print every receipt twice")
-        #expect(classifier.featureNames(classifier.evidence(plain)).contains("word.till"))
-        let stated = ClassifierInput(subject: "Nobody can use the tills")
-        let names = classifier.featureNames(classifier.evidence(stated))
-        #expect(names.contains("affirm.till") && !names.contains("word.till"), "\(names)")
-        #expect(classifier.classify(stated).severity == .critical)
-        // Read both ways in one ticket, the word is named once among the verdict's words.
-        model.weights["word.till"] = [2, 0, 0, 0]
-        let both = try Classifier(rules: .standard, model: model)
-            .classify(ClassifierInput(subject: "Nobody can use the tills. The tills print every receipt twice"))
-        #expect(both.words == ["till"], "\(both.words)")
-        // The fit keeps every affirm. word ordered, whatever the data say.
-        let examples = (0..<20).map { ModelFit.Example(features: $0 % 2 == 0 ? ["affirm.till"] : [], label: $0 % 2 == 0 ? .minor : .major) }
-        let ordered = ModelFit.criticalEvidence(.standard, examples: examples)
-        #expect(ordered.contains("affirm.till"))
-        let weights = ModelFit().fit(examples, features: [], ordered: ordered, provenance: "").weights["affirm.till"]!
-        #expect(weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3], "\(weights)")
+        let pair = ClassifierInput(subject: "EVERY TILLS rejects cards")
+        #expect(classifier.featureNames(classifier.evidence(pair)).contains("pair.every till"))
+        #expect(classifier.classify(pair).words == ["every till"])
+        for apart in ["Every. Till rejects cards", "Till, every one of them, rejects cards", "Every single till rejects cards",
+                      "Every till is fine now"] {
+            let names = classifier.featureNames(classifier.evidence(ClassifierInput(subject: apart)))
+            #expect(!names.contains("pair.every till"), "\(apart): \(names)")
+        }
     }
 
     @Test func aModelsWordsAreOneWordEach() {
         for (words, message) in [(["word.two words"], "weights.word.two words: must name one word"),
+                                 (["pair.till"], "weights.pair.till: must name two words"),
+                                 (["pair.every  till"], "weights.pair.every  till: must name two words"),
                                  (["word.till", "word.tills"], "weights.word.tills: is the same word as weights.word.till (one inflection or synonym each)")] {
             var model = ClassifierModel.standard
             for word in words { model.weights[word] = [0, 0, 0, 0] }
-            model.weights = model.weights.filter { !$0.key.hasPrefix("word.") || words.contains($0.key) }
+            model.weights = model.weights.filter { !Classifier.isWordFeature($0.key) || words.contains($0.key) }
             #expect(throws: ClassificationRules.RulesError.self) { try Classifier(rules: .standard, model: model) }
             do {
                 _ = try Classifier(rules: .standard, model: model)

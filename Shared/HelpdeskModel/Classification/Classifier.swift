@@ -80,29 +80,51 @@ public struct Classifier: Sendable {
     private let signalRules: [(name: String, criterion: String, severity: Severity, nameRank: Int)]
     /// Per impact signal (`ClassificationRules.structuredSignals` order): its signal's index.
     private let structuredRows: [Int]
-    /// The word of each row ("till" for both "word.till" and "affirm.till"); their weights; and
-    /// each vocabulary id's row (or -1).
+    /// The word of each row ("till" for both "word.till" and "deny.till", "log in" for
+    /// "pair.log in"); their weights; and each vocabulary id's rows.
     public let words: [String]
     /// Flat, four per row (critical, major, minor, docs): one array, no reference per row.
     private let wordWeights: [Double]
-    /// Per word row and class: how much more the word gives the class than the others on average.
-    private let wordLeans: [Double]
+    /// Per vocabulary id, two rows (or -1): its "word." and "deny." features, by the kind of clause
+    /// it is read in (`WordKind`).
     private let wordRows: [Int32]
-    /// Per row: its word's vocabulary id ("word.till" and "affirm.till" share one).
+    /// Per row: its word's vocabulary id ("word.till" and "deny.till" share one; a pair has a
+    /// negative mark of its own).
     private let wordOfRow: [Int32]
-    /// Per vocabulary id: the row of its "affirm." feature (or -1).
-    private let affirmingRows: [Int32]
-    /// Each row's feature name ("word.till", "affirm.down").
+    /// The rows of the model's word pairs ("pair.log in"), by their two vocabulary ids.
+    private let wordPairs: WordPairs
+    /// Each row's feature name ("word.till", "deny.down", "pair.log in").
     private let wordFeatures: [String]
-    static let wordPrefix = "word."
-    /// A word read in a clause that states critical evidence ("nobody can log in"): a feature of
-    /// its own, which the fit keeps ordered, so that such a statement never lowers a verdict.
-    static let affirmingPrefix = "affirm."
+    /// The kind of clause a word is read in, which makes it a feature of its own.
+    enum WordKind: Int, CaseIterable {
+        /// Any clause but one that denies: "word.till".
+        case plain
+        /// A clause that denies or plays down critical evidence ("everyone can log in", "nothing is
+        /// down", "fine now"): "deny.till", which the fit keeps from raising (critical ≤ major ≤
+        /// minor), so that such a statement never raises a verdict.
+        case denying
 
-    public static func isWordFeature(_ name: String) -> Bool { name.hasPrefix(wordPrefix) || name.hasPrefix(affirmingPrefix) }
+        var prefix: String {
+            switch self {
+            case .plain: "word."
+            case .denying: "deny."
+            }
+        }
+    }
+    static let wordPrefix = WordKind.plain.prefix
+    static let denyingPrefix = WordKind.denying.prefix
+    /// Two words in a row in a clause that does not deny ("pair.log in", "pair.every store"): what
+    /// a word alone cannot say.
+    static let pairPrefix = "pair."
+    private static let wordFeaturePrefixes = WordKind.allCases.map(\.prefix) + [pairPrefix]
+
+    public static func isWordFeature(_ name: String) -> Bool {
+        wordFeaturePrefixes.contains { name.hasPrefix($0) }
+    }
 
     static func bareWord(_ name: String) -> String {
-        String(name.dropFirst(name.hasPrefix(affirmingPrefix) ? affirmingPrefix.count : wordPrefix.count))
+        for prefix in wordFeaturePrefixes where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }
+        return name
     }
 
     /// Each impact signal's index in `ClassificationRules.structuredSignals`.
@@ -156,40 +178,46 @@ public struct Classifier: Sendable {
             contrary: Set(rules.signals.indices.filter { rules.signals[$0].severity == .minor }),
             affirming: Set(rules.signals.indices.filter { rules.signals[$0].severity == .critical }),
             negations: rules.negations, scopeBreaks: rules.scopeBreaks, normalizer: &normalizer)
-        // The model's words, as their inflections and synonyms read: "word.x" outside clauses that
-        // state critical evidence, "affirm.x" inside them.
+        // The model's words, as their inflections and synonyms read: "deny.x" in clauses that deny,
+        // "word.x" elsewhere, and pairs "pair.x y".
         let words = model.weights.keys.filter(Self.isWordFeature).sorted()
         var wordIDs = [Int32]()
-        for name in words {
-            let ids = normalizer.internPhrase(Self.bareWord(name))
-            guard ids.count == 1, ids[0] >= 0 else {
-                throw ClassificationRules.RulesError(key: "weights.\(name)", problem: "must name one word")
+        var wordPairRows = [(first: Int32, second: Int32, row: Int32)]()
+        for (row, name) in words.enumerated() {
+            let pair = name.hasPrefix(Self.pairPrefix)
+            let parts = pair ? Self.bareWord(name).split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+                : [Self.bareWord(name)]
+            let ids = parts.map { normalizer.internPhrase($0) }
+            guard ids.count == (pair ? 2 : 1), ids.allSatisfy({ $0.count == 1 && $0[0] >= 0 }) else {
+                throw ClassificationRules.RulesError(key: "weights.\(name)", problem: pair ? "must name two words" : "must name one word")
             }
-            wordIDs.append(ids[0])
+            if pair {
+                wordPairRows.append((ids[0][0], ids[1][0], Int32(row)))
+                // Its own mark: a pair is never the twin of a word.
+                wordIDs.append(-1 - Int32(row))
+            } else {
+                wordIDs.append(ids[0][0])
+            }
         }
         normalizer.rebuild()
+        wordPairs = WordPairs(wordPairRows, vocabularySize: normalizer.vocabularySize)
         self.normalizer = normalizer
-        var wordRows = [Int32](repeating: -1, count: normalizer.vocabularySize)
-        var affirmingRows = [Int32](repeating: -1, count: normalizer.vocabularySize)
-        for (row, id) in wordIDs.enumerated() {
-            let affirming = words[row].hasPrefix(Self.affirmingPrefix)
-            let taken = affirming ? affirmingRows[Int(id)] : wordRows[Int(id)]
-            guard taken < 0 else {
+        let kinds = WordKind.allCases.count
+        var wordRows = [Int32](repeating: -1, count: normalizer.vocabularySize * kinds)
+        for (row, id) in wordIDs.enumerated() where id >= 0 {
+            let kind = WordKind.allCases.first { words[row].hasPrefix($0.prefix) }!
+            let slot = Int(id) * kinds + kind.rawValue
+            guard wordRows[slot] < 0 else {
                 throw ClassificationRules.RulesError(
                     key: "weights.\(words[row])",
-                    problem: "is the same word as weights.\(words[Int(taken)]) (one inflection or synonym each)")
+                    problem: "is the same word as weights.\(words[Int(wordRows[slot])]) (one inflection or synonym each)")
             }
-            if affirming { affirmingRows[Int(id)] = Int32(row) } else { wordRows[Int(id)] = Int32(row) }
+            wordRows[slot] = Int32(row)
         }
-        self.affirmingRows = affirmingRows
         wordOfRow = wordIDs
         wordFeatures = words
         self.words = words.map(Self.bareWord)
         self.wordWeights = words.flatMap { model.weights[$0]! }
-        wordLeans = words.flatMap { name in
-            let row = model.weights[name]!
-            return row.indices.map { row[$0] - (row.reduce(0, +) - row[$0]) / Double(row.count - 1) }
-        }
         self.wordRows = wordRows
         let features = Self.features(of: rules)
         for feature in features where model.weights[feature] == nil {
@@ -268,8 +296,8 @@ public struct Classifier: Sendable {
 
     /// The lexicon with every weight zero, and `words` as the model's words: it reads what a
     /// ticket has (evidence, feature names) without weighing it.
-    public static func blank(_ rules: ClassificationRules, words: [String] = []) throws(ClassificationRules.RulesError) -> Classifier {
-        let features = features(of: rules) + words.flatMap { [wordPrefix + $0, affirmingPrefix + $0] }
+    public static func blank(_ rules: ClassificationRules, words: [String] = [], pairs: [String] = []) throws(ClassificationRules.RulesError) -> Classifier {
+        let features = features(of: rules) + words.flatMap { word in WordKind.allCases.map { $0.prefix + word } } + pairs.map { pairPrefix + $0 }
         return try Classifier(rules: rules, model: ClassifierModel(
             criticalAt: 1, bias: [0, 0, 0, 0], weights: Dictionary(uniqueKeysWithValues: features.map { ($0, [0.0, 0, 0, 0]) })))
     }
@@ -289,34 +317,80 @@ public struct Classifier: Sendable {
         return names
     }
 
-    /// The rows of the model's words in `tokens` not yet `seen`, in order: none from a clause
-    /// flagged contrary, the "affirm." rows from one flagged affirming.
+    /// The rows of the model's words in `tokens` not yet `seen`, in order: each word as a feature
+    /// of the kind of clause it is in (`WordKind`), and the pairs of two words in a row in clauses
+    /// that do not deny.
     private func words(of tokens: [Token], clauses: [UInt8], seen: inout [UInt64], into rows: inout [Int]) {
+        let pairs = wordPairs
+        let kinds = WordKind.allCases.count
         tokens.withUnsafeBufferPointer { tokens in
             wordRows.withUnsafeBufferPointer { wordRows in
-                affirmingRows.withUnsafeBufferPointer { affirmingRows in
+                pairs.ends.withUnsafeBufferPointer { ends in
                     seen.withUnsafeMutableBufferPointer { seen in
                         var clause = 0
-                        var flags = clauses[0]
-                        for token in tokens {
-                            let id = Int(token.id)
-                            if id < 0 {
-                                if token.id == Token.boundary {
-                                    clause += 1
-                                    flags = clauses[clause]
-                                }
-                                continue
-                            }
-                            guard flags & PhraseIndex.contraryClause == 0, id < wordRows.count else { continue }
-                            let row = Int(flags & PhraseIndex.affirmingClause == 0 ? wordRows[id] : affirmingRows[id])
-                            guard row >= 0, seen[row >> 6] & (1 << UInt64(row & 63)) == 0 else { continue }
+                        var kind = Self.kind(clauses[0])
+                        // The word before, when some pair starts with it (-1: none).
+                        var previous: Int32 = -1
+                        @inline(__always) func add(_ row: Int) {
+                            guard row >= 0, seen[row >> 6] & (1 << UInt64(row & 63)) == 0 else { return }
                             seen[row >> 6] |= 1 << UInt64(row & 63)
                             rows.append(row)
+                        }
+                        for token in tokens {
+                            let id = Int(token.id)
+                            guard id >= 0, id &* kinds < wordRows.count else {
+                                if token.id == Token.boundary {
+                                    clause += 1
+                                    kind = Self.kind(clauses[clause])
+                                }
+                                previous = -1
+                                continue
+                            }
+                            add(Int(wordRows[id &* kinds &+ kind]))
+                            guard kind == WordKind.plain.rawValue else { continue }
+                            let end = ends[id]
+                            if previous >= 0, end & WordPairs.finishes != 0 { add(Int(pairs.row(previous, token.id))) }
+                            previous = end & WordPairs.starts != 0 ? token.id : -1
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The kind of a clause with these flags (`WordKind` raw value).
+    @inline(__always) private static func kind(_ flags: UInt8) -> Int {
+        flags & PhraseIndex.contraryClause != 0 ? WordKind.denying.rawValue : WordKind.plain.rawValue
+    }
+
+    /// The pairs of two words in a row in the clauses of `inputs` that do not deny (both words among this
+    /// classifier's words), named as the fit names them ("log in"), each once, in order of first use.
+    public func pairNames(in inputs: [ClassifierInput]) -> [String] {
+        var names = [String]()
+        var seen = Set<UInt64>()
+        var wordName = [Int32: String]()
+        for (row, id) in wordOfRow.enumerated() where id >= 0 && wordFeatures[row].hasPrefix(Self.wordPrefix) { wordName[id] = words[row] }
+        for input in inputs {
+            for text in [input.subject, input.description ?? ""] where !text.isEmpty {
+                let tokens = normalizer.tokens(text)
+                let clauses = index.scan(tokens).clauses
+                var clause = 0
+                var previous: Int32 = -1
+                for token in tokens {
+                    if token.id == Token.boundary { clause += 1 }
+                    let plain = Self.kind(clauses[clause]) == WordKind.plain.rawValue
+                    guard token.id >= 0, plain, let name = wordName[token.id] else {
+                        previous = -1
+                        continue
+                    }
+                    if previous >= 0, seen.insert(WordPairs.key(previous, token.id)).inserted {
+                        names.append(wordName[previous]! + " " + name)
+                    }
+                    previous = token.id
+                }
+            }
+        }
+        return names
     }
 
     public func evidence(_ input: ClassifierInput) -> Evidence {
@@ -351,10 +425,9 @@ public struct Classifier: Sendable {
             let tokens = normalizer.tokens(text)
             var (found, sides, clauses) = index.scan(tokens)
             // A clause that denies or plays down ("nothing is down", "everyone can log in", "fine
-            // now") counts through its signals alone, which never raise the severity; one that
-            // states critical evidence ("nobody can log in") through its signals and its words as
-            // "affirm." features, all kept ordered: they never lower it. Other clauses count every
-            // word as "word." features.
+            // now") counts through its signals and its words as "deny." features, all kept from
+            // raising the severity. Other clauses count every word as "word." features and every
+            // two words in a row as "pair." features.
             if !wordWeights.isEmpty {
                 words(of: tokens, clauses: clauses, seen: &wordSeen, into: &wordRowsFound)
             }
@@ -465,15 +538,18 @@ public struct Classifier: Sendable {
                 : "filed as documentation, but it reports service impact (\(Array(Set(impact)).sorted().joined(separator: ", "))): a support ticket"
         }
         let confidence = nothingFound ? 0.2 : (probabilities[label.rawValue] * 100).rounded() / 100
-        // A word weighs for the verdict by how much more it gives its class than the others on average.
+        // A word weighs for the verdict by how much more it gives its class than the others on
+        // average (worked out here, for the few rows a ticket has: a table of it would double
+        // the memory each row touches).
         var strongest = [(row: Int, lean: Double)]()
         strongest.reserveCapacity(6)
         let wordOfRow = wordOfRow
         if !nothingFound {
             for row in evidence.words {
-                let lean = wordLeans[row * 4 + label.rawValue]
+                let weights = wordWeights[(row * 4)..<(row * 4 + 4)]
+                let lean = weights[row * 4 + label.rawValue] - (weights.reduce(0, +) - weights[row * 4 + label.rawValue]) / 3
                 guard lean >= 0.05 else { continue }
-                // A word read both as "word." and as "affirm." is named once, by its stronger row.
+                // A word read both as "word." and as "deny." is named once, by its stronger row.
                 if let twin = strongest.firstIndex(where: { wordOfRow[$0.row] == wordOfRow[row] }) {
                     guard strongest[twin].lean < lean else { continue }
                     strongest.remove(at: twin)

@@ -17,14 +17,14 @@ public struct ModelFit: Sendable {
         }
     }
 
-    public var l2 = 0.002
+    public var l2 = 0.001
     public var steps = 3000
     public var rate = 0.5
     /// Per class, in `Label` order.
-    public var classWeights = [2.5, 1.0, 1.0, 1.0]
+    public var classWeights = [3.0, 1.0, 1.0, 1.0]
     public var criticalAt = 0.3
     public var reporterVote = 0.3
-    /// A word feature ("word.till", "affirm.down") is kept when this many training tickets have it; nil: no words.
+    /// A word feature ("word.till", "deny.down", "pair.log in") is kept when this many training tickets have it; nil: no words.
     public var wordMinCount: Int? = 3
 
     public init() {}
@@ -33,13 +33,13 @@ public struct ModelFit: Sendable {
     /// a model fitted without it. How hyperparameters are chosen without the held-out set.
     /// `predictor` makes, from a fold's model, what predicts the example at an index: the
     /// whole classifier (its fallbacks too), so the figures are the classifier's.
-    public func crossValidate(_ examples: [Example], features: [String], ordered: Set<String> = [], lowering: Set<String> = [],
+    public func crossValidate(_ examples: [Example], rules: ClassificationRules,
                               folds: Int, predictor: (ClassifierModel) throws -> (Int) -> ClassifierModel.Label) rethrows
         -> [(expected: ClassifierModel.Label, predicted: ClassifierModel.Label)] {
         var results = [(expected: ClassifierModel.Label, predicted: ClassifierModel.Label)]()
         for fold in 0..<folds {
             let training = examples.enumerated().filter { $0.offset % folds != fold }.map(\.element)
-            let predict = try predictor(fit(training, features: features, ordered: ordered, lowering: lowering, provenance: ""))
+            let predict = try predictor(fit(training, rules: rules, provenance: ""))
             for (offset, example) in examples.enumerated() where offset % folds == fold {
                 results.append((example.label, predict(offset)))
             }
@@ -73,16 +73,17 @@ public struct ModelFit: Sendable {
     }
 
     /// The features that carry critical evidence (the policy's critical criteria, a majority that
-    /// cannot get in, the words of a clause that states it), which the fit keeps ordered.
-    public static func criticalEvidence(_ rules: ClassificationRules, examples: [Example] = []) -> Set<String> {
+    /// cannot get in), which the fit keeps ordered.
+    public static func criticalEvidence(_ rules: ClassificationRules) -> Set<String> {
         features(of: rules, severity: .critical).union(["scope.majority.unavailable"])
-            .union(examples.flatMap { $0.features.filter { $0.hasPrefix(Classifier.affirmingPrefix) } })
     }
 
     /// The features that carry minor evidence (the policy's minor criteria: few users, cosmetic,
-    /// low impact, a past outage, the service still working), which the fit keeps from raising.
-    public static func minorEvidence(_ rules: ClassificationRules) -> Set<String> {
+    /// low impact, a past outage, the service still working; the words of a clause that denies or
+    /// plays down critical evidence), which the fit keeps from raising.
+    public static func minorEvidence(_ rules: ClassificationRules, examples: [Example] = []) -> Set<String> {
         features(of: rules, severity: .minor)
+            .union(examples.flatMap { $0.features.filter { $0.hasPrefix(Classifier.denyingPrefix) } })
     }
 
     /// The text and impact features of the signals whose criterion has `severity`.
@@ -95,11 +96,19 @@ public struct ModelFit: Sendable {
     /// The examples a labelled file gives for a lexicon: each ticket's features and label.
     public static func examples(_ tickets: [LabelledTicket], rules: ClassificationRules) -> [Example] {
         let words = try! Classifier.wordNames(in: tickets.flatMap { [$0.ticket.subject, $0.ticket.description ?? ""] }, rules: rules)
-        let classifier = try! Classifier.blank(rules, words: words)
+        let pairs = try! Classifier.blank(rules, words: words).pairNames(in: tickets.map { ClassifierInput($0.ticket) })
+        let classifier = try! Classifier.blank(rules, words: words, pairs: pairs)
         return tickets.map {
             Example(features: classifier.featureNames(classifier.evidence(ClassifierInput($0.ticket))), label: $0.label,
                     reported: $0.ticket.reportedSeverity)
         }
+    }
+
+    /// Fits the weights of a lexicon's features and the examples' words, critical evidence
+    /// ordered and minor evidence kept from raising.
+    public func fit(_ examples: [Example], rules: ClassificationRules, provenance: String) -> ClassifierModel {
+        fit(examples, features: Classifier.features(of: rules), ordered: Self.criticalEvidence(rules),
+            lowering: Self.minorEvidence(rules, examples: examples), provenance: provenance)
     }
 
     /// Fits weights for `features`. Each of `ordered` keeps critical ≥ major ≥ minor ≥ docs, so
