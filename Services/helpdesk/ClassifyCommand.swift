@@ -63,7 +63,7 @@ struct ClassifyCommand: ParsableCommand {
                 \(tickets.count) tickets: logistic regression over the signals and the words and word pairs used by at least \
                 \(fitting.wordMinCount ?? 0) tickets, L2 \(fitting.l2), critical examples weighted \(fitting.classWeights[0]),
                 \(fitting.steps) steps, reporter vote \(fitting.reporterVote) (set, not fitted), critical evidence ordered critical ≥ major ≥ minor ≥ docs,
-                minor evidence (with the words of clauses that deny, deny.*) critical ≤ major ≤ minor.
+                minor evidence (with the words of clauses that deny, deny.*) critical ≤ major ≤ minor, major ≤ docs.
                 Do not edit by hand: refit.
                 """
             let examples = ModelFit.examples(tickets, rules: settings.rules)

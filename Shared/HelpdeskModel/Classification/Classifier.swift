@@ -17,7 +17,7 @@ public struct Classification: Sendable, Equatable, Encodable {
     /// The model's probability of each class (critical, major, minor, docs).
     public var probabilities: [String: Double]
     /// The words of the text that weighed most for the verdict, beside its signals (at most
-    /// five, strongest first): the fitted model's words, read outside clauses that deny.
+    /// five, strongest first): the fitted model's words and word pairs ("till", "log in").
     public var words: [String]
 }
 
@@ -192,10 +192,18 @@ public struct Classifier: Sendable {
                 throw ClassificationRules.RulesError(key: "weights.\(name)", problem: pair ? "must name two words" : "must name one word")
             }
             if pair {
+                if let same = wordPairRows.first(where: { $0.first == ids[0][0] && $0.second == ids[1][0] }) {
+                    throw ClassificationRules.RulesError(
+                        key: "weights.\(name)", problem: "is the same pair as weights.\(words[Int(same.row)]) (one inflection or synonym each)")
+                }
                 wordPairRows.append((ids[0][0], ids[1][0], Int32(row)))
                 // Its own mark: a pair is never the twin of a word.
                 wordIDs.append(-1 - Int32(row))
             } else {
+                if name.hasPrefix(Self.denyingPrefix), let weights = model.weights[name], !ModelFit.isLowering(weights) {
+                    throw ClassificationRules.RulesError(
+                        key: "weights.\(name)", problem: "must keep critical ≤ major ≤ minor and major ≤ docs (a word of a clause that denies never raises a verdict)")
+                }
                 wordIDs.append(ids[0][0])
             }
         }
@@ -546,8 +554,9 @@ public struct Classifier: Sendable {
         let wordOfRow = wordOfRow
         if !nothingFound {
             for row in evidence.words {
-                let weights = wordWeights[(row * 4)..<(row * 4 + 4)]
-                let lean = weights[row * 4 + label.rawValue] - (weights.reduce(0, +) - weights[row * 4 + label.rawValue]) / 3
+                let base = row * 4
+                let lean = wordWeights[base + label.rawValue]
+                    - (wordWeights[base..<(base + 4)].reduce(0, +) - wordWeights[base + label.rawValue]) / 3
                 guard lean >= 0.05 else { continue }
                 // A word read both as "word." and as "deny." is named once, by its stronger row.
                 if let twin = strongest.firstIndex(where: { wordOfRow[$0.row] == wordOfRow[row] }) {

@@ -79,11 +79,16 @@ public struct ModelFit: Sendable {
     }
 
     /// The features that carry minor evidence (the policy's minor criteria: few users, cosmetic,
-    /// low impact, a past outage, the service still working; the words of a clause that denies or
-    /// plays down critical evidence), which the fit keeps from raising.
-    public static func minorEvidence(_ rules: ClassificationRules, examples: [Example] = []) -> Set<String> {
+    /// low impact, a past outage, the service still working), which the fit keeps from raising,
+    /// as it does every word of a clause that denies ("deny.till").
+    public static func minorEvidence(_ rules: ClassificationRules) -> Set<String> {
         features(of: rules, severity: .minor)
-            .union(examples.flatMap { $0.features.filter { $0.hasPrefix(Classifier.denyingPrefix) } })
+    }
+
+    /// Whether a row of weights (critical, major, minor, docs) never raises a verdict: critical ≤
+    /// major ≤ minor and major ≤ docs.
+    public static func isLowering(_ weights: [Double]) -> Bool {
+        weights.count == 4 && weights[0] <= weights[1] && weights[1] <= weights[2] && weights[1] <= weights[3]
     }
 
     /// The text and impact features of the signals whose criterion has `severity`.
@@ -108,19 +113,20 @@ public struct ModelFit: Sendable {
     /// ordered and minor evidence kept from raising.
     public func fit(_ examples: [Example], rules: ClassificationRules, provenance: String) -> ClassifierModel {
         fit(examples, features: Classifier.features(of: rules), ordered: Self.criticalEvidence(rules),
-            lowering: Self.minorEvidence(rules, examples: examples), provenance: provenance)
+            lowering: Self.minorEvidence(rules), provenance: provenance)
     }
 
     /// Fits weights for `features`. Each of `ordered` keeps critical ≥ major ≥ minor ≥ docs, so
     /// that adding that evidence to a ticket never lowers its verdict; each of `lowering` keeps
-    /// critical ≤ major ≤ minor and major ≤ docs, so that adding it never raises the severity.
+    /// critical ≤ major ≤ minor and major ≤ docs, so that adding it never raises the severity; so
+    /// does every word of a clause that denies ("deny.till"), whatever `lowering` says.
     public func fit(_ examples: [Example], features: [String], ordered: Set<String> = [], lowering: Set<String> = [],
                     provenance: String) -> ClassifierModel {
         let features = features + wordFeatures(examples)
         let classes = ClassifierModel.Label.allCases.count
         let index = Dictionary(uniqueKeysWithValues: features.enumerated().map { ($1, $0) })
         let isOrdered = features.map(ordered.contains)
-        let isLowering = features.map(lowering.contains)
+        let isLowering = features.map { lowering.contains($0) || $0.hasPrefix(Classifier.denyingPrefix) }
         let rows = examples.map { example in example.features.compactMap { index[$0] } }
         var bias = [Double](repeating: 0, count: classes)
         var weights = [[Double]](repeating: [Double](repeating: 0, count: classes), count: features.count)
