@@ -445,6 +445,17 @@ struct ClassifierModelTests {
         #expect(weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3], "\(weights)")
     }
 
+    /// The built-in model is read line by line (a YAML parser is slow on ten thousand rows in a
+    /// debug build); it reads the same as the YAML parser, which reads any other layout.
+    @Test func theWrittenLayoutReadsAsTheYAMLParserReadsIt() throws {
+        let written = ClassifierModel.standardYAML
+        let parsed = try ClassifierModel.load(yaml: written.replacingOccurrences(of: "\nweights:\n", with: "\nweights:  \n"))
+        #expect(ClassifierModel.loadWritten(written) == parsed)
+        #expect(ClassifierModel.loadWritten(written.replacingOccurrences(of: "\nweights:\n", with: "\nweights:  \n")) == nil)
+        #expect(ClassifierModel.loadWritten(written.replacingOccurrences(of: "criticalAt: 0.3", with: "criticalAt: 3")) == nil)
+        #expect(ClassifierModel.loadWritten(written.replacingOccurrences(of: "docs: -0.640 }", with: "docs: -0.640, extra: 1 }")) == nil)
+    }
+
     @Test func criticalWinsAtItsThreshold() {
         let model = ClassifierModel(criticalAt: 0.3, bias: [0, 0, 0, 0], weights: [:])
         #expect(model.decide([0.31, 0.5, 0.19, 0]) == .critical)

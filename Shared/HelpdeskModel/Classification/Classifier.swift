@@ -183,6 +183,7 @@ public struct Classifier: Sendable {
         let words = model.weights.keys.filter(Self.isWordFeature).sorted()
         var wordIDs = [Int32]()
         var wordPairRows = [(first: Int32, second: Int32, row: Int32)]()
+        var pairRowByKey = [UInt64: Int]()
         for (row, name) in words.enumerated() {
             let pair = name.hasPrefix(Self.pairPrefix)
             let parts = pair ? Self.bareWord(name).split(separator: " ", omittingEmptySubsequences: false).map(String.init)
@@ -192,9 +193,9 @@ public struct Classifier: Sendable {
                 throw ClassificationRules.RulesError(key: "weights.\(name)", problem: pair ? "must name two words" : "must name one word")
             }
             if pair {
-                if let same = wordPairRows.first(where: { $0.first == ids[0][0] && $0.second == ids[1][0] }) {
+                if let same = pairRowByKey.updateValue(row, forKey: WordPairs.key(ids[0][0], ids[1][0])) {
                     throw ClassificationRules.RulesError(
-                        key: "weights.\(name)", problem: "is the same pair as weights.\(words[Int(same.row)]) (one inflection or synonym each)")
+                        key: "weights.\(name)", problem: "is the same pair as weights.\(words[same]) (one inflection or synonym each)")
                 }
                 wordPairRows.append((ids[0][0], ids[1][0], Int32(row)))
                 // Its own mark: a pair is never the twin of a word.

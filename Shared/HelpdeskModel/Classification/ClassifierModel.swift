@@ -115,6 +115,7 @@ public struct ClassifierModel: Sendable, Equatable {
     }
 
     public static func load(yaml text: String) throws(ClassificationRules.RulesError) -> ClassifierModel {
+        if let model = loadWritten(text) { return model }
         typealias RulesError = ClassificationRules.RulesError
         let mapping = try ClassificationRules.mapping(yaml: text, known: ["criticalAt", "reporterVote", "bias", "weights"])
         func row(_ node: Node?, _ key: String) throws(RulesError) -> [Double] {
@@ -156,6 +157,54 @@ public struct ClassifierModel: Sendable, Equatable {
         }
         let header = text.split(separator: "\n").prefix { $0.hasPrefix("#") }.map { String($0.dropFirst(2)) }
         return ClassifierModel(criticalAt: threshold, reporterVote: reporterVote, bias: bias, weights: weights,
+                               provenance: header.joined(separator: "\n"))
+    }
+
+    /// The model as `yaml` writes it, read line by line: a YAML parser takes seconds over ten
+    /// thousand rows in a debug build, long enough to stall the tasks waiting on the model. Any
+    /// other layout, or any value out of range, is nil: the YAML parser then reads it and says
+    /// what is wrong.
+    public static func loadWritten(_ text: String) -> ClassifierModel? {
+        func row(_ line: Substring) -> [Double]? {
+            guard line.hasPrefix("{ critical: "), line.hasSuffix(" }") else { return nil }
+            let fields = line.dropFirst(2).dropLast(2).split(separator: ",", omittingEmptySubsequences: false)
+            guard fields.count == 4 else { return nil }
+            var values = [Double]()
+            for (field, label) in zip(fields, Label.allCases) {
+                let parts = field.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == label.name,
+                      let value = Double(parts[1].trimmingCharacters(in: .whitespaces)), value.isFinite, abs(value) <= 1000 else { return nil }
+                values.append(value)
+            }
+            return values
+        }
+        var criticalAt: Double?, reporterVote: Double?, bias: [Double]?
+        var weights = [String: [Double]]()
+        var inWeights = false
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            if inWeights {
+                guard line.hasPrefix("  "), let colon = line.range(of: ": {") else { return nil }
+                let name = String(line[line.index(line.startIndex, offsetBy: 2)..<colon.lowerBound])
+                guard !name.isEmpty, !name.hasPrefix(" "), weights[name] == nil,
+                      let values = row(line[line.index(before: colon.upperBound)...]) else { return nil }
+                weights[name] = values
+            } else if line.hasPrefix("criticalAt: "), criticalAt == nil {
+                criticalAt = Double(line.dropFirst("criticalAt: ".count))
+            } else if line.hasPrefix("reporterVote: "), reporterVote == nil {
+                reporterVote = Double(line.dropFirst("reporterVote: ".count))
+            } else if line.hasPrefix("bias: "), bias == nil {
+                bias = row(line.dropFirst("bias: ".count))
+            } else if line == "weights:" {
+                inWeights = true
+            } else {
+                return nil
+            }
+        }
+        guard inWeights, let criticalAt, criticalAt > 0, criticalAt <= 1, let bias else { return nil }
+        let vote = reporterVote ?? 0
+        guard vote >= 0, vote.isFinite else { return nil }
+        let header = text.split(separator: "\n").prefix { $0.hasPrefix("#") }.map { String($0.dropFirst(2)) }
+        return ClassifierModel(criticalAt: criticalAt, reporterVote: vote, bias: bias, weights: weights,
                                provenance: header.joined(separator: "\n"))
     }
 
