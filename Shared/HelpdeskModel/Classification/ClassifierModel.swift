@@ -127,8 +127,7 @@ public struct ClassifierModel: Sendable, Equatable {
                 guard let label = Label(name: name.scalar?.string ?? "") else {
                     throw RulesError(key: "\(key).\(name.scalar?.string ?? "")", problem: "unknown class (expected critical, major, minor, docs)")
                 }
-                // Bounded, so that no sum of weights overflows into a NaN probability.
-                guard let number = value.scalar.flatMap({ Double($0.string) }), number.isFinite, abs(number) <= 1000 else {
+                guard let number = value.scalar.flatMap({ Double($0.string) }), isWeight(number) else {
                     throw RulesError(key: "\(key).\(label.name)", problem: "must be a number between -1000 and 1000")
                 }
                 values[label.rawValue] = number
@@ -138,12 +137,12 @@ public struct ClassifierModel: Sendable, Equatable {
             }
             return values.map { $0! }
         }
-        guard let threshold = mapping["criticalAt"]?.scalar.flatMap({ Double($0.string) }), threshold > 0, threshold <= 1 else {
+        guard let threshold = mapping["criticalAt"]?.scalar.flatMap({ Double($0.string) }), isThreshold(threshold) else {
             throw RulesError(key: "criticalAt", problem: "must be a number in (0, 1]")
         }
         var reporterVote = 0.0
         if let node = mapping["reporterVote"] {
-            guard let vote = node.scalar.flatMap({ Double($0.string) }), vote >= 0, vote.isFinite else {
+            guard let vote = node.scalar.flatMap({ Double($0.string) }), isVote(vote) else {
                 throw RulesError(key: "reporterVote", problem: "must be a non-negative number")
             }
             reporterVote = vote
@@ -155,9 +154,18 @@ public struct ClassifierModel: Sendable, Equatable {
             let feature = name.scalar?.string ?? ""
             weights[feature] = try row(node, "weights.\(feature)")
         }
-        let header = text.split(separator: "\n").prefix { $0.hasPrefix("#") }.map { String($0.dropFirst(2)) }
         return ClassifierModel(criticalAt: threshold, reporterVote: reporterVote, bias: bias, weights: weights,
-                               provenance: header.joined(separator: "\n"))
+                               provenance: provenance(of: text))
+    }
+
+    /// A weight: bounded, so that no sum of weights overflows into a NaN probability.
+    private static func isWeight(_ value: Double) -> Bool { value.isFinite && abs(value) <= 1000 }
+    private static func isThreshold(_ value: Double) -> Bool { value > 0 && value <= 1 }
+    private static func isVote(_ value: Double) -> Bool { value >= 0 && value.isFinite }
+
+    /// The file's leading comment lines, without their "# ".
+    private static func provenance(of text: String) -> String {
+        text.split(separator: "\n").prefix { $0.hasPrefix("#") }.map { String($0.dropFirst(2)) }.joined(separator: "\n")
     }
 
     /// The model as `yaml` writes it, read line by line: a YAML parser takes seconds over ten
@@ -173,7 +181,7 @@ public struct ClassifierModel: Sendable, Equatable {
             for (field, label) in zip(fields, Label.allCases) {
                 let parts = field.split(separator: ":", omittingEmptySubsequences: false)
                 guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == label.name,
-                      let value = Double(parts[1].trimmingCharacters(in: .whitespaces)), value.isFinite, abs(value) <= 1000 else { return nil }
+                      let value = Double(parts[1].trimmingCharacters(in: .whitespaces)), isWeight(value) else { return nil }
                 values.append(value)
             }
             return values
@@ -200,12 +208,11 @@ public struct ClassifierModel: Sendable, Equatable {
                 return nil
             }
         }
-        guard inWeights, let criticalAt, criticalAt > 0, criticalAt <= 1, let bias else { return nil }
+        guard inWeights, let criticalAt, isThreshold(criticalAt), let bias else { return nil }
         let vote = reporterVote ?? 0
-        guard vote >= 0, vote.isFinite else { return nil }
-        let header = text.split(separator: "\n").prefix { $0.hasPrefix("#") }.map { String($0.dropFirst(2)) }
+        guard isVote(vote) else { return nil }
         return ClassifierModel(criticalAt: criticalAt, reporterVote: vote, bias: bias, weights: weights,
-                               provenance: header.joined(separator: "\n"))
+                               provenance: provenance(of: text))
     }
 
     public static func load(file path: String) throws(ClassificationRules.RulesError) -> ClassifierModel {

@@ -2,8 +2,8 @@
 /// row among the model's words. Open addressing over a power-of-two table: a 2 KB ticket looks
 /// up a few hundred pairs, so a lookup must be a hash and a probe or two, with no allocation.
 struct WordPairs: Sendable {
-    private var keys: [UInt64]
-    private var rows: [Int32]
+    private let keys: [UInt64]
+    private let rows: [Int32]
     private let mask: Int
     private static let empty = UInt64.max
     static let starts: UInt8 = 1
@@ -21,8 +21,8 @@ struct WordPairs: Sendable {
         self.ends = ends
         var size = 16
         while size < pairs.count * 2 { size <<= 1 }
-        keys = [UInt64](repeating: Self.empty, count: size)
-        rows = [Int32](repeating: -1, count: size)
+        var keys = [UInt64](repeating: Self.empty, count: size)
+        var rows = [Int32](repeating: -1, count: size)
         mask = size - 1
         for pair in pairs {
             let key = Self.key(pair.first, pair.second)
@@ -31,6 +31,8 @@ struct WordPairs: Sendable {
             keys[slot] = key
             rows[slot] = pair.row
         }
+        self.keys = keys
+        self.rows = rows
     }
 
     @inline(__always) static func key(_ first: Int32, _ second: Int32) -> UInt64 {
