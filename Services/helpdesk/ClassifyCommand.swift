@@ -31,7 +31,7 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "With --fit: the probability at which critical wins.")
     var criticalAt: Double = ModelFit().criticalAt
 
-    @Option(help: "With --fit: print k-fold cross-validation figures on the file instead of the model.")
+    @Option(help: "With --fit: instead of the model, print k-fold cross-validation on the file: the --evaluate report, each ticket classified by the model fitted without it.")
     var crossValidate: Int?
 
     @Option(help: "With --fit: the L2 penalty.")
@@ -72,13 +72,16 @@ struct ClassifyCommand: ParsableCommand {
                     throw CLIError("--cross-validate: \(folds) folds; it takes 2 to \(tickets.count) (the number of tickets)")
                 }
                 let inputs = tickets.map { ClassifierInput($0.ticket) }
-                let evaluation = ClassifierEvaluation(outcomes: try fitting.crossValidate(examples, rules: settings.rules, folds: folds) { model in
+                let classifications = try fitting.crossValidate(examples, rules: settings.rules, folds: folds) { model in
                     let classifier = try Classifier(rules: settings.rules, model: model)
-                    return { ClassifierModel.Label(classifier.classify(inputs[$0])) }
-                })
+                    return { classifier.classify(inputs[$0]) }
+                }
+                let evaluation = ClassifierEvaluation(tickets: tickets, classifications: classifications)
                 print(String(format: "cross-validation (%d folds): accuracy %.1f%%, critical recall %.1f%%, critical precision %.1f%%",
                              folds, evaluation.accuracy * 100, evaluation.recall("critical") * 100,
                              evaluation.precision("critical") * 100))
+                print("each ticket classified by the model fitted without its fold:\n")
+                print(evaluation.report)
                 return
             }
             print(fitting.fit(examples, rules: settings.rules, provenance: provenance).yaml, terminator: "")

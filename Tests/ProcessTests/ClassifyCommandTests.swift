@@ -54,6 +54,10 @@ struct ClassifyCommandTests {
         #expect(classified.stdout.contains(#""severity" : "critical""#))
         let crossValidated = try run(["classify", "--fit", labelled, "--cross-validate", "2"])
         #expect(crossValidated.stdout.hasPrefix("cross-validation (2 folds): accuracy "))
+        // Then the --evaluate report over every ticket, each classified by its fold's model.
+        #expect(crossValidated.stdout.contains(" of 8)\n"))
+        #expect(crossValidated.stdout.contains("expected \\ classified"))
+        #expect(crossValidated.stdout.contains("critical tickets classified lower: "))
     }
 
     @Test func badInputIsOneLineAndNonZero() throws {

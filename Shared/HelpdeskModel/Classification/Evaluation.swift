@@ -85,8 +85,14 @@ public struct ClassifierEvaluation: Sendable {
     }
 
     public init(classifier: Classifier, tickets: [LabelledTicket]) {
-        for labelled in tickets {
-            let result = classifier.classify(ClassifierInput(labelled.ticket))
+        self.init(tickets: tickets, classifications: tickets.map { classifier.classify(ClassifierInput($0.ticket)) })
+    }
+
+    /// Figures for verdicts already made, one per ticket in order (cross-validation: each by a
+    /// model fitted without it).
+    public init(tickets: [LabelledTicket], classifications: [Classification]) {
+        precondition(tickets.count == classifications.count, "one classification per ticket")
+        for (labelled, result) in zip(tickets, classifications) {
             let actual = ClassifierModel.Label(result).name
             let expected = labelled.label.name
             if !record(expected: expected, actual: actual) {
@@ -94,11 +100,6 @@ public struct ClassifierEvaluation: Sendable {
                                    subject: labelled.ticket.subject, classification: result))
             }
         }
-    }
-
-    /// Figures for verdicts made elsewhere (cross-validation), with no misses to explain.
-    public init(outcomes: [(expected: ClassifierModel.Label, predicted: ClassifierModel.Label)]) {
-        for outcome in outcomes { record(expected: outcome.expected.name, actual: outcome.predicted.name) }
     }
 
     /// Counts one verdict; whether it was right.

@@ -32,19 +32,17 @@ public struct ModelFit: Sendable {
     /// k-fold cross-validation on the examples (fold = index mod k): each example predicted by
     /// a model fitted without it. How hyperparameters are chosen without the held-out set.
     /// `predictor` makes, from a fold's model, what predicts the example at an index: the
-    /// whole classifier (its fallbacks too), so the figures are the classifier's.
-    public func crossValidate(_ examples: [Example], rules: ClassificationRules,
-                              folds: Int, predictor: (ClassifierModel) throws -> (Int) -> ClassifierModel.Label) rethrows
-        -> [(expected: ClassifierModel.Label, predicted: ClassifierModel.Label)] {
-        var results = [(expected: ClassifierModel.Label, predicted: ClassifierModel.Label)]()
+    /// whole classifier (its fallbacks too), so the figures are the classifier's. The
+    /// predictions come back in the examples' order.
+    public func crossValidate<Prediction>(_ examples: [Example], rules: ClassificationRules, folds: Int,
+                                          predictor: (ClassifierModel) throws -> (Int) -> Prediction) rethrows -> [Prediction] {
+        var predictions = [Prediction?](repeating: nil, count: examples.count)
         for fold in 0..<folds {
             let training = examples.enumerated().filter { $0.offset % folds != fold }.map(\.element)
             let predict = try predictor(fit(training, rules: rules, provenance: ""))
-            for (offset, example) in examples.enumerated() where offset % folds == fold {
-                results.append((example.label, predict(offset)))
-            }
+            for offset in examples.indices where offset % folds == fold { predictions[offset] = predict(offset) }
         }
-        return results
+        return predictions.map { $0! }
     }
 
     /// The words used by at least `wordMinCount` of the examples, in name order.
