@@ -13,7 +13,8 @@ struct ClassifyCommand: ParsableCommand {
             (lines of {"expect": critical|major|minor|docs, "ticket": {…}}) prints accuracy, precision and recall per
             class, the confusion matrix and every critical ticket classified lower with its explanation. With
             --fit FILE.jsonl fits the model's weights to the labelled tickets and prints the model YAML
-            (scripts/fit-classifier.sh writes the built-in one).
+            (scripts/fit-classifier.sh writes the built-in one); with --cross-validate K, the --evaluate report of
+            K-fold cross-validation instead. With --features FILE.jsonl prints what the fit reads of each ticket.
             """)
 
     @Option(help: "Lexicon YAML (default: $CLASSIFIER_RULES_FILE, else the built-in lexicon).")
@@ -24,6 +25,11 @@ struct ClassifyCommand: ParsableCommand {
 
     @Option(help: "A labelled file to evaluate instead of classifying standard input.")
     var evaluate: String?
+
+    @Option(help: ArgumentHelp(
+        "A labelled file whose tickets' features, as the fit reads them, are printed as JSON Lines (repeatable).",
+        discussion: "One line per ticket: file, externalId, expect, reported (1-3 or null), features. Words are named alike across the files."))
+    var features: [String] = []
 
     @Option(help: "A labelled file to fit the model to; prints the model YAML.")
     var fit: String?
@@ -45,6 +51,10 @@ struct ClassifyCommand: ParsableCommand {
 
     func run() throws {
         let settings = try ClassifierFiles(rules: rules, model: model)
+        if !features.isEmpty {
+            try printFeatures(rules: settings.rules)
+            return
+        }
         if let fit {
             for (option, value, valid, range) in [("--critical-weight", "\(criticalWeight)", criticalWeight > 0, "above 0"),
                                                   ("--l2", "\(l2)", l2 >= 0, "0 or more"),
@@ -103,6 +113,38 @@ struct ClassifyCommand: ParsableCommand {
         let encoder = WireJSON.encoder()
         encoder.outputFormatting.insert(.prettyPrinted)
         print(String(decoding: try encoder.encode(classifier.classify(ClassifierInput(ticket))), as: UTF8.self))
+    }
+
+    /// What the fit reads of each ticket of the `features` files, for analysis outside Swift.
+    private func printFeatures(rules: ClassificationRules) throws {
+        struct Line: Encodable {
+            let file: String, externalId: String, expect: String, reported: Int?, features: [String]
+            enum CodingKeys: CodingKey { case file, externalId, expect, reported, features }
+            // "reported": null rather than no key, so every line has the same keys.
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(file, forKey: .file)
+                try container.encode(externalId, forKey: .externalId)
+                try container.encode(expect, forKey: .expect)
+                try container.encode(reported, forKey: .reported)
+                try container.encode(features, forKey: .features)
+            }
+        }
+        let files = try features.map { ($0, try labelled($0)) }
+        let tickets = files.flatMap(\.1)
+        let examples = ModelFit.examples(tickets, rules: rules)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var offset = 0
+        for (file, ticketsOfFile) in files {
+            for ticket in ticketsOfFile {
+                let example = examples[offset]
+                offset += 1
+                let line = Line(file: file, externalId: ticket.ticket.externalId, expect: ticket.label.name,
+                                reported: ticket.ticket.reportedSeverity?.rawValue, features: example.features)
+                print(String(decoding: try encoder.encode(line), as: UTF8.self))
+            }
+        }
     }
 
     private func labelled(_ path: String) throws -> [LabelledTicket] {

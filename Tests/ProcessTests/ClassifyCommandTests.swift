@@ -60,6 +60,28 @@ struct ClassifyCommandTests {
         #expect(crossValidated.stdout.contains("critical tickets classified lower: "))
     }
 
+    /// `--features`: what the fit reads of each ticket, one JSON line each, for analysis elsewhere.
+    @Test func printsWhatTheFitReadsOfEachTicket() throws {
+        let labelled = FileManager.default.temporaryDirectory.appendingPathComponent("labelled-\(UUID()).jsonl").path
+        try """
+            {"expect":"critical","ticket":{"source":"crm","externalId":"F-0","organizationId":"acme","subject":"Nobody can log in, no workaround","reportedSeverity":1}}
+            {"expect":"docs","ticket":{"source":"crm","externalId":"F-1","organizationId":"acme","subject":"The KB article is outdated"}}
+            """.write(toFile: labelled, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: labelled) }
+        let result = try run(["classify", "--features", labelled])
+        #expect(result.status == 0)
+        let lines = try result.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        try #require(lines.count == 2)
+        #expect(lines[0]?["file"] as? String == labelled)
+        #expect(lines[0]?["externalId"] as? String == "F-0")
+        #expect(lines[0]?["expect"] as? String == "critical")
+        #expect(lines[0]?["reported"] as? Int == 1)
+        let critical = try #require(lines[0]?["features"] as? [String])
+        #expect(critical.contains("text.serviceDown") && critical.contains("word.nobody") && critical.contains("pair.no workaround"))
+        #expect(lines[1]?["reported"] is NSNull)
+        #expect((lines[1]?["features"] as? [String])?.contains("text.docsMistake") == true)
+    }
+
     @Test func badInputIsOneLineAndNonZero() throws {
         let result = try run(["classify"], stdin: #"{"source":"crm","externalId":"1"}"#)
         #expect(result.status != 0)
