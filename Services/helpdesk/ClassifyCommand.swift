@@ -52,6 +52,9 @@ struct ClassifyCommand: ParsableCommand {
     func run() throws {
         let settings = try ClassifierFiles(rules: rules, model: model)
         if !features.isEmpty {
+            guard fit == nil, evaluate == nil, crossValidate == nil else {
+                throw CLIError("--features: use it alone, not with --fit, --evaluate or --cross-validate")
+            }
             try printFeatures(rules: settings.rules)
             return
         }
@@ -130,20 +133,14 @@ struct ClassifyCommand: ParsableCommand {
                 try container.encode(features, forKey: .features)
             }
         }
-        let files = try features.map { ($0, try labelled($0)) }
-        let tickets = files.flatMap(\.1)
-        let examples = ModelFit.examples(tickets, rules: rules)
+        let tickets = try features.flatMap { file in try labelled(file).map { (file: file, labelled: $0) } }
+        let examples = ModelFit.examples(tickets.map(\.labelled), rules: rules)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var offset = 0
-        for (file, ticketsOfFile) in files {
-            for ticket in ticketsOfFile {
-                let example = examples[offset]
-                offset += 1
-                let line = Line(file: file, externalId: ticket.ticket.externalId, expect: ticket.label.name,
-                                reported: ticket.ticket.reportedSeverity?.rawValue, features: example.features)
-                print(String(decoding: try encoder.encode(line), as: UTF8.self))
-            }
+        for (ticket, example) in zip(tickets, examples) {
+            let line = Line(file: ticket.file, externalId: ticket.labelled.ticket.externalId, expect: example.label.name,
+                            reported: example.reported?.rawValue, features: example.features)
+            print(String(decoding: try encoder.encode(line), as: UTF8.self))
         }
     }
 

@@ -437,6 +437,24 @@ struct ClassifierModelTests {
         #expect((try? ClassifierModel.load(yaml: first.yaml)) == first)
     }
 
+    /// Each example is predicted by the model of its fold, fitted on every other fold and
+    /// without it; predictions come back in the examples' order.
+    @Test func crossValidationPredictsEachExampleWithoutIt() {
+        // Each example has a word of its own: a model knows it only when fitted on the example.
+        let examples = (0..<12).map { i in
+            ModelFit.Example(features: ["word.only\(i)"], label: ClassifierModel.Label.allCases[i % 4])
+        }
+        var fitting = ModelFit()
+        fitting.wordMinCount = 1
+        fitting.steps = 10
+        let known = fitting.crossValidate(examples, rules: .standard, folds: 3) { model in
+            { index in (0..<12).filter { model.weights["word.only\($0)"] != nil } }
+        }
+        for (index, words) in known.enumerated() {
+            #expect(words == (0..<12).filter { $0 % 3 != index % 3 }, "example \(index)")
+        }
+    }
+
     @Test func criticalEvidenceStaysOrderedEvenAgainstTheData() {
         // "x" appears only on minor tickets, but is declared critical evidence.
         let examples = (0..<20).map { ModelFit.Example(features: $0 % 2 == 0 ? ["x"] : [], label: $0 % 2 == 0 ? .minor : .major) }

@@ -80,6 +80,9 @@ struct ClassifyCommandTests {
         #expect(critical.contains("text.serviceDown") && critical.contains("word.nobody") && critical.contains("pair.no workaround"))
         #expect(lines[1]?["reported"] is NSNull)
         #expect((lines[1]?["features"] as? [String])?.contains("text.docsMistake") == true)
+        let mixed = try run(["classify", "--features", labelled, "--fit", labelled])
+        #expect(mixed.status != 0)
+        #expect(mixed.stderr == "helpdesk: --features: use it alone, not with --fit, --evaluate or --cross-validate\n")
     }
 
     @Test func badInputIsOneLineAndNonZero() throws {

@@ -8,12 +8,13 @@ reported severity) and scores p(critical). Critical wins at a threshold t, chose
 development set by 5-fold cross-validation: the t with the best accuracy, and the highest t
 whose critical recall reaches 99 %. The validation set is read once per row, to measure.
 """
-import argparse, json
+import argparse
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
+import corpus
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--dev", default="Tests/Fixtures/classifier-dev.jsonl")
@@ -21,18 +22,8 @@ parser.add_argument("--validation", default="Tests/Fixtures/classifier-validatio
 args = parser.parse_args()
 
 def load(path):
-    texts, labels = [], []
-    with open(path) as f:
-        for line in f:
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            ticket = record["ticket"]
-            fields = " ".join(f"impact_{k}_{v}" for k, v in sorted((ticket.get("impact") or {}).items()))
-            texts.append(f"{ticket['subject']} . {ticket.get('description') or ''} {fields} "
-                         f"category_{ticket.get('category')} reported_{ticket.get('reportedSeverity')}")
-            labels.append(record["expect"])
-    return texts, np.array(labels)
+    pairs = list(corpus.tickets(path))
+    return [corpus.text(ticket) for ticket, _ in pairs], np.array([label for _, label in pairs])
 
 def decide(probabilities, classes, threshold):
     critical = list(classes).index("critical")

@@ -3,21 +3,23 @@
 
 Usage: variants.py [--helpdesk PATH] [--dev FILE] [--validation FILE]   (needs: pip install scikit-learn)
 
-Reads each ticket's features with `helpdesk classify --features`, then refits the classifier's
-objective exactly (multinomial logistic regression, critical examples weighted 3, the reporter's
-vote 0.3, L2 on the weights, scipy's L-BFGS) on variants of them, and decides as the classifier
+Reads each ticket's features with `helpdesk classify --features`, then fits the classifier's
+loss (multinomial logistic regression, critical examples weighted 3, the reporter's vote 0.3,
+L2 on the weights) to variants of them with scipy's L-BFGS, and decides as the classifier
 does: critical at p >= threshold, else the likeliest other class. Variants are compared at one
 critical recall: the threshold is the highest whose cross-validated critical recall reaches
-98 %. Unlike `helpdesk classify --fit` it keeps no weights ordered and applies none of the classifier's rules, so its figures are near the
-classifier's, not equal. For each variant the L2 penalty is chosen by 5-fold cross-validation on
-the development set (fold = line mod 5; the best accuracy at that recall); the validation set is
-read once, to measure.
+98 %. Unlike `helpdesk classify --fit` it keeps no weights ordered, applies none of the
+classifier's rules and rounds no weight, so its figures are near the classifier's, not equal.
+For each variant the L2 penalty is chosen by 5-fold cross-validation on the development set
+(fold = line mod 5; the best accuracy at that recall); the validation set is read once, to
+measure.
 """
 import argparse, collections, itertools, json, math, os, subprocess
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 from sklearn.feature_extraction.text import CountVectorizer
+import corpus
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--helpdesk", help="the helpdesk binary (default: .build/release/helpdesk, else .build/debug/helpdesk)")
@@ -26,7 +28,8 @@ parser.add_argument("--validation", default="Tests/Fixtures/classifier-validatio
 args = parser.parse_args()
 
 LABELS = {"critical": 0, "major": 1, "minor": 2, "docs": 3}
-WORDS = ("word.", "deny.", "pair.")
+# Fitted only when MIN_COUNT training tickets have them: the classifier's words, and scikit-learn's.
+WORDS = ("word.", "deny.", "pair.", "sk.")
 CRITICAL_WEIGHT, REPORTER_VOTE, CRITICAL_AT, MIN_COUNT, FOLDS = 3.0, 0.3, 0.3, 3, 5
 
 helpdesk = args.helpdesk or next((p for p in (".build/release/helpdesk", ".build/debug/helpdesk") if os.path.exists(p)), None)
@@ -39,14 +42,9 @@ dev = [r for r in rows if r["file"] == args.dev]
 validation = [r for r in rows if r["file"] == args.validation]
 
 def texts(path):
-    """Each ticket as baselines.py reads it: subject, description, impact fields, category, reported severity."""
-    out = []
-    with open(path) as f:
-        for ticket in (json.loads(line)["ticket"] for line in f if line.strip()):
-            fields = " ".join(f"impact_{k}_{v}" for k, v in sorted((ticket.get("impact") or {}).items()))
-            out.append(f"{ticket['subject']} . {ticket.get('description') or ''} {fields} "
-                       f"category_{ticket.get('category')} reported_{ticket.get('reportedSeverity')}")
-    return out
+    """What baselines.py's models read of each ticket, without the reporter's severity (the
+    classifier's vote for it is fixed, not fitted)."""
+    return [corpus.text(ticket, reported=False) for ticket, _ in corpus.tickets(path)]
 
 def matrix(tickets, names, value, unit_words):
     index = {name: i for i, name in enumerate(names)}
@@ -123,9 +121,10 @@ def with_conjunctions(tickets):
             for t in tickets]
 
 def with_plain_tokens(tickets, path, ours=False):
-    """scikit-learn's words and word pairs of the text, instead of the classifier's words (or with them)."""
+    """scikit-learn's words and word pairs of the text ("sk.x"), instead of the classifier's words
+    (or beside them)."""
     analyzer = CountVectorizer(ngram_range=(1, 2)).build_analyzer()
-    return [dict(t, features=[f for f in t["features"] if ours or not f.startswith(WORDS)] + ["word." + g for g in set(analyzer(text))])
+    return [dict(t, features=[f for f in t["features"] if ours or not f.startswith(WORDS)] + ["sk." + g for g in set(analyzer(text))])
             for t, text in zip(tickets, texts(path))]
 
 variants = [
@@ -148,10 +147,15 @@ for name, d, v, idf, unit in variants:
     best = None
     for l2 in ([0.0003, 0.001, 0.003] if not unit else [0.00003, 0.0001, 0.0003]):
         p = cross_validate(d, l2, idf, unit)
-        at = max([t for t in thresholds if figures(decide(p, t), d)[1] >= 98] or [min(thresholds)])
-        cv = figures(decide(p, at), d)
+        reaching = [t for t in thresholds if figures(decide(p, t), d)[1] >= 98]
+        if not reaching:
+            continue
+        cv = figures(decide(p, max(reaching)), d)
         if best is None or cv[0] > best[2][0]:
-            best = (l2, at, cv)
+            best = (l2, max(reaching), cv)
+    if best is None:
+        print(f"| {name} | – | – | under 98 % recall at every threshold and penalty | | |", flush=True)
+        continue
     l2, at, cv = best
     held_out = probabilities(fit(d, l2, idf, unit), v, unit)
     print(f"| {name} | {l2} | {at} | {show(cv)} | {show(figures(decide(held_out, at), v))} "
