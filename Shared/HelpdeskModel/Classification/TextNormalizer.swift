@@ -410,7 +410,8 @@ struct TextNormalizer: Sendable {
     }
 }
 
-/// Word hash → token id, open addressing: the classifier looks up every word of every text.
+/// Hash → id, open addressing: the classifier looks up every word of every text (a word's
+/// hash → its token id) and many of its word pairs (`WordPairs`). A hash is never 0.
 struct VocabularyTable: Sendable {
     private let keys: [UInt64]
     private let values: [Int32]
