@@ -46,6 +46,9 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "With --fit: how much more a critical example counts.")
     var criticalWeight: Double = ModelFit().classWeights[0]
 
+    @Option(help: "With --fit: the reporter's vote for its own severity (set, not fitted).")
+    var reporterVote: Double = ModelFit().reporterVote
+
     @Option(help: "With --fit: how many tickets must use a word for it to be a feature.")
     var wordMinCount: Int = ModelFit().wordMinCount ?? 3
 
@@ -62,7 +65,8 @@ struct ClassifyCommand: ParsableCommand {
             for (option, value, valid, range) in [("--critical-weight", "\(criticalWeight)", criticalWeight > 0, "above 0"),
                                                   ("--l2", "\(l2)", l2 >= 0, "0 or more"),
                                                   ("--critical-at", "\(criticalAt)", criticalAt > 0 && criticalAt <= 1, "above 0, at most 1"),
-                                                  ("--word-min-count", "\(wordMinCount)", wordMinCount >= 1, "1 or more")] where !valid {
+                                                  ("--word-min-count", "\(wordMinCount)", wordMinCount >= 1, "1 or more"),
+                                                  ("--reporter-vote", "\(reporterVote)", reporterVote >= 0, "0 or more")] where !valid {
                 throw CLIError("\(option): \(value); it takes \(range)")
             }
             let tickets = try labelled(fit)
@@ -71,6 +75,7 @@ struct ClassifyCommand: ParsableCommand {
             fitting.l2 = l2
             fitting.classWeights[0] = criticalWeight
             fitting.wordMinCount = wordMinCount
+            fitting.reporterVote = reporterVote
             let provenance = """
                 Fitted by scripts/fit-classifier.sh (helpdesk classify --fit) on \(URL(fileURLWithPath: fit).lastPathComponent),
                 \(tickets.count) tickets: logistic regression over the signals and the words and word pairs used by at least \

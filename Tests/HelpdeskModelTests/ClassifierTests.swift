@@ -29,12 +29,13 @@ struct ClassifierAccuracyTests {
         print("validation set:", String(format: "accuracy %.2f%%, critical recall %.2f%%, critical precision %.2f%%",
                                          accuracy * 100, recall * 100, precision * 100))
         // What this lexicon and model reach (docs/policy.md): a change that does worse fails here.
-        #expect(accuracy >= 0.93 && recall >= 0.97 && precision >= 0.88, "\(evaluation.report)")
-        // Issue 23's targets are not reached yet (docs/policy.md#classification says by how much).
-        withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, ≥ 90 % critical precision, no critical as minor") {
+        #expect(accuracy >= 0.94 && recall >= 0.98, "\(evaluation.report)")
+        // Issue 23's precision target is met; the others are not yet (docs/policy.md#accuracy
+        // says by how much).
+        #expect(precision >= 0.90, "\(evaluation.report)")
+        withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, no critical as minor") {
             #expect(accuracy >= 0.95)
             #expect(recall >= 0.99)
-            #expect(precision >= 0.90)
             #expect(evaluation.matrix["critical"]?["minor"] ?? 0 == 0, "no critical ticket classified minor")
         }
     }
@@ -326,8 +327,15 @@ struct ClassifierSignalTests {
         #expect(severity(blank, "No one can log in, we have a workaround.") != .critical)
         #expect(severity(blank, "Not down for everyone, no workaround needed.") != .critical)
         #expect(severity(blank, "No one could log in yesterday, fine now, no workaround.") != .critical)
-        // The reporter's critical decides a ticket with no evidence; the statement keeps it critical.
-        #expect(severity(classifier, nil, reported: .critical) == .critical)
+        // The reporter's critical decides a ticket with too little to read; the statement keeps it
+        // critical.
+        let help = { (description: String?) in
+            self.classifier.classify(ClassifierInput(subject: "Help", description: description, reportedSeverity: .critical)).severity
+        }
+        #expect(help(nil) == .critical)
+        #expect(help("No one can log in, no workaround.") == .critical)
+        // A text the model can read outweighs the reporter's critical; the statement makes it critical.
+        #expect(severity(classifier, nil, reported: .critical) != .critical)
         #expect(severity(classifier, "No one can log in, no workaround.", reported: .critical) == .critical)
     }
 
@@ -347,9 +355,14 @@ struct ClassifierSignalTests {
         }
     }
 
-    @Test func theReporterDecidesOnlyWhenThereIsNoEvidence() {
+    @Test func theReporterDecidesOnlyWhenThereIsTooLittleToRead() {
         let none = ClassifierInput(subject: "Help", reportedSeverity: .major)
         #expect(classifier.classify(none).severity == .major)
+        #expect(classifier.classify(ClassifierInput(subject: "Urgent!!", reportedSeverity: .critical)).severity == .critical)
+        // Enough words: the model reads them; the reporter's severity is a vote.
+        let read = classifier.classify(ClassifierInput(
+            subject: "The PDF export puts the footer on top of the last row", reportedSeverity: .critical))
+        #expect(read.severity != .critical && read.disagreesWithReporter)
         #expect(classifier.classify(ClassifierInput(subject: "Help")).severity == .minor)
         #expect(classifier.classify(ClassifierInput(subject: "Help")).confidence == 0.2)
         let overstated = classifier.classify(ClassifierInput(subject: "Typo on the login page", reportedSeverity: .critical))
@@ -364,18 +377,22 @@ struct ClassifierSignalTests {
         #expect(understated.probabilities["critical"]! > understated.probabilities["major"]!)
     }
 
-    /// With minor evidence only, no verdict is more urgent than the reporter's view (minor
-    /// without one, or for a ticket filed as documentation): on every labelled ticket, as filed
+    /// With too little to read (minor evidence at most, fewer than three words of ordinary
+    /// clauses), no verdict is more urgent than the reporter's view (minor without one, or for a
+    /// ticket filed as documentation): on every labelled ticket and its subject alone, as filed
     /// and with each other reported severity.
-    @Test func minorEvidenceAloneNeverOutranksTheReportersView() async throws {
-        let inputs = try (labelledTickets(developmentSetPath) + labelledTickets(validationSetPath)).map { ClassifierInput($0.ticket) }
+    @Test func tooLittleToReadNeverOutranksTheReportersView() async throws {
+        let tickets = try labelledTickets(developmentSetPath) + labelledTickets(validationSetPath)
+        let inputs = tickets.flatMap { labelled in
+            var subject = ClassifierInput(labelled.ticket)
+            subject.description = nil
+            subject.impact = nil
+            return [ClassifierInput(labelled.ticket), subject]
+        }
         let classifier = classifier
         let (checked, wrong) = try await offThePool {
             var checked = 0, wrong = [String]()
-            for input in inputs {
-                let evidence = classifier.evidence(input)
-                guard evidence.docsTerm == nil, !evidence.signals.isEmpty, evidence.signals.allSatisfy({ $0.severity == .minor })
-                else { continue }
+            for input in inputs where classifier.readsTooLittle(classifier.evidence(input)) {
                 for reported in [input.reportedSeverity, nil, .minor, .major, .critical] {
                     var changed = input
                     changed.reportedSeverity = reported

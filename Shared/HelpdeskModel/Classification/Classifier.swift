@@ -95,6 +95,13 @@ public struct Classifier: Sendable {
     private let wordPairs: WordPairs
     /// Each row's feature name ("word.till", "deny.down", "pair.log in").
     private let wordFeatures: [String]
+    /// Per row: whether it is a word of a clause that denies ("deny.till"), which never raises.
+    private let denyingRow: [Bool]
+    /// Per row: whether it is a word of any other clause ("word.till"; not a pair).
+    private let plainWordRow: [Bool]
+    /// Fewer words than this of ordinary clauses, and no criterion above minor: too little to
+    /// read, so the reporter's view bounds the verdict ("Help", "Urgent!!").
+    static let wordsToRead = 3
     /// The kind of clause a word is read in, which makes it a feature of its own.
     enum WordKind: Int, CaseIterable {
         /// Any clause but one that denies: "word.till".
@@ -225,6 +232,8 @@ public struct Classifier: Sendable {
         }
         wordOfRow = wordIDs
         wordFeatures = words
+        denyingRow = words.map { $0.hasPrefix(Self.denyingPrefix) }
+        plainWordRow = words.map { $0.hasPrefix(Self.wordPrefix) }
         self.words = words.map(Self.bareWord)
         self.wordWeights = words.flatMap { model.weights[$0]! }
         self.wordRows = wordRows
@@ -511,17 +520,22 @@ public struct Classifier: Sendable {
             probabilities = ClassifierModel.probabilities(scores: scores)
         }
         var label = model.decide(probabilities)
-        // With no evidence, the reporter's view (minor without one). With minor evidence only
-        // ("fine now", "a typo"), never more urgent than that view: saying what works never
-        // raises a verdict, however the words lean.
-        let nothingFound = evidence.signals.isEmpty && evidence.docsTerm == nil
+        // With too little to read (no criterion above minor, no documentation words, fewer than
+        // `wordsToRead` words of ordinary clauses), the reporter's view (minor without one, docs
+        // for a ticket filed as documentation) decides; with minor evidence or words of clauses
+        // that deny too ("fine now", "everyone can log in"), the verdict is never more urgent
+        // than that view. So saying what works never raises a verdict.
         let fallback: ClassifierModel.Label = input.category == .documentation ? .docs
             : input.reportedSeverity.map(ClassifierModel.Label.init(severity:)) ?? .minor
-        if nothingFound {
-            label = fallback
-        } else if evidence.docsTerm == nil, evidence.signals.allSatisfy({ $0.severity == .minor }), label != .docs {
-            let ceiling: ClassifierModel.Label = fallback == .docs ? .minor : fallback
-            if label.rawValue < ceiling.rawValue { label = ceiling }
+        var nothingFound = false
+        if readsTooLittle(evidence) {
+            if evidence.signals.isEmpty, !evidence.words.contains(where: { denyingRow[$0] }) {
+                nothingFound = true
+                label = fallback
+            } else if label != .docs {
+                let ceiling: ClassifierModel.Label = fallback == .docs ? .minor : fallback
+                if label.rawValue < ceiling.rawValue { label = ceiling }
+            }
         }
         // The text states all three of the policy's critical criteria ("nobody can log in, no
         // workaround"): critical, whatever else it says. So stating them never lowers a verdict,
@@ -581,6 +595,19 @@ public struct Classifier: Sendable {
                 && (input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? "").isEmpty,
             docsReason: docsReason, supportReason: supportReason,
             probabilities: probabilityNames(probabilities), words: Array(words))
+    }
+
+    /// Whether a ticket gives too little to read for the model to outrank the reporter: no
+    /// criterion above minor, no documentation words, and fewer than `wordsToRead` words of
+    /// ordinary clauses (the words of clauses that deny only ever lower).
+    public func readsTooLittle(_ evidence: Evidence) -> Bool {
+        guard evidence.docsTerm == nil, evidence.signals.allSatisfy({ $0.severity == .minor }) else { return false }
+        var count = 0
+        for row in evidence.words where plainWordRow[row] {
+            count += 1
+            if count == Self.wordsToRead { return false }
+        }
+        return true
     }
 
     /// Adds each row's four weights (critical, major, minor, docs) of a flat table to `scores`.
