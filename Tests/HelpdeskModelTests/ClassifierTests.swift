@@ -377,6 +377,24 @@ struct ClassifierSignalTests {
         #expect(understated.probabilities["critical"]! > understated.probabilities["major"]!)
     }
 
+    /// Too little to read: fewer than three different words of ordinary clauses, each counted
+    /// once; word pairs and the words of clauses that deny do not count, nor does a text with a
+    /// criterion above minor or documentation words qualify.
+    @Test func tooLittleToReadCountsDifferentWordsOfOrdinaryClauses() {
+        func little(_ text: String) -> Bool { classifier.readsTooLittle(classifier.evidence(ClassifierInput(subject: text))) }
+        #expect(little("Help"))
+        #expect(little("Help help HELP"))
+        #expect(little("Help please"))
+        #expect(!little("Help please, thanks"))
+        #expect(little("Help please. Everyone can log in, nothing is down."))
+        #expect(!little("Broken"))
+        #expect(!little("KB article typo"))
+        // Filed as documentation: the documentation channel, also with a clause that denies.
+        for text in ["Help", "Help. Everyone can log in."] {
+            #expect(classifier.classify(ClassifierInput(subject: text, category: .documentation)).route == .docs, "\(text)")
+        }
+    }
+
     /// With too little to read (minor evidence at most, fewer than three words of ordinary
     /// clauses), no verdict is more urgent than the reporter's view (minor without one, or for a
     /// ticket filed as documentation): on every labelled ticket and its subject alone, as filed

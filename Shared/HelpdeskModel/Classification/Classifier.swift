@@ -99,8 +99,9 @@ public struct Classifier: Sendable {
     private let denyingRow: [Bool]
     /// Per row: whether it is a word of any other clause ("word.till"; not a pair).
     private let plainWordRow: [Bool]
-    /// Fewer words than this of ordinary clauses, and no criterion above minor: too little to
-    /// read, so the reporter's view bounds the verdict ("Help", "Urgent!!").
+    /// Fewer different words than this in ordinary clauses, no criterion above minor and no
+    /// documentation words: too little to read, so the reporter's view bounds the verdict
+    /// ("Help", "Urgent!!"). Word pairs and the words of clauses that deny do not count.
     static let wordsToRead = 3
     /// The kind of clause a word is read in, which makes it a feature of its own.
     enum WordKind: Int, CaseIterable {
@@ -520,21 +521,21 @@ public struct Classifier: Sendable {
             probabilities = ClassifierModel.probabilities(scores: scores)
         }
         var label = model.decide(probabilities)
-        // With too little to read (no criterion above minor, no documentation words, fewer than
-        // `wordsToRead` words of ordinary clauses), the reporter's view (minor without one, docs
-        // for a ticket filed as documentation) decides; with minor evidence or words of clauses
-        // that deny too ("fine now", "everyone can log in"), the verdict is never more urgent
-        // than that view. So saying what works never raises a verdict.
+        // With too little to read (`readsTooLittle`), the reporter's view decides: the reported
+        // severity (minor without one), or the documentation channel for a ticket filed as
+        // documentation. If such a ticket also has minor evidence or words of clauses that deny
+        // ("fine now", "everyone can log in"), its verdict is never more urgent than that view:
+        // so a clause that denies never raises one.
         let fallback: ClassifierModel.Label = input.category == .documentation ? .docs
             : input.reportedSeverity.map(ClassifierModel.Label.init(severity:)) ?? .minor
-        var nothingFound = false
+        var reporterDecides = false
         if readsTooLittle(evidence) {
-            if evidence.signals.isEmpty, !evidence.words.contains(where: { denyingRow[$0] }) {
-                nothingFound = true
+            let denyingRow = denyingRow
+            if fallback == .docs || (evidence.signals.isEmpty && !evidence.words.contains(where: { denyingRow[$0] })) {
+                reporterDecides = true
                 label = fallback
-            } else if label != .docs {
-                let ceiling: ClassifierModel.Label = fallback == .docs ? .minor : fallback
-                if label.rawValue < ceiling.rawValue { label = ceiling }
+            } else if label != .docs, label.rawValue < fallback.rawValue {
+                label = fallback
             }
         }
         // The text states all three of the policy's critical criteria ("nobody can log in, no
@@ -560,14 +561,14 @@ public struct Classifier: Sendable {
                 ? "filed as documentation, but it reads as a support request"
                 : "filed as documentation, but it reports service impact (\(Array(Set(impact)).sorted().joined(separator: ", "))): a support ticket"
         }
-        let confidence = nothingFound ? 0.2 : (probabilities[label.rawValue] * 100).rounded() / 100
+        let confidence = reporterDecides ? 0.2 : (probabilities[label.rawValue] * 100).rounded() / 100
         // A word weighs for the verdict by how much more it gives its class than the others on
         // average (worked out here, for the few rows a ticket has: a table of it would double
         // the memory each row touches).
         var strongest = [(row: Int, lean: Double)]()
         strongest.reserveCapacity(6)
         let wordOfRow = wordOfRow
-        if !nothingFound {
+        if !reporterDecides {
             for row in evidence.words {
                 let base = row * 4
                 let lean = wordWeights[base + label.rawValue]
@@ -598,8 +599,9 @@ public struct Classifier: Sendable {
     }
 
     /// Whether a ticket gives too little to read for the model to outrank the reporter: no
-    /// criterion above minor, no documentation words, and fewer than `wordsToRead` words of
-    /// ordinary clauses (the words of clauses that deny only ever lower).
+    /// criterion above minor, no documentation words, and fewer than `wordsToRead` different
+    /// words of ordinary clauses (the words of clauses that deny only ever lower). `evidence`
+    /// must be this classifier's.
     public func readsTooLittle(_ evidence: Evidence) -> Bool {
         guard evidence.docsTerm == nil, evidence.signals.allSatisfy({ $0.severity == .minor }) else { return false }
         var count = 0
