@@ -309,6 +309,21 @@ struct TextNormalizer: Sendable {
                     if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
                     if length == 0 { start = at }
                     if isLetter { digitsOnly = false }
+                    // "CAÍDO" is "caído": a capital of Latin-1 or Latin Extended-A, as two bytes.
+                    // (Both bytes kept as far as they fit: a capital and its small letter read alike
+                    // also at the 64th byte.)
+                    if byte >= 0xC3, byte <= 0xC5, index < bytes.count, let lowered = Self.lowercased(byte, bytes[index]) {
+                        if length < 64 {
+                            word[length] = lowered.lead
+                            length += 1
+                        }
+                        if length < 64 {
+                            word[length] = lowered.trail
+                            length += 1
+                        }
+                        index += 1
+                        continue
+                    }
                     if length < 64 {
                         word[length] = byte
                         length += 1
@@ -337,6 +352,25 @@ struct TextNormalizer: Sendable {
             }
             finish(at: bytes.count)
         }
+    }
+
+    /// A character of Latin-1's upper half or Latin Extended-A written as the two UTF-8 bytes
+    /// `lead` (0xC3–0xC5), `trail`, with a capital made small (À–Þ but ×, Ā–ž, Ÿ: the letters of
+    /// Spanish, French, German, Polish, Czech, Turkish…); nil when `trail` continues no character.
+    /// İ, whose small letter is two characters, is left as written.
+    @inline(__always)
+    static func lowercased(_ lead: UInt8, _ trail: UInt8) -> (lead: UInt8, trail: UInt8)? {
+        guard trail & 0xC0 == 0x80 else { return nil }
+        let scalar = UInt32(lead & 0x1F) << 6 | UInt32(trail & 0x3F)
+        let small: UInt32
+        switch scalar {
+        case 0xC0...0xDE where scalar != 0xD7: small = scalar + 0x20
+        case 0x100...0x12F, 0x132...0x137, 0x14A...0x177: small = scalar & 1 == 0 ? scalar + 1 : scalar
+        case 0x139...0x148, 0x179...0x17E: small = scalar & 1 == 1 ? scalar + 1 : scalar
+        case 0x178: small = 0xFF  // Ÿ ÿ
+        default: small = scalar
+        }
+        return (0xC0 | UInt8(small >> 6), 0x80 | UInt8(small & 0x3F))
     }
 
     /// How many of the eight bytes (lower-cased: `| 0x20` each), from the first, are ASCII
