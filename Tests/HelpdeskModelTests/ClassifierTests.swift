@@ -29,7 +29,7 @@ struct ClassifierAccuracyTests {
         print("validation set:", String(format: "accuracy %.2f%%, critical recall %.2f%%, critical precision %.2f%%",
                                          accuracy * 100, recall * 100, precision * 100))
         // What this lexicon and model reach (docs/policy.md): a change that does worse fails here.
-        #expect(accuracy >= 0.944 && recall >= 0.985 && precision >= 0.89, "\(evaluation.report)")
+        #expect(accuracy >= 0.946 && recall >= 0.985 && precision >= 0.89, "\(evaluation.report)")
         // Issue 23's targets are not met yet (docs/policy.md#accuracy says by how much).
         withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, ≥ 90 % precision, no critical as minor") {
             #expect(accuracy >= 0.95)
@@ -528,6 +528,31 @@ struct ClassifierModelTests {
         for (index, words) in known.enumerated() {
             #expect(words == (0..<12).filter { $0 % 3 != index % 3 }, "example \(index)")
         }
+    }
+
+    /// A signal of the subject is a feature beside the same signal of the text; one of the
+    /// description is not, and one the text says is over ("fine now") is neither.
+    @Test func aSignalOfTheSubjectWeighsApart() throws {
+        let classifier = Classifier()
+        func names(_ subject: String, _ description: String?) -> Set<String> {
+            Set(classifier.featureNames(classifier.evidence(ClassifierInput(subject: subject, description: description))))
+        }
+        let inSubject = names("Payroll is down for everyone", "Since nine this morning.")
+        #expect(inSubject.isSuperset(of: ["text.serviceDown", "subject.serviceDown", "text.majorityUsers", "subject.majorityUsers"]))
+        let inDescription = names("Our HR system", "It is down for everyone since nine this morning.")
+        #expect(inDescription.isSuperset(of: ["text.serviceDown", "text.majorityUsers"]))
+        #expect(inDescription.filter { $0.hasPrefix("subject.") }.isEmpty, "\(inDescription)")
+        let over = names("Payroll was down", "It came back at ten, fine now.")
+        #expect(!over.contains("subject.serviceDown") && !over.contains("text.serviceDown"), "\(over)")
+        #expect(over.contains("text.resolved"))
+        // Ordered as the signal is: a critical one never lowers, a minor one never raises.
+        let rules = ClassificationRules.standard
+        #expect(ModelFit.criticalEvidence(rules).isSuperset(of: ["subject.serviceDown", "subject.majorityUsers", "subject.noWorkaround"]))
+        #expect(ModelFit.minorEvidence(rules).isSuperset(of: ["subject.resolved", "subject.stillWorks", "subject.cosmetic"]))
+        let weights = try #require(classifier.model.weights["subject.serviceDown"])
+        #expect(weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3], "\(weights)")
+        let lowering = try #require(classifier.model.weights["subject.stillWorks"])
+        #expect(ModelFit.isLowering(lowering), "\(lowering)")
     }
 
     @Test func criticalEvidenceStaysOrderedEvenAgainstTheData() {

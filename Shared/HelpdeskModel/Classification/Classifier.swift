@@ -139,6 +139,7 @@ public struct Classifier: Sendable {
     private static let structuredNumbers = Dictionary(uniqueKeysWithValues: ClassificationRules.structuredSignals.enumerated().map { ($1, $0) })
     private let structuredOffset: Int
     private let combinationOffset: Int
+    private let subjectOffset: Int
     private let unavailableSignals: [Int]
     private let impairedSignals: [Int]
     private let slowSignals: [Int]
@@ -255,6 +256,7 @@ public struct Classifier: Sendable {
         structuredRows = try ClassificationRules.structuredRows(of: rules.signals)
         structuredOffset = rules.signals.count
         combinationOffset = rules.signals.count + ClassificationRules.structuredSignals.count
+        subjectOffset = combinationOffset + Self.combinations.count + 2 + TicketCategory.allCases.count
         unavailableSignals = ["serviceDown", "accessBlocked", "operationsDisrupted"].compactMap { signalIndex[$0] }
         impairedSignals = ["degraded", "installationsHalted", "restrictedOperation"].compactMap { signalIndex[$0] }
         slowSignals = ["slowOrIntermittent"].compactMap { signalIndex[$0] }
@@ -264,14 +266,19 @@ public struct Classifier: Sendable {
     }
 
     /// The features a lexicon makes: each signal found in text, each impact signal, scope ×
-    /// harm, the docs evidence and the category. (The reporter's severity is a fixed vote,
+    /// harm, the docs evidence, the category and each signal found in the subject. (The reporter's severity is a fixed vote,
     /// `ClassifierModel.reporterVote`, not a fitted feature.)
     public static func features(of rules: ClassificationRules) -> [String] {
         rules.signals.map { "text.\($0.name)" } + ClassificationRules.structuredSignals.map { "impact.\($0)" }
             + Self.combinations.map { "scope.\($0.scope).\($0.kind)" }
             + ["text.docsMistake", "text.docsTerm"]
             + TicketCategory.allCases.map { "category.\($0.rawValue)" }
+            + rules.signals.map { "\(subjectPrefix)\($0.name)" }
     }
+
+    /// A signal the subject states ("subject.serviceDown", beside "text.serviceDown"): the line a
+    /// writer sums the ticket up in weighs apart from the rest of the text.
+    static let subjectPrefix = "subject."
 
     /// How many are affected, crossed with how badly (unavailable, failing, slow): the policy's
     /// criteria combine ("a majority of users" and "service unavailable" is critical, a
@@ -416,6 +423,7 @@ public struct Classifier: Sendable {
         let signalCount = rules.signals.count
         // Per signal: found in text; per feature: active.
         var inText = [Bool](repeating: false, count: signalCount)
+        var inSubject = [Bool](repeating: false, count: signalCount)
         var active = [Bool](repeating: false, count: features.count)
         // Signals found so far: index, where ("impact.serviceDown", "subject: \"…\""), and
         // whether from the impact fields.
@@ -427,8 +435,10 @@ public struct Classifier: Sendable {
         var wordSeen = [UInt64](repeating: 0, count: (words.count + 63) / 64)
         for signal in signals { active[structuredOffset + signal.structured] = true }
         var docsTerm: String?, docsProblem: String?
-        func add(_ number: Int, _ place: String, _ quoted: String) {
+        func add(_ number: Int, _ place: Int, _ quoted: String) {
             inText[number] = true
+            if place == 0 { inSubject[number] = true }
+            let place = place == 0 ? "subject" : "description"
             // subject: "quoted words", in one allocation.
             var foundIn = ""
             foundIn.reserveCapacity(place.utf8.count + quoted.utf8.count + 4)
@@ -458,7 +468,6 @@ public struct Classifier: Sendable {
                     for side in majoritySides { sides[side].append(match) }
                 }
             }
-            let placeName = place == 0 ? "subject" : "description"
             func quote(_ first: Int, _ last: Int) -> String {
                 let utf8 = text.utf8
                 let from = utf8.index(utf8.startIndex, offsetBy: Int(tokens[first].start))
@@ -467,14 +476,14 @@ public struct Classifier: Sendable {
             }
             for number in 0..<signalCount where !inText[number] {
                 guard let match = found[number] else { continue }
-                add(number, placeName, quote(match.first, match.last))
+                add(number, place, quote(match.first, match.last))
             }
             for (number, pair) in pairs where !inText[number] {
                 guard let span = PhraseIndex.together(pair, in: sides) else { continue }
-                add(number, placeName, quote(span.first, span.last))
+                add(number, place, quote(span.first, span.last))
             }
             if let reading = reading.broadest, !inText[scopeSignals[2 - reading.scope.rawValue]] {
-                add(scopeSignals[2 - reading.scope.rawValue], placeName, quote(reading.first, reading.last))
+                add(scopeSignals[2 - reading.scope.rawValue], place, quote(reading.first, reading.last))
             }
             if docsTerm == nil, let match = found[docsSubjectGroup] { docsTerm = quote(match.first, match.last) }
             if docsProblem == nil, let match = found[docsProblemGroup] { docsProblem = quote(match.first, match.last) }
@@ -488,7 +497,10 @@ public struct Classifier: Sendable {
         }
         var found = inText
         for signal in signals where signal.structured >= 0 { found[signal.signal] = true }
-        for number in 0..<signalCount where inText[number] { active[number] = true }
+        for number in 0..<signalCount where inText[number] {
+            active[number] = true
+            if inSubject[number] { active[subjectOffset + number] = true }
+        }
         if let combination = combination(found) { active[combinationOffset + combination] = true }
         if docsTerm != nil { active[combinationOffset + Self.combinations.count + (docsProblem != nil ? 0 : 1)] = true }
         let tail = combinationOffset + Self.combinations.count + 2

@@ -89,10 +89,10 @@ public struct ModelFit: Sendable {
         weights.count == 4 && weights[0] <= weights[1] && weights[1] <= weights[2] && weights[1] <= weights[3]
     }
 
-    /// The text and impact features of the signals whose criterion has `severity`.
+    /// The text, subject and impact features of the signals whose criterion has `severity`.
     private static func features(of rules: ClassificationRules, severity: Severity) -> Set<String> {
         Set(rules.signals.filter { $0.severity == severity }.flatMap { signal in
-            ["text.\(signal.name)"] + (ClassificationRules.structuredSignals.contains(signal.name) ? ["impact.\(signal.name)"] : [])
+            ["text.\(signal.name)", "\(Classifier.subjectPrefix)\(signal.name)"] + (ClassificationRules.structuredSignals.contains(signal.name) ? ["impact.\(signal.name)"] : [])
         })
     }
 
