@@ -29,7 +29,7 @@ struct ClassifierAccuracyTests {
         print("validation set:", String(format: "accuracy %.2f%%, critical recall %.2f%%, critical precision %.2f%%",
                                          accuracy * 100, recall * 100, precision * 100))
         // What this lexicon and model reach (docs/policy.md): a change that does worse fails here.
-        #expect(accuracy >= 0.946 && recall >= 0.985 && precision >= 0.89, "\(evaluation.report)")
+        #expect(accuracy >= 0.948 && recall >= 0.989 && precision >= 0.895, "\(evaluation.report)")
         // Issue 23's targets are not met yet (docs/policy.md#accuracy says by how much).
         withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, ≥ 90 % precision, no critical as minor") {
             #expect(accuracy >= 0.95)
@@ -553,6 +553,29 @@ struct ClassifierModelTests {
         #expect(weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3], "\(weights)")
         let lowering = try #require(classifier.model.weights["subject.stillWorks"])
         #expect(ModelFit.isLowering(lowering), "\(lowering)")
+    }
+
+    /// Critical evidence beside what tempers it is a feature of its own; beside a minor signal it
+    /// never raises a verdict.
+    @Test func criticalEvidenceBesideWhatTempersItWeighsApart() throws {
+        let classifier = Classifier()
+        func names(_ description: String) -> Set<String> {
+            Set(classifier.featureNames(classifier.evidence(ClassifierInput(subject: "Workday", description: description))))
+        }
+        let tempered = names("Nobody can open Workday this morning. All other apps are fine.")
+        #expect(tempered.isSuperset(of: ["text.majorityUsers", "text.stillWorks", "tempered.majorityUsers.stillWorks"]), "\(tempered)")
+        let alone = names("Nobody can open Workday this morning.")
+        #expect(alone.contains("text.majorityUsers"))
+        #expect(alone.filter { $0.hasPrefix("tempered.") }.isEmpty, "\(alone)")
+        let rules = ClassificationRules.standard
+        let minor = ModelFit.minorEvidence(rules)
+        #expect(minor.isSuperset(of: ["tempered.majorityUsers.stillWorks", "tempered.serviceDown.resolved", "tempered.majorityUnavailable.fewUsers"]))
+        #expect(!minor.contains("tempered.serviceDown.temporaryWorkaround") && !minor.contains("tempered.majorityUsers.multipleUsers"))
+        for name in minor where name.hasPrefix("tempered.") {
+            let weights = try #require(classifier.model.weights[name], "\(name)")
+            #expect(ModelFit.isLowering(weights), "\(name): \(weights)")
+        }
+        #expect(Classifier.features(of: rules).filter { $0.hasPrefix("tempered.") }.count == 50)
     }
 
     @Test func criticalEvidenceStaysOrderedEvenAgainstTheData() {

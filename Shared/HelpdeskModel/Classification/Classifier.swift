@@ -140,6 +140,11 @@ public struct Classifier: Sendable {
     private let structuredOffset: Int
     private let combinationOffset: Int
     private let subjectOffset: Int
+    private let temperedOffset: Int
+    /// The `tempered.` features' critical side (a signal, or -1 for a majority that cannot get
+    /// in: the first combination) and tempering side (signals), in feature order.
+    private let temperedCritical: [Int]
+    private let temperedTempering: [Int]
     private let unavailableSignals: [Int]
     private let impairedSignals: [Int]
     private let slowSignals: [Int]
@@ -257,6 +262,16 @@ public struct Classifier: Sendable {
         structuredOffset = rules.signals.count
         combinationOffset = rules.signals.count + ClassificationRules.structuredSignals.count
         subjectOffset = combinationOffset + Self.combinations.count + 2 + TicketCategory.allCases.count
+        temperedOffset = subjectOffset + rules.signals.count
+        let tempered = Self.tempered(rules)
+        var temperedCritical = [Int](), temperedTempering = [Int]()
+        for pair in tempered {
+            let critical = pair.critical == Self.majorityUnavailable ? -1 : signalIndex[pair.critical]!
+            if temperedCritical.last != critical { temperedCritical.append(critical) }
+            if temperedCritical.count == 1 { temperedTempering.append(signalIndex[pair.tempering]!) }
+        }
+        self.temperedCritical = temperedCritical
+        self.temperedTempering = temperedTempering
         unavailableSignals = ["serviceDown", "accessBlocked", "operationsDisrupted"].compactMap { signalIndex[$0] }
         impairedSignals = ["degraded", "installationsHalted", "restrictedOperation"].compactMap { signalIndex[$0] }
         slowSignals = ["slowOrIntermittent"].compactMap { signalIndex[$0] }
@@ -266,7 +281,8 @@ public struct Classifier: Sendable {
     }
 
     /// The features a lexicon makes: each signal found in text, each impact signal, scope ×
-    /// harm, the docs evidence, the category and each signal found in the subject. (The reporter's severity is a fixed vote,
+    /// harm, the docs evidence, the category, each signal found in the subject and critical
+    /// evidence beside what tempers it. (The reporter's severity is a fixed vote,
     /// `ClassifierModel.reporterVote`, not a fitted feature.)
     public static func features(of rules: ClassificationRules) -> [String] {
         rules.signals.map { "text.\($0.name)" } + ClassificationRules.structuredSignals.map { "impact.\($0)" }
@@ -274,6 +290,23 @@ public struct Classifier: Sendable {
             + ["text.docsMistake", "text.docsTerm"]
             + TicketCategory.allCases.map { "category.\($0.rawValue)" }
             + rules.signals.map { "\(subjectPrefix)\($0.name)" }
+            + tempered(rules).map { "\(temperedPrefix)\($0.critical).\($0.tempering)" }
+    }
+
+    /// Critical evidence found beside what tempers it ("tempered.majorityUsers.stillWorks":
+    /// "everyone … the other apps are fine"): each critical signal of the text, and a majority that
+    /// cannot get in (`majorityUnavailable`), crossed with each minor signal of the text, a temporary
+    /// workaround and several users. So the model can weigh "all users, but one app" apart from
+    /// "all users" without a sum of single signals saying it.
+    static let temperedPrefix = "tempered."
+    static let majorityUnavailable = "majorityUnavailable"
+    static let majorityUnavailableCombination = combinations.firstIndex { $0 == ("majority", "unavailable") }!
+
+    /// The critical side and the tempering side of each `tempered.` feature, in feature order.
+    static func tempered(_ rules: ClassificationRules) -> [(critical: String, tempering: String)] {
+        let critical = rules.signals.filter { $0.severity == .critical }.map(\.name) + [majorityUnavailable]
+        let tempering = rules.signals.filter { $0.severity == .minor || ["temporaryWorkaround", "multipleUsers"].contains($0.name) }.map(\.name)
+        return critical.flatMap { critical in tempering.map { (critical, $0) } }
     }
 
     /// A signal the subject states ("subject.serviceDown", beside "text.serviceDown"): the line a
@@ -501,7 +534,14 @@ public struct Classifier: Sendable {
             active[number] = true
             if inSubject[number] { active[subjectOffset + number] = true }
         }
-        if let combination = combination(found) { active[combinationOffset + combination] = true }
+        let combination = combination(found)
+        if let combination { active[combinationOffset + combination] = true }
+        for (side, critical) in temperedCritical.enumerated() {
+            guard critical < 0 ? combination == Self.majorityUnavailableCombination : inText[critical] else { continue }
+            for (offset, tempering) in temperedTempering.enumerated() where inText[tempering] {
+                active[temperedOffset + side * temperedTempering.count + offset] = true
+            }
+        }
         if docsTerm != nil { active[combinationOffset + Self.combinations.count + (docsProblem != nil ? 0 : 1)] = true }
         let tail = combinationOffset + Self.combinations.count + 2
         if let category = input.category { active[tail + TicketCategory.allCases.firstIndex(of: category)!] = true }

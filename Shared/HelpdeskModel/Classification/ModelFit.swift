@@ -77,10 +77,14 @@ public struct ModelFit: Sendable {
     }
 
     /// The features that carry minor evidence (the policy's minor criteria: few users, cosmetic,
-    /// low impact, a past outage, the service still working), which the fit keeps from raising,
-    /// as it does every word of a clause that denies ("deny.till").
+    /// low impact, a past outage, the service still working, and critical evidence beside one of
+    /// them: "tempered.majorityUsers.stillWorks"), which the fit keeps from raising, as it does
+    /// every word of a clause that denies ("deny.till").
     public static func minorEvidence(_ rules: ClassificationRules) -> Set<String> {
-        features(of: rules, severity: .minor)
+        let minor = Set(rules.signals.filter { $0.severity == .minor }.map(\.name))
+        return features(of: rules, severity: .minor).union(Classifier.tempered(rules).filter { minor.contains($0.tempering) }.map {
+            "\(Classifier.temperedPrefix)\($0.critical).\($0.tempering)"
+        })
     }
 
     /// Whether a row of weights (critical, major, minor, docs) never raises a verdict: critical ≤
