@@ -139,6 +139,7 @@ public struct Classifier: Sendable {
     private static let structuredNumbers = Dictionary(uniqueKeysWithValues: ClassificationRules.structuredSignals.enumerated().map { ($1, $0) })
     private let structuredOffset: Int
     private let combinationOffset: Int
+    private let categoryOffset: Int
     private let subjectOffset: Int
     private let temperedOffset: Int
     /// The `tempered.` features' critical side (a signal, or -1 for a majority that cannot get
@@ -261,17 +262,12 @@ public struct Classifier: Sendable {
         structuredRows = try ClassificationRules.structuredRows(of: rules.signals)
         structuredOffset = rules.signals.count
         combinationOffset = rules.signals.count + ClassificationRules.structuredSignals.count
-        subjectOffset = combinationOffset + Self.combinations.count + 2 + TicketCategory.allCases.count
+        categoryOffset = combinationOffset + Self.combinations.count + 2
+        subjectOffset = categoryOffset + TicketCategory.allCases.count
         temperedOffset = subjectOffset + rules.signals.count
-        let tempered = Self.tempered(rules)
-        var temperedCritical = [Int](), temperedTempering = [Int]()
-        for pair in tempered {
-            let critical = pair.critical == Self.majorityUnavailable ? -1 : signalIndex[pair.critical]!
-            if temperedCritical.last != critical { temperedCritical.append(critical) }
-            if temperedCritical.count == 1 { temperedTempering.append(signalIndex[pair.tempering]!) }
-        }
-        self.temperedCritical = temperedCritical
-        self.temperedTempering = temperedTempering
+        let tempered = Self.temperedSides(rules)
+        temperedCritical = tempered.critical.map { $0 == Self.majorityUnavailable ? -1 : signalIndex[$0]! }
+        temperedTempering = tempered.tempering.map { signalIndex[$0]! }
         unavailableSignals = ["serviceDown", "accessBlocked", "operationsDisrupted"].compactMap { signalIndex[$0] }
         impairedSignals = ["degraded", "installationsHalted", "restrictedOperation"].compactMap { signalIndex[$0] }
         slowSignals = ["slowOrIntermittent"].compactMap { signalIndex[$0] }
@@ -290,7 +286,7 @@ public struct Classifier: Sendable {
             + ["text.docsMistake", "text.docsTerm"]
             + TicketCategory.allCases.map { "category.\($0.rawValue)" }
             + rules.signals.map { "\(subjectPrefix)\($0.name)" }
-            + tempered(rules).map { "\(temperedPrefix)\($0.critical).\($0.tempering)" }
+            + temperedFeatures(of: rules)
     }
 
     /// Critical evidence found beside what tempers it ("tempered.majorityUsers.stillWorks":
@@ -302,11 +298,19 @@ public struct Classifier: Sendable {
     static let majorityUnavailable = "majorityUnavailable"
     static let majorityUnavailableCombination = combinations.firstIndex { $0 == ("majority", "unavailable") }!
 
-    /// The critical side and the tempering side of each `tempered.` feature, in feature order.
-    static func tempered(_ rules: ClassificationRules) -> [(critical: String, tempering: String)] {
-        let critical = rules.signals.filter { $0.severity == .critical }.map(\.name) + [majorityUnavailable]
-        let tempering = rules.signals.filter { $0.severity == .minor || ["temporaryWorkaround", "multipleUsers"].contains($0.name) }.map(\.name)
-        return critical.flatMap { critical in tempering.map { (critical, $0) } }
+    /// The two sides the `tempered.` features cross: the critical evidence and what tempers it.
+    static func temperedSides(_ rules: ClassificationRules) -> (critical: [String], tempering: [String]) {
+        (rules.signals.filter { $0.severity == .critical }.map(\.name) + [majorityUnavailable],
+         rules.signals.filter { $0.severity == .minor || ["temporaryWorkaround", "multipleUsers"].contains($0.name) }.map(\.name))
+    }
+
+    /// The `tempered.` features, critical side by critical side; with `tempering`, only those
+    /// whose tempering side it holds.
+    static func temperedFeatures(of rules: ClassificationRules, tempering kept: Set<String>? = nil) -> [String] {
+        let sides = temperedSides(rules)
+        return sides.critical.flatMap { critical in
+            sides.tempering.filter { kept?.contains($0) ?? true }.map { "\(temperedPrefix)\(critical).\($0)" }
+        }
     }
 
     /// A signal the subject states ("subject.serviceDown", beside "text.serviceDown"): the line a
@@ -543,8 +547,7 @@ public struct Classifier: Sendable {
             }
         }
         if docsTerm != nil { active[combinationOffset + Self.combinations.count + (docsProblem != nil ? 0 : 1)] = true }
-        let tail = combinationOffset + Self.combinations.count + 2
-        if let category = input.category { active[tail + TicketCategory.allCases.firstIndex(of: category)!] = true }
+        if let category = input.category { active[categoryOffset + TicketCategory.allCases.firstIndex(of: category)!] = true }
         // By severity, then name, then where. (Closures read a local copy: capturing `self`
         // would copy the whole classifier.)
         let signalRules = signalRules

@@ -82,9 +82,7 @@ public struct ModelFit: Sendable {
     /// every word of a clause that denies ("deny.till").
     public static func minorEvidence(_ rules: ClassificationRules) -> Set<String> {
         let minor = Set(rules.signals.filter { $0.severity == .minor }.map(\.name))
-        return features(of: rules, severity: .minor).union(Classifier.tempered(rules).filter { minor.contains($0.tempering) }.map {
-            "\(Classifier.temperedPrefix)\($0.critical).\($0.tempering)"
-        })
+        return features(of: rules, severity: .minor).union(Classifier.temperedFeatures(of: rules, tempering: minor))
     }
 
     /// Whether a row of weights (critical, major, minor, docs) never raises a verdict: critical ≤
