@@ -12,6 +12,11 @@ func labelledTickets(_ path: String) throws -> [LabelledTicket] {
     try LabelledTicket.parse(jsonl: try String(contentsOfFile: path, encoding: .utf8))
 }
 
+/// Every labelled ticket's input, read once for the metamorphic tests' many cases.
+let corpusInputs = Result {
+    try (labelledTickets(developmentSetPath) + labelledTickets(validationSetPath)).map { ClassifierInput($0.ticket) }
+}
+
 @Suite("Classifier accuracy")
 struct ClassifierAccuracyTests {
     let classifier = Classifier()
@@ -76,9 +81,7 @@ struct ClassifierMetamorphicTests {
         return result.route == .docs ? 3 : result.severity.level - 1
     }
 
-    func inputs() throws -> [ClassifierInput] {
-        try (labelledTickets(developmentSetPath) + labelledTickets(validationSetPath)).map { ClassifierInput($0.ticket) }
-    }
+    func inputs() throws -> [ClassifierInput] { try corpusInputs.get() }
 
     func appending(_ sentence: String, to input: ClassifierInput, inSubject: Bool) -> ClassifierInput {
         var changed = input
@@ -210,7 +213,7 @@ struct ClassifierSignalTests {
     /// Every capital of Latin-1 and Latin Extended-A whose small letter is one character reads as
     /// that letter, as Swift's `lowercased()` says, and as no other letter; also where a word
     /// reaches the 64 bytes kept of it.
-    @Test func capitalsOfLatinLettersReadAsTheirSmallLetters() throws {
+    @Test func capitalsOfLatinLettersReadAsTheirSmallLetters() async throws {
         // İ is left out: its small letter is two characters (i and a dot above).
         let letters = (0xC0...0x17F).compactMap(Unicode.Scalar.init).map(String.init)
             .filter { $0.lowercased().unicodeScalars.count == 1 }
@@ -218,20 +221,26 @@ struct ClassifierSignalTests {
         #expect(capitals.count == 92)
         let index = try #require(ClassificationRules.standard.signals.firstIndex { $0.name == "serviceDown" })
         let long = String(repeating: "x", count: 63)
-        for capital in capitals {
-            let small = capital.lowercased()
-            var rules = ClassificationRules.standard
-            rules.signals[index].phrases += ["zq\(small)zq", long + small + "z"]
-            let classifier = try Classifier.blank(rules)
-            func finds(_ text: String) -> Bool {
-                classifier.classify(ClassifierInput(subject: text)).signals.contains { $0.signal == "serviceDown" }
-            }
-            #expect(finds("zq\(capital)zq"), "zq\(capital)zq")
-            #expect(finds(long + capital + "z"), "a capital at the 64th byte: \(capital)")
-            for other in letters where other.lowercased() != small {
-                #expect(!finds("zq\(other)zq"), "zq\(other)zq read as zq\(small)zq")
+        // 92 lexicons compiled: seconds in a debug build, so not on the cooperative pool.
+        let misread = try await offThePool {
+            try capitals.flatMap { capital in
+                let small = capital.lowercased()
+                var rules = ClassificationRules.standard
+                rules.signals[index].phrases += ["zq\(small)zq", long + small + "z"]
+                let classifier = try Classifier.blank(rules)
+                func finds(_ text: String) -> Bool {
+                    classifier.classify(ClassifierInput(subject: text)).signals.contains { $0.signal == "serviceDown" }
+                }
+                var misread = [String]()
+                if !finds("zq\(capital)zq") { misread.append("zq\(capital)zq not found") }
+                if !finds(long + capital + "z") { misread.append("a capital at the 64th byte: \(capital)") }
+                for other in letters where other.lowercased() != small && finds("zq\(other)zq") {
+                    misread.append("zq\(other)zq read as zq\(small)zq")
+                }
+                return misread
             }
         }
+        #expect(misread.isEmpty, "\(misread)")
     }
 
     func found(_ text: String, _ signal: String) -> String? {
@@ -606,16 +615,23 @@ struct ClassifierModelTests {
 
     /// The built-in model is read line by line (a YAML parser is slow on ten thousand rows in a
     /// debug build); it reads the same as the YAML parser, which reads any other layout.
-    @Test func theWrittenLayoutReadsAsTheYAMLParserReadsIt() throws {
+    @Test func theWrittenLayoutReadsAsTheYAMLParserReadsIt() async throws {
         let written = ClassifierModel.standardYAML
-        let parsed = try ClassifierModel.load(yaml: written.replacingOccurrences(of: "\nweights:\n", with: "\nweights:  \n"))
-        #expect(ClassifierModel.loadWritten(written) == parsed)
-        #expect(ClassifierModel.loadWritten(written.replacingOccurrences(of: "\nweights:\n", with: "\nweights:  \n")) == nil)
-        #expect(ClassifierModel.loadWritten(written.replacingOccurrences(of: "criticalAt: 0.3", with: "criticalAt: 3")) == nil)
         let bias = try #require(written.split(separator: "\n").first { $0.hasPrefix("bias: {") && $0.hasSuffix(" }") })
         let extra = written.replacingOccurrences(of: bias, with: bias.dropLast(2) + ", extra: 1 }")
         #expect(extra != written)
-        #expect(ClassifierModel.loadWritten(extra) == nil)
+        // Ten thousand rows parsed as YAML: a second in a debug build, so not on the cooperative pool.
+        let (parsed, readsSame, otherLayouts) = try await offThePool {
+            let parsed = try ClassifierModel.load(yaml: written.replacingOccurrences(of: "\nweights:\n", with: "\nweights:  \n"))
+            let otherLayouts = [
+                written.replacingOccurrences(of: "\nweights:\n", with: "\nweights:  \n"),
+                written.replacingOccurrences(of: "criticalAt: 0.3", with: "criticalAt: 3"),
+                extra,
+            ].map { ClassifierModel.loadWritten($0) }
+            return (parsed, ClassifierModel.loadWritten(written) == parsed, otherLayouts)
+        }
+        #expect(readsSame, "\(parsed.weights.count) rows")
+        #expect(otherLayouts.allSatisfy { $0 == nil })
     }
 
     @Test func criticalWinsAtItsThreshold() {

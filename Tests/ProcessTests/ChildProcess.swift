@@ -111,9 +111,9 @@ struct Timeout: Error, CustomStringConvertible {
 }
 
 /// Polls a condition until it holds or the deadline passes (a guard against hangs).
-func waitFor(_ what: String, seconds: Double = 60, _ condition: () -> Bool) async throws {
+func waitFor(_ what: String, seconds: Double = 60, _ condition: () async -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
-    while !condition() {
+    while await !condition() {
         guard ContinuousClock.now < deadline else { throw Timeout(what: what) }
         try await Task.sleep(for: .milliseconds(50))
     }
@@ -150,8 +150,16 @@ func freePort() -> Int {
 }
 
 /// GET on localhost; nil when nothing answers.
-func httpGet(_ port: Int, _ path: String) -> (status: Int, body: String)? {
-    httpRequest(port, "GET", path)
+func httpGet(_ port: Int, _ path: String) async -> (status: Int, body: String)? {
+    await httpRequest(port, "GET", path)
+}
+
+/// Runs blocking work (a child process run to its end) on a dispatch thread: blocked on the
+/// cooperative pool, it would hold one of its few threads while other suites' loops wait.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: body()) }
+    }
 }
 
 /// A body for curl's `--data-binary`: itself, or `@file` when too long for one argument
@@ -164,7 +172,11 @@ private func argument(forBody body: String) -> String {
 }
 
 /// An HTTP request to localhost with curl; nil when nothing answers.
-func httpRequest(_ port: Int, _ method: String, _ path: String, token: String? = nil, body: String? = nil) -> (status: Int, body: String)? {
+func httpRequest(_ port: Int, _ method: String, _ path: String, token: String? = nil, body: String? = nil) async -> (status: Int, body: String)? {
+    await blocking { curl(port, method, path, token: token, body: body).map { (status: $0.0, body: $0.1) } }
+}
+
+private func curl(_ port: Int, _ method: String, _ path: String, token: String?, body: String?) -> (Int, String)? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
     process.arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "5", "-X", method]
@@ -183,7 +195,11 @@ func httpRequest(_ port: Int, _ method: String, _ path: String, token: String? =
 }
 
 /// Publishes lines `key|value` with kcat, partitioned as the services partition.
-func kcatProduce(bootstrap: String, topic: String, lines: [String], partition: Int? = nil) throws -> Int32 {
+func kcatProduce(bootstrap: String, topic: String, lines: [String], partition: Int? = nil) async throws -> Int32 {
+    try await blocking { Result { try kcat(bootstrap: bootstrap, topic: topic, lines: lines, partition: partition) } }.get()
+}
+
+private func kcat(bootstrap: String, topic: String, lines: [String], partition: Int?) throws -> Int32 {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Binaries.which("kcat")!)
     process.arguments = ["-P", "-b", bootstrap, "-t", topic, "-K", "|", "-X", "partitioner=murmur2_random"]
@@ -199,7 +215,11 @@ func kcatProduce(bootstrap: String, topic: String, lines: [String], partition: I
 
 /// Runs `helpdesk` to completion: its exit status, standard output and standard error.
 /// `unset` names environment variables the run must not inherit.
-func runHelpdesk(_ arguments: [String], stdin: String = "", unset: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+func runHelpdesk(_ arguments: [String], stdin: String = "", unset: [String] = []) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await blocking { Result { try helpdesk(arguments, stdin: stdin, unset: unset) } }.get()
+}
+
+private func helpdesk(_ arguments: [String], stdin: String, unset: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Binaries.path("helpdesk"))
     process.arguments = arguments

@@ -126,7 +126,7 @@ struct ConsoleBrowserTests {
         let ticketId = TicketID(source: "crm", externalId: externalId).rawValue
         let opened = ISO8601.format(ISO8601.wholeSeconds(Date()))
         let sentAt = Date()
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: [
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: [
             "crm/\(externalId)|{\"type\":\"ticket.opened\",\"source\":\"crm\",\"externalId\":\"\(externalId)\",\"organizationId\":\"acme\","
                 + "\"subject\":\"Checkout down in every store\",\"impact\":{\"serviceDown\":true,\"usersAffected\":\"all\",\"workaround\":\"none\"},"
                 + "\"openedAt\":\"\(opened)\",\"requester\":{\"email\":\"it@acme.test\"}}",

@@ -61,7 +61,7 @@ struct DevStackTests {
 
         var board = ""
         try await waitFor("demo tickets on the board", seconds: 60) {
-            board = (try? runHelpdesk(["watch", "--once", "--all", "--bootstrap-servers", bootstrap]).stdout) ?? ""
+            board = (try? await runHelpdesk(["watch", "--once", "--all", "--bootstrap-servers", bootstrap]).stdout) ?? ""
             let escalated = board.split(separator: "\n").contains { $0.hasPrefix("crm/DEMO-2") && $0.contains("requested") }
             // Three support tickets get a clock (the docs question and the ineligible one do not).
             return escalated && board.contains("of 3 seen")
@@ -71,14 +71,14 @@ struct DevStackTests {
         // The notifier writes every notification to its log (no --smtp): the escalation request
         // told the support lead and management.
         try await waitFor("the notifier delivers the escalation request's notifications", seconds: 30) {
-            let metrics = httpGet(8085 + offset, "/metrics")?.body ?? ""
+            let metrics = await httpGet(8085 + offset, "/metrics")?.body ?? ""
             return (metricValue(metrics, #"helpdesk_notifier_delivered_total{channel="log"}"#) ?? 0) >= 2
         }
         // The history service keeps every ticket in PostgreSQL, which the CLI reads too.
         var report = ""
         try await waitFor("the history holds DEMO-1's met clock and DEMO-2's escalation", seconds: 30) {
-            report = (try? runHelpdesk(["report", "ticket", "crm/DEMO-1", "--database", database]).stdout) ?? ""
-            let escalation = (try? runHelpdesk(["report", "ticket", "crm/DEMO-2", "--database", database]).stdout) ?? ""
+            report = (try? await runHelpdesk(["report", "ticket", "crm/DEMO-1", "--database", database]).stdout) ?? ""
+            let escalation = (try? await runHelpdesk(["report", "ticket", "crm/DEMO-2", "--database", database]).stdout) ?? ""
             return report.contains("clock met") && escalation.contains("escalation requested")
         }
         // The forecaster's outlook reaches a new ticket's answer over HTTP, and its word on the
@@ -86,12 +86,12 @@ struct DevStackTests {
         var answer = ""
         try await waitFor("intake's answer carries the forecaster's outlook", seconds: 60) {
             let body = #"{"source":"crm","externalId":"DEV-HTTP-\#(UUID())","organizationId":"acme","subject":"Printer jam","reportedSeverity":"minor"}"#
-            answer = httpRequest(8081 + offset, "POST", "/v1/tickets", token: "change-me-crm-key-0123456789", body: body)?.body ?? ""
+            answer = await httpRequest(8081 + offset, "POST", "/v1/tickets", token: "change-me-crm-key-0123456789", body: body)?.body ?? ""
             return answer.contains(#""firstResponse""#)
         }
         #expect(answer.contains(#""severity":"minor""#) && answer.contains(#""text":"within 8 business hours"#), "\(answer)")
         try await waitFor("the history holds DEMO-2's expectation (still waiting for its answer)", seconds: 30) {
-            (try? runHelpdesk(["report", "ticket", "crm/DEMO-2", "--database", database]).stdout)?.contains("sla.expected") == true
+            (try? await runHelpdesk(["report", "ticket", "crm/DEMO-2", "--database", database]).stdout)?.contains("sla.expected") == true
         }
         #expect(!FileManager.default.fileExists(atPath: "\(dataDir)/history.sqlite"), "--set HISTORY_DATABASE_URL wins over --data-dir")
         #expect(report.contains("ticket.classified") && report.contains("sla.started"), "\(report)")

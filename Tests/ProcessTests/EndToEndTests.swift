@@ -183,7 +183,7 @@ struct EndToEndTests {
         let plans = Self.plans(Self.tickets)
         let openedAt = ISO8601.wholeSeconds(Date())
         let (first, _) = Self.waves(plans, openedAt: openedAt)
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: first) == 0)
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: first) == 0)
         var burst = [String]()
         switch fault {
         case .brokerOutage:
@@ -194,7 +194,7 @@ struct EndToEndTests {
             dev.send(line: "up 1")
         case .malformedBurst:
             burst = (0..<Self.burst).map { "crm/junk-\($0)|" + ["{", "null", "\"text\"", "[]", "{\"type\":\"ticket.closed\"}"][$0 % 5] }
-            #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: burst) == 0)
+            #expect(try await kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: burst) == 0)
         case .scaling:
             // While the first deadlines come due: two more instances of each stateful service join
             // (their groups rebalance, partitions move with their state), then they are stopped.
@@ -207,10 +207,11 @@ struct EndToEndTests {
             // Read until it shows: the second instances may still be joining, and an eager rebalance
             // takes every partition from every member before handing them out again.
             try await waitFor("sla-timer-3 and escalation-3 took partitions over", seconds: 60) {
-                [("sla-timer", 8083), ("escalation", 8084)].allSatisfy { service, port in
-                    let metrics = httpGet(port + portOffset + 200, "/metrics")?.body ?? ""
-                    return (metricValue(metrics, #"helpdesk_assigned_partitions{service="\#(service)"}"#) ?? 0) > 0
+                for (service, port) in [("sla-timer", 8083), ("escalation", 8084)] {
+                    let metrics = await httpGet(port + portOffset + 200, "/metrics")?.body ?? ""
+                    guard (metricValue(metrics, #"helpdesk_assigned_partitions{service="\#(service)"}"#) ?? 0) > 0 else { return false }
                 }
+                return true
             }
             dev.send(line: "scale sla-timer 1")
             dev.send(line: "scale escalation 1")
@@ -245,7 +246,7 @@ struct EndToEndTests {
         // Late replies go once every deadline has passed.
         try await Task.sleep(for: .seconds(Self.target + 8))
         let (_, second) = Self.waves(plans, openedAt: openedAt)
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: second) == 0)
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: second) == 0)
 
         // Wait for every support ticket's terminal SLA event (failover after a kill takes a while).
         let support = plans.filter(\.support)
@@ -260,11 +261,11 @@ struct EndToEndTests {
         }
         killer.cancel()
         let killed = await killer.value
-        if fault == .none { Self.securityChecks(intakePort: 8081 + portOffset, escalationPort: 8084 + portOffset) }
+        if fault == .none { await Self.securityChecks(intakePort: 8081 + portOffset, escalationPort: 8084 + portOffset) }
         if fault == .malformedBurst {
             // The burst is more than the development broker keeps of `deadletter` (about 5 MB a
             // partition), so intake's own count of dead letters is what is compared.
-            let metrics = httpGet(8081 + portOffset, "/metrics")?.body ?? ""
+            let metrics = await httpGet(8081 + portOffset, "/metrics")?.body ?? ""
             let deadLettered = metrics.split(separator: "\n").filter { $0.hasPrefix("helpdesk_deadletters_total") }
                 .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
             let malformed = first.filter { $0.hasPrefix("crm/bad-") }.count + burst.count
@@ -332,30 +333,30 @@ struct EndToEndTests {
     }
 
     /// Hostile and careless callers: none gets through, none crashes a service, each gets its answer.
-    static func securityChecks(intakePort: Int, escalationPort: Int) {
+    static func securityChecks(intakePort: Int, escalationPort: Int) async {
         let key = "change-me-crm-key-0123456789"  // compose/config/secrets.env
         let ticket = #"{"source":"crm","externalId":"SEC-1","organizationId":"acme","subject":"s"}"#
-        func status(_ port: Int, _ method: String, _ path: String, token: String?, body: String?) -> Int {
-            httpRequest(port, method, path, token: token, body: body)?.status ?? 0
+        func status(_ port: Int, _ method: String, _ path: String, token: String?, body: String?) async -> Int {
+            await httpRequest(port, method, path, token: token, body: body)?.status ?? 0
         }
-        #expect(status(intakePort, "POST", "/v1/tickets", token: nil, body: ticket) == 401, "no key")
-        #expect(status(intakePort, "POST", "/v1/tickets", token: "wrong-key-0123456789abcdef", body: ticket) == 401, "wrong key")
-        #expect(status(intakePort, "POST", "/v1/tickets", token: key + "x", body: ticket) == 401, "a key with something appended")
-        #expect(status(intakePort, "POST", "/v1/tickets", token: key, body: String(repeating: "x", count: 300_000)) == 413, "oversized")
-        #expect(status(intakePort, "POST", "/v1/tickets", token: key, body: String(repeating: "[", count: 100_000)) == 400, "deep nesting")
-        #expect(status(intakePort, "POST", "/v1/tickets", token: key,
+        #expect(await status(intakePort, "POST", "/v1/tickets", token: nil, body: ticket) == 401, "no key")
+        #expect(await status(intakePort, "POST", "/v1/tickets", token: "wrong-key-0123456789abcdef", body: ticket) == 401, "wrong key")
+        #expect(await status(intakePort, "POST", "/v1/tickets", token: key + "x", body: ticket) == 401, "a key with something appended")
+        #expect(await status(intakePort, "POST", "/v1/tickets", token: key, body: String(repeating: "x", count: 300_000)) == 413, "oversized")
+        #expect(await status(intakePort, "POST", "/v1/tickets", token: key, body: String(repeating: "[", count: 100_000)) == 400, "deep nesting")
+        #expect(await status(intakePort, "POST", "/v1/tickets", token: key,
                        body: #"{"source":"crm","externalId":"SEC-2","organizationId":"acme","subject":"s","impact":{"installations":1e999999999}}"#)
                 == 400, "a number out of range")
-        #expect(status(intakePort, "POST", "/v1/tickets", token: key,
+        #expect(await status(intakePort, "POST", "/v1/tickets", token: key,
                        body: #"{"source":"mail","externalId":"SEC-3","organizationId":"acme","subject":"s"}"#) == 403, "another source's ticket")
         let agent = "change-me-agent-token-01234"
-        #expect(status(escalationPort, "POST", "/v1/escalations/tk_000000000000000000000000/evaluate", token: agent,
+        #expect(await status(escalationPort, "POST", "/v1/escalations/tk_000000000000000000000000/evaluate", token: agent,
                        body: #"{"engineer":"mallory"}"#) == 403, "an agent may not assign engineers")
-        #expect(status(escalationPort, "POST", "/v1/escalations/tk_000000000000000000000000/de-escalate", token: nil, body: "{}") == 401)
-        #expect(status(escalationPort, "POST", "/v1/escalations/tk_000000000000000000000000/de-escalate",
+        #expect(await status(escalationPort, "POST", "/v1/escalations/tk_000000000000000000000000/de-escalate", token: nil, body: "{}") == 401)
+        #expect(await status(escalationPort, "POST", "/v1/escalations/tk_000000000000000000000000/de-escalate",
                        token: "change-me-manager-token-0123", body: "{}") == 404, "unknown ticket")
         for port in [intakePort, escalationPort] {
-            #expect(httpGet(port, "/readyz")?.status == 200, "still ready on port \(port)")
+            #expect(await httpGet(port, "/readyz")?.status == 200, "still ready on port \(port)")
         }
     }
 

@@ -35,16 +35,16 @@ struct EscalationProcessTests {
 
         func restart() throws { process = try ChildProcess(Binaries.path("escalation"), [], environment: environment) }
 
-        var ready: Bool { httpGet(port, "/readyz")?.status == 200 }
+        var ready: Bool { get async { await httpGet(port, "/readyz")?.status == 200 } }
 
-        func post(_ ticketId: String, _ path: String, token: String, _ body: String = "{}") -> (status: Int, body: JSONValue)? {
-            httpRequest(port, "POST", "/v1/escalations/\(ticketId)/\(path)", token: token, body: body).map {
+        func post(_ ticketId: String, _ path: String, token: String, _ body: String = "{}") async -> (status: Int, body: JSONValue)? {
+            await httpRequest(port, "POST", "/v1/escalations/\(ticketId)/\(path)", token: token, body: body).map {
                 ($0.status, (try? JSONParser.parse(Array($0.body.utf8))) ?? .null)
             }
         }
 
-        func state(_ ticketId: String) -> JSONValue? {
-            guard let reply = httpRequest(port, "GET", "/v1/escalations/\(ticketId)", token: EscalationProcessTests.engineer),
+        func state(_ ticketId: String) async -> JSONValue? {
+            guard let reply = await httpRequest(port, "GET", "/v1/escalations/\(ticketId)", token: EscalationProcessTests.engineer),
                   reply.status == 200 else { return nil }
             return try? JSONParser.parse(Array(reply.body.utf8))
         }
@@ -69,60 +69,63 @@ struct EscalationProcessTests {
         let classifier = try ChildProcess(Binaries.path("classifier"), [], environment: common.merging(["HTTP_PORT": String(classifierPort)]) { $1 })
         let escalation = try Escalation(bootstrap: bootstrap)
         try await waitFor("the stack ready", seconds: 90) {
-            httpGet(intakePort, "/readyz")?.status == 200 && httpGet(classifierPort, "/readyz")?.status == 200 && escalation.ready
+            let intakeReady = await httpGet(intakePort, "/readyz")?.status == 200
+            let classifierReady = await httpGet(classifierPort, "/readyz")?.status == 200
+            let escalationReady = await escalation.ready
+            return intakeReady && classifierReady && escalationReady
         }
 
         // The customer opens a ticket and replies with the escalation address in CC.
         let ticketId = TicketID(source: "crm", externalId: "ESC-1").rawValue
-        #expect(httpRequest(intakePort, "POST", "/v1/tickets", token: Self.crmKey, body: #"""
+        #expect(await httpRequest(intakePort, "POST", "/v1/tickets", token: Self.crmKey, body: #"""
             {"source":"crm","externalId":"ESC-1","organizationId":"acme","subject":"Checkout down for all stores",
              "impact":{"serviceDown":true,"usersAffected":"all","workaround":"none"},"requester":{"email":"it-admin@acme.test"}}
             """#)?.status == 202)
-        #expect(httpRequest(intakePort, "POST", "/v1/tickets/crm/ESC-1/messages", token: Self.crmKey, body: #"""
+        #expect(await httpRequest(intakePort, "POST", "/v1/tickets/crm/ESC-1/messages", token: Self.crmKey, body: #"""
             {"author":{"role":"customer","email":"it-admin@acme.test"},"public":true,"body":"Still down. Escalating.",
              "cc":["Support Escalations <Escalations@Support.Example>"]}
             """#)?.status == 202)
-        func state() -> JSONValue? { Self.member(escalation.state(ticketId), "state") }
-        try await waitFor("escalation.requested", seconds: 30) { state() == .string("requested") }
+        func state() async -> JSONValue? { Self.member(await escalation.state(ticketId), "state") }
+        try await waitFor("escalation.requested", seconds: 30) { await state() == .string("requested") }
         try await waitFor("the severity from the classifier", seconds: 30) {
-            Self.member(escalation.state(ticketId), "severity") == .string("critical")
+            Self.member(await escalation.state(ticketId), "severity") == .string("critical")
         }
 
-        #expect(escalation.post(ticketId, "evaluate", token: Self.manager, #"{"engineer":"eve@support.example"}"#)?.status == 202)
-        try await waitFor("evaluating", seconds: 30) { state() == .string("evaluating") }
-        #expect(escalation.post(ticketId, "escalate", token: Self.engineer)?.status == 202)
-        try await waitFor("escalated", seconds: 30) { state() == .string("escalated") }
+        #expect(await escalation.post(ticketId, "evaluate", token: Self.manager, #"{"engineer":"eve@support.example"}"#)?.status == 202)
+        try await waitFor("evaluating", seconds: 30) { await state() == .string("evaluating") }
+        #expect(await escalation.post(ticketId, "escalate", token: Self.engineer)?.status == 202)
+        try await waitFor("escalated", seconds: 30) { await state() == .string("escalated") }
 
-        func deEscalate() -> [JSONValue]? {
-            guard let reply = escalation.post(ticketId, "de-escalate", token: Self.manager), reply.status == 409,
+        func deEscalate() async -> [JSONValue]? {
+            guard let reply = await escalation.post(ticketId, "de-escalate", token: Self.manager), reply.status == 409,
                   case .array(let missing) = Self.member(reply.body, "missing") else { return nil }
             return missing
         }
-        func recorded() -> Int {
-            guard case .object(let conditions) = Self.member(escalation.state(ticketId), "conditions") else { return -1 }
+        func recorded() async -> Int {
+            guard case .object(let conditions) = Self.member(await escalation.state(ticketId), "conditions") else { return -1 }
             return conditions.count
         }
-        #expect(deEscalate() == [.string("actionPlanConfirmed"), .string("troubleshootingVerified"), .string("partiesAgreed")])
-        #expect(escalation.post(ticketId, "conditions", token: Self.engineer, #"{"condition":"actionPlanConfirmed","note":"plan agreed on the call"}"#)?.status == 202)
-        try await waitFor("one condition recorded", seconds: 30) { recorded() == 1 }
-        #expect(deEscalate() == [.string("troubleshootingVerified"), .string("partiesAgreed")])
+        #expect(await deEscalate() == [.string("actionPlanConfirmed"), .string("troubleshootingVerified"), .string("partiesAgreed")])
+        #expect(await escalation.post(ticketId, "conditions", token: Self.engineer, #"{"condition":"actionPlanConfirmed","note":"plan agreed on the call"}"#)?.status == 202)
+        try await waitFor("one condition recorded", seconds: 30) { await recorded() == 1 }
+        #expect(await deEscalate() == [.string("troubleshootingVerified"), .string("partiesAgreed")])
 
         // A command is accepted, and escalation dies before (or while) applying it.
-        #expect(escalation.post(ticketId, "conditions", token: Self.engineer, #"{"condition":"troubleshootingVerified"}"#)?.status == 202)
+        #expect(await escalation.post(ticketId, "conditions", token: Self.engineer, #"{"condition":"troubleshootingVerified"}"#)?.status == 202)
         await escalation.process.killHard()
         try escalation.restart()
-        try await waitFor("escalation back", seconds: 60) { escalation.ready }
-        try await waitFor("the command applied after the restart", seconds: 60) { recorded() == 2 }
-        #expect(deEscalate() == [.string("partiesAgreed")])
-        #expect(escalation.post(ticketId, "conditions", token: Self.manager, #"{"condition":"partiesAgreed","by":"Pat (Acme IT lead)"}"#)?.status == 202)
-        try await waitFor("three conditions recorded", seconds: 30) { recorded() == 3 }
-        #expect(escalation.post(ticketId, "de-escalate", token: Self.manager)?.status == 202)
-        try await waitFor("de-escalated", seconds: 30) { state() == .string("deEscalated") }
+        try await waitFor("escalation back", seconds: 60) { await escalation.ready }
+        try await waitFor("the command applied after the restart", seconds: 60) { await recorded() == 2 }
+        #expect(await deEscalate() == [.string("partiesAgreed")])
+        #expect(await escalation.post(ticketId, "conditions", token: Self.manager, #"{"condition":"partiesAgreed","by":"Pat (Acme IT lead)"}"#)?.status == 202)
+        try await waitFor("three conditions recorded", seconds: 30) { await recorded() == 3 }
+        #expect(await escalation.post(ticketId, "de-escalate", token: Self.manager)?.status == 202)
+        try await waitFor("de-escalated", seconds: 30) { await state() == .string("deEscalated") }
 
         // What escalation.events holds for the ticket, in order, once escalation has stopped.
         #expect(await escalation.process.terminate() == 0)
         let tail = try ChildProcess(helpdesk, ["tail", "escalation.events", "--format", "json", "--bootstrap-servers", bootstrap])
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: "escalation.events", lines: ["\(ticketId)|end"]) == 0)
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: "escalation.events", lines: ["\(ticketId)|end"]) == 0)
         try await waitFor("the marker") { tail.output.contains { $0.contains(#""value":"end""#) } }
         #expect(await tail.terminate() == 0)
         let envelopes = tail.output.compactMap { line -> EventEnvelope? in

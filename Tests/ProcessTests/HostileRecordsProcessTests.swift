@@ -45,7 +45,11 @@ struct HostileRecordsProcessTests {
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "HTTP_PORT": String(intakePort), "LOG_LEVEL": "warning",
         ])
         let timer = try SLATimerProcessTests.Instance("sla-timer", bootstrap: bootstrap, policyFile: policyFile)
-        try await waitFor("intake and the sla-timer ready") { httpGet(intakePort, "/readyz")?.status == 200 && timer.ready }
+        try await waitFor("intake and the sla-timer ready") {
+            let intakeReady = await httpGet(intakePort, "/readyz")?.status == 200
+            let timerReady = await timer.ready
+            return intakeReady && timerReady
+        }
 
         try await Self.publish([
             OutgoingRecord(topic: Topics.inbound, key: "crm/BIG", value: [UInt8](repeating: 0x7B, count: 3 << 20)),
@@ -81,8 +85,8 @@ struct HostileRecordsProcessTests {
         #expect(dead["crm/ANCIENT"]?["dlq.error.code"] == "invalid_fields")
         #expect(dead["crm/ANCIENT"]?["dlq.error"]?.hasPrefix("openedAt: 0001-01-01T00:00:00Z is more than 7 days") == true)
 
-        #expect(httpGet(intakePort, "/readyz")?.status == 200, "intake still ready")
-        #expect(timer.ready, "the sla-timer still ready")
+        #expect(await httpGet(intakePort, "/readyz")?.status == 200, "intake still ready")
+        #expect(await timer.ready, "the sla-timer still ready")
         #expect(await tail.terminate() == 0)
         #expect(await intake.terminate() == 0, "intake stops on SIGTERM")
         #expect(await timer.process.terminate() == 0, "the sla-timer stops on SIGTERM")

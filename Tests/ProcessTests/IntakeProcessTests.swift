@@ -24,7 +24,7 @@ struct IntakeProcessTests {
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "HTTP_PORT": String(port), "LOG_LEVEL": "warning",
             "INTAKE_API_KEYS": "crm=crm-key-0123456789abcdef",
         ])
-        try await waitFor("intake ready") { httpGet(port, "/readyz")?.status == 200 }
+        try await waitFor("intake ready") { await httpGet(port, "/readyz")?.status == 200 }
 
         var lines = [String]()
         for i in 0..<1000 {
@@ -45,7 +45,7 @@ struct IntakeProcessTests {
             let organization = i % 2 == 0 ? "initech" : "unknown-\(i)"
             lines.append(#"crm/R-\#(i)|{"type":"ticket.opened","source":"crm","externalId":"R-\#(i)","organizationId":"\#(organization)","subject":"No entitlement"}"#)
         }
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: "tickets.inbound", lines: lines.shuffled()) == 0)
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: "tickets.inbound", lines: lines.shuffled()) == 0)
 
         let tail = try ChildProcess(helpdesk, ["tail", "tickets.received", "tickets.rejected", "deadletter", "--format", "json",
                                                "--bootstrap-servers", bootstrap])
@@ -63,7 +63,7 @@ struct IntakeProcessTests {
         }
         // A marker through every partition proves nothing else is still on its way.
         let markers = (0..<30).map { #"crm/Z-\#($0)|{"type":"ticket.opened","source":"crm","externalId":"Z-\#($0)","organizationId":"acme","subject":"marker"}"# }
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: "tickets.inbound", lines: markers) == 0)
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: "tickets.inbound", lines: markers) == 0)
         try await waitFor("markers handled") { counts()["tickets.received", default: 0] >= 1030 }
 
         let final = counts()
@@ -76,8 +76,8 @@ struct IntakeProcessTests {
         #expect(Set(dead.compactMap { $0.headers?["dlq.error.code"] }) == ["not_json", "not_an_object", "invalid_fields"])
         #expect(Set(records.filter { $0.topic == "tickets.received" }.compactMap(\.key)).count == 1030, "one event per ticket")
 
-        #expect(httpGet(port, "/readyz")?.status == 200, "still healthy")
-        let metrics = httpGet(port, "/metrics")?.body ?? ""
+        #expect(await httpGet(port, "/readyz")?.status == 200, "still healthy")
+        let metrics = await httpGet(port, "/metrics")?.body ?? ""
         for expected in [#"helpdesk_deadletters_total{service="intake",reason="not_json"} 20"#,
                          #"helpdesk_deadletters_total{service="intake",reason="not_an_object"} 10"#,
                          #"helpdesk_deadletters_total{service="intake",reason="invalid_fields"} 70"#,

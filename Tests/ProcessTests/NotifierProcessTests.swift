@@ -45,7 +45,7 @@ struct NotifierProcessTests {
             ids.append((try? WireJSON.decode(EventEnvelope.self, from: record.value ?? []).eventId.rawValue) ?? "")
             return record.key.map { String(decoding: $0, as: UTF8.self) }! + "|" + String(decoding: record.value ?? [], as: UTF8.self)
         }
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.notifications, lines: lines) == 0)
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: Topics.notifications, lines: lines) == 0)
 
         func webhookIDs() -> [String] { receiver.requests.compactMap { $0.headers["webhook-id"] } }
         func messageIDs() -> [String] {

@@ -22,7 +22,8 @@ struct PolicyFidelityProcessTests {
         let timer = try ChildProcess(Binaries.path("sla-timer"), [], environment: common.merging(["HTTP_PORT": String(ports.timer)]) { $1 })
         let escalation = try EscalationProcessTests.Escalation(bootstrap: bootstrap)
         try await waitFor("the stack ready", seconds: 90) {
-            [ports.intake, ports.classifier, ports.timer].allSatisfy { httpGet($0, "/readyz")?.status == 200 } && escalation.ready
+            for port in [ports.intake, ports.classifier, ports.timer] where await httpGet(port, "/readyz")?.status != 200 { return false }
+            return await escalation.ready
         }
 
         let openedAt = ISO8601.format(Date())
@@ -33,7 +34,7 @@ struct PolicyFidelityProcessTests {
             #"crm/\#(id)|{"type":"ticket.message","source":"crm","externalId":"\#(id)","author":{"role":"customer","email":"it@acme.test"},"body":"Please escalate","cc":["escalations@support.example"]}"#
         }
         // One batch, in the order that broke: the severity change right behind its ticket.
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: [
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: [
             opened("EARLY"),
             #"crm/EARLY|{"type":"ticket.severityChanged","source":"crm","externalId":"EARLY","severity":"critical","changedBy":"sam@support.example","changedAt":"\#(openedAt)"}"#,
             opened("REJECTED", organization: "initech"), ccReply("REJECTED"),
@@ -69,7 +70,7 @@ struct PolicyFidelityProcessTests {
         #expect(due == .string(ISO8601.format(ISO8601.parse(openedAt)!.addingTimeInterval(3600))))
         let early = TicketID(source: "crm", externalId: "EARLY").rawValue
         try await waitFor("escalation knows the agent's severity") {
-            EscalationProcessTests.member(escalation.state(early), "severity") == .string("critical")
+            EscalationProcessTests.member(await escalation.state(early), "severity") == .string("critical")
         }
         // 2. A rejected ticket is not escalated; its customer is told why.
         #expect(!events("REJECTED").contains { $0.type == EscalationRequested.type })
@@ -111,11 +112,11 @@ struct WatchBoardProcessTests {
         }
         lines.append(line("LATE", SLARespondedAfterBreach(dueAt: due, respondedAt: due.addingTimeInterval(600), businessSecondsLate: 600),
                           cause: "respondedAfterBreach"))
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.slaEvents, lines: lines) == 0)
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: Topics.slaEvents, lines: lines) == 0)
         var open = "", all = ""
         try await waitFor("the board shows both") {
-            open = (try? runHelpdesk(["watch", "--once", "--bootstrap-servers", bootstrap]).stdout) ?? ""
-            all = (try? runHelpdesk(["watch", "--once", "--all", "--bootstrap-servers", bootstrap]).stdout) ?? ""
+            open = (try? await runHelpdesk(["watch", "--once", "--bootstrap-servers", bootstrap]).stdout) ?? ""
+            all = (try? await runHelpdesk(["watch", "--once", "--all", "--bootstrap-servers", bootstrap]).stdout) ?? ""
             return all.contains("crm/LATE") && all.contains("crm/OPEN")
         }
         #expect(open.contains("crm/OPEN"), "a breached ticket without an answer stays on the board")

@@ -48,32 +48,32 @@ struct ReportCommandTests {
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
         let database = ["--database", "sqlite:\(path)"]
 
-        let csv = try runHelpdesk(["report", "attainment", "--from", "2026-11-02", "--to", "2026-11-08", "--format", "csv"] + database)
+        let csv = try await runHelpdesk(["report", "attainment", "--from", "2026-11-02", "--to", "2026-11-08", "--format", "csv"] + database)
         #expect(csv.status == 0, "\(csv.stderr)")
         let lines = csv.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first == "period,severity,tickets,met,breached,met %,median to respond,p90 to respond,late responses,median late,unanswered")
         #expect(lines.contains("2026-11-02,critical,2,1,1,50.0,1200,5400,1,1800,0"), "\(lines)")
         #expect(lines.contains("2026-11-02,major,0,0,0,,,,0,,0"))
 
-        let json = try runHelpdesk(["report", "attainment", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "month", "--format", "json"] + database)
+        let json = try await runHelpdesk(["report", "attainment", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "month", "--format", "json"] + database)
         let report = try JSONDecoder().decode(AttainmentReport.self, from: Data(json.stdout.utf8))
         #expect(report.rows.count == 3 && report.rows[0].period == "2026-11" && report.rows[0].metPercent == 50)
 
-        let table = try runHelpdesk(["report", "attainment", "--from", "2026-11-02", "--to", "2026-11-08"] + database)
+        let table = try await runHelpdesk(["report", "attainment", "--from", "2026-11-02", "--to", "2026-11-08"] + database)
         #expect(table.stdout.contains("0h20m") && table.stdout.contains("1h30m"), "business times as hours and minutes")
 
-        let forecast = try runHelpdesk(["report", "forecast", "--from", "2026-11-02", "--to", "2026-11-08", "--format", "csv"] + database)
+        let forecast = try await runHelpdesk(["report", "forecast", "--from", "2026-11-02", "--to", "2026-11-08", "--format", "csv"] + database)
         #expect(forecast.status == 0, "\(forecast.stderr)")
         // R-2 answered 10 minutes before the 10:40 it was told; flagged, breached, an hour ahead.
         #expect(forecast.stdout.contains("\n2026-11-02,critical,2,1,600,600,1,1,1,1,1,100.0,1,1,100.0\n"), "\(forecast.stdout)")
-        let forecastTable = try runHelpdesk(["report", "forecast", "--from", "2026-11-02", "--to", "2026-11-08"] + database)
+        let forecastTable = try await runHelpdesk(["report", "forecast", "--from", "2026-11-02", "--to", "2026-11-08"] + database)
         #expect(forecastTable.stdout.hasPrefix("Forecast against outcome 2026-11-02 to 2026-11-08 by week"))
 
-        let breaches = try runHelpdesk(["report", "breaches", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv"] + database)
+        let breaches = try await runHelpdesk(["report", "breaches", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv"] + database)
         #expect(breaches.stdout.contains("crm/R-2,acme,critical,2026-11-02T17:00:00Z,2026-11-02T17:30:00Z,1800,\"\"\"quoted\"\", subject\""),
                 "\(breaches.stdout)")
 
-        let ticket = try runHelpdesk(["report", "ticket", "crm/R-2"] + database)
+        let ticket = try await runHelpdesk(["report", "ticket", "crm/R-2"] + database)
         #expect(ticket.status == 0 && ticket.stdout.contains("clock breached") && ticket.stdout.contains("sla.respondedAfterBreach"))
 
         for (arguments, reason) in [
@@ -86,7 +86,7 @@ struct ReportCommandTests {
              "no history store at sqlite:/nonexistent/h.sqlite"),
             (["report", "attainment", "--from", "2026-11-01", "--to", "2026-11-30", "--database", "mysql://x"], "use sqlite:PATH or postgres://"),
         ] {
-            let result = try runHelpdesk(arguments)
+            let result = try await runHelpdesk(arguments)
             #expect(result.status != 0 && result.stderr.contains(reason), "\(arguments): \(result.stderr)")
         }
     }

@@ -38,7 +38,10 @@ struct SLAMetricsProcessTests {
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
         let a = try SLATimerProcessTests.Instance("sla-timer-a", bootstrap: bootstrap, policyFile: policyFile)
         let b = try SLATimerProcessTests.Instance("sla-timer-b", bootstrap: bootstrap, policyFile: policyFile)
-        try await waitFor("both instances own half the partitions", seconds: 60) { a.assigned == 6 && b.assigned == 6 }
+        try await waitFor("both instances own half the partitions", seconds: 60) {
+            let (first, second) = (await a.assigned, await b.assigned)
+            return first == 6 && second == 6
+        }
         let tail = try ChildProcess(Binaries.path("helpdesk"), ["tail", "sla.events", "--format", "json", "--bootstrap-servers", bootstrap])
 
         // Whole seconds, a second ahead: every instant below is exact.
@@ -50,7 +53,7 @@ struct SLAMetricsProcessTests {
         func step(at offset: Double, topic: String = "tickets.activity", _ lines: (String) -> String?) async throws {
             let wait = time(offset).timeIntervalSinceNow
             if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
-            #expect(try kcatProduce(bootstrap: bootstrap, topic: topic, lines: ids.compactMap(lines)) == 0)
+            #expect(try await kcatProduce(bootstrap: bootstrap, topic: topic, lines: ids.compactMap(lines)) == 0)
         }
         let agent = Author(role: .agent, email: "sam@support.example"), customer = Author(role: .customer, email: "it@acme.test")
         try await step(at: 0, topic: "tickets.classified") { id in

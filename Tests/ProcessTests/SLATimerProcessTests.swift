@@ -48,11 +48,11 @@ struct SLATimerProcessTests {
 
         func restart() throws { process = try ChildProcess(Binaries.path("sla-timer"), [], environment: environment) }
 
-        func metric(_ series: String) -> Double? {
-            httpGet(port, "/metrics").flatMap { metricValue($0.body, series) }
+        func metric(_ series: String) async -> Double? {
+            await httpGet(port, "/metrics").flatMap { metricValue($0.body, series) }
         }
-        var assigned: Int { Int(metric(#"helpdesk_assigned_partitions{service="sla-timer"}"#) ?? -1) }
-        var ready: Bool { httpGet(port, "/readyz")?.status == 200 }
+        var assigned: Int { get async { Int(await metric(#"helpdesk_assigned_partitions{service="sla-timer"}"#) ?? -1) } }
+        var ready: Bool { get async { await httpGet(port, "/readyz")?.status == 200 } }
     }
 
     /// `count` tickets opened now; every third gets a public agent reply one second later.
@@ -99,7 +99,7 @@ struct SLATimerProcessTests {
     static func stopAndDrain(_ instances: [Instance], tail: ChildProcess, bootstrap: String) async throws {
         for instance in instances { #expect(await instance.process.terminate() == 0) }
         for partition in 0..<6 {
-            #expect(try kcatProduce(bootstrap: bootstrap, topic: "sla.events", lines: ["marker-\(partition)|end"], partition: partition) == 0)
+            #expect(try await kcatProduce(bootstrap: bootstrap, topic: "sla.events", lines: ["marker-\(partition)|end"], partition: partition) == 0)
         }
         try await waitFor("the markers") { tail.output.filter { $0.contains(#""key":"marker-"#) }.count == 6 }
         #expect(await tail.terminate() == 0)
@@ -112,16 +112,19 @@ struct SLATimerProcessTests {
 
         let a = try Instance("sla-timer-a", bootstrap: bootstrap, policyFile: policyFile)
         let b = try Instance("sla-timer-b", bootstrap: bootstrap, policyFile: policyFile)
-        try await waitFor("both instances own half the partitions", seconds: 60) { a.assigned == 6 && b.assigned == 6 }
+        try await waitFor("both instances own half the partitions", seconds: 60) {
+            let (first, second) = (await a.assigned, await b.assigned)
+            return first == 6 && second == 6
+        }
 
         var replied = Set<String>()
         var tickets = Set<String>()
-        func send(_ name: String, count: Int) throws {
+        func send(_ name: String, count: Int) async throws {
             let wave = Self.wave(name, count: count)
             // Replies go first: two kcat runs can be seconds apart on a busy machine, and a reply
             // that reaches the timer after its deadline fired is (rightly) too late to count.
-            #expect(try kcatProduce(bootstrap: bootstrap, topic: "tickets.activity", lines: wave.replies) == 0)
-            #expect(try kcatProduce(bootstrap: bootstrap, topic: "tickets.classified", lines: wave.classified) == 0)
+            #expect(try await kcatProduce(bootstrap: bootstrap, topic: "tickets.activity", lines: wave.replies) == 0)
+            #expect(try await kcatProduce(bootstrap: bootstrap, topic: "tickets.classified", lines: wave.classified) == 0)
             replied.formUnion(wave.replied)
             tickets.formUnion(wave.classified.map { String($0.prefix { $0 != "|" }) })
         }
@@ -130,26 +133,32 @@ struct SLATimerProcessTests {
         //    real cluster static membership hands A its partitions back without a rebalance;
         //    librdkafka 2.0.2's mock cluster treats the restarted member as new and rebalances
         //    the group once the old member's session expires, so here only the outcome is checked.
-        try send("w1", count: 200)
+        try await send("w1", count: 200)
         await a.process.killHard()
         try a.restart()
-        try await waitFor("A back with its share", seconds: 60) { a.assigned == 6 && b.assigned == 6 }
+        try await waitFor("A back with its share", seconds: 60) {
+            let (first, second) = (await a.assigned, await b.assigned)
+            return first == 6 && second == 6
+        }
 
         // 2. B dies for good: its partitions reach A within the session timeout.
-        try send("w2", count: 200)
+        try await send("w2", count: 200)
         await b.process.killHard()
         let killed = ContinuousClock.now
-        try await waitFor("A owns every partition", seconds: 30) { a.assigned == 12 }
+        try await waitFor("A owns every partition", seconds: 30) { await a.assigned == 12 }
         let failover = ContinuousClock.now - killed
         // The mock cluster adds its own rebalance delay (about 5 s) after the session expires.
         print("sla-timer failover after SIGKILL: \(failover) (session timeout 6 s)")
         #expect(failover < .seconds(6 + 8), "failover took \(failover); session timeout 6 s")
-        try send("w3", count: 200)
+        try await send("w3", count: 200)
 
         // 3. B restarts and takes its share again.
         try b.restart()
-        try await waitFor("B owns partitions again", seconds: 60) { b.assigned == 6 && a.assigned == 6 }
-        try send("w4", count: 100)
+        try await waitFor("B owns partitions again", seconds: 60) {
+            let (first, second) = (await b.assigned, await a.assigned)
+            return first == 6 && second == 6
+        }
+        try await send("w4", count: 100)
 
         let tail = try ChildProcess(helpdesk, ["tail", "sla.events", "--format", "json", "--bootstrap-servers", bootstrap])
         func records() -> [(key: String, type: String, eventId: String, externalId: String)] {
@@ -188,7 +197,7 @@ struct SLATimerProcessTests {
         let (broker, bootstrap, policyFile) = try await Self.startBroker(partitions: 1)
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
         let timer = try Instance("sla-timer-upstream", bootstrap: bootstrap, policyFile: policyFile)
-        try await waitFor("the sla-timer owns the partition", seconds: 60) { timer.assigned == 2 }
+        try await waitFor("the sla-timer owns the partition", seconds: 60) { await timer.assigned == 2 }
         let tail = try ChildProcess(helpdesk, ["tail", "sla.events", "--format", "json", "--bootstrap-servers", bootstrap])
         func types() -> [String] {
             tail.output.compactMap { line in
@@ -199,20 +208,20 @@ struct SLATimerProcessTests {
         }
 
         // The reply, still in tickets.inbound; the ticket itself, classified (critical: 8 s).
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: ["crm/up-0|the reply, not yet handed on"]) == 0)
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: Topics.inbound, lines: ["crm/up-0|the reply, not yet handed on"]) == 0)
         let wave = Self.wave("up", count: 1, severities: [.critical])
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.classified, lines: wave.classified) == 0)
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: Topics.classified, lines: wave.classified) == 0)
         try await waitFor("the clock started") { types().contains(SLAStarted.type) }
         let behind = #"helpdesk_timer_input_checks_total{service="sla-timer",outcome="upstream_behind"}"#
-        try await waitFor("the deadline waits for intake", seconds: 30) { (timer.metric(behind) ?? 0) >= 10 }
+        try await waitFor("the deadline waits for intake", seconds: 30) { (await timer.metric(behind) ?? 0) >= 10 }
         // Polled every 10 ms: a few seconds past the deadline, still nothing has fired.
-        let polls = timer.metric(behind) ?? 0
-        try await waitFor("a few seconds of polling", seconds: 30) { (timer.metric(behind) ?? 0) >= polls + 200 }
+        let polls = await timer.metric(behind) ?? 0
+        try await waitFor("a few seconds of polling", seconds: 30) { (await timer.metric(behind) ?? 0) >= polls + 200 }
         #expect(!types().contains(SLABreached.type), "no breach while intake holds a record from before the deadline")
         #expect(!types().contains(SLAWarning.type), "nor a warning")
 
         // Intake hands the reply on and its group commits past the record it took.
-        #expect(try kcatProduce(bootstrap: bootstrap, topic: Topics.activity, lines: wave.replies) == 0)
+        #expect(try await kcatProduce(bootstrap: bootstrap, topic: Topics.activity, lines: wave.replies) == 0)
         let intakeGroup = Process()
         intakeGroup.executableURL = URL(fileURLWithPath: Binaries.which("kcat")!)
         intakeGroup.arguments = ["-b", bootstrap, "-G", ConsumerGroups.intake, "-X", "auto.offset.reset=earliest", "-e", "-q", Topics.inbound]

@@ -61,9 +61,11 @@ public struct FuzzRun: Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         var runs = 0
         var accepted = 0
+        var share = PoolShare()
         while Date() < deadline || runs < minimumRuns {
             runs += 1
             if try await body(&random) { accepted += 1 }
+            await share.yieldIfDue()
         }
         return (runs, accepted)
     }

@@ -206,6 +206,21 @@ public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) 
     }
 }
 
+/// For CPU-bound loops that must stay on the cooperative pool (their body awaits or records
+/// expectations): `yieldIfDue()` yields every 10 ms, so the pool's few threads take turns with
+/// other suites' loops instead of being held for seconds.
+public struct PoolShare {
+    private var last = ContinuousClock.now
+
+    public init() {}
+
+    public mutating func yieldIfDue() async {
+        guard ContinuousClock.now - last > .milliseconds(10) else { return }
+        await Task.yield()
+        last = ContinuousClock.now
+    }
+}
+
 /// One CPU-bound test job at a time: on two cores, several at once left the cooperative pool
 /// too little CPU, and in-memory loop tests timed out waiting to start.
 private let cpuBound = DispatchQueue(label: "tests.cpu-bound")
