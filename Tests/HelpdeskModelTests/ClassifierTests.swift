@@ -622,9 +622,10 @@ struct ClassifierModelTests {
         #expect(extra != written)
         // Ten thousand rows parsed as YAML: a second in a debug build, so not on the cooperative pool.
         let (parsed, readsSame, otherLayouts) = try await offThePool {
-            let parsed = try ClassifierModel.load(yaml: written.replacingOccurrences(of: "\nweights:\n", with: "\nweights:  \n"))
+            let spaced = written.replacingOccurrences(of: "\nweights:\n", with: "\nweights:  \n")
+            let parsed = try ClassifierModel.load(yaml: spaced)
             let otherLayouts = [
-                written.replacingOccurrences(of: "\nweights:\n", with: "\nweights:  \n"),
+                spaced,
                 written.replacingOccurrences(of: "criticalAt: 0.3", with: "criticalAt: 3"),
                 extra,
             ].map { ClassifierModel.loadWritten($0) }

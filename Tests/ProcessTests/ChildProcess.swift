@@ -76,11 +76,9 @@ final class ChildProcess: @unchecked Sendable {
 
     func exitStatus() async -> Int32 {
         let process = self.process
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }
+        return await blocking {
+            process.waitUntilExit()
+            return process.terminationStatus
         }
     }
 }
