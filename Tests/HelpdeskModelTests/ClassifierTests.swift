@@ -34,7 +34,7 @@ struct ClassifierAccuracyTests {
         print("validation set:", String(format: "accuracy %.2f%%, critical recall %.2f%%, critical precision %.2f%%",
                                          accuracy * 100, recall * 100, precision * 100))
         // What this lexicon and model reach (docs/policy.md): a change that does worse fails here.
-        #expect(accuracy >= 0.946 && recall >= 0.981 && precision >= 0.890, "\(evaluation.report)")
+        #expect(accuracy >= 0.947 && recall >= 0.984 && precision >= 0.892, "\(evaluation.report)")
         // Issue 23's targets are not met yet (docs/policy.md#accuracy says by how much).
         withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, ≥ 90 % precision, no critical as minor") {
             #expect(accuracy >= 0.95)
@@ -299,6 +299,20 @@ struct ClassifierSignalTests {
         #expect(!signals("SCIM deprovisioning not happening for Zoom").contains("resolved"))
         #expect(!signals("Deprovisioning is no longer happening").contains("resolved"))
         #expect(signals("The lockouts are not happening anymore").contains("resolved"))
+    }
+
+    /// A time alone does not say a problem is over: "after last night's upgrade" dates its start.
+    /// An outage in the past tense beside a time does ("sso was down yesterday"); a present tense
+    /// does not ("come back later", "recover an account").
+    @Test(arguments: [
+        ("After last night's upgrade nobody can log in", false), ("Since the update yesterday every till is down", false),
+        ("Patients are asked to come back later, the system is down", false),
+        ("We need to recover a super admin, nobody can log in", false),
+        ("sso was down yesterday about 20 min", true), ("Logins were failing earlier today", true),
+        ("It has been fine since 10:00", true), ("The MFA outage seems to have cleared", true),
+    ])
+    func aTimeAloneDoesNotSayItIsOver(text: String, over: Bool) {
+        #expect(signals(text).contains("resolved") == over, "\(text): \(signals(text))")
     }
 
     /// Endings are dropped ("users" is "user"), so a phrase for one person must say one: "a new
