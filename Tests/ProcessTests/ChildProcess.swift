@@ -154,10 +154,10 @@ func httpGet(_ port: Int, _ path: String) async -> (status: Int, body: String)? 
 
 /// Runs blocking work (a child process run to its end) on a dispatch thread: blocked on the
 /// cooperative pool, it would hold one of its few threads while other suites' loops wait.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: body()) }
-    }
+func blocking<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+    try await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, E>, Never>) in
+        DispatchQueue.global().async { continuation.resume(returning: Result(catching: body)) }
+    }.get()
 }
 
 /// A body for curl's `--data-binary`: itself, or `@file` when too long for one argument
@@ -194,7 +194,7 @@ private func curl(_ port: Int, _ method: String, _ path: String, token: String?,
 
 /// Publishes lines `key|value` with kcat, partitioned as the services partition.
 func kcatProduce(bootstrap: String, topic: String, lines: [String], partition: Int? = nil) async throws -> Int32 {
-    try await blocking { Result { try kcat(bootstrap: bootstrap, topic: topic, lines: lines, partition: partition) } }.get()
+    try await blocking { try kcat(bootstrap: bootstrap, topic: topic, lines: lines, partition: partition) }
 }
 
 private func kcat(bootstrap: String, topic: String, lines: [String], partition: Int?) throws -> Int32 {
@@ -214,7 +214,7 @@ private func kcat(bootstrap: String, topic: String, lines: [String], partition: 
 /// Runs `helpdesk` to completion: its exit status, standard output and standard error.
 /// `unset` names environment variables the run must not inherit.
 func runHelpdesk(_ arguments: [String], stdin: String = "", unset: [String] = []) async throws -> (status: Int32, stdout: String, stderr: String) {
-    try await blocking { Result { try helpdesk(arguments, stdin: stdin, unset: unset) } }.get()
+    try await blocking { try helpdesk(arguments, stdin: stdin, unset: unset) }
 }
 
 private func helpdesk(_ arguments: [String], stdin: String, unset: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
