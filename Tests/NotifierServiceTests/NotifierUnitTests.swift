@@ -4,6 +4,7 @@ import MessageBus
 @testable import NotifierService
 import PropertyBased
 import ServiceRuntime
+import Synchronization
 import Testing
 import TestSupport
 
@@ -409,25 +410,39 @@ struct DeliveryLaneTests {
 
     @Test func aSlotFreedWhileAWaiterQueuesIsNeverMissed() async throws {
         let slots = AsyncSlots(limit: 1)
+        let finished = Completions()
         let work = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<5_000 {
                     group.addTask {
                         _ = try await slots.acquire()
                         slots.release()
+                        finished.count.withLock { $0 += 1 }
                     }
                 }
                 try await group.waitForAll()
             }
         }
-        // A lost wake-up would wait for ever: cancelled after 30 s, the waiters throw and the test fails.
+        // A lost wake-up stops every waiter for ever. The watchdog cancels the work (the waiters
+        // throw and the test fails) only when 30 s pass with no acquire finished, so a slow,
+        // crowded pool in the full test run is not taken for a lost wake-up.
         let watchdog = Task {
-            try await Task.sleep(for: .seconds(30))
-            work.cancel()
+            var seen = -1
+            while true {
+                try await Task.sleep(for: .seconds(30))
+                let now = finished.count.withLock { $0 }
+                if now == seen { return work.cancel() }
+                seen = now
+            }
         }
         defer { watchdog.cancel() }
         try await work.value
+        #expect(finished.count.withLock { $0 } == 5_000)
         #expect(slots.used == 0 && slots.waiting == 0)
+    }
+
+    private final class Completions: Sendable {
+        let count = Mutex(0)
     }
 
     @Test func onlyARefusalOfThisMessageIsPermanent() {
