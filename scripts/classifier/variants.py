@@ -28,7 +28,7 @@ parser.add_argument("--validation", default="Tests/Fixtures/classifier-validatio
 args = parser.parse_args()
 
 LABELS = {"critical": 0, "major": 1, "minor": 2, "docs": 3}
-# Fitted only when MIN_COUNT training tickets have them: the classifier's words, and scikit-learn's.
+# Fitted only when MIN_COUNT training tickets have them: the classifier's words (also as "any." words), and scikit-learn's.
 WORDS = ("word.", "deny.", "pair.", "sk.", "any.")
 CRITICAL_WEIGHT, REPORTER_VOTE, CRITICAL_AT, MIN_COUNT, FOLDS = 3.0, 0.3, 0.3, 3, 5
 
