@@ -34,7 +34,7 @@ struct ClassifierAccuracyTests {
         print("validation set:", String(format: "accuracy %.2f%%, critical recall %.2f%%, critical precision %.2f%%",
                                          accuracy * 100, recall * 100, precision * 100))
         // What this lexicon and model reach (docs/policy.md): a change that does worse fails here.
-        #expect(accuracy >= 0.947 && recall >= 0.984 && precision >= 0.892, "\(evaluation.report)")
+        #expect(accuracy >= 0.947 && recall >= 0.984 && precision >= 0.895, "\(evaluation.report)")
         // Issue 23's targets are not met yet (docs/policy.md#accuracy says by how much).
         withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, ≥ 90 % precision, no critical as minor") {
             #expect(accuracy >= 0.95)
@@ -102,6 +102,25 @@ struct ClassifierMetamorphicTests {
                 [false, true].map { (input.subject, self.rank(input), self.rank(self.appending(statement, to: input, inSubject: $0))) }
             }
         }
+        for (subject, before, after) in changes {
+            #expect(after <= before, "\(subject): \(before) → \(after)")
+        }
+    }
+
+    /// A reporter who names a dedicated contact (which the policy asks of every critical ticket)
+    /// is read as expecting critical handling, never as less urgent.
+    @Test func namingADedicatedContactNeverLowersTheVerdict() async throws {
+        let inputs = try inputs()
+        let changes = try await offThePool { [self] in
+            inputs.map { input in
+                var named = input
+                var impact = input.impact ?? Impact()
+                impact.dedicatedContact = "on-call@example.test"
+                named.impact = impact
+                return (input.subject, self.rank(input), self.rank(named))
+            }
+        }
+        #expect(changes.count > 4_000)
         for (subject, before, after) in changes {
             #expect(after <= before, "\(subject): \(before) → \(after)")
         }
@@ -507,12 +526,22 @@ struct ClassifierSignalTests {
         #expect(wrong.isEmpty, "\(wrong)")
     }
 
-    @Test func criticalTicketsNeedANamedContact() {
+    @Test func criticalTicketsNeedANamedContact() throws {
         let without = classifier.classify(ClassifierInput(subject: "Site down for everyone"))
         #expect(without.severity == .critical && without.needsDedicatedContact)
         let with = classifier.classify(ClassifierInput(subject: "Site down for everyone", impact: Impact(dedicatedContact: "ops@acme.test")))
         #expect(!with.needsDedicatedContact)
         #expect(!classifier.classify(ClassifierInput(subject: "Typo")).needsDedicatedContact)
+        // Naming one is itself evidence, kept ordered (critical ≥ major ≥ minor ≥ docs); a blank
+        // name is none.
+        func names(_ contact: String) -> Set<String> {
+            Set(classifier.featureNames(classifier.evidence(ClassifierInput(subject: "Sync stopped", impact: Impact(dedicatedContact: contact)))))
+        }
+        #expect(names("noc@globex.test").contains("impact.dedicatedContact"))
+        #expect(!names("  ").contains("impact.dedicatedContact"))
+        #expect(ModelFit.criticalEvidence(.standard).contains("impact.dedicatedContact"))
+        let weights = try #require(classifier.model.weights["impact.dedicatedContact"])
+        #expect(weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3], "\(weights)")
     }
 
     @Test func documentationErrorsAreRoutedToDocs() {
@@ -634,13 +663,16 @@ struct ClassifierModelTests {
         let bias = try #require(written.split(separator: "\n").first { $0.hasPrefix("bias: {") && $0.hasSuffix(" }") })
         let extra = written.replacingOccurrences(of: bias, with: bias.dropLast(2) + ", extra: 1 }")
         #expect(extra != written)
+        let threshold = try #require(written.split(separator: "\n").first { $0.hasPrefix("criticalAt: ") })
+        let outOfRange = written.replacingOccurrences(of: threshold, with: "criticalAt: 3")
+        #expect(outOfRange != written)
         // Ten thousand rows parsed as YAML: a second in a debug build, so not on the cooperative pool.
         let (parsed, readsSame, otherLayouts) = try await offThePool {
             let spaced = written.replacingOccurrences(of: "\nweights:\n", with: "\nweights:  \n")
             let parsed = try ClassifierModel.load(yaml: spaced)
             let otherLayouts = [
                 spaced,
-                written.replacingOccurrences(of: "criticalAt: 0.3", with: "criticalAt: 3"),
+                outOfRange,
                 extra,
             ].map { ClassifierModel.loadWritten($0) }
             return (parsed, ClassifierModel.loadWritten(written) == parsed, otherLayouts)

@@ -29,6 +29,12 @@ public struct ClassifierInput: Sendable {
     public var category: TicketCategory?
     public var reportedSeverity: Severity?
 
+    /// Whether the reporter named someone to reach at any hour (`impact.dedicatedContact`), as
+    /// the policy asks of every critical ticket.
+    public var namesDedicatedContact: Bool {
+        !(impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? "").isEmpty
+    }
+
     public init(subject: String, description: String? = nil, impact: Impact? = nil, category: TicketCategory? = nil,
                 reportedSeverity: Severity? = nil) {
         self.subject = subject
@@ -142,6 +148,8 @@ public struct Classifier: Sendable {
     private let categoryOffset: Int
     private let subjectOffset: Int
     private let temperedOffset: Int
+    /// `impact.dedicatedContact`: the last feature.
+    private let dedicatedContactOffset: Int
     /// The `tempered.` features' critical side (a signal, or -1 for a majority that cannot get
     /// in: the first combination) and tempering side (signals), in feature order.
     private let temperedCritical: [Int]
@@ -257,6 +265,7 @@ public struct Classifier: Sendable {
             throw ClassificationRules.RulesError(key: "weights.\(feature)", problem: "no such feature in the rules")
         }
         self.features = features
+        dedicatedContactOffset = features.count - 1
         featureWeights = features.flatMap { model.weights[$0]! }
         let nameRanks = Dictionary(uniqueKeysWithValues: rules.signals.map(\.name).sorted().enumerated().map { ($1, $0) })
         signalRules = rules.signals.map { ($0.name, $0.criterion, $0.severity, nameRanks[$0.name]!) }
@@ -280,9 +289,9 @@ public struct Classifier: Sendable {
     }
 
     /// The features a lexicon makes: each signal found in text, each impact signal, scope ×
-    /// harm, the docs evidence, the category, each signal found in the subject and critical
-    /// evidence beside what tempers it. (The reporter's severity is a fixed vote,
-    /// `ClassifierModel.reporterVote`, not a fitted feature.)
+    /// harm, the docs evidence, the category, each signal found in the subject, critical
+    /// evidence beside what tempers it, and a named dedicated contact. (The reporter's severity
+    /// is a fixed vote, `ClassifierModel.reporterVote`, not a fitted feature.)
     public static func features(of rules: ClassificationRules) -> [String] {
         rules.signals.map { "text.\($0.name)" } + ClassificationRules.structuredSignals.map { "impact.\($0)" }
             + Self.combinations.map { "scope.\($0.scope).\($0.kind)" }
@@ -290,7 +299,13 @@ public struct Classifier: Sendable {
             + TicketCategory.allCases.map { "category.\($0.rawValue)" }
             + rules.signals.map { "\(subjectPrefix)\($0.name)" }
             + temperedFeatures(of: rules)
+            + [dedicatedContactFeature]
     }
+
+    /// The reporter named a dedicated contact (`ClassifierInput.namesDedicatedContact`): the
+    /// policy asks one of every critical ticket, so naming one says the reporter expects
+    /// critical handling. Kept ordered like critical evidence: it never lowers a verdict.
+    static let dedicatedContactFeature = "impact.dedicatedContact"
 
     /// Critical evidence found beside what tempers it ("tempered.majorityUsers.stillWorks":
     /// "everyone … the other apps are fine"): each critical signal of the text, and a majority that
@@ -551,6 +566,7 @@ public struct Classifier: Sendable {
         }
         if docsTerm != nil { active[combinationOffset + Self.combinations.count + (docsProblem != nil ? 0 : 1)] = true }
         if let category = input.category { active[categoryOffset + TicketCategory.allCases.firstIndex(of: category)!] = true }
+        if input.namesDedicatedContact { active[dedicatedContactOffset] = true }
         // By severity, then name, then where. (Closures read a local copy: capturing `self`
         // would copy the whole classifier.)
         let signalRules = signalRules
@@ -650,8 +666,7 @@ public struct Classifier: Sendable {
             route: route, severity: severity, signals: evidence.signals, confidence: confidence,
             reportedSeverity: input.reportedSeverity,
             disagreesWithReporter: route == .support && input.reportedSeverity.map { $0 != severity } ?? false,
-            needsDedicatedContact: route == .support && severity == .critical
-                && (input.impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? "").isEmpty,
+            needsDedicatedContact: route == .support && severity == .critical && !input.namesDedicatedContact,
             docsReason: docsReason, supportReason: supportReason,
             probabilities: probabilityNames(probabilities), words: Array(words))
     }

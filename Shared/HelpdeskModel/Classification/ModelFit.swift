@@ -17,12 +17,12 @@ public struct ModelFit: Sendable {
         }
     }
 
-    public var l2 = 0.001
+    public var l2 = 0.0005
     public var steps = 3000
     public var rate = 0.5
     /// Per class, in `Label` order.
     public var classWeights = [3.0, 1.0, 1.0, 1.0]
-    public var criticalAt = 0.3
+    public var criticalAt = 0.26
     public var reporterVote = 0.3
     /// A word feature ("word.till", "deny.down", "pair.log in") is kept when this many training tickets have it; nil: no words.
     public var wordMinCount: Int? = 3
@@ -71,9 +71,9 @@ public struct ModelFit: Sendable {
     }
 
     /// The features that carry critical evidence (the policy's critical criteria, a majority that
-    /// cannot get in), which the fit keeps ordered.
+    /// cannot get in, a named dedicated contact), which the fit keeps ordered.
     public static func criticalEvidence(_ rules: ClassificationRules) -> Set<String> {
-        features(of: rules, severity: .critical).union(["scope.majority.unavailable"])
+        features(of: rules, severity: .critical).union(["scope.majority.unavailable", Classifier.dedicatedContactFeature])
     }
 
     /// The features that carry minor evidence (the policy's minor criteria: few users, cosmetic,
