@@ -124,6 +124,7 @@ struct ClassifierMetamorphicTests {
         for (subject, before, after) in changes {
             #expect(after <= before, "\(subject): \(before) → \(after)")
         }
+        #expect(changes.contains { $0.2 < $0.1 }, "the contact raises some verdicts")
     }
 
     @Test(arguments: ["Everyone can log in.", "Everyone can log in, nothing is down.", "All users can sign in fine."])
@@ -538,7 +539,7 @@ struct ClassifierSignalTests {
             Set(classifier.featureNames(classifier.evidence(ClassifierInput(subject: "Sync stopped", impact: Impact(dedicatedContact: contact)))))
         }
         #expect(names("noc@globex.test").contains("impact.dedicatedContact"))
-        #expect(!names("  ").contains("impact.dedicatedContact"))
+        for blank in ["  ", "\t", "\n"] { #expect(!names(blank).contains("impact.dedicatedContact")) }
         #expect(ModelFit.criticalEvidence(.standard).contains("impact.dedicatedContact"))
         let weights = try #require(classifier.model.weights["impact.dedicatedContact"])
         #expect(weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3], "\(weights)")
@@ -697,6 +698,14 @@ struct ClassifierModelTests {
         model = ClassifierModel.standard
         model.weights["text.cosmetic"] = nil
         #expect(throws: ClassificationRules.RulesError.self) { try Classifier(rules: .standard, model: model) }
+        // Naming a dedicated contact must never lower a verdict: its weights stay ordered.
+        model = ClassifierModel.standard
+        model.weights["impact.dedicatedContact"] = [-1, 0, 0, 1]
+        #expect(throws: ClassificationRules.RulesError(
+            key: "weights.impact.dedicatedContact",
+            problem: "must keep critical ≥ major ≥ minor ≥ docs (naming a dedicated contact never lowers a verdict)")) {
+            try Classifier(rules: .standard, model: model)
+        }
     }
 
     /// A model's words ("word.till") weigh every inflection of the word; in a clause that denies

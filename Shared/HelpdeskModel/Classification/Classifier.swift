@@ -32,7 +32,7 @@ public struct ClassifierInput: Sendable {
     /// Whether the reporter named someone to reach at any hour (`impact.dedicatedContact`), as
     /// the policy asks of every critical ticket.
     public var namesDedicatedContact: Bool {
-        !(impact?.dedicatedContact?.trimmingCharacters(in: .whitespaces) ?? "").isEmpty
+        !(impact?.dedicatedContact?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "").isEmpty
     }
 
     public init(subject: String, description: String? = nil, impact: Impact? = nil, category: TicketCategory? = nil,
@@ -52,8 +52,9 @@ public struct ClassifierInput: Sendable {
 ///    text: the lexicon's phrases (any inflection or synonym, not negated), and numbers read as
 ///    how many are affected ("3 of 900 users", "all 12 clinics"). Each signal names the
 ///    criterion and quotes the words that triggered it.
-/// 2. **Weighing.** The model scores each class from the signals, the words, the category and
-///    the reporter's severity; critical wins as soon as its probability reaches `criticalAt`.
+/// 2. **Weighing.** The model scores each class from the signals, the words, the category, a
+///    named dedicated contact and the reporter's severity; critical wins as soon as its
+///    probability reaches `criticalAt`.
 ///    A lower reported severity never talks the evidence out of critical.
 /// 3. **Route.** A ticket the model finds to be documentation feedback goes to the documentation
 ///    channel; one with service impact is support, whatever its category.
@@ -257,6 +258,12 @@ public struct Classifier: Sendable {
         self.wordWeights = words.flatMap { model.weights[$0]! }
         self.wordRows = wordRows
         let features = Self.features(of: rules)
+        if let weights = model.weights[Self.dedicatedContactFeature],
+           !(weights.count == 4 && weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3]) {
+            throw ClassificationRules.RulesError(
+                key: "weights.\(Self.dedicatedContactFeature)",
+                problem: "must keep critical ≥ major ≥ minor ≥ docs (naming a dedicated contact never lowers a verdict)")
+        }
         for feature in features where model.weights[feature] == nil {
             throw ClassificationRules.RulesError(
                 key: "weights.\(feature)", problem: "the model has no weights for it (refit: scripts/fit-classifier.sh)")
