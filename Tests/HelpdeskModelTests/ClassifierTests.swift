@@ -542,7 +542,7 @@ struct ClassifierSignalTests {
         for blank in ["  ", "\t", "\n"] { #expect(!names(blank).contains("impact.dedicatedContact")) }
         #expect(ModelFit.criticalEvidence(.standard).contains("impact.dedicatedContact"))
         let weights = try #require(classifier.model.weights["impact.dedicatedContact"])
-        #expect(weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3], "\(weights)")
+        #expect(ModelFit.isOrdered(weights), "\(weights)")
     }
 
     @Test func documentationErrorsAreRoutedToDocs() {
@@ -621,7 +621,7 @@ struct ClassifierModelTests {
         #expect(ModelFit.criticalEvidence(rules).isSuperset(of: ["subject.serviceDown", "subject.majorityUsers", "subject.noWorkaround"]))
         #expect(ModelFit.minorEvidence(rules).isSuperset(of: ["subject.resolved", "subject.stillWorks", "subject.cosmetic"]))
         let weights = try #require(classifier.model.weights["subject.serviceDown"])
-        #expect(weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3], "\(weights)")
+        #expect(ModelFit.isOrdered(weights), "\(weights)")
         let lowering = try #require(classifier.model.weights["subject.stillWorks"])
         #expect(ModelFit.isLowering(lowering), "\(lowering)")
     }
@@ -654,7 +654,7 @@ struct ClassifierModelTests {
         let examples = (0..<20).map { ModelFit.Example(features: $0 % 2 == 0 ? ["x"] : [], label: $0 % 2 == 0 ? .minor : .major) }
         let model = ModelFit().fit(examples, features: ["x"], ordered: ["x"], provenance: "")
         let weights = model.weights["x"]!
-        #expect(weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3], "\(weights)")
+        #expect(ModelFit.isOrdered(weights), "\(weights)")
     }
 
     /// The built-in model is read line by line (a YAML parser is slow on ten thousand rows in a

@@ -258,8 +258,7 @@ public struct Classifier: Sendable {
         self.wordWeights = words.flatMap { model.weights[$0]! }
         self.wordRows = wordRows
         let features = Self.features(of: rules)
-        if let weights = model.weights[Self.dedicatedContactFeature],
-           !(weights.count == 4 && weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3]) {
+        if let weights = model.weights[Self.dedicatedContactFeature], !ModelFit.isOrdered(weights) {
             throw ClassificationRules.RulesError(
                 key: "weights.\(Self.dedicatedContactFeature)",
                 problem: "must keep critical ≥ major ≥ minor ≥ docs (naming a dedicated contact never lowers a verdict)")

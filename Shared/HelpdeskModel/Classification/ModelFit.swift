@@ -85,6 +85,12 @@ public struct ModelFit: Sendable {
         return features(of: rules, severity: .minor).union(Classifier.temperedFeatures(of: rules, tempering: minor))
     }
 
+    /// Whether a row of weights (critical, major, minor, docs) never lowers a verdict: critical ≥
+    /// major ≥ minor ≥ docs, as the fit keeps critical evidence.
+    public static func isOrdered(_ weights: [Double]) -> Bool {
+        weights.count == 4 && weights[0] >= weights[1] && weights[1] >= weights[2] && weights[2] >= weights[3]
+    }
+
     /// Whether a row of weights (critical, major, minor, docs) never raises a verdict: critical ≤
     /// major ≤ minor and major ≤ docs.
     public static func isLowering(_ weights: [Double]) -> Bool {
