@@ -375,6 +375,15 @@ struct ClassifierSignalTests {
         #expect(!signals(text).contains("serviceDown"), "\(text)")
     }
 
+    /// "No offline process" says there is no workaround: not a clause that denies an outage.
+    @Test(arguments: ["We have no offline process for this", "There is no offline mode on the tills",
+                      "No manual process can cope with the volume"])
+    func noOfflineProcessIsNoWorkaround(text: String) {
+        #expect(signals(text).contains("noWorkaround"), "\(text)")
+        let names = classifier.featureNames(classifier.evidence(ClassifierInput(subject: text)))
+        #expect(!names.contains { $0.hasPrefix("deny.") }, "\(text): \(names)")
+    }
+
     @Test(arguments: ["Not slow, but it is down", "No, the site is down", "The API is not responding, and nobody can log in"])
     func aNegationReachesOnlyItsOwnClause(text: String) {
         #expect(signals(text).contains("serviceDown"), "\(text)")

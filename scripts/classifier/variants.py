@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What other features would be worth under the classifier's own fit: a yardstick, not a test.
 
-Usage: variants.py [--helpdesk PATH] [--dev FILE] [--validation FILE]   (needs: pip install scikit-learn)
+Usage: variants.py [--helpdesk PATH] [--dev FILE] [--validation FILE] [--dev-only] [--variant TEXT]...
+       (needs: pip install scikit-learn)
 
 Reads each ticket's features with `helpdesk classify --features`, then fits the classifier's
 loss (multinomial logistic regression, critical examples weighted 3, the reporter's vote 0.3,
@@ -12,7 +13,7 @@ critical recall: the threshold is the highest whose cross-validated critical rec
 classifier's rules and rounds no weight, so its figures are near the classifier's, not equal.
 For each variant the L2 penalty is chosen by 5-fold cross-validation on the development set
 (fold = line mod 5; the best accuracy at that recall); the validation set is read once, to
-measure.
+measure (`--dev-only`: not at all). `--variant TEXT` runs only the variants whose name has TEXT.
 """
 import argparse, collections, itertools, json, math, os, subprocess
 import numpy as np
@@ -25,6 +26,8 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--helpdesk", help="the helpdesk binary (default: .build/release/helpdesk, else .build/debug/helpdesk)")
 parser.add_argument("--dev", default="Tests/Fixtures/classifier-dev.jsonl")
 parser.add_argument("--validation", default="Tests/Fixtures/classifier-validation.jsonl")
+parser.add_argument("--dev-only", action="store_true", help="leave the validation set unread")
+parser.add_argument("--variant", action="append", default=[], help="run only the variants whose name contains this")
 args = parser.parse_args()
 
 LABELS = {"critical": 0, "major": 1, "minor": 2, "docs": 3}
@@ -35,7 +38,7 @@ CRITICAL_WEIGHT, REPORTER_VOTE, CRITICAL_AT, MIN_COUNT, FOLDS = 3.0, 0.3, 0.3, 3
 helpdesk = args.helpdesk or next((p for p in (".build/release/helpdesk", ".build/debug/helpdesk") if os.path.exists(p)), None)
 if helpdesk is None:
     raise SystemExit("variants.py: no helpdesk binary; build one (swift build --product helpdesk) or pass --helpdesk")
-lines = subprocess.run([helpdesk, "classify", "--features", args.dev, "--features", args.validation],
+lines = subprocess.run([helpdesk, "classify", "--features", args.dev] + ([] if args.dev_only else ["--features", args.validation]),
                        check=True, capture_output=True, text=True).stdout.splitlines()
 rows = [json.loads(line) for line in lines]
 dev = [r for r in rows if r["file"] == args.dev]
@@ -120,12 +123,35 @@ def with_conjunctions(tickets):
     return [dict(t, features=t["features"] + [f"both.{a}&{b}" for a, b in itertools.combinations(signals(t), 2)])
             for t in tickets]
 
-def with_plain_tokens(tickets, path, ours=False):
+def with_plain_tokens(tickets, path, ours=False, keep=lambda gram, ticket: True):
     """scikit-learn's words and word pairs of the text ("sk.x"), instead of the classifier's words
-    (or beside them)."""
+    (or beside them); only those `keep` keeps."""
     analyzer = CountVectorizer(ngram_range=(1, 2)).build_analyzer()
-    return [dict(t, features=[f for f in t["features"] if ours or not f.startswith(WORDS)] + ["sk." + g for g in set(analyzer(text))])
+    return [dict(t, features=[f for f in t["features"] if ours or not f.startswith(WORDS)]
+                 + ["sk." + g for g in set(analyzer(text)) if keep(g, t)])
             for t, text in zip(tickets, texts(path))]
+
+def field(gram, ticket):
+    return gram.startswith(("impact_", "category_"))
+
+def single(gram, ticket):
+    return " " not in gram and not field(gram, ticket)
+
+def outside_denials(gram, ticket):
+    """A single word whose stem is not one only a clause that denies has (near: scikit-learn's
+    words are not stemmed)."""
+    plain = {f[5:] for f in ticket["features"] if f.startswith("word.")}
+    denied = {f[5:] for f in ticket["features"] if f.startswith("deny.")} - plain
+    return single(gram, ticket) and not any(gram.startswith(d[:max(3, len(d) - 1)]) for d in denied)
+
+# Parts of the second reading ("together", below), each beside the classifier's words.
+second_reading = [
+    ("numbers", lambda g, t: any(c.isdigit() for c in g) and not field(g, t)),
+    ("impact fields and category as words", lambda g, t: field(g, t) and " " not in g),
+    ("word pairs", lambda g, t: " " in g),
+    ("single words", single),
+    ("single words outside clauses that deny", outside_denials),
+]
 
 def with_words_of_any_clause(tickets):
     """Every word also as a feature of whatever clause it is in ("any.x" beside "word.x" and
@@ -144,7 +170,9 @@ variants = [
     ("the classifier's words and scikit-learn's together", with_plain_tokens(dev, args.dev, ours=True),
      with_plain_tokens(validation, args.validation, ours=True), False, False),
     ("every word also as a word of any clause", with_words_of_any_clause(dev), with_words_of_any_clause(validation), False, False),
-]
+] + [(f"the classifier's words and scikit-learn's {part}", with_plain_tokens(dev, args.dev, ours=True, keep=keep),
+      with_plain_tokens(validation, args.validation, ours=True, keep=keep), False, False) for part, keep in second_reading]
+variants = [v for v in variants if not args.variant or any(text in v[0] for text in args.variant)]
 show = lambda f: f"{f[0]:.1f} / {f[1]:.1f} / {f[2]:.1f} ({f[3]} as minor)"
 thresholds = [round(t, 2) for t in np.arange(0.05, 0.61, 0.01)]
 print("| variant | L2 | threshold | cross-validation (dev): accuracy / critical recall / precision | validation | "
@@ -164,6 +192,9 @@ for name, d, v, idf, unit in variants:
         print(f"| {name} | – | – | under 98 % recall at every threshold and penalty | | |", flush=True)
         continue
     l2, at, cv = best
+    if args.dev_only:
+        print(f"| {name} | {l2} | {at} | {show(cv)} | not read | not read |", flush=True)
+        continue
     held_out = probabilities(fit(d, l2, idf, unit), v, unit)
     print(f"| {name} | {l2} | {at} | {show(cv)} | {show(figures(decide(held_out, at), v))} "
           f"| {show(figures(decide(held_out), v))} |", flush=True)

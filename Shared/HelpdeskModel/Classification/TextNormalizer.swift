@@ -40,6 +40,9 @@ struct TextNormalizer: Sendable {
     private var firstRewrite: [Int32] = [0]
     private var rewrites: [Rewrite] = []
     private var tails: [Int32] = []
+    /// Per word: whether it is the second word of some rewrite. A word that starts many rewrites
+    /// ("no": "no one", "no staff can" …) is checked against them only when the next word is one.
+    private var isSecondWord: [Bool] = []
     private var rewriteSources: [(words: [UInt64], canonical: UInt64)] = []
 
     /// `synonyms[canonical]` are the words and phrases (up to four words) written as `canonical`.
@@ -85,6 +88,8 @@ struct TextNormalizer: Sendable {
         firstRewrite = [0]
         rewrites = []
         tails = []
+        isSecondWord = Array(repeating: false, count: vocabulary.count)
+        for list in byWord { for (tail, _) in list where !tail.isEmpty { isSecondWord[Int(tail[0])] = true } }
         for list in byWord {
             // Stable: of two as long, the one listed first.
             for (tail, canonical) in list.enumerated().sorted(by: { ($1.element.tail.count, $0.offset) < ($0.element.tail.count, $1.offset) }).map(\.element) {
@@ -140,6 +145,7 @@ struct TextNormalizer: Sendable {
         firstRewrite.withUnsafeBufferPointer { firstRewrite in
             rewrites.withUnsafeBufferPointer { rewrites in
                 tails.withUnsafeBufferPointer { tails in
+                isSecondWord.withUnsafeBufferPointer { isSecondWord in
                     tokens.withUnsafeMutableBufferPointer { tokens in
                         var read = first
                         while read < count {
@@ -148,7 +154,16 @@ struct TextNormalizer: Sendable {
                             let id = Int(token.id)
                             var rewritten = false
                             if id >= 0, id + 1 < firstRewrite.count {
-                                for candidate in Int(firstRewrite[id])..<Int(firstRewrite[id + 1]) {
+                                var first = Int(firstRewrite[id])
+                                let end = Int(firstRewrite[id + 1])
+                                // Longest first: unless the next word is the second word of some
+                                // rewrite, only the rewrites of this word alone, at the end, can match.
+                                let next = read < count ? Int(tokens[read].id) : -1
+                                if first < end, next < 0 || next >= isSecondWord.count || !isSecondWord[next] {
+                                    first = end
+                                    while first > Int(firstRewrite[id]), rewrites[first - 1].count == 0 { first -= 1 }
+                                }
+                                for candidate in first..<end {
                                     let rewrite = rewrites[candidate]
                                     let length = Int(rewrite.count)
                                     guard read + length <= count else { continue }
@@ -170,6 +185,7 @@ struct TextNormalizer: Sendable {
                             write += 1
                         }
                     }
+                }
                 }
             }
         }
