@@ -375,6 +375,16 @@ struct ClassifierSignalTests {
         #expect(!signals(text).contains("serviceDown"), "\(text)")
     }
 
+    /// A synonym reads the same wherever it falls: at the end of a text, before a clause's end,
+    /// beside a longer one ("unable", "unable to", "can't even"), after another.
+    @Test(arguments: ["They are unable", "They are unable.", "They are unable to log in", "They can't even log in",
+                      "They can't, the tills log in", "They cannot", "Log in? They can't", "Unable"])
+    func synonymsReadTheSameWhereverTheyFall(text: String) {
+        let names = classifier.featureNames(classifier.evidence(ClassifierInput(subject: text)))
+        #expect(names.contains("word.cannot"), "\(text): \(names)")
+        #expect(names.contains("word.login") == text.lowercased().contains("log in"), "\(text): \(names)")
+    }
+
     /// "No offline process" says there is no workaround: not a clause that denies an outage.
     @Test(arguments: ["We have no offline process for this", "There is no offline mode on the tills",
                       "No manual process can cope with the volume"])

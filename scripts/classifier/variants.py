@@ -13,7 +13,7 @@ critical recall: the threshold is the highest whose cross-validated critical rec
 classifier's rules and rounds no weight, so its figures are near the classifier's, not equal.
 For each variant the L2 penalty is chosen by 5-fold cross-validation on the development set
 (fold = line mod 5; the best accuracy at that recall); the validation set is read once, to
-measure (`--dev-only`: not at all). `--variant TEXT` runs only the variants whose name has TEXT.
+measure (`--dev-only`: its features are not read). `--variant TEXT` runs only the variants whose name has TEXT.
 """
 import argparse, collections, itertools, json, math, os, subprocess
 import numpy as np
@@ -126,6 +126,8 @@ def with_conjunctions(tickets):
 def with_plain_tokens(tickets, path, ours=False, keep=lambda gram, ticket: True):
     """scikit-learn's words and word pairs of the text ("sk.x"), instead of the classifier's words
     (or beside them); only those `keep` keeps."""
+    if not tickets:
+        return []
     analyzer = CountVectorizer(ngram_range=(1, 2)).build_analyzer()
     return [dict(t, features=[f for f in t["features"] if ours or not f.startswith(WORDS)]
                  + ["sk." + g for g in set(analyzer(text)) if keep(g, t)])
@@ -159,26 +161,34 @@ def with_words_of_any_clause(tickets):
     return [dict(t, features=t["features"] + sorted({"any." + f.split(".", 1)[1] for f in t["features"]
                                                      if f.startswith(("word.", "deny."))})) for t in tickets]
 
+# Each variant: its name, what makes its development and validation features (built only when
+# it runs), idf, unit length.
 variants = [
-    ("the classifier's features", dev, validation, False, False),
-    ("words and pairs valued by idf", dev, validation, True, False),
-    ("words and pairs by idf, scaled to length 1 per ticket", dev, validation, True, True),
-    ("signals two by two added", with_conjunctions(dev), with_conjunctions(validation), False, False),
-    ("scikit-learn's words and pairs instead of ours", with_plain_tokens(dev, args.dev),
-     with_plain_tokens(validation, args.validation), False, False),
-    ("the same, valued by idf", with_plain_tokens(dev, args.dev), with_plain_tokens(validation, args.validation), True, False),
-    ("the classifier's words and scikit-learn's together", with_plain_tokens(dev, args.dev, ours=True),
-     with_plain_tokens(validation, args.validation, ours=True), False, False),
-    ("every word also as a word of any clause", with_words_of_any_clause(dev), with_words_of_any_clause(validation), False, False),
-] + [(f"the classifier's words and scikit-learn's {part}", with_plain_tokens(dev, args.dev, ours=True, keep=keep),
-      with_plain_tokens(validation, args.validation, ours=True, keep=keep), False, False) for part, keep in second_reading]
+    ("the classifier's features", lambda: (dev, validation), False, False),
+    ("words and pairs valued by idf", lambda: (dev, validation), True, False),
+    ("words and pairs by idf, scaled to length 1 per ticket", lambda: (dev, validation), True, True),
+    ("signals two by two added", lambda: (with_conjunctions(dev), with_conjunctions(validation)), False, False),
+    ("scikit-learn's words and pairs instead of ours",
+     lambda: (with_plain_tokens(dev, args.dev), with_plain_tokens(validation, args.validation)), False, False),
+    ("the same, valued by idf",
+     lambda: (with_plain_tokens(dev, args.dev), with_plain_tokens(validation, args.validation)), True, False),
+    ("the classifier's words and scikit-learn's together",
+     lambda: (with_plain_tokens(dev, args.dev, ours=True), with_plain_tokens(validation, args.validation, ours=True)),
+     False, False),
+    ("every word also as a word of any clause",
+     lambda: (with_words_of_any_clause(dev), with_words_of_any_clause(validation)), False, False),
+] + [(f"the classifier's words and scikit-learn's {part}",
+      lambda keep=keep: (with_plain_tokens(dev, args.dev, ours=True, keep=keep),
+                         with_plain_tokens(validation, args.validation, ours=True, keep=keep)), False, False)
+     for part, keep in second_reading]
 variants = [v for v in variants if not args.variant or any(text in v[0] for text in args.variant)]
 show = lambda f: f"{f[0]:.1f} / {f[1]:.1f} / {f[2]:.1f} ({f[3]} as minor)"
 thresholds = [round(t, 2) for t in np.arange(0.05, 0.61, 0.01)]
 print("| variant | L2 | threshold | cross-validation (dev): accuracy / critical recall / precision | validation | "
       "validation at the classifier's threshold 0.3 |")
 print("|---|---|---|---|---|---|")
-for name, d, v, idf, unit in variants:
+for name, features, idf, unit in variants:
+    d, v = features()
     best = None
     for l2 in ([0.0003, 0.001, 0.003] if not unit else [0.00003, 0.0001, 0.0003]):
         p = cross_validate(d, l2, idf, unit)

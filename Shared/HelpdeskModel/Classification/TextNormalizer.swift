@@ -154,16 +154,16 @@ struct TextNormalizer: Sendable {
                             let id = Int(token.id)
                             var rewritten = false
                             if id >= 0, id + 1 < firstRewrite.count {
-                                var first = Int(firstRewrite[id])
+                                var start = Int(firstRewrite[id])
                                 let end = Int(firstRewrite[id + 1])
                                 // Longest first: unless the next word is the second word of some
                                 // rewrite, only the rewrites of this word alone, at the end, can match.
                                 let next = read < count ? Int(tokens[read].id) : -1
-                                if first < end, next < 0 || next >= isSecondWord.count || !isSecondWord[next] {
-                                    first = end
-                                    while first > Int(firstRewrite[id]), rewrites[first - 1].count == 0 { first -= 1 }
+                                if start < end, next < 0 || next >= isSecondWord.count || !isSecondWord[next] {
+                                    start = end
+                                    while start > Int(firstRewrite[id]), rewrites[start - 1].count == 0 { start -= 1 }
                                 }
-                                for candidate in first..<end {
+                                for candidate in start..<end {
                                     let rewrite = rewrites[candidate]
                                     let length = Int(rewrite.count)
                                     guard read + length <= count else { continue }
