@@ -89,10 +89,10 @@ struct TextNormalizer: Sendable {
         rewrites = []
         tails = []
         isSecondWord = Array(repeating: false, count: vocabulary.count)
-        for list in byWord { for (tail, _) in list where !tail.isEmpty { isSecondWord[Int(tail[0])] = true } }
         for list in byWord {
             // Stable: of two as long, the one listed first.
             for (tail, canonical) in list.enumerated().sorted(by: { ($1.element.tail.count, $0.offset) < ($0.element.tail.count, $1.offset) }).map(\.element) {
+                if let second = tail.first { isSecondWord[Int(second)] = true }
                 rewrites.append(Rewrite(offset: Int32(tails.count), count: Int32(tail.count), canonical: canonical))
                 tails += tail
             }
@@ -145,47 +145,47 @@ struct TextNormalizer: Sendable {
         firstRewrite.withUnsafeBufferPointer { firstRewrite in
             rewrites.withUnsafeBufferPointer { rewrites in
                 tails.withUnsafeBufferPointer { tails in
-                isSecondWord.withUnsafeBufferPointer { isSecondWord in
-                    tokens.withUnsafeMutableBufferPointer { tokens in
-                        var read = first
-                        while read < count {
-                            var token = tokens[read]
-                            read += 1
-                            let id = Int(token.id)
-                            var rewritten = false
-                            if id >= 0, id + 1 < firstRewrite.count {
-                                var start = Int(firstRewrite[id])
-                                let end = Int(firstRewrite[id + 1])
-                                // Longest first: unless the next word is the second word of some
-                                // rewrite, only the rewrites of this word alone, at the end, can match.
-                                let next = read < count ? Int(tokens[read].id) : -1
-                                if start < end, next < 0 || next >= isSecondWord.count || !isSecondWord[next] {
-                                    start = end
-                                    while start > Int(firstRewrite[id]), rewrites[start - 1].count == 0 { start -= 1 }
-                                }
-                                for candidate in start..<end {
-                                    let rewrite = rewrites[candidate]
-                                    let length = Int(rewrite.count)
-                                    guard read + length <= count else { continue }
-                                    var matches = true
-                                    for offset in 0..<length where tokens[read + offset].id != tails[Int(rewrite.offset) + offset] {
-                                        matches = false
+                    isSecondWord.withUnsafeBufferPointer { isSecondWord in
+                        tokens.withUnsafeMutableBufferPointer { tokens in
+                            var read = first
+                            while read < count {
+                                var token = tokens[read]
+                                read += 1
+                                let id = Int(token.id)
+                                var rewritten = false
+                                if id >= 0, id + 1 < firstRewrite.count {
+                                    var start = Int(firstRewrite[id])
+                                    let end = Int(firstRewrite[id + 1])
+                                    // Longest first: unless the next word is the second word of some
+                                    // rewrite, only the rewrites of this word alone, at the end, can match.
+                                    let next = read < count ? Int(tokens[read].id) : -1
+                                    if start < end, next < 0 || next >= isSecondWord.count || !isSecondWord[next] {
+                                        start = end
+                                        while start > Int(firstRewrite[id]), rewrites[start - 1].count == 0 { start -= 1 }
+                                    }
+                                    for candidate in start..<end {
+                                        let rewrite = rewrites[candidate]
+                                        let length = Int(rewrite.count)
+                                        guard read + length <= count else { continue }
+                                        var matches = true
+                                        for offset in 0..<length where tokens[read + offset].id != tails[Int(rewrite.offset) + offset] {
+                                            matches = false
+                                            break
+                                        }
+                                        guard matches else { continue }
+                                        if length > 0 { token.end = tokens[read + length - 1].end }
+                                        read += length
+                                        token.id = rewrite.canonical
+                                        rewritten = true
                                         break
                                     }
-                                    guard matches else { continue }
-                                    if length > 0 { token.end = tokens[read + length - 1].end }
-                                    read += length
-                                    token.id = rewrite.canonical
-                                    rewritten = true
-                                    break
                                 }
+                                // Until a synonym of several words is rewritten, tokens stay where they are.
+                                if rewritten || write + 1 != read { tokens[write] = token }
+                                write += 1
                             }
-                            // Until a synonym of several words is rewritten, tokens stay where they are.
-                            if rewritten || write + 1 != read { tokens[write] = token }
-                            write += 1
                         }
                     }
-                }
                 }
             }
         }
