@@ -78,7 +78,7 @@ struct ClassifyCommand: ParsableCommand {
             fitting.reporterVote = reporterVote
             let provenance = """
                 Fitted by scripts/fit-classifier.sh (helpdesk classify --fit) on \(URL(fileURLWithPath: fit).lastPathComponent),
-                \(tickets.count) tickets: logistic regression over the signals and the words and word pairs used by at least \
+                \(tickets.count) tickets: logistic regression over the signals and the words (of the subject line too) and word pairs used by at least \
                 \(fitting.wordMinCount ?? 0) tickets, L2 \(fitting.l2), critical examples weighted \(fitting.classWeights[0]),
                 \(fitting.steps) steps, reporter vote \(fitting.reporterVote) (set, not fitted), critical evidence ordered critical ≥ major ≥ minor ≥ docs,
                 minor evidence (with the words of clauses that deny, deny.*) critical ≤ major ≤ minor, major ≤ docs.

@@ -32,7 +32,7 @@ args = parser.parse_args()
 
 LABELS = {"critical": 0, "major": 1, "minor": 2, "docs": 3}
 # Fitted only when MIN_COUNT training tickets have them: the classifier's words (also as "any." words), and scikit-learn's.
-WORDS = ("word.", "deny.", "pair.", "sk.", "any.")
+WORDS = ("word.", "deny.", "subject.word.", "pair.", "sk.", "any.")
 CRITICAL_WEIGHT, REPORTER_VOTE, CRITICAL_AT, MIN_COUNT, FOLDS = 3.0, 0.3, 0.3, 3, 5
 
 helpdesk = args.helpdesk or next((p for p in (".build/release/helpdesk", ".build/debug/helpdesk") if os.path.exists(p)), None)

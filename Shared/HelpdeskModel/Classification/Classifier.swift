@@ -87,7 +87,7 @@ public struct Classifier: Sendable {
     private let signalRules: [(name: String, criterion: String, severity: Severity, nameRank: Int)]
     /// Per impact signal (`ClassificationRules.structuredSignals` order): its signal's index.
     private let structuredRows: [Int]
-    /// The word of each row ("till" for both "word.till" and "deny.till", "log in" for
+    /// The word of each row ("till" for "word.till", "deny.till" and "subject.word.till", "log in" for
     /// "pair.log in"); their weights; and each vocabulary id's rows.
     public let words: [String]
     /// Flat, four per row (critical, major, minor, docs): one array, no reference per row.
@@ -95,6 +95,9 @@ public struct Classifier: Sendable {
     /// Per vocabulary id, two rows (or -1): its "word." and "deny." features, by the kind of clause
     /// it is read in (`WordKind`).
     private let wordRows: [Int32]
+    /// Per vocabulary id, its "subject.word." row (or -1): apart, so that the description's
+    /// words, most of a ticket, look up a table no larger than before.
+    private let subjectRows: [Int32]
     /// Per row: its word's vocabulary id ("word.till" and "deny.till" share one; a pair has a
     /// negative mark of its own).
     private let wordOfRow: [Int32]
@@ -118,14 +121,21 @@ public struct Classifier: Sendable {
         /// down", "fine now"): "deny.till", which the fit keeps from raising (critical ≤ major ≤
         /// minor), so that such a statement never raises a verdict.
         case denying
+        /// The subject line, beside its plain reading: "subject.word.till". The line a writer
+        /// sums a ticket up in says more per word than the description (`subject.` signals
+        /// likewise). Read in clauses that do not deny only, so it never lets a denial raise.
+        case subject
 
         var prefix: String {
             switch self {
             case .plain: "word."
             case .denying: "deny."
+            case .subject: "subject.word."
             }
         }
     }
+    /// The kinds a clause makes of its words (`plain`, `denying`): the rows per word of `wordRows`.
+    static let clauseKinds = 2
     static let wordPrefix = WordKind.plain.prefix
     static let denyingPrefix = WordKind.denying.prefix
     /// Two words in a row in a clause that does not deny ("pair.log in", "pair.every store"): what
@@ -238,17 +248,19 @@ public struct Classifier: Sendable {
         normalizer.rebuild()
         wordPairs = WordPairs(wordPairRows, vocabularySize: normalizer.vocabularySize)
         self.normalizer = normalizer
-        let kinds = WordKind.allCases.count
+        let kinds = Self.clauseKinds
         var wordRows = [Int32](repeating: -1, count: normalizer.vocabularySize * kinds)
+        var subjectRows = [Int32](repeating: -1, count: normalizer.vocabularySize)
         for (row, id) in wordIDs.enumerated() where id >= 0 {
             let kind = WordKind.allCases.first { words[row].hasPrefix($0.prefix) }!
             let slot = Int(id) * kinds + kind.rawValue
-            guard wordRows[slot] < 0 else {
+            let same = kind == .subject ? subjectRows[Int(id)] : wordRows[slot]
+            guard same < 0 else {
                 throw ClassificationRules.RulesError(
                     key: "weights.\(words[row])",
-                    problem: "is the same word as weights.\(words[Int(wordRows[slot])]) (one inflection or synonym each)")
+                    problem: "is the same word as weights.\(words[Int(same)]) (one inflection or synonym each)")
             }
-            wordRows[slot] = Int32(row)
+            if kind == .subject { subjectRows[Int(id)] = Int32(row) } else { wordRows[slot] = Int32(row) }
         }
         wordOfRow = wordIDs
         wordFeatures = words
@@ -257,6 +269,7 @@ public struct Classifier: Sendable {
         self.words = words.map(Self.bareWord)
         self.wordWeights = words.flatMap { model.weights[$0]! }
         self.wordRows = wordRows
+        self.subjectRows = subjectRows
         let features = Self.features(of: rules)
         if let weights = model.weights[Self.dedicatedContactFeature], !ModelFit.isOrdered(weights) {
             throw ClassificationRules.RulesError(
@@ -405,39 +418,42 @@ public struct Classifier: Sendable {
     }
 
     /// The rows of the model's words in `tokens` not yet `seen`, in order: each word as a feature
-    /// of the kind of clause it is in (`WordKind`), and the pairs of two words in a row in clauses
-    /// that do not deny.
-    private func words(of tokens: [Token], clauses: [UInt8], seen: inout [UInt64], into rows: inout [Int]) {
+    /// of the kind of clause it is in (`WordKind`), in the `subject` line's clauses that do not
+    /// deny also as a subject word, and the pairs of two words in a row in clauses that do not deny.
+    private func words(of tokens: [Token], clauses: [UInt8], subject: Bool, seen: inout [UInt64], into rows: inout [Int]) {
         let pairs = wordPairs
-        let kinds = WordKind.allCases.count
+        let kinds = Self.clauseKinds
         tokens.withUnsafeBufferPointer { tokens in
             wordRows.withUnsafeBufferPointer { wordRows in
-                pairs.ends.withUnsafeBufferPointer { ends in
-                    seen.withUnsafeMutableBufferPointer { seen in
-                        var clause = 0
-                        var kind = Self.kind(clauses[0])
-                        // The word before, when some pair starts with it (-1: none).
-                        var previous: Int32 = -1
-                        @inline(__always) func add(_ row: Int) {
-                            guard row >= 0, seen[row >> 6] & (1 << UInt64(row & 63)) == 0 else { return }
-                            seen[row >> 6] |= 1 << UInt64(row & 63)
-                            rows.append(row)
-                        }
-                        for token in tokens {
-                            let id = Int(token.id)
-                            guard id >= 0, id &* kinds < wordRows.count else {
-                                if token.id == Token.boundary {
-                                    clause += 1
-                                    kind = Self.kind(clauses[clause])
-                                }
-                                previous = -1
-                                continue
+                subjectRows.withUnsafeBufferPointer { subjectRows in
+                    pairs.ends.withUnsafeBufferPointer { ends in
+                        seen.withUnsafeMutableBufferPointer { seen in
+                            var clause = 0
+                            var kind = Self.kind(clauses[0])
+                            // The word before, when some pair starts with it (-1: none).
+                            var previous: Int32 = -1
+                            @inline(__always) func add(_ row: Int) {
+                                guard row >= 0, seen[row >> 6] & (1 << UInt64(row & 63)) == 0 else { return }
+                                seen[row >> 6] |= 1 << UInt64(row & 63)
+                                rows.append(row)
                             }
-                            add(Int(wordRows[id &* kinds &+ kind]))
-                            guard kind == WordKind.plain.rawValue else { continue }
-                            let end = ends[id]
-                            if previous >= 0, end & WordPairs.finishes != 0 { add(Int(pairs.row(previous, token.id))) }
-                            previous = end & WordPairs.starts != 0 ? token.id : -1
+                            for token in tokens {
+                                let id = Int(token.id)
+                                guard id >= 0, id &* kinds < wordRows.count else {
+                                    if token.id == Token.boundary {
+                                        clause += 1
+                                        kind = Self.kind(clauses[clause])
+                                    }
+                                    previous = -1
+                                    continue
+                                }
+                                add(Int(wordRows[id &* kinds &+ kind]))
+                                guard kind == WordKind.plain.rawValue else { continue }
+                                if subject { add(Int(subjectRows[id])) }
+                                let end = ends[id]
+                                if previous >= 0, end & WordPairs.finishes != 0 { add(Int(pairs.row(previous, token.id))) }
+                                previous = end & WordPairs.starts != 0 ? token.id : -1
+                            }
                         }
                     }
                 }
@@ -519,7 +535,7 @@ public struct Classifier: Sendable {
             // raising the severity. Other clauses count every word as "word." features and every
             // two words in a row as "pair." features.
             if !wordWeights.isEmpty {
-                words(of: tokens, clauses: clauses, seen: &wordSeen, into: &wordRowsFound)
+                words(of: tokens, clauses: clauses, subject: place == 0, seen: &wordSeen, into: &wordRowsFound)
             }
             let reading = quantities.read(tokens)
             if !majoritySides.isEmpty, !reading.majorities.isEmpty {
@@ -654,7 +670,7 @@ public struct Classifier: Sendable {
                 let lean = wordWeights[base + label.rawValue]
                     - (wordWeights[base..<(base + 4)].reduce(0, +) - wordWeights[base + label.rawValue]) / 3
                 guard lean >= 0.05 else { continue }
-                // A word read both as "word." and as "deny." is named once, by its stronger row.
+                // A word read in several kinds ("word.", "deny.", "subject.word.") is named once, by its stronger row.
                 if let twin = strongest.firstIndex(where: { wordOfRow[$0.row] == wordOfRow[row] }) {
                     guard strongest[twin].lean < lean else { continue }
                     strongest.remove(at: twin)
