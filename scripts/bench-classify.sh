@@ -28,6 +28,12 @@ rate() {
 }
 median() { sort -n | awk '{v[NR]=$1} END{print (NR%2 ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2))}'; }
 range() { sort -n | awk 'NR==1{lo=$1} {hi=$1} END{print lo "–" hi}'; }
+# One line: a label, then the median and the range of the numbers after it.
+report() {
+    local label=$1
+    shift
+    printf '%-28s %12s   (%s)\n' "$label" "$(printf '%s\n' "$@" | median)" "$(printf '%s\n' "$@" | range)"
+}
 
 this=() before=()
 for round in $(seq 1 "$rounds"); do
@@ -38,9 +44,9 @@ done
 
 echo
 echo "classifier: $rounds rounds of $count classifications of tickets with $size-byte descriptions, core $core"
-printf '%-28s %12s   (%s)\n' "classifications/s, median" "$(printf '%s\n' "${this[@]}" | median)" "$(printf '%s\n' "${this[@]}" | range)"
+report "classifications/s, median" "${this[@]}"
 if [ -n "${BASELINE:-}" ]; then
-    printf '%-28s %12s   (%s)\n' "baseline, median" "$(printf '%s\n' "${before[@]}" | median)" "$(printf '%s\n' "${before[@]}" | range)"
+    report "baseline, median" "${before[@]}"
     differences=$(for i in "${!this[@]}"; do echo $((this[i] - before[i])); done)
     faster=$(awk '$1>0' <<<"$differences" | wc -l)
     printf '%-28s %12s   (this build faster in %d of %d rounds)\n' "paired difference, median" "$(median <<<"$differences")" "$faster" "$rounds"
