@@ -35,7 +35,7 @@ struct ClassifierAccuracyTests {
                                          accuracy * 100, recall * 100, precision * 100))
         // The floors are what this lexicon and model reach (docs/policy.md#accuracy): a change
         // that does worse fails here.
-        #expect(accuracy >= 0.9466 && recall >= 0.981 && precision >= 0.887, "\(evaluation.report)")
+        #expect(accuracy >= 0.9475 && recall >= 0.981 && precision >= 0.888, "\(evaluation.report)")
         // Issue 23's targets are not met yet (docs/policy.md#accuracy says by how much).
         withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, ≥ 90 % critical precision, no critical ticket classified minor") {
             #expect(accuracy >= 0.95)
