@@ -35,7 +35,7 @@ struct ClassifierAccuracyTests {
                                          accuracy * 100, recall * 100, precision * 100))
         // The floors are what this lexicon and model reach (docs/policy.md#accuracy): a change
         // that does worse fails here.
-        #expect(accuracy >= 0.9475 && recall >= 0.981 && precision >= 0.888, "\(evaluation.report)")
+        #expect(accuracy >= 0.948 && recall >= 0.981 && precision >= 0.888, "\(evaluation.report)")
         // Issue 23's targets are not met yet (docs/policy.md#accuracy says by how much).
         withKnownIssue("issue 23: ≥ 95 % accuracy, ≥ 99 % critical recall, ≥ 90 % critical precision, no critical ticket classified minor") {
             #expect(accuracy >= 0.95)
@@ -312,6 +312,14 @@ struct ClassifierSignalTests {
     @Test(arguments: ["we have 900 users and one of them sees it", "of our 40 stores, one has a typo", "0% of users affected"])
     func aTotalIsNotACountOfTheAffected(text: String) {
         #expect(!signals(text).contains("majorityUsers") && !signals(text).contains("multipleUsers"), "\(text)")
+    }
+
+    /// A count with a rate is traffic, not the affected: "600 requests per minute" is no scope.
+    @Test(arguments: ["we send 600 requests per minute", "2 logins a second fail", "about 8,000 logins/day",
+                      "it allows 5 requests each second"])
+    func aRateIsNotACountOfTheAffected(text: String) {
+        let found = signals(text)
+        #expect(!found.contains("multipleUsers") && !found.contains("fewUsers") && !found.contains("majorityUsers"), "\(text): \(found)")
     }
 
     /// What is not happening is a problem, not one that is over: "no longer" reads as "not", so

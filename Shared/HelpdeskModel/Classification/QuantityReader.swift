@@ -36,6 +36,9 @@ struct QuantityReader: Sendable {
     private let groups: WordSet
     /// Units of time: "every 20 minutes" counts no one.
     private let times: WordSet
+    /// Words between a count and a unit of time that make it a rate ("per", "a"): "600 requests
+    /// per minute" is traffic, not the affected.
+    private let rates: WordSet
     /// A number word's value by id (NaN for other words).
     private let numberWords: [Double]
     private let negations: WordSet
@@ -64,7 +67,9 @@ struct QuantityReader: Sendable {
         for (word, value) in Self.numberWordValues {
             if let id = normalizer.internPhrase(word).first { numberIDs.append((id, value)) }
         }
+        let rateIDs = ["per", "a", "an", "each"].flatMap { normalizer.internPhrase($0) }
         let size = normalizer.vocabularySize
+        rates = WordSet(rateIDs, size)
         (self.all, self.totals, self.fillers) = (WordSet(sets[0], size), WordSet(sets[1], size), WordSet(sets[2], size))
         (self.nouns, self.groups, self.negations) = (WordSet(sets[3], size), WordSet(sets[4], size), WordSet(sets[5], size))
         (self.parts, self.times) = (WordSet(sets[6], size), WordSet(sets[7], size))
@@ -160,7 +165,7 @@ struct QuantityReader: Sendable {
             var noun = index + 1
             while noun < tokens.count, noun <= index + 3 {
                 if nouns.contains(tokens[noun].id) {
-                    offer(amount >= 3 ? .multiple : .few, index, noun)
+                    if !isRate(after: noun, in: tokens) { offer(amount >= 3 ? .multiple : .few, index, noun) }
                     break
                 }
                 if groups.contains(tokens[noun].id) {
@@ -172,6 +177,14 @@ struct QuantityReader: Sendable {
             }
         }
         return (best, majorities)
+    }
+
+    /// Whether a unit of time follows the counted noun, with "per", "a", "an" or "each" between,
+    /// or a slash, which reads as nothing ("2 requests a second", "8,000 logins/day").
+    private func isRate(after noun: Int, in tokens: [Token]) -> Bool {
+        var unit = noun + 1
+        if unit < tokens.count, rates.contains(tokens[unit].id) { unit += 1 }
+        return unit < tokens.count && times.contains(tokens[unit].id)
     }
 
     static func share(_ fraction: Double, affected: Double) -> Scope {
