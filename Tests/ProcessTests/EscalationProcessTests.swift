@@ -86,7 +86,8 @@ struct EscalationProcessTests {
              "cc":["Support Escalations <Escalations@Support.Example>"]}
             """#)?.status == 202)
         func state() async -> JSONValue? { Self.member(await escalation.state(ticketId), "state") }
-        try await waitFor("escalation.requested", seconds: 30) { await state() == .string("requested") }
+        // 60 s: beside the notifier's kill test on two cores, 30 s was once too short (2026-12-04).
+        try await waitFor("escalation.requested", seconds: 60) { await state() == .string("requested") }
         try await waitFor("the severity from the classifier", seconds: 30) {
             Self.member(await escalation.state(ticketId), "severity") == .string("critical")
         }
