@@ -314,6 +314,17 @@ struct ClassifierSignalTests {
         #expect(!signals(text).contains("majorityUsers") && !signals(text).contains("multipleUsers"), "\(text)")
     }
 
+    /// Words are stemmed, so a phrase for a state is written with the words that make it one:
+    /// "restricted" alone would read "can we restrict sign-in", "limited" every "rate limit".
+    @Test(arguments: [
+        ("Can we restrict sign-in by country?", "restrictedOperation"), ("We hit the API rate limit", "restrictedOperation"),
+        ("Payroll app shows the wrong logo", "operationsDisrupted"), ("Do you have a dead letter queue?", "serviceDown"),
+        ("The sync ran most of the morning", "majorityUsers"), ("We need an explanation of the outage, nobody can log in", "resolved"),
+    ])
+    func phrasesReadNoMoreThanTheySay(text: String, signal: String) {
+        #expect(!signals(text).contains(signal), "\(text): \(signals(text))")
+    }
+
     /// A count with a rate is traffic, not the affected: "600 requests per minute" is no scope.
     @Test(arguments: ["we send 600 requests per minute", "2 logins a second fail", "about 8,000 logins/day",
                       "it allows 5 requests each second"])
