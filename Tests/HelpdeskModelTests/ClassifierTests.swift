@@ -235,7 +235,8 @@ struct ClassifierSignalTests {
     /// that letter, as Swift's `lowercased()` says, and as no other letter; also where a word
     /// reaches the 64 bytes kept of it.
     @Test func capitalsOfLatinLettersReadAsTheirSmallLetters() async throws {
-        // İ is left out: its small letter is two characters (i and a dot above).
+        // İ is left out: its small letter is two characters (i and a dot above). Turkish İ and ı
+        // read as i (`otherLanguagesCommonestWordsCount`).
         let letters = (0xC0...0x17F).compactMap(Unicode.Scalar.init).map(String.init)
             .filter { $0.lowercased().unicodeScalars.count == 1 }
         let capitals = letters.filter { $0.lowercased() != $0 }
@@ -458,7 +459,8 @@ struct ClassifierSignalTests {
     @Test(arguments: ["NADIE PUEDE ENTRAR EN LOS TPV", "Die Plattform ist ausgefallen, niemand kann sich anmelden",
                       "Tout le monde ne peut pas se connecter", "Il sito è fuori servizio per tutti",
                       "Hiç kimse sisteme giriş yapamıyor, sistem erişilemiyor",
-                      "Alla användare kan inte logga in, systemet ligger nere"])
+                      "Alla användare kan inte logga in, systemet ligger nere",
+                      "HİÇ KİMSE SİSTEME GİRİŞ YAPAMIYOR, SİSTEM ERİŞİLEMİYOR"])
     func otherLanguagesCommonestWordsCount(text: String) {
         #expect(signals(text).isSuperset(of: ["majorityUsers", "serviceDown"]))
     }

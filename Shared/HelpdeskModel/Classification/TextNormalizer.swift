@@ -325,6 +325,15 @@ struct TextNormalizer: Sendable {
                     if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
                     if length == 0 { start = at }
                     if isLetter { digitsOnly = false }
+                    // Turkish ı and İ are i: a writer in capitals writes "YAPAMIYOR" for "yapamıyor".
+                    if byte == 0xC4, index < bytes.count, bytes[index] == 0xB0 || bytes[index] == 0xB1 {
+                        if length < 64 {
+                            word[length] = 0x69
+                            length += 1
+                        }
+                        index += 1
+                        continue
+                    }
                     // "CAÍDO" is "caído": a capital of Latin-1 or Latin Extended-A, as two bytes.
                     // (Both bytes kept as far as they fit: a capital and its small letter read alike
                     // also at the 64th byte.)
@@ -373,7 +382,7 @@ struct TextNormalizer: Sendable {
     /// A character of Latin-1's upper half or Latin Extended-A written as the two UTF-8 bytes
     /// `lead` (0xC3–0xC5), `trail`, with a capital made small (À–Þ but ×, Ā–ž, Ÿ: the letters of
     /// Spanish, French, German, Polish, Czech, Turkish…); nil when `trail` continues no character.
-    /// İ, whose small letter is two characters, is left as written.
+    /// İ and ı are not read here: the caller reads both as i.
     @inline(__always)
     static func lowercased(_ lead: UInt8, _ trail: UInt8) -> (lead: UInt8, trail: UInt8)? {
         guard trail & 0xC0 == 0x80 else { return nil }
