@@ -120,9 +120,7 @@ struct QuantityReader: Sendable {
             guard let amount = value(tokens[index]), amount > 0 else { continue }
             if index > 0, negations.contains(tokens[index - 1].id) { continue }
             // "every 20 minutes", "30-60 seconds", "a 2 minute delay": time, not people.
-            var unit = index + 1
-            if unit < tokens.count, value(tokens[unit]) != nil { unit += 1 }
-            if unit < tokens.count, times.contains(tokens[unit].id) { continue }
+            if timeFollows(index, in: tokens, between: { value($0) != nil }) { continue }
             // N % (of …), two thirds, three quarters
             if index + 1 < tokens.count {
                 let next = tokens[index + 1].id
@@ -165,7 +163,10 @@ struct QuantityReader: Sendable {
             var noun = index + 1
             while noun < tokens.count, noun <= index + 3 {
                 if nouns.contains(tokens[noun].id) {
-                    if !isRate(after: noun, in: tokens) { offer(amount >= 3 ? .multiple : .few, index, noun) }
+                    // "600 requests per minute", "8,000 logins/day" (a slash reads as nothing): a rate.
+                    if !timeFollows(noun, in: tokens, between: { rates.contains($0.id) }) {
+                        offer(amount >= 3 ? .multiple : .few, index, noun)
+                    }
                     break
                 }
                 if groups.contains(tokens[noun].id) {
@@ -179,11 +180,13 @@ struct QuantityReader: Sendable {
         return (best, majorities)
     }
 
-    /// Whether a unit of time follows the counted noun, with "per", "a", "an" or "each" between,
-    /// or a slash, which reads as nothing ("2 requests a second", "8,000 logins/day").
-    private func isRate(after noun: Int, in tokens: [Token]) -> Bool {
-        var unit = noun + 1
-        if unit < tokens.count, rates.contains(tokens[unit].id) { unit += 1 }
+    /// Whether a unit of time follows the token at `position`, next to it or after one token that
+    /// `between` accepts: a number after a number ("30-60 seconds"), a rate word after a counted
+    /// noun ("2 requests a second").
+    @inline(__always)
+    private func timeFollows(_ position: Int, in tokens: [Token], between: (Token) -> Bool) -> Bool {
+        var unit = position + 1
+        if unit < tokens.count, between(tokens[unit]) { unit += 1 }
         return unit < tokens.count && times.contains(tokens[unit].id)
     }
 
