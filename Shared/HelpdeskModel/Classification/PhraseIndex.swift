@@ -230,6 +230,9 @@ struct PhraseIndex: Sendable {
             if key(middle) < value { low = middle + 1 } else { high = middle }
         }
         let first = low
+        // Most words follow none of the phrases' words: no run, and no second search.
+        guard low < to, key(low) == value else { return (first, first) }
+        low += 1
         high = to
         while low < high {
             let middle = (low + high) >> 1

@@ -97,9 +97,11 @@ struct QuantityReader: Sendable {
             if scope == .majority { majorities.append(reading) }
             if best == nil || scope > best!.scope { best = reading }
         }
-        for index in tokens.indices {
-            // Most words start no reading.
-            guard !tokens[index].value.isNaN || starts.contains(tokens[index].id) else { continue }
+        var index = -1
+        while true {
+            // Most words start no reading: a tight loop skips them.
+            index = tokens.withUnsafeBufferPointer { starts.nextNumberOrMember(in: $0, from: index + 1) }
+            guard index < tokens.count else { break }
             // all (our) users, every store, the entire team
             if all.contains(tokens[index].id), index == 0 || !negations.contains(tokens[index - 1].id) {
                 var noun = index + 1
@@ -208,4 +210,18 @@ struct WordSet: Sendable {
     }
 
     @inline(__always) func contains(_ id: Int32) -> Bool { id >= 0 && Int(id) < flags.count && flags[Int(id)] }
+
+    /// The position of the first token from `start` on that is a number or one of the set's
+    /// words (`tokens.count` if none).
+    @inline(__always) func nextNumberOrMember(in tokens: UnsafeBufferPointer<Token>, from start: Int) -> Int {
+        flags.withUnsafeBufferPointer { flags in
+            var index = start
+            while index < tokens.count {
+                let token = tokens[index]
+                if !token.value.isNaN || (token.id >= 0 && Int(token.id) < flags.count && flags[Int(token.id)]) { return index }
+                index += 1
+            }
+            return index
+        }
+    }
 }

@@ -472,34 +472,37 @@ struct TextNormalizer: Sendable {
 /// Hash → id, open addressing: the classifier looks up every word of every text (a word's
 /// hash → its token id) and many of its word pairs (`WordPairs`). A hash is never 0.
 struct VocabularyTable: Sendable {
-    private let keys: [UInt64]
-    private let values: [Int32]
+    /// A hash and its id side by side: a word found costs one cache line, not two.
+    private struct Slot: Sendable {
+        var key: UInt64
+        var value: Int32
+    }
+    private let slots: [Slot]
     private let mask: Int
 
     init(_ vocabulary: [UInt64: Int32]) {
         var capacity = 16
-        while capacity < vocabulary.count * 4 { capacity <<= 1 }
-        var keys = [UInt64](repeating: 0, count: capacity)
-        var values = [Int32](repeating: -1, count: capacity)
+        while capacity < vocabulary.count * 2 { capacity <<= 1 }
+        var slots = [Slot](repeating: Slot(key: 0, value: -1), count: capacity)
         for (hash, id) in vocabulary {
             var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
-            while keys[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
-            keys[slot] = hash
-            values[slot] = id
+            while slots[slot].key != 0 { slot = (slot + 1) & (capacity - 1) }
+            slots[slot] = Slot(key: hash, value: id)
         }
-        self.keys = keys
-        self.values = values
+        self.slots = slots
         mask = capacity - 1
     }
 
     /// The id of a word, or -1 when no rule uses it.
     @inline(__always) subscript(hash: UInt64) -> Int32 {
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let candidate = keys[slot]
-            if candidate == hash { return values[slot] }
-            if candidate == 0 { return -1 }
-            slot = (slot + 1) & mask
+        slots.withUnsafeBufferPointer { slots in
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let candidate = slots[slot]
+                if candidate.key == hash { return candidate.value }
+                if candidate.key == 0 { return -1 }
+                slot = (slot + 1) & mask
+            }
         }
     }
 }
