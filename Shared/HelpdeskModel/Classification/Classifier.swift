@@ -670,7 +670,8 @@ public struct Classifier: Sendable {
                 let own = wordWeights[base + label.rawValue]
                 let others = wordWeights[base] + wordWeights[base + 1] + wordWeights[base + 2] + wordWeights[base + 3] - own
                 // Most rows lean less than the threshold or than the five kept: a multiplication
-                // (within 1e-15 of the division) rules them out before the exact division.
+                // (within 1e-12 of the division: weights are at most 1000) rules them out before
+                // the exact division.
                 let estimate = own - others * (1.0 / 3)
                 guard estimate >= 0.0499, strongest.count < 5 || estimate > strongest[4].lean - 1e-9 else { continue }
                 let lean = own - others / 3
