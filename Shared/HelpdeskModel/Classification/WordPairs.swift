@@ -22,10 +22,11 @@ struct WordPairs: Sendable {
         }
         self.ends = ends
         // The classifier refuses two spellings of one pair before it gets here.
-        table = VocabularyTable(Dictionary(uniqueKeysWithValues: pairs.map { (Self.hash($0.first, $0.second), $0.row) }))
+        let hashes = pairs.map { Self.hash($0.first, $0.second) }
+        table = VocabularyTable(Dictionary(uniqueKeysWithValues: zip(hashes, pairs.map(\.row))))
         var filter = [UInt64](repeating: 0, count: (1 << Self.filterBits) / 64)
-        for pair in pairs {
-            let bit = Int(truncatingIfNeeded: Self.hash(pair.first, pair.second) >> (64 - Self.filterBits))
+        for hash in hashes {
+            let bit = Self.filterBit(hash)
             filter[bit >> 6] |= 1 << UInt64(bit & 63)
         }
         self.filter = filter
@@ -48,10 +49,15 @@ struct WordPairs: Sendable {
         return hash
     }
 
+    /// The filter's bit for a pair's hash: its top bits (the table's slot comes from its bottom ones).
+    @inline(__always) private static func filterBit(_ hash: UInt64) -> Int {
+        Int(truncatingIfNeeded: hash >> (64 - filterBits))
+    }
+
     /// The row of the pair, or -1.
     @inline(__always) func row(_ first: Int32, _ second: Int32) -> Int32 {
         let hash = Self.hash(first, second)
-        let bit = Int(truncatingIfNeeded: hash >> (64 - Self.filterBits))
+        let bit = Self.filterBit(hash)
         guard filter.withUnsafeBufferPointer({ $0[bit >> 6] }) & (1 << UInt64(bit & 63)) != 0 else { return -1 }
         return table[hash]
     }
