@@ -22,7 +22,7 @@ public struct ModelFit: Sendable {
     public var rate = 0.5
     /// Per class, in `Label` order.
     public var classWeights = [3.0, 1.0, 1.0, 1.0]
-    public var criticalAt = 0.24
+    public var criticalAt = 0.22
     public var reporterVote = 0.3
     /// A word feature ("word.till", "deny.down", "pair.log in") is kept when this many training tickets have it; nil: no words.
     public var wordMinCount: Int? = 3

@@ -161,6 +161,8 @@ struct QuantityReader: Sendable {
             }
             // A total: "of our 900 users", "we have 40 stores".
             if totals.contains(before) || before == of { continue }
+            // A name, not a count: "till 4", "plant 2 tablets", "ward 7".
+            if nouns.contains(before) || groups.contains(before) { continue }
             // N (adjective) (adjective) users; N stores
             var noun = index + 1
             while noun < tokens.count, noun <= index + 3 {
@@ -172,7 +174,12 @@ struct QuantityReader: Sendable {
                     break
                 }
                 if groups.contains(tokens[noun].id) {
-                    offer(.multiple, index, noun)
+                    // "one store tablet", "two office printers": the noun after the group is what is counted.
+                    if noun + 1 < tokens.count, nouns.contains(tokens[noun + 1].id), !groups.contains(tokens[noun + 1].id) {
+                        offer(amount >= 3 ? .multiple : .few, index, noun + 1)
+                    } else {
+                        offer(.multiple, index, noun)
+                    }
                     break
                 }
                 if tokens[noun].id == Token.boundary || !tokens[noun].value.isNaN { break }
