@@ -161,8 +161,13 @@ struct QuantityReader: Sendable {
             }
             // A total: "of our 900 users", "we have 40 stores".
             if totals.contains(before) || before == of { continue }
-            // A name, not a count: "till 4", "plant 2 tablets", "ward 7".
-            if nouns.contains(before) || groups.contains(before) { continue }
+            // A name, unless what it counts follows ("store 12 staff"): "till 4" is one till (few),
+            // "store 12" one store (several, as any number of sites is).
+            if nouns.contains(before) || groups.contains(before),
+               index + 1 >= tokens.count || !(nouns.contains(tokens[index + 1].id) || groups.contains(tokens[index + 1].id)) {
+                offer(groups.contains(before) ? .multiple : .few, index - 1, index)
+                continue
+            }
             // N (adjective) (adjective) users; N stores
             var noun = index + 1
             while noun < tokens.count, noun <= index + 3 {
@@ -174,12 +179,7 @@ struct QuantityReader: Sendable {
                     break
                 }
                 if groups.contains(tokens[noun].id) {
-                    // "one store tablet", "two office printers": the noun after the group is what is counted.
-                    if noun + 1 < tokens.count, nouns.contains(tokens[noun + 1].id), !groups.contains(tokens[noun + 1].id) {
-                        offer(amount >= 3 ? .multiple : .few, index, noun + 1)
-                    } else {
-                        offer(.multiple, index, noun)
-                    }
+                    offer(.multiple, index, noun)
                     break
                 }
                 if tokens[noun].id == Token.boundary || !tokens[noun].value.isNaN { break }
