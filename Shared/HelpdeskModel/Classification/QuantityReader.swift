@@ -106,7 +106,7 @@ struct QuantityReader: Sendable {
             if all.contains(tokens[index].id), index == 0 || !negations.contains(tokens[index - 1].id) {
                 var noun = index + 1
                 while noun < tokens.count, noun <= index + 3, tokens[noun].id != Token.boundary, value(tokens[noun]) == nil {
-                    if nouns.contains(tokens[noun].id) || groups.contains(tokens[noun].id) {
+                    if counted(tokens[noun].id) {
                         // "all users can sign in" says what works; "all drivers" are a part of the whole.
                         if noun + 1 >= tokens.count || tokens[noun + 1].id != can {
                             offer(parts.contains(tokens[noun].id) ? .multiple : .majority, index, noun)
@@ -142,7 +142,7 @@ struct QuantityReader: Sendable {
                     total += 1
                 }
                 if total < tokens.count, let whole = value(tokens[total]), whole > 0, amount <= whole {
-                    let unit = total + 1 < tokens.count && (nouns.contains(tokens[total + 1].id) || groups.contains(tokens[total + 1].id))
+                    let unit = total + 1 < tokens.count && counted(tokens[total + 1].id)
                     offer(Self.share(amount / whole, affected: amount), index, total + (unit ? 1 : 0))
                     continue
                 }
@@ -163,8 +163,7 @@ struct QuantityReader: Sendable {
             if totals.contains(before) || before == of { continue }
             // A name, unless what it counts follows ("store 12 staff"): "till 4" is one till (few),
             // "store 12" one store (several, as any number of sites is).
-            if nouns.contains(before) || groups.contains(before),
-               index + 1 >= tokens.count || !(nouns.contains(tokens[index + 1].id) || groups.contains(tokens[index + 1].id)) {
+            if counted(before), index + 1 >= tokens.count || !counted(tokens[index + 1].id) {
                 offer(groups.contains(before) ? .multiple : .few, index - 1, index)
                 continue
             }
@@ -188,6 +187,9 @@ struct QuantityReader: Sendable {
         }
         return (best, majorities)
     }
+
+    /// Whether a word names what a number counts: a person or device (`nouns`, `parts`) or a group.
+    @inline(__always) private func counted(_ id: Int32) -> Bool { nouns.contains(id) || groups.contains(id) }
 
     /// Whether a unit of time follows the token at `position`, next to it or after one token that
     /// `between` accepts: a number after a number ("30-60 seconds"), a rate word after a counted
