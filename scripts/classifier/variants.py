@@ -6,8 +6,9 @@ Usage: variants.py [--helpdesk PATH] [--dev FILE] [--validation FILE] [--dev-onl
 
 Reads each ticket's features with `helpdesk classify --features`, then fits the classifier's
 loss (multinomial logistic regression, critical examples weighted 3, the reporter's vote 0.3,
-L2 on the weights) to variants of them with scipy's L-BFGS, and decides as the classifier
-does: critical at p >= threshold, else the likeliest other class. Variants are compared at one
+L2 on the weights; one variant adds a hidden layer beside them) to variants of them with
+scipy's L-BFGS, and decides as the classifier does: critical at p >= threshold, else the
+likeliest other class. Variants are compared at one
 critical recall: the threshold is the highest whose cross-validated critical recall reaches
 98 %. Unlike `helpdesk classify --fit` it keeps no weights ordered, applies none of the
 classifier's rules and rounds no weight, so its figures are near the classifier's, not equal.
@@ -66,7 +67,9 @@ def votes(tickets):
             scores[i, ticket["reported"] - 1] += REPORTER_VOTE
     return scores
 
-def fit(training, l2, idf, unit_words):
+def fit(training, l2, idf, unit_words, hidden=0):
+    """The weights, and with `hidden` > 0 a layer of that many rectified units beside them (its
+    scores added to the linear ones; same penalty, random start with a fixed seed)."""
     counts = collections.Counter(f for t in training for f in set(t["features"]))
     names = sorted(f for f, n in counts.items() if not f.startswith(WORDS) or n >= MIN_COUNT)
     n = len(training)
@@ -75,24 +78,50 @@ def fit(training, l2, idf, unit_words):
     y = np.array([LABELS[t["expect"]] for t in training])
     weight = np.where(y == 0, CRITICAL_WEIGHT, 1.0)
     weight /= weight.sum()
-    onehot, size = np.eye(4)[y], len(names) * 4
+    onehot, size, d = np.eye(4)[y], len(names) * 4, len(names)
+
+    def unpack(theta):
+        w, b, rest = theta[:size].reshape(-1, 4), theta[size:size + 4], theta[size + 4:]
+        if not hidden:
+            return w, b, None
+        return w, b, (rest[:d * hidden].reshape(d, hidden), rest[d * hidden:d * hidden + hidden],
+                      rest[d * hidden + hidden:].reshape(hidden, 4))
 
     def loss(theta):
-        w, b = theta[:size].reshape(-1, 4), theta[size:]
+        w, b, layer = unpack(theta)
         s = x @ w + b + reporter
+        if layer:
+            u, c, q = layer
+            a = x @ u + c
+            h = np.maximum(a, 0)
+            s = s + h @ q
         s -= s.max(axis=1, keepdims=True)
         p = np.exp(s)
         p /= p.sum(axis=1, keepdims=True)
         g = (p - onehot) * weight[:, None]
         value_ = -(weight * np.log(p[np.arange(n), y] + 1e-300)).sum() + l2 / 2 * (w * w).sum()
-        return value_, np.concatenate([(x.T @ g + l2 * w).ravel(), g.sum(axis=0)])
+        gradient = [(x.T @ g + l2 * w).ravel(), g.sum(axis=0)]
+        if layer:
+            gh = (g @ q.T) * (a > 0)
+            value_ += l2 / 2 * ((u * u).sum() + (q * q).sum())
+            gradient += [(x.T @ gh + l2 * u).ravel(), gh.sum(axis=0), (h.T @ g + l2 * q).ravel()]
+        return value_, np.concatenate(gradient)
 
-    theta = minimize(loss, np.zeros(size + 4), jac=True, method="L-BFGS-B", options={"maxiter": 3000}).x
-    return names, value, theta[:size].reshape(-1, 4), theta[size:]
+    start = np.zeros(size + 4)
+    if hidden:
+        rng = np.random.default_rng(0)
+        start = np.concatenate([start, rng.normal(0, 0.1, d * hidden), np.zeros(hidden), rng.normal(0, 0.1, hidden * 4)])
+    theta = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 3000}).x
+    w, b, layer = unpack(theta)
+    return names, value, w, b, layer
 
 def probabilities(model, tickets, unit_words):
-    names, value, w, b = model
-    s = matrix(tickets, names, value, unit_words) @ w + b + votes(tickets)
+    names, value, w, b, layer = model
+    x = matrix(tickets, names, value, unit_words)
+    s = x @ w + b + votes(tickets)
+    if layer:
+        u, c, q = layer
+        s = s + np.maximum(x @ u + c, 0) @ q
     s -= s.max(axis=1, keepdims=True)
     p = np.exp(s)
     return p / p.sum(axis=1, keepdims=True)
@@ -106,12 +135,12 @@ def figures(predicted, tickets):
     return ((predicted == y).mean() * 100, found / (y == 0).sum() * 100, found / max(1, (predicted == 0).sum()) * 100,
             int(((y == 0) & (predicted == 2)).sum()))
 
-def cross_validate(tickets, l2, idf, unit_words):
+def cross_validate(tickets, l2, idf, unit_words, hidden=0):
     """Each ticket's probabilities from the model fitted without its fold."""
     p = np.zeros((len(tickets), 4))
     for fold in range(FOLDS):
         held = [i for i in range(len(tickets)) if i % FOLDS == fold]
-        model = fit([t for i, t in enumerate(tickets) if i % FOLDS != fold], l2, idf, unit_words)
+        model = fit([t for i, t in enumerate(tickets) if i % FOLDS != fold], l2, idf, unit_words, hidden)
         p[held] = probabilities(model, [tickets[i] for i in held], unit_words)
     return p
 
@@ -177,6 +206,8 @@ variants = [
      False, False),
     ("every word also as a word of any clause",
      lambda: (with_words_of_any_clause(dev), with_words_of_any_clause(validation)), False, False),
+    # Not linear: 16 rectified units over the same features, beside the linear weights.
+    ("the classifier's features, and a hidden layer of 16 units", lambda: (dev, validation), False, False, 16),
 ] + [(f"the classifier's words and scikit-learn's {part}",
       lambda keep=keep: (with_plain_tokens(dev, args.dev, ours=True, keep=keep),
                          with_plain_tokens(validation, args.validation, ours=True, keep=keep)), False, False)
@@ -187,11 +218,12 @@ thresholds = [round(t, 2) for t in np.arange(0.05, 0.61, 0.01)]
 print("| variant | L2 | threshold | cross-validation (dev): accuracy / critical recall / precision | validation | "
       "validation at the classifier's threshold 0.3 |")
 print("|---|---|---|---|---|---|")
-for name, features, idf, unit in variants:
+for name, features, idf, unit, *layer in variants:
+    hidden = layer[0] if layer else 0
     d, v = features()
     best = None
     for l2 in ([0.0003, 0.001, 0.003] if not unit else [0.00003, 0.0001, 0.0003]):
-        p = cross_validate(d, l2, idf, unit)
+        p = cross_validate(d, l2, idf, unit, hidden)
         reaching = [t for t in thresholds if figures(decide(p, t), d)[1] >= 98]
         if not reaching:
             continue
@@ -205,6 +237,6 @@ for name, features, idf, unit in variants:
     if args.dev_only:
         print(f"| {name} | {l2} | {at} | {show(cv)} | not read | not read |", flush=True)
         continue
-    held_out = probabilities(fit(d, l2, idf, unit), v, unit)
+    held_out = probabilities(fit(d, l2, idf, unit, hidden), v, unit)
     print(f"| {name} | {l2} | {at} | {show(cv)} | {show(figures(decide(held_out, at), v))} "
           f"| {show(figures(decide(held_out), v))} |", flush=True)
