@@ -17,7 +17,7 @@ public struct ModelFit: Sendable {
         }
     }
 
-    public var l2 = 0.0005
+    public var l2 = 0.0003
     public var steps = 3000
     public var rate = 0.5
     /// Per class, in `Label` order.
