@@ -27,11 +27,12 @@ the figures on the validation set of a fit to the whole development set, with ho
 verdicts each set of constraints turns against the first one run. `--constraints TEXT` runs
 only the sets whose name has TEXT.
 """
-import argparse, collections, json, os, random, subprocess
+import argparse, collections, os, random
 import numpy as np
 import scipy.sparse as sp
 import yaml
 from scipy.stats import binomtest
+import corpus
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--helpdesk", help="the helpdesk binary (default: .build/release/helpdesk, else .build/debug/helpdesk)")
@@ -48,17 +49,12 @@ for name in ("helpdesk", "dev", "validation", "rules"):  # given paths are the c
         setattr(args, name, os.path.abspath(getattr(args, name)))
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
-LABELS = {"critical": 0, "major": 1, "minor": 2, "docs": 3}
+LABELS, votes = corpus.LABELS, corpus.votes
 WORDS = ("word.", "deny.", "subject.word.", "pair.")
-STEPS, RATE, L2, CRITICAL_WEIGHT, REPORTER_VOTE, MIN_COUNT, FOLDS = 3000, 0.5, 0.0003, 3.0, 0.3, 3, 5
+STEPS, RATE, L2, CRITICAL_WEIGHT, MIN_COUNT, FOLDS = 3000, 0.5, 0.0003, 3.0, 3, 5
 CRITICAL_AT = args.critical_at
 
-helpdesk = args.helpdesk or next((p for p in (".build/release/helpdesk", ".build/debug/helpdesk") if os.path.exists(p)), None)
-if helpdesk is None:
-    raise SystemExit("constraints.py: no helpdesk binary; build one (swift build --product helpdesk) or pass --helpdesk")
-files = ["--features", args.dev] + (["--features", args.validation] if args.read_validation else [])
-rows = [json.loads(line) for line in subprocess.run([helpdesk, "classify", "--rules", args.rules] + files, check=True,
-                                                    stdout=subprocess.PIPE, text=True).stdout.splitlines()]
+rows = corpus.features(args.helpdesk, [args.dev] + ([args.validation] if args.read_validation else []), rules=args.rules)
 dev = [r for r in rows if r["file"] == args.dev]
 validation = [r for r in rows if r["file"] == args.validation]
 
@@ -109,14 +105,6 @@ def design(tickets, index):
     return sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(tickets), len(index)))
 
 
-def votes(tickets):
-    scores = np.zeros((len(tickets), 4))
-    for i, t in enumerate(tickets):
-        if t["reported"]:
-            scores[i, t["reported"] - 1] = REPORTER_VOTE
-    return scores
-
-
 def softmax(scores):
     e = np.exp(scores - scores.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -147,8 +135,8 @@ def fit(training, constraint):
 def predict(model, tickets):
     """As Classifier.classify: the reporter's vote only when the evidence alone is not critical."""
     index, w, b = model
-    evidence = softmax(design(tickets, index) @ w + b)
-    with_vote = softmax(design(tickets, index) @ w + b + votes(tickets))
+    scores = design(tickets, index) @ w + b
+    evidence, with_vote = softmax(scores), softmax(scores + votes(tickets))
     p = np.where((evidence[:, 0] >= CRITICAL_AT)[:, None], evidence, with_vote)
     return np.where(p[:, 0] >= CRITICAL_AT, 0, 1 + p[:, 1:].argmax(axis=1))
 

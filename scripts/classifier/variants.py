@@ -16,7 +16,7 @@ For each variant the L2 penalty is chosen by 5-fold cross-validation on the deve
 (fold = line mod 5; the best accuracy at that recall); the validation set is read once, to
 measure (`--dev-only`: its features are not read). `--variant TEXT` runs only the variants whose name has TEXT.
 """
-import argparse, collections, itertools, json, math, os, subprocess
+import argparse, collections, itertools, math
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
@@ -32,17 +32,12 @@ parser.add_argument("--variant", action="append", default=[], help="run only the
 parser.add_argument("--recall", type=float, default=98, help="the cross-validated critical recall the threshold must keep (default 98)")
 args = parser.parse_args()
 
-LABELS = {"critical": 0, "major": 1, "minor": 2, "docs": 3}
+LABELS, votes = corpus.LABELS, corpus.votes
 # Fitted only when MIN_COUNT training tickets have them: the classifier's words (also as "any." words), and scikit-learn's.
 WORDS = ("word.", "deny.", "subject.word.", "pair.", "sk.", "any.")
-CRITICAL_WEIGHT, REPORTER_VOTE, CRITICAL_AT, MIN_COUNT, FOLDS = 3.0, 0.3, 0.3, 3, 5
+CRITICAL_WEIGHT, CRITICAL_AT, MIN_COUNT, FOLDS = 3.0, 0.3, 3, 5
 
-helpdesk = args.helpdesk or next((p for p in (".build/release/helpdesk", ".build/debug/helpdesk") if os.path.exists(p)), None)
-if helpdesk is None:
-    raise SystemExit("variants.py: no helpdesk binary; build one (swift build --product helpdesk) or pass --helpdesk")
-lines = subprocess.run([helpdesk, "classify", "--features", args.dev] + ([] if args.dev_only else ["--features", args.validation]),
-                       check=True, capture_output=True, text=True).stdout.splitlines()
-rows = [json.loads(line) for line in lines]
+rows = corpus.features(args.helpdesk, [args.dev] + ([] if args.dev_only else [args.validation]))
 dev = [r for r in rows if r["file"] == args.dev]
 validation = [r for r in rows if r["file"] == args.validation]
 
@@ -60,13 +55,6 @@ def matrix(tickets, names, value, unit_words):
         for j, x, word in present:
             r.append(i); c.append(j); v.append(x / norm if word and norm else x)
     return sp.csr_matrix((v, (r, c)), shape=(len(tickets), len(names)))
-
-def votes(tickets):
-    scores = np.zeros((len(tickets), 4))
-    for i, ticket in enumerate(tickets):
-        if ticket["reported"]:
-            scores[i, ticket["reported"] - 1] += REPORTER_VOTE
-    return scores
 
 def fit(training, l2, idf, unit_words, hidden=0):
     """The weights, and with `hidden` > 0 a layer of that many rectified units beside them (its
@@ -153,23 +141,14 @@ def with_conjunctions(tickets):
     return [dict(t, features=t["features"] + [f"both.{a}&{b}" for a, b in itertools.combinations(signals(t), 2)])
             for t in tickets]
 
-def with_plain_tokens(tickets, path, ours=False, keep=lambda gram, ticket: True):
-    """scikit-learn's words and word pairs of the text ("sk.x"), instead of the classifier's words
-    (or beside them); only those `keep` keeps."""
+def with_plain_tokens(tickets, path, ours=False, keep=lambda gram, ticket: True, vectorizer=None):
+    """scikit-learn's words and word pairs of the text ("sk.x"), or what `vectorizer` reads of it,
+    instead of the classifier's words (or beside them); only those `keep` keeps."""
     if not tickets:
         return []
-    analyzer = CountVectorizer(ngram_range=(1, 2)).build_analyzer()
+    analyzer = (vectorizer or CountVectorizer(ngram_range=(1, 2))).build_analyzer()
     return [dict(t, features=[f for f in t["features"] if ours or not f.startswith(WORDS)]
                  + ["sk." + g for g in set(analyzer(text)) if keep(g, t)])
-            for t, text in zip(tickets, texts(path))]
-
-def with_character_grams(tickets, path):
-    """The classifier's features, and scikit-learn's character 3- to 5-grams of the words
-    ("sk.x"): spellings, inflections and typos the lexicon does not list."""
-    if not tickets:
-        return []
-    analyzer = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5)).build_analyzer()
-    return [dict(t, features=t["features"] + ["sk." + g for g in set(analyzer(text))])
             for t, text in zip(tickets, texts(path))]
 
 def field(gram, ticket):
@@ -214,8 +193,11 @@ variants = [
     ("the classifier's words and scikit-learn's together",
      lambda: (with_plain_tokens(dev, args.dev, ours=True), with_plain_tokens(validation, args.validation, ours=True)),
      False, False),
+    # Character 3- to 5-grams of the words: spellings, inflections and typos the lexicon does not list.
     ("the classifier's features and character 3- to 5-grams",
-     lambda: (with_character_grams(dev, args.dev), with_character_grams(validation, args.validation)), False, False),
+     lambda grams=CountVectorizer(analyzer="char_wb", ngram_range=(3, 5)):
+         (with_plain_tokens(dev, args.dev, ours=True, vectorizer=grams),
+          with_plain_tokens(validation, args.validation, ours=True, vectorizer=grams)), False, False),
     ("every word also as a word of any clause",
      lambda: (with_words_of_any_clause(dev), with_words_of_any_clause(validation)), False, False),
     # Not linear: 16 rectified units over the same features, beside the linear weights.
