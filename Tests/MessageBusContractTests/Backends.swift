@@ -55,8 +55,10 @@ struct KafkaMockBackend: ContractBackend {
         let configuration = KafkaConfiguration(
             bootstrapServers: cluster.bootstrapServers,
             [
-                // Tests see rebalances and outages quickly.
-                "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "topic.metadata.refresh.interval.ms": "1000",
+                // Tests see rebalances and outages quickly. The metadata refresh stays at its
+                // default: at 1 s, a refresh landing mid-join made the member join again, and each
+                // join on the mock waits a rebalance round (docs/operations.md, development broker).
+                "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
                 "reconnect.backoff.max.ms": "500", "message.timeout.ms": "60000", "topic.metadata.propagation.max.ms": "2000",
             ])
         return RunningBackend(

@@ -25,7 +25,7 @@ struct SLAStatusOnKafkaTests {
         // Clients are counted by `client.id`: other suites run in this process at the same time.
         let clientID = "status-reads-\(UUID().uuidString)"
         let bus = KafkaBus(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, [
-            "client.id": clientID, "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "topic.metadata.refresh.interval.ms": "1000",
+            "client.id": clientID, "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
         ]), logger: logger)
 
         // 200 clocks in the changelog, due days from now: no timer fires while the reads run.
