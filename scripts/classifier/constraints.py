@@ -49,7 +49,7 @@ for name in ("helpdesk", "dev", "validation", "rules"):  # given paths are the c
         setattr(args, name, os.path.abspath(getattr(args, name)))
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
-LABELS, votes = corpus.LABELS, corpus.votes
+votes, expected = corpus.votes, corpus.expected
 WORDS = ("word.", "deny.", "subject.word.", "pair.")
 STEPS, RATE, L2, CRITICAL_WEIGHT, MIN_COUNT, FOLDS = 3000, 0.5, 0.0003, 3.0, 3, 5
 CRITICAL_AT = args.critical_at
@@ -116,7 +116,7 @@ def fit(training, constraint):
     index = {name: i for i, name in enumerate(names)}
     ordered, lowering = ([i for i, name in enumerate(names) if test(name)] for test in constraint)
     x, vote = design(training, index), votes(training)
-    y = np.array([LABELS[t["expect"]] for t in training])
+    y = expected(training)
     weight = np.where(y == 0, CRITICAL_WEIGHT, 1.0)
     weight /= weight.sum()
     w, b = np.zeros((len(names), 4)), np.zeros(4)
@@ -138,11 +138,11 @@ def predict(model, tickets):
     scores = design(tickets, index) @ w + b
     evidence, with_vote = softmax(scores), softmax(scores + votes(tickets))
     p = np.where((evidence[:, 0] >= CRITICAL_AT)[:, None], evidence, with_vote)
-    return np.where(p[:, 0] >= CRITICAL_AT, 0, 1 + p[:, 1:].argmax(axis=1))
+    return corpus.decide(p, CRITICAL_AT)
 
 
 def figures(predicted, tickets):
-    y = np.array([LABELS[t["expect"]] for t in tickets])
+    y = expected(tickets)
     found, alarms = int(((predicted == 0) & (y == 0)).sum()), int(((predicted == 0) & (y != 0)).sum())
     return (f"{(predicted == y).mean() * 100:.1f} / {found / (y == 0).sum() * 100:.1f} / {found / max(1, found + alarms) * 100:.1f} % "
             f"({(predicted == y).sum():,}; {found}; {alarms})")
@@ -174,7 +174,7 @@ for name, constraint in CONSTRAINTS.items():
     line = f"| {name} | " + "<br>".join(cross_validate(order, constraint) for order in orders) + " |"
     if validation:
         predicted = predict(fit(dev, constraint), validation)
-        y = np.array([LABELS[t["expect"]] for t in validation])
+        y = expected(validation)
         kept = predicted if kept is None else kept
         better, worse = int(((predicted == y) & (kept != y)).sum()), int(((predicted != y) & (kept == y)).sum())
         test = f"p = {binomtest(better, better + worse).pvalue:.3f}" if better + worse else "none turned"

@@ -42,3 +42,13 @@ def votes(tickets, vote=REPORTER_VOTE):
         if ticket["reported"]:
             scores[i, ticket["reported"] - 1] = vote
     return scores
+
+
+def expected(tickets):
+    """The labels of `features` tickets, as the fit's class numbers."""
+    return np.array([LABELS[t["expect"]] for t in tickets])
+
+
+def decide(p, threshold):
+    """As the classifier decides: critical at p(critical) >= threshold, else the likeliest other class."""
+    return np.where(p[:, 0] >= threshold, 0, 1 + p[:, 1:].argmax(axis=1))

@@ -32,7 +32,7 @@ parser.add_argument("--variant", action="append", default=[], help="run only the
 parser.add_argument("--recall", type=float, default=98, help="the cross-validated critical recall the threshold must keep (default 98)")
 args = parser.parse_args()
 
-LABELS, votes = corpus.LABELS, corpus.votes
+votes, expected, decide = corpus.votes, corpus.expected, corpus.decide
 # Fitted only when MIN_COUNT training tickets have them: the classifier's words (also as "any." words), and scikit-learn's.
 WORDS = ("word.", "deny.", "subject.word.", "pair.", "sk.", "any.")
 CRITICAL_WEIGHT, CRITICAL_AT, MIN_COUNT, FOLDS = 3.0, 0.3, 3, 5
@@ -64,7 +64,7 @@ def fit(training, l2, idf, unit_words, hidden=0):
     n = len(training)
     value = {f: math.log((1 + n) / (1 + counts[f])) + 1 for f in names if f.startswith(WORDS)} if idf else {}
     x, reporter = matrix(training, names, value, unit_words), votes(training)
-    y = np.array([LABELS[t["expect"]] for t in training])
+    y = expected(training)
     weight = np.where(y == 0, CRITICAL_WEIGHT, 1.0)
     weight /= weight.sum()
     onehot, size, d = np.eye(4)[y], len(names) * 4, len(names)
@@ -115,11 +115,8 @@ def probabilities(model, tickets, unit_words):
     p = np.exp(s)
     return p / p.sum(axis=1, keepdims=True)
 
-def decide(p, threshold=CRITICAL_AT):
-    return np.where(p[:, 0] >= threshold, 0, 1 + p[:, 1:].argmax(axis=1))
-
 def figures(predicted, tickets):
-    y = np.array([LABELS[t["expect"]] for t in tickets])
+    y = expected(tickets)
     found = ((predicted == 0) & (y == 0)).sum()
     return ((predicted == y).mean() * 100, found / (y == 0).sum() * 100, found / max(1, (predicted == 0).sum()) * 100,
             int(((y == 0) & (predicted == 2)).sum()))
@@ -233,4 +230,4 @@ for name, features, idf, unit, *layer in variants:
         continue
     held_out = probabilities(fit(d, l2, idf, unit, hidden), v, unit)
     print(f"| {name} | {l2} | {at} | {show(cv)} | {show(figures(decide(held_out, at), v))} "
-          f"| {show(figures(decide(held_out), v))} |", flush=True)
+          f"| {show(figures(decide(held_out, CRITICAL_AT), v))} |", flush=True)
